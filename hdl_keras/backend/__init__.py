@@ -1,0 +1,68 @@
+"""Backend core: the only place in hdl_keras that imports jax, tensorflow or torch.
+
+Every backend module (`jax.py`, `tensorflow.py`, `torch.py`) exposes the same
+functions; this package re-exports the ones of the backend Keras runs on
+(`keras.backend.backend()`), so the rest of the library stays in `keras.ops`.
+
+Public API:
+
+- `input_grad(fn, x)`: d sum(fn(x)) / dx, same shape as `x`.
+- `value_and_input_grad(fn, x)`: `(fn(x), input_grad(fn, x))` in one pass.
+- `logit_jacobian(fn, x)`: `(logits, J)` with `J[b, k] = d logits[b, k] / d x[b]`.
+- `logit_difference_grads(fn, x, y)`: `(logits, G)` with
+  `G[b, k] = d (logits[b, k] - logits[b, y[b]]) / d x[b]`, the gradients the
+  HDL robust loss (Bertsimas et al. 2023, eq. 7) takes the dual norm of.
+
+All of them run eagerly, inside `model.fit` at the default `jit_compile` of
+their backend, and are differentiable: a loss that contains an input gradient
+has the correct gradient with respect to the weights ("double backprop").
+Pass `differentiable=False` when only the values are needed (attacks): the
+result is then cut from the weights' graph, which is cheaper on every backend.
+
+The functions assume `fn` treats examples independently (no batch statistics,
+e.g. batch norm in inference mode), so that the gradient of the batch sum is the
+per-example gradient.
+"""
+
+import keras
+
+_BACKEND = keras.backend.backend()
+
+if _BACKEND == "jax":
+    from hdl_keras.backend.jax import input_grad
+    from hdl_keras.backend.jax import logit_difference_grads
+    from hdl_keras.backend.jax import logit_jacobian
+    from hdl_keras.backend.jax import value_and_input_grad
+elif _BACKEND == "tensorflow":
+    from hdl_keras.backend.tensorflow import input_grad
+    from hdl_keras.backend.tensorflow import logit_difference_grads
+    from hdl_keras.backend.tensorflow import logit_jacobian
+    from hdl_keras.backend.tensorflow import value_and_input_grad
+elif _BACKEND == "torch":
+    from hdl_keras.backend.torch import input_grad
+    from hdl_keras.backend.torch import logit_difference_grads
+    from hdl_keras.backend.torch import logit_jacobian
+    from hdl_keras.backend.torch import value_and_input_grad
+else:
+    raise ImportError(
+        f"hdl_keras supports the jax, tensorflow and torch backends of Keras. "
+        f"Received: KERAS_BACKEND={_BACKEND!r}. Set the environment variable "
+        "KERAS_BACKEND to one of them before importing keras."
+    )
+
+SUPPORTED_BACKENDS = ("jax", "tensorflow", "torch")
+
+
+def name():
+    """Returns the name of the backend Keras runs on, e.g. `"tensorflow"`."""
+    return _BACKEND
+
+
+__all__ = [
+    "SUPPORTED_BACKENDS",
+    "input_grad",
+    "logit_difference_grads",
+    "logit_jacobian",
+    "name",
+    "value_and_input_grad",
+]

@@ -1,0 +1,52 @@
+"""Input gradients on the TensorFlow backend (`tf.GradientTape`).
+
+Tapes nest, so an outer tape (Keras' `train_step`) records the inner gradient
+computation and differentiates through it. One `tape.gradient` call per class
+cotangent is used instead of `batch_jacobian`, which is pathological under XLA.
+"""
+
+import tensorflow as tf
+
+from hdl_keras.backend._common import class_cotangents
+from hdl_keras.backend._common import stack_class_grads
+
+
+def value_and_input_grad(fn, x, differentiable=True):
+    """Returns `(fn(x), d sum(fn(x)) / dx)`; see `hdl_keras.backend`."""
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        value = fn(x)
+    grad = tape.gradient(value, x)
+    if not differentiable:
+        value, grad = tf.stop_gradient(value), tf.stop_gradient(grad)
+    return value, grad
+
+
+def input_grad(fn, x, differentiable=True):
+    """Returns d sum(fn(x)) / dx, same shape as `x`."""
+    return value_and_input_grad(fn, x, differentiable=differentiable)[1]
+
+
+def _class_vjps(fn, x, labels, differentiable):
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        logits = fn(x)
+    cotangents = class_cotangents(logits.shape[-1], tf.shape(x)[0], labels, logits.dtype)
+    grads = [tape.gradient(logits, x, output_gradients=c) for c in cotangents]
+    del tape
+    grads = stack_class_grads(grads)
+    if not differentiable:
+        logits, grads = tf.stop_gradient(logits), tf.stop_gradient(grads)
+    return logits, grads
+
+
+def logit_jacobian(fn, x, differentiable=True):
+    """Returns `(logits, J)`, `J` of shape `(B, K, *x.shape[1:])`."""
+    return _class_vjps(fn, x, None, differentiable)
+
+
+def logit_difference_grads(fn, x, y, differentiable=True):
+    """Returns `(logits, G)`, `G[b, k] = d(z_k - z_{y_b}) / dx[b]`."""
+    return _class_vjps(fn, x, y, differentiable)

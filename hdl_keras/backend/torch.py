@@ -1,0 +1,68 @@
+"""Input gradients on the PyTorch backend (`torch.autograd.grad`).
+
+Keras runs `predict`/`evaluate` under `torch.no_grad`, so gradients are taken
+under `torch.enable_grad()`. With `differentiable=True` and grad mode on at the
+call site (as in `train_step`), the graph of the gradient is kept
+(`create_graph=True`) so the loss can be differentiated through it; this needs
+eager torch: `torch.compile` (Keras `jit_compile=True`) has no double backward.
+"""
+
+import torch
+
+from hdl_keras.backend._common import class_cotangents
+from hdl_keras.backend._common import stack_class_grads
+
+
+def _prepare(x):
+    x = torch.as_tensor(x)
+    if not x.requires_grad:
+        x = x.detach().requires_grad_(True)
+    return x
+
+
+def _keep_graph(differentiable):
+    return differentiable and torch.is_grad_enabled()
+
+
+def value_and_input_grad(fn, x, differentiable=True):
+    """Returns `(fn(x), d sum(fn(x)) / dx)`; see `hdl_keras.backend`."""
+    create_graph = _keep_graph(differentiable)
+    with torch.enable_grad():
+        x = _prepare(x)
+        value = fn(x)
+        (grad,) = torch.autograd.grad(value.sum(), x, create_graph=create_graph)
+    if not create_graph:
+        value = value.detach()
+    return value, grad
+
+
+def input_grad(fn, x, differentiable=True):
+    """Returns d sum(fn(x)) / dx, same shape as `x`."""
+    return value_and_input_grad(fn, x, differentiable=differentiable)[1]
+
+
+def _class_vjps(fn, x, labels, differentiable):
+    create_graph = _keep_graph(differentiable)
+    with torch.enable_grad():
+        x = _prepare(x)
+        logits = fn(x)
+        cotangents = class_cotangents(logits.shape[-1], x.shape[0], labels, logits.dtype)
+        grads = [
+            torch.autograd.grad(
+                logits, x, grad_outputs=c, retain_graph=True, create_graph=create_graph
+            )[0]
+            for c in cotangents
+        ]
+    if not create_graph:
+        logits = logits.detach()
+    return logits, stack_class_grads(grads)
+
+
+def logit_jacobian(fn, x, differentiable=True):
+    """Returns `(logits, J)`, `J` of shape `(B, K, *x.shape[1:])`."""
+    return _class_vjps(fn, x, None, differentiable)
+
+
+def logit_difference_grads(fn, x, y, differentiable=True):
+    """Returns `(logits, G)`, `G[b, k] = d(z_k - z_{y_b}) / dx[b]`."""
+    return _class_vjps(fn, x, y, differentiable)

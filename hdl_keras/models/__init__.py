@@ -1,0 +1,86 @@
+"""Model zoo: functional Keras models that output logits.
+
+Every builder takes `input_shape` (channels-last for images), `num_classes`
+and `name`, validates its arguments and returns a functional `keras.Model`
+made of Keras core layers (plus the registered `ZeroPadChannels`), so it
+saves with `model.save` and loads with `keras.saving.load_model` without
+custom objects. Outputs are logits (no softmax).
+
+Use `get(name, **kwargs)` to build a model by name and `available_models()`
+to list the names.
+"""
+
+from hdl_keras.models.alexnet import alexnet
+from hdl_keras.models.mlp import mlp
+from hdl_keras.models.resnet import ZeroPadChannels
+from hdl_keras.models.resnet import basic_block
+from hdl_keras.models.resnet import identity_shortcut
+from hdl_keras.models.resnet import resnet
+from hdl_keras.models.resnet import resnet20
+from hdl_keras.models.resnet import resnet32
+from hdl_keras.models.resnet import resnet44
+from hdl_keras.models.resnet import resnet56
+from hdl_keras.models.resnet import resnet110
+from hdl_keras.models.small_cnn import small_cnn
+from hdl_keras.models.vgg import vgg16
+
+_BUILDERS = {
+    "mlp": mlp,
+    "small_cnn": small_cnn,
+    "alexnet": alexnet,
+    "resnet20": resnet20,
+    "resnet32": resnet32,
+    "resnet44": resnet44,
+    "resnet56": resnet56,
+    "resnet110": resnet110,
+    "vgg16": vgg16,
+}
+
+
+def available_models():
+    """Returns the names `get` accepts, as a list of strings."""
+    return list(_BUILDERS)
+
+
+def get(name, **kwargs):
+    """Builds the model called `name`.
+
+    Args:
+        name: one of `available_models()`.
+        **kwargs: arguments of the builder, e.g. `input_shape`, `num_classes`
+            (`mlp` requires `input_shape`).
+
+    Returns:
+        A functional `keras.Model` that outputs logits.
+
+    Example:
+
+    >>> model = get("resnet20", num_classes=100)
+    >>> model.output_shape
+    (None, 100)
+    """
+    if not isinstance(name, str) or name not in _BUILDERS:
+        raise ValueError(
+            f"Unknown model name. Expected one of {available_models()}. "
+            f"Received: name={name!r}"
+        )
+    return _BUILDERS[name](**kwargs)
+
+
+__all__ = [
+    "ZeroPadChannels",
+    "alexnet",
+    "available_models",
+    "basic_block",
+    "get",
+    "identity_shortcut",
+    "mlp",
+    "resnet",
+    "resnet20",
+    "resnet32",
+    "resnet44",
+    "resnet56",
+    "resnet110",
+    "small_cnn",
+    "vgg16",
+]
