@@ -1,0 +1,143 @@
+"""The shared base of every attack: threat model, bounds, projection, losses."""
+
+import numpy as np
+from keras import ops
+
+from hdl_keras import backend
+
+NORMS = ("linf", "l2")
+
+
+class Attack:
+    """Base class of the attack suite.
+
+    An attack maps clean inputs `x` (in `bounds`, channels-last) and labels `y`
+    to adversarial inputs within `eps` of `x` in `norm`, also in `bounds`. The
+    model must return logits; normalization belongs inside the model.
+
+    Args:
+        model: a callable `x -> logits` (usually a `keras.Model`), called with
+            `training=False` when it accepts it.
+        eps: radius of the threat model, `eps >= 0`.
+        norm: `"linf"` or `"l2"`, default `"linf"`.
+        targeted: if True, `y` holds target classes and the attack pushes the
+            model towards them; default False (push away from `y`).
+        seed: int seed of the attack's randomness (random starts), default None.
+        bounds: `(low, high)` of valid inputs, default `(0.0, 1.0)`.
+
+    Call arguments:
+        x: float array `(batch, *input_shape)` with values in `bounds`.
+        y: int array `(batch,)` of labels (or targets when `targeted`).
+
+    Returns:
+        Adversarial inputs, same shape and dtype as `x`, as a backend tensor.
+    """
+
+    supported_norms = NORMS
+
+    def __init__(self, model, eps, norm="linf", targeted=False, seed=None, bounds=(0.0, 1.0)):
+        if norm not in self.supported_norms:
+            raise ValueError(
+                f"{type(self).__name__} supports norm in {self.supported_norms}. "
+                f"Received: norm={norm!r}"
+            )
+        if eps < 0:
+            raise ValueError(f"eps must be >= 0. Received: eps={eps}")
+        low, high = bounds
+        if not low < high:
+            raise ValueError(f"bounds must be (low, high) with low < high. Received: bounds={bounds}")
+        self.model = model
+        self.eps = float(eps)
+        self.norm = norm
+        self.targeted = bool(targeted)
+        self.seed = seed
+        self.bounds = (float(low), float(high))
+
+    def __call__(self, x, y):
+        x, y = self._check_inputs(x, y)
+        return self.perturb(x, y)
+
+    def perturb(self, x, y):
+        """Returns adversarial examples for tensors `x`, `y` (see class doc)."""
+        raise NotImplementedError
+
+    def logits(self, x):
+        """The model's logits on `x`, in inference mode."""
+        return self.model(x, training=False)
+
+    def loss(self, logits, y):
+        """Per-example loss the attack ascends: cross-entropy, negated if targeted."""
+        losses = ops.sparse_categorical_crossentropy(y, logits, from_logits=True)
+        return -losses if self.targeted else losses
+
+    def loss_and_grad(self, x, y):
+        """Returns `(per-example loss, d loss / dx)` at `x`; no weights graph kept."""
+        return backend.value_and_input_grad(
+            lambda t: self.loss(self.logits(t), y), x, differentiable=False
+        )
+
+    def project(self, x_adv, x):
+        """Projects `x_adv` onto the `eps`-ball around `x` intersected with `bounds`."""
+        delta = x_adv - x
+        if self.norm == "linf":
+            delta = ops.clip(delta, -self.eps, self.eps)
+        else:
+            norms = _per_example_l2(delta)
+            factor = ops.minimum(1.0, self.eps / ops.maximum(norms, 1e-12))
+            delta = delta * _expand_like(factor, delta)
+        return ops.clip(x + delta, *self.bounds)
+
+    def step_direction(self, grad):
+        """The steepest-ascent direction of unit `norm`: sign(g) or g / ||g||_2."""
+        if self.norm == "linf":
+            return ops.sign(grad)
+        return grad / _expand_like(ops.maximum(_per_example_l2(grad), 1e-12), grad)
+
+    def is_adversarial(self, logits, y):
+        """Boolean `(batch,)`: misclassified (untargeted) or hits the target."""
+        predictions = ops.argmax(logits, axis=-1)
+        hits = ops.equal(predictions, ops.cast(y, predictions.dtype))
+        return hits if self.targeted else ops.logical_not(hits)
+
+    def _check_inputs(self, x, y):
+        if isinstance(x, np.ndarray):
+            low, high = self.bounds
+            if x.size and (x.min() < low or x.max() > high):
+                raise ValueError(
+                    f"{type(self).__name__} expects inputs in bounds={self.bounds}; "
+                    f"received values in [{x.min():.4g}, {x.max():.4g}]. Scale the inputs "
+                    "(normalization belongs inside the model) or pass bounds=."
+                )
+        x = ops.convert_to_tensor(x, dtype="float32")
+        y = ops.convert_to_tensor(y, dtype="int32")
+        if len(y.shape) != 1 or y.shape[0] != x.shape[0]:
+            raise ValueError(
+                f"y must be int labels of shape (batch,) = ({x.shape[0]},). "
+                f"Received: y.shape={tuple(y.shape)}"
+            )
+        return x, y
+
+
+def _per_example_l2(t):
+    flat = ops.reshape(t, (ops.shape(t)[0], -1))
+    return ops.sqrt(ops.sum(ops.square(flat), axis=1))
+
+
+def _expand_like(per_example, t):
+    return ops.reshape(per_example, (-1,) + (1,) * (len(t.shape) - 1))
+
+
+def random_start(x, eps, norm, seed_generator):
+    """A uniformly random point of the `eps`-ball around `x` (before clipping).
+
+    l_inf: uniform in the box. l_2: a uniform direction times `eps * u^(1/d)`.
+    """
+    import keras
+
+    if norm == "linf":
+        return x + keras.random.uniform(ops.shape(x), -eps, eps, seed=seed_generator)
+    noise = keras.random.normal(ops.shape(x), seed=seed_generator)
+    direction = noise / _expand_like(ops.maximum(_per_example_l2(noise), 1e-12), noise)
+    dims = float(np.prod(x.shape[1:]))
+    radius = eps * keras.random.uniform((ops.shape(x)[0],), seed=seed_generator) ** (1.0 / dims)
+    return x + direction * _expand_like(radius, x)
