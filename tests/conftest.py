@@ -25,5 +25,3 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(autouse=True)
 def _seed_everything():
     keras.utils.set_random_seed(0)
-    yield
-    keras.backend.clear_session()

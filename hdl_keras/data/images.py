@@ -33,7 +33,11 @@ CIFAR10_TRAIN_FILES = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR10_TEST_FILE = "test_batch"
 _CIFAR10_IMAGE_SHAPE = (3, 32, 32)  # channels-first, as stored in the pickles
 _MALFORMED_PICKLE_ERRORS = (
-    pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError
+    pickle.UnpicklingError,
+    EOFError,
+    KeyError,
+    TypeError,
+    ValueError,
 )
 
 _HOW_TO_PROVIDE = {

@@ -64,7 +64,7 @@ def load_wine(test_fraction=0.2, seed=0):
 
 
 def load_breast_cancer(test_fraction=0.2, seed=0):
-    """Loads Breast Cancer Wisconsin (diagnostic, UCI): 569 rows, 30 features, 2 classes.
+    """Loads Breast Cancer Wisconsin (diagnostic): 569 rows, 30 features, 2 classes.
 
     Args:
         test_fraction: share of each class held out for testing. Defaults to
@@ -248,7 +248,7 @@ def _has_header(header, rows):
     if len(rows) < 2:
         return False
     return any(
-        _to_finite_float(top) is None and _to_finite_float(below) is not None
+        not _is_number(top) and _is_number(below)
         for top, below in zip(rows[0], rows[1])
     )
 
@@ -264,8 +264,7 @@ def _label_index(label_column, names, width, path):
         return names.index(label_column)
     if not -width <= label_column < width:
         raise ValueError(
-            f"{path}: label_column={label_column} is out of range for {width} "
-            "columns."
+            f"{path}: label_column={label_column} is out of range for {width} columns."
         )
     return label_column % width
 
@@ -302,6 +301,15 @@ def _encode_labels(values):
     else:
         classes, y = np.unique(np.array(values), return_inverse=True)
     return y.astype(np.int64), classes
+
+
+def _is_number(text):
+    """Whether `float(text)` succeeds (also for "nan" and "inf")."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _to_finite_float(text):

@@ -30,8 +30,14 @@ def data_root(tmp_path, monkeypatch):
 @pytest.fixture
 def write_idx():
     """Returns `write(path, array)`: writes `array` as IDX, gzipped if `.gz`."""
-    codes = {"uint8": 0x08, "int8": 0x09, "int16": 0x0B, "int32": 0x0C,
-             "float32": 0x0D, "float64": 0x0E}
+    codes = {
+        "uint8": 0x08,
+        "int8": 0x09,
+        "int16": 0x0B,
+        "int32": 0x0C,
+        "float32": 0x0D,
+        "float64": 0x0E,
+    }
 
     def write(path, array):
         array = np.asarray(array)
@@ -42,3 +48,4 @@ def write_idx():
         return path
 
     return write
+

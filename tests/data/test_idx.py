@@ -14,7 +14,7 @@ from hdl_keras.data import read_idx
         np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4),
         np.array([7, 0, 255], dtype=np.uint8),
         np.array([[-300, 2], [1, 32000]], dtype=np.int16),
-        np.array([-2**31, 1, 2**31 - 1], dtype=np.int32),
+        np.array([-(2**31), 1, 2**31 - 1], dtype=np.int32),
         np.array([[0.5, -1.25e-3]], dtype=np.float32),
         np.array([np.pi, -np.e], dtype=np.float64),
     ],
