@@ -42,13 +42,14 @@ def available_models():
     return list(_BUILDERS)
 
 
-def get(name, **kwargs):
+def get(name, /, **kwargs):
     """Builds the model called `name`.
 
     Args:
         name: one of `available_models()`.
         **kwargs: arguments of the builder, e.g. `input_shape`, `num_classes`
-            (`mlp` requires `input_shape`).
+            (`mlp` requires `input_shape`), or `name`, the name of the model
+            (`name` itself is positional-only).
 
     Returns:
         A functional `keras.Model` that outputs logits.

@@ -7,7 +7,13 @@ from hdl_keras.models._validation import check_image_shape
 from hdl_keras.models._validation import check_positive_int
 
 # Filters of the 13 convolutions, grouped in stages ended by 2x2 max-pooling.
-_VGG16_STAGES = ((64, 64), (128, 128), (256, 256, 256), (512, 512, 512), (512, 512, 512))
+_VGG16_STAGES = (
+    (64, 64),
+    (128, 128),
+    (256, 256, 256),
+    (512, 512, 512),
+    (512, 512, 512),
+)
 
 
 def vgg16(
