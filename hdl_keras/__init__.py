@@ -1,0 +1,22 @@
+"""hdl_keras: robust, sparse and quantized deep learning for Keras 3.
+
+Importing the package registers its serializable layers, so saved models load
+with `keras.saving.load_model` without `custom_objects`.
+
+Subpackages:
+    backend: input gradients and per-class logit gradients (the only
+        backend-specific code).
+    data: offline-first datasets and the HDL train/validation splits.
+    models: architecture builders (mlp, small_cnn, alexnet, resnet, vgg16).
+    attacks: the attack suite.
+    testing: shared test helpers (serialization, parity, gradient checks).
+"""
+
+from hdl_keras import attacks
+from hdl_keras import backend
+from hdl_keras import data
+from hdl_keras import models
+
+__version__ = "0.1.0"
+
+__all__ = ["attacks", "backend", "data", "models"]

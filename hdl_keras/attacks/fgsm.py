@@ -9,7 +9,10 @@ class FGSM(Attack):
     `x' = clip(x + eps * sign(grad_x L(x, y)))` for l_inf (Goodfellow et al.
     2015; seed 001, appendix), or `x + eps * g / ||g||_2` for l_2.
 
-    Args: see `Attack` (`eps` default 8/255).
+    Args:
+        model: a callable returning logits (see `Attack`).
+        eps: radius of the threat model, default 8/255.
+        **kwargs: `norm`, `targeted`, `seed`, `bounds` of `Attack`.
 
     Example:
         >>> attack = FGSM(model, eps=8 / 255)

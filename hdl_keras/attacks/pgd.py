@@ -17,11 +17,13 @@ class PGD(Attack):
     `PGD(model, eps=8/255, step_size=2/255, steps=20, random_start=False)`.
 
     Args:
-        model, eps, norm, targeted, seed, bounds: see `Attack`; eps default 8/255.
+        model: a callable returning logits (see `Attack`).
+        eps: radius of the threat model, default 8/255.
         step_size: step length, default 2/255.
         steps: number of iterations, default 10.
         random_start: start from a uniform point of the ball, default True.
         restarts: number of runs, default 1.
+        **kwargs: `norm`, `targeted`, `seed`, `bounds` of `Attack`.
 
     Example:
         >>> attack = PGD(model, eps=8 / 255, step_size=2 / 255, steps=20)
