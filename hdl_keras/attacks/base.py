@@ -1,5 +1,6 @@
 """The shared base of every attack: threat model, bounds, projection, losses."""
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -31,6 +32,12 @@ class Attack:
 
     Returns:
         Adversarial inputs, same shape and dtype as `x`, as a backend tensor.
+
+    Subclasses implement `perturb(x, y)` in `keras.ops`, traceable (no Python
+    branch on tensor values): `__call__` runs it compiled by
+    `hdl_keras.backend.jit`, and training objectives call it inside their own
+    traced `train_step`. An attack whose loop is too long to unroll compiles
+    one iteration with `self.compile(step_fn)` and loops in Python instead.
     """
 
     supported_norms = NORMS
@@ -52,10 +59,28 @@ class Attack:
         self.targeted = bool(targeted)
         self.seed = seed
         self.bounds = (float(low), float(high))
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self._compiled = {}
 
     def __call__(self, x, y):
         x, y = self._check_inputs(x, y)
-        return self.perturb(x, y)
+        return self.compile(self.perturb)(x, y)
+
+    def compile(self, fn):
+        """`fn(*tensors)` compiled by `hdl_keras.backend.jit`, cached by name.
+
+        The model's trainable variables are read as inputs; its non-trainable
+        variables and the attack's seed state may change and are kept.
+        """
+        name = fn.__name__
+        if name not in self._compiled:
+            self._compiled[name] = backend.jit(
+                fn,
+                getattr(self.model, "trainable_variables", []),
+                state=list(getattr(self.model, "non_trainable_variables", []))
+                + [self.seed_generator.state],
+            )
+        return self._compiled[name]
 
     def perturb(self, x, y):
         """Returns adversarial examples for tensors `x`, `y` (see class doc)."""
@@ -132,8 +157,6 @@ def random_start(x, eps, norm, seed_generator):
 
     l_inf: uniform in the box. l_2: a uniform direction times `eps * u^(1/d)`.
     """
-    import keras
-
     if norm == "linf":
         return x + keras.random.uniform(ops.shape(x), -eps, eps, seed=seed_generator)
     noise = keras.random.normal(ops.shape(x), seed=seed_generator)

@@ -1,6 +1,5 @@
 """PGD (iterative FGSM) with random start and restarts, l_inf and l_2."""
 
-import keras
 from keras import ops
 
 from hdl_keras.attacks.base import Attack
@@ -55,7 +54,6 @@ class PGD(Attack):
         self.steps = int(steps)
         self.random_start = bool(random_start)
         self.restarts = int(restarts)
-        self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     def perturb(self, x, y):
         best, best_loss, best_success = None, None, None

@@ -12,6 +12,10 @@ Public API:
 - `logit_difference_grads(fn, x, y)`: `(logits, G)` with
   `G[b, k] = d (logits[b, k] - logits[b, y[b]]) / d x[b]`, the gradients the
   HDL robust loss (Bertsimas et al. 2023, eq. 7) takes the dual norm of.
+- `jit(fn, variables, state=())`: `fn(*tensors)` compiled the way the
+  backend allows (`jax.jit` with the variables passed as inputs and `state`
+  written back, `tf.function`, eager torch under `no_grad`); the attack suite
+  runs its loops through it.
 
 All of them run eagerly, inside `model.fit` at the default `jit_compile` of
 their backend, and are differentiable: a loss that contains an input gradient
@@ -30,16 +34,19 @@ _BACKEND = keras.backend.backend()
 
 if _BACKEND == "jax":
     from hdl_keras.backend.jax import input_grad
+    from hdl_keras.backend.jax import jit
     from hdl_keras.backend.jax import logit_difference_grads
     from hdl_keras.backend.jax import logit_jacobian
     from hdl_keras.backend.jax import value_and_input_grad
 elif _BACKEND == "tensorflow":
     from hdl_keras.backend.tensorflow import input_grad
+    from hdl_keras.backend.tensorflow import jit
     from hdl_keras.backend.tensorflow import logit_difference_grads
     from hdl_keras.backend.tensorflow import logit_jacobian
     from hdl_keras.backend.tensorflow import value_and_input_grad
 elif _BACKEND == "torch":
     from hdl_keras.backend.torch import input_grad
+    from hdl_keras.backend.torch import jit
     from hdl_keras.backend.torch import logit_difference_grads
     from hdl_keras.backend.torch import logit_jacobian
     from hdl_keras.backend.torch import value_and_input_grad
@@ -61,6 +68,7 @@ def name():
 __all__ = [
     "SUPPORTED_BACKENDS",
     "input_grad",
+    "jit",
     "logit_difference_grads",
     "logit_jacobian",
     "name",

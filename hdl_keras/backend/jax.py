@@ -48,3 +48,35 @@ def logit_jacobian(fn, x, differentiable=True):
 def logit_difference_grads(fn, x, y, differentiable=True):
     """Returns `(logits, G)`, `G[b, k] = d(z_k - z_{y_b}) / dx[b]`."""
     return _class_vjps(fn, x, y, differentiable)
+
+
+
+def jit(fn, variables, state=()):
+    """Compiles `fn(*tensors)` with `jax.jit`, reading `variables` as inputs.
+
+    A jitted function would otherwise bake the variables' current values in as
+    constants and never see later training. Here their values are passed as
+    arguments and mapped in with a `keras.StatelessScope`; the new values of
+    the `state` variables (e.g. a `SeedGenerator`'s) are written back after
+    each call.
+    """
+    import keras
+
+    variables, state = list(variables), list(state)
+
+    @jax.jit
+    def pure(values, state_values, *args):
+        mapping = list(zip(variables, values)) + list(zip(state, state_values))
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            outputs = fn(*args)
+        return outputs, [scope.get_current_value(v) for v in state]
+
+    def call(*args):
+        outputs, new_state = pure(
+            [v.value for v in variables], [v.value for v in state], *args
+        )
+        for variable, value in zip(state, new_state):
+            variable.assign(value)
+        return outputs
+
+    return call

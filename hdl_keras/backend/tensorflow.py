@@ -50,3 +50,14 @@ def logit_jacobian(fn, x, differentiable=True):
 def logit_difference_grads(fn, x, y, differentiable=True):
     """Returns `(logits, G)`, `G[b, k] = d(z_k - z_{y_b}) / dx[b]`."""
     return _class_vjps(fn, x, y, differentiable)
+
+
+def jit(fn, variables, state=()):
+    """Compiles `fn(*tensors)` into a TensorFlow graph (`tf.function`).
+
+    Variables are captured by reference, so `variables` and `state` are not
+    needed here.
+    XLA stays off, as Keras does on CPU; Python loops in `fn` are unrolled.
+    """
+    del variables, state
+    return tf.function(fn, autograph=False, reduce_retracing=True)

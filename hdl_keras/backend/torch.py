@@ -66,3 +66,18 @@ def logit_jacobian(fn, x, differentiable=True):
 def logit_difference_grads(fn, x, y, differentiable=True):
     """Returns `(logits, G)`, `G[b, k] = d(z_k - z_{y_b}) / dx[b]`."""
     return _class_vjps(fn, x, y, differentiable)
+
+
+def jit(fn, variables, state=()):
+    """Runs `fn(*tensors)` eagerly under `torch.no_grad()`.
+
+    `torch.compile` costs more to compile than an attack runs here, so no
+    compilation; under `no_grad` only the input gradients build a graph.
+    """
+    del variables, state
+
+    def call(*args):
+        with torch.no_grad():
+            return fn(*args)
+
+    return call
