@@ -26,13 +26,13 @@ help:
 venv: $(STAMP)
 
 # Reinstalls only when pyproject.toml or constraints.txt change.
+# torchattacks (the independent reference of the attack tests) goes in without its
+# declared dependencies: it never imports torchvision, whose PyPI wheels do not match
+# the CPU torch build (and would pull CUDA wheels).
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[$(EXTRAS)]"
-	# torchattacks: the independent reference for the attack tests. Without its
-	# declared dependencies: it never imports torchvision, whose PyPI wheels do not
-	# match the CPU torch build (and would pull CUDA wheels).
 	$(PY) -m pip install --quiet --no-deps torchattacks==3.5.1
 	@touch $@
 
