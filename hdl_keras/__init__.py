@@ -7,6 +7,7 @@ Subpackages:
     backend: input gradients and per-class logit gradients (the only
         backend-specific code).
     data: offline-first datasets and the HDL train/validation splits.
+    layers: masked (sigmoid-gated L0) Dense/Conv2D layers and pruned export.
     models: architecture builders (mlp, small_cnn, alexnet, resnet, vgg16).
     attacks: the attack suite.
     testing: shared test helpers (serialization, parity, gradient checks).
@@ -15,8 +16,9 @@ Subpackages:
 from hdl_keras import attacks
 from hdl_keras import backend
 from hdl_keras import data
+from hdl_keras import layers
 from hdl_keras import models
 
 __version__ = "0.1.0"
 
-__all__ = ["attacks", "backend", "data", "models"]
+__all__ = ["attacks", "backend", "data", "layers", "models"]

@@ -1,0 +1,167 @@
+"""Hard-pruned export of masked models and a zero-weight count.
+
+`export_pruned(model)` replaces every masked layer (`MaskedDense`,
+`MaskedConv2D`) by its Keras base layer (`Dense`, `Conv2D`) carrying the
+final sparse kernel `W * 1[s > 0]` of continuous sparsification (Savarese et
+al., 2020) and the same bias. The result is made of Keras core layers only,
+has exact zeros where the mask logits are not positive, and equals the masked
+model in the limit `beta -> inf`.
+"""
+
+import keras
+from keras import ops
+
+from hdl_keras.layers.masking import MaskedKernelMixin
+
+# Constructor arguments the masked layers add to their Keras base layer.
+_MASK_CONFIG_KEYS = ("mask_init", "beta")
+
+
+def _base_layer_class(cls):
+    """The first class of `cls`'s MRO that is a Keras layer without a mask."""
+    for base in cls.__mro__:
+        if issubclass(base, keras.layers.Layer) and not issubclass(
+            base, MaskedKernelMixin
+        ):
+            return base
+    raise TypeError(f"{cls.__name__} has no Keras base layer.")
+
+
+def _masked_class(serialized):
+    """The masked layer class a serialized object names, or `None`."""
+    registered_name = serialized.get("registered_name")
+    if not isinstance(registered_name, str):
+        return None
+    cls = keras.saving.get_registered_object(registered_name)
+    if isinstance(cls, type) and issubclass(cls, MaskedKernelMixin):
+        return cls
+    return None
+
+
+def _unmask_config(value):
+    """Rewrites (a copy of) a serialized config, masked layers to base layers."""
+    if isinstance(value, list):
+        return [_unmask_config(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    rewritten = {key: _unmask_config(item) for key, item in value.items()}
+    cls = _masked_class(rewritten)
+    if cls is not None and isinstance(rewritten.get("config"), dict):
+        base = _base_layer_class(cls)
+        rewritten["module"] = "keras.layers"
+        rewritten["class_name"] = base.__name__
+        rewritten["registered_name"] = None
+        rewritten["config"] = {
+            key: item
+            for key, item in rewritten["config"].items()
+            if key not in _MASK_CONFIG_KEYS
+        }
+    return rewritten
+
+
+def _copy_weights(source, target):
+    """Copies weights layer by layer; masked layers give their pruned kernel."""
+    if isinstance(source, MaskedKernelMixin):
+        weights = [ops.convert_to_numpy(source.pruned_kernel())]
+        if source.bias is not None:
+            weights.append(ops.convert_to_numpy(source.bias))
+        target.set_weights(weights)
+    elif isinstance(source, keras.Model):
+        if len(source.layers) != len(target.layers):
+            raise ValueError(
+                f"Model '{source.name}' rebuilt with {len(target.layers)} "
+                f"layers instead of {len(source.layers)}."
+            )
+        for source_layer, target_layer in zip(source.layers, target.layers):
+            if source_layer.name != target_layer.name:
+                raise ValueError(
+                    f"Layer '{source_layer.name}' rebuilt as "
+                    f"'{target_layer.name}'."
+                )
+            _copy_weights(source_layer, target_layer)
+    else:
+        target.set_weights(source.get_weights())
+
+
+def export_pruned(model):
+    """Returns a copy of `model` with masked layers hard-pruned to Keras layers.
+
+    Each `MaskedDense`/`MaskedConv2D` becomes a `keras.layers.Dense`/
+    `keras.layers.Conv2D` with the same configuration (minus `mask_init` and
+    `beta`), the kernel `layer.pruned_kernel()` (`W * 1[s > 0]`, exact zeros
+    where `s <= 0`) and the same bias; every other layer is rebuilt from its
+    config and gets a copy of its weights. The copy is not compiled.
+
+    Works for `Sequential` and functional models (nested ones included) made
+    of Keras layers, masked layers and other registered serializable layers;
+    a subclassed model without a usable `get_config` is not supported.
+
+    Args:
+        model: a built `keras.Sequential` or functional `keras.Model`.
+
+    Returns:
+        A new model of the same class, name and layer names, whose outputs
+        equal those of `model` with every gate `sigmoid(beta * s)` replaced by
+        the hard mask `1[s > 0]` (the limit `beta -> inf`).
+
+    Example:
+
+    >>> from hdl_keras.layers import MaskedDense
+    >>> model = keras.Sequential([keras.Input((4,)), MaskedDense(2)])
+    >>> plain = export_pruned(model)
+    >>> type(plain.layers[0]).__name__
+    'Dense'
+    """
+    if not isinstance(model, keras.Model):
+        raise ValueError(
+            f"Expected a keras.Model. Received: model={type(model).__name__}"
+        )
+    if not model.built:
+        raise ValueError(
+            f"Model '{model.name}' must be built before export_pruned."
+        )
+    serialized = keras.saving.serialize_keras_object(model)
+    serialized.pop("compile_config", None)
+    exported = keras.saving.deserialize_keras_object(_unmask_config(serialized))
+    _copy_weights(model, exported)
+    return exported
+
+
+def _flatten(layer):
+    if isinstance(layer, keras.Model):
+        for sublayer in layer.layers:
+            yield from _flatten(sublayer)
+    else:
+        yield layer
+
+
+def count_zero_weights(model):
+    """Counts the kernel entries equal to zero over the layers of `model`.
+
+    For a masked layer the kernel counted is the hard-pruned one,
+    `layer.pruned_kernel()`, so its zeros are the entries with `s <= 0` (plus
+    any exact zero of `W`); for other layers, `layer.kernel` (layers without
+    a `kernel`, e.g. batch normalization, are skipped; biases are not
+    counted). This is the HDL paper's sparsity metric, as a count.
+
+    Args:
+        model: a built `keras.Model` (nested models are walked).
+
+    Returns:
+        A tuple `(zeros, total)` of python ints.
+    """
+    zeros = 0
+    total = 0
+    for layer in _flatten(model):
+        if isinstance(layer, MaskedKernelMixin):
+            if not layer.built:
+                continue
+            kernel = layer.pruned_kernel()
+        else:
+            kernel = getattr(layer, "kernel", None)
+            if kernel is None:
+                continue
+        kernel = ops.convert_to_numpy(kernel)
+        zeros += int((kernel == 0).sum())
+        total += int(kernel.size)
+    return zeros, total

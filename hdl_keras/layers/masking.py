@@ -1,0 +1,181 @@
+"""Continuous sparsification mask shared by `MaskedDense` and `MaskedConv2D`.
+
+Savarese et al. (2020) learn a sparse network by gating every kernel entry
+`w_j` with `sigmoid(beta * s_j)`, where `s` is a trainable mask logit of the
+kernel's shape and `beta` a temperature annealed from 1 to a large `beta_bar`
+within each training round. The penalty `lambda * sum_j sigmoid(beta * s_j)`
+(the "Sparsity" term of the HDL objective, eq. 4 of Bertsimas et al.) pushes
+the logits below zero; the final network keeps the entries with `s_j > 0`
+(the hard mask `1[s > 0]`, the limit of the gate as `beta -> inf`).
+
+`MaskedKernelMixin` holds that logic once; a masked layer lists it before its
+Keras base class (`class MaskedDense(MaskedKernelMixin, keras.layers.Dense)`)
+so that its `kernel` property, which the base class's `call` reads, returns
+the gated kernel.
+"""
+
+import math
+import numbers
+
+import keras
+from keras import ops
+
+
+def check_mask_init(mask_init):
+    """Returns `mask_init` as a float; raises a ValueError unless a real number."""
+    if (
+        isinstance(mask_init, bool)
+        or not isinstance(mask_init, numbers.Real)
+        or not math.isfinite(mask_init)
+    ):
+        raise ValueError(
+            "Expected `mask_init` to be a finite number (the initial value "
+            f"of the mask logits s). Received: mask_init={mask_init!r}"
+        )
+    return float(mask_init)
+
+
+def check_beta(beta):
+    """Returns `beta` as a float; raises a ValueError unless a positive number."""
+    if (
+        isinstance(beta, bool)
+        or not isinstance(beta, numbers.Real)
+        or not math.isfinite(beta)
+        or beta <= 0
+    ):
+        raise ValueError(
+            "Expected `beta` to be a finite positive number (the temperature "
+            f"of the sigmoid gate). Received: beta={beta!r}"
+        )
+    return float(beta)
+
+
+class MaskedKernelMixin:
+    """Gates a layer's kernel with `sigmoid(beta * s)` (continuous sparsification).
+
+    For a Keras layer that stores its kernel variable as `_kernel`, reads it
+    through a `kernel` property and has an optional `bias` (`Dense` and the
+    convolutions). The subclass calls `_init_mask(mask_init, beta)` in
+    `__init__` after the base class's `__init__`, and `_build_mask()` in
+    `build` after the base class's `build`. The bias is not masked.
+
+    Weights added:
+        mask_logits: trainable, the kernel's shape, initialised to the
+            constant `mask_init`; the paper's `s` (also readable as `s`).
+        beta: non-trainable scalar, initialised to `beta`; a callback anneals
+            it with `layer.beta.assign(value)`. Saved with the model.
+    """
+
+    def _init_mask(self, mask_init, beta):
+        self.mask_init = check_mask_init(mask_init)
+        self.initial_beta = check_beta(beta)
+        if getattr(self, "lora_rank", None):
+            raise ValueError(
+                f"{type(self).__name__} does not support LoRA. "
+                f"Received: lora_rank={self.lora_rank}"
+            )
+        if self.quantization_mode is not None:
+            raise ValueError(
+                f"{type(self).__name__} does not support quantized dtype "
+                f"policies. Received: dtype={self.dtype_policy.name!r}"
+            )
+
+    def _build_mask(self):
+        self.mask_logits = self.add_weight(
+            name="mask_logits",
+            shape=tuple(self._kernel.shape),
+            initializer=keras.initializers.Constant(self.mask_init),
+            trainable=True,
+        )
+        self.beta = self.add_weight(
+            name="beta",
+            shape=(),
+            initializer=keras.initializers.Constant(self.initial_beta),
+            trainable=False,
+        )
+
+    def _check_built(self, what):
+        if not self.built:
+            raise AttributeError(
+                f"You must build the layer before accessing `{what}`."
+            )
+
+    @property
+    def kernel(self):
+        """The gated kernel `unmasked_kernel * sigmoid(beta * s)` (a tensor)."""
+        self._check_built("kernel")
+        return ops.multiply(self._kernel, self.mask())
+
+    @property
+    def unmasked_kernel(self):
+        """The kernel variable `W` before gating (what the optimizer updates)."""
+        self._check_built("unmasked_kernel")
+        return self._kernel
+
+    @property
+    def s(self):
+        """The mask logits variable, `s` in the paper; same as `mask_logits`."""
+        self._check_built("s")
+        return self.mask_logits
+
+    def mask(self):
+        """Returns the soft gate `sigmoid(beta * s)`, the kernel's shape."""
+        self._check_built("mask")
+        return ops.sigmoid(ops.multiply(self.beta, self.mask_logits))
+
+    def hard_mask(self):
+        """Returns the final mask `1[s > 0]` (float, the kernel's shape)."""
+        self._check_built("hard_mask")
+        return ops.cast(ops.greater(self.mask_logits, 0.0), self._kernel.dtype)
+
+    def sparsity_penalty(self):
+        """Returns `sum(sigmoid(beta * s))`, the term weighted by lambda (scalar)."""
+        return ops.sum(self.mask())
+
+    def sparsity(self):
+        """Returns the fraction of kernel entries the hard mask prunes (float)."""
+        self._check_built("sparsity")
+        pruned = ops.cast(ops.less_equal(self.mask_logits, 0.0), "float32")
+        return float(ops.convert_to_numpy(ops.mean(pruned)))
+
+    def pruned_kernel(self):
+        """Returns `unmasked_kernel * hard_mask()`: exact zeros where `s <= 0`."""
+        return ops.multiply(self._kernel, self.hard_mask())
+
+    def _own_variables(self):
+        variables = [self._kernel]
+        if self.bias is not None:
+            variables.append(self.bias)
+        return variables + [self.mask_logits, self.beta]
+
+    def save_own_variables(self, store):
+        # The base classes save `self.kernel`, which here is the gated
+        # tensor: save the raw kernel, the bias, `s` and `beta` instead.
+        if not self.built:
+            return
+        for index, variable in enumerate(self._own_variables()):
+            store[str(index)] = variable
+
+    def load_own_variables(self, store):
+        self._check_load_own_variables(store)
+        if not self.built:
+            return
+        for index, variable in enumerate(self._own_variables()):
+            variable.assign(store[str(index)])
+
+    def enable_lora(self, *args, **kwargs):
+        raise NotImplementedError(
+            f"{type(self).__name__} does not support LoRA: the mask gates the "
+            "kernel variable directly. Export a plain layer with "
+            "`hdl_keras.layers.export_pruned` first."
+        )
+
+    def quantize(self, *args, **kwargs):
+        raise NotImplementedError(
+            f"{type(self).__name__} does not support `quantize()`. Export a "
+            "plain layer with `hdl_keras.layers.export_pruned` and quantize "
+            "that instead."
+        )
+
+    def _mask_config(self):
+        return {"mask_init": self.mask_init, "beta": self.initial_beta}
