@@ -9,6 +9,8 @@ Subpackages:
     data: offline-first datasets and the HDL train/validation splits.
     layers: masked (sigmoid-gated L0) Dense/Conv2D layers and pruned export.
     models: architecture builders (mlp, small_cnn, alexnet, resnet, vgg16).
+    objectives: training objectives for `model.fit` (HDL: robust, stable,
+        sparse and their 8 combinations in `HolisticModel`).
     attacks: the attack suite.
     testing: shared test helpers (serialization, parity, gradient checks).
 """
@@ -18,7 +20,8 @@ from hdl_keras import backend
 from hdl_keras import data
 from hdl_keras import layers
 from hdl_keras import models
+from hdl_keras import objectives
 
 __version__ = "0.1.0"
 
-__all__ = ["attacks", "backend", "data", "layers", "models"]
+__all__ = ["attacks", "backend", "data", "layers", "models", "objectives"]

@@ -1,0 +1,120 @@
+"""`HolisticModel`: the 8 objectives of Holistic Deep Learning inside `model.fit`."""
+
+import keras
+from keras import ops
+
+from hdl_keras.objectives.robust import robust_cross_entropy
+from hdl_keras.objectives.sparse import sparsity_penalty
+from hdl_keras.objectives.stable import worst_subset_loss
+
+METHODS = {
+    "DL": (),
+    "Robust": ("robust",),
+    "Stable": ("stable",),
+    "Sparse": ("sparse",),
+    "Robust+Sparse": ("robust", "sparse"),
+    "Stable+Sparse": ("stable", "sparse"),
+    "Stable+Robust": ("stable", "robust"),
+    "HDL": ("stable", "robust", "sparse"),
+}
+
+
+@keras.saving.register_keras_serializable(package="hdl_keras")
+class HolisticModel(keras.Model):
+    """A functional model trained with one of the 8 HDL objectives (Table 1).
+
+    The loss is eq. 4 of Bertsimas et al. (2023), with each part switched on
+    by `method`:
+
+    `lambda * sum_j sigmoid(beta s_j)` (sparse) `+ theta + (1/a) sum_n [L_n - theta]^+`
+    (stable, `a = alpha * batch`) where `L_n` is the robust loss of eq. 7
+    (robust) or the cross-entropy. Without stability the loss is the mean of
+    `L_n`. Regularization losses of the layers are added as usual.
+
+    Build it like a functional model from logits outputs; the sparse methods
+    need masked layers (`hdl_keras.layers.MaskedDense`/`MaskedConv2D`). Compile
+    with an optimizer only (the objective is the loss); metrics work as usual.
+
+    Args:
+        inputs, outputs: as for `keras.Model`; outputs are logits `(B, K)`.
+        method: one of `"DL", "Robust", "Stable", "Sparse", "Robust+Sparse",
+            "Stable+Sparse", "Stable+Robust", "HDL"`. Default `"HDL"`.
+        rho: radius of the robust term, default 1e-3.
+        sparsity_lambda: weight of the sparsity penalty, default 1e-4.
+        stability_alpha: subset fraction `a / batch` of the stable term, default 0.7.
+        norm: `"linf"` (default) or `"l2"` uncertainty set.
+
+    Example:
+        >>> inputs = keras.Input((784,))
+        >>> h = MaskedDense(128, activation="relu")(inputs)
+        >>> model = HolisticModel(inputs, MaskedDense(10)(h), method="HDL", rho=1e-2)
+        >>> model.compile(optimizer="adam", metrics=["sparse_categorical_accuracy"])
+        >>> model.fit(x, y, epochs=1)  # doctest: +SKIP
+
+    Reference:
+        Bertsimas, Villalobos Carballo, Boussioux, Li, Paskov, Paskov,
+        "Holistic Deep Learning", Machine Learning 2023.
+    """
+
+    def __init__(
+        self,
+        *args,
+        method="HDL",
+        rho=1e-3,
+        sparsity_lambda=1e-4,
+        stability_alpha=0.7,
+        norm="linf",
+        **kwargs,
+    ):
+        super().__init__(*args, **kwargs)
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {list(METHODS)}. Received: method={method!r}")
+        if not 0.0 < stability_alpha <= 1.0 or rho < 0 or sparsity_lambda < 0:
+            raise ValueError(
+                "Expected rho >= 0, sparsity_lambda >= 0, 0 < stability_alpha <= 1. Received: "
+                f"rho={rho}, sparsity_lambda={sparsity_lambda}, stability_alpha={stability_alpha}"
+            )
+        self.method = method
+        self.rho = float(rho)
+        self.sparsity_lambda = float(sparsity_lambda)
+        self.stability_alpha = float(stability_alpha)
+        self.norm = norm
+        self.theta = self.add_weight(
+            shape=(),
+            initializer="zeros",
+            trainable="stable" in self.components,
+            name="stability_theta",
+        )
+
+    @property
+    def components(self):
+        """The parts of the objective `method` turns on, e.g. `("stable", "robust")`."""
+        return METHODS[self.method]
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        labels = ops.reshape(ops.cast(y, "int32"), (-1,))
+        if "robust" in self.components:
+            losses = robust_cross_entropy(
+                lambda t: self(t, training=training), x, labels, self.rho, self.norm
+            )
+        else:
+            losses = ops.sparse_categorical_crossentropy(labels, y_pred, from_logits=True)
+        if "stable" in self.components:
+            loss = worst_subset_loss(losses, self.theta, self.stability_alpha)
+        else:
+            loss = ops.mean(losses)
+        if "sparse" in self.components:
+            loss = loss + self.sparsity_lambda * sparsity_penalty(self)
+        for extra in self.losses:
+            loss = loss + ops.sum(extra)
+        return loss
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "method": self.method,
+            "rho": self.rho,
+            "sparsity_lambda": self.sparsity_lambda,
+            "stability_alpha": self.stability_alpha,
+            "norm": self.norm,
+        }

@@ -1,0 +1,126 @@
+"""HDL objectives: closed forms, optimum of the stable term, gradients, 8 methods."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from hdl_keras.attacks import PGD
+from hdl_keras.layers import MaskedDense
+from hdl_keras.objectives import METHODS
+from hdl_keras.objectives import BetaAnnealing
+from hdl_keras.objectives import HolisticModel
+from hdl_keras.objectives import robust_cross_entropy
+from hdl_keras.objectives import start_new_round
+from hdl_keras.objectives import worst_subset_loss
+from hdl_keras.testing import assert_saved_model_round_trip
+
+pytestmark = pytest.mark.backend_suite
+
+FEATURES, CLASSES = 8, 3
+
+
+def separable_data(n=128, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, FEATURES), dtype=np.float32)
+    y = (x[:, 0] * 3).astype(int).clip(0, CLASSES - 1)
+    return x, y
+
+
+def masked_mlp(method="HDL", **kwargs):
+    inputs = keras.Input((FEATURES,))
+    hidden = MaskedDense(16, activation="relu")(inputs)
+    return HolisticModel(inputs, MaskedDense(CLASSES)(hidden), method=method, **kwargs)
+
+
+def test_robust_loss_of_a_linear_model_has_its_closed_form():
+    rng = np.random.default_rng(1)
+    weights = rng.standard_normal((FEATURES, CLASSES)).astype("float32")
+    bias = rng.standard_normal(CLASSES).astype("float32")
+    inputs = keras.Input((FEATURES,))
+    model = keras.Model(inputs, keras.layers.Dense(CLASSES)(inputs))
+    model.set_weights([weights, bias])
+    x, y = separable_data(6)
+    rho = 0.1
+    z = x @ weights + bias
+    dual = np.abs(weights.T[None, :, :] - weights.T[y][:, None, :]).sum(axis=2)
+    terms = z - z[np.arange(len(y)), y][:, None] + rho * dual
+    expected = np.log(np.exp(terms).sum(axis=1))
+    actual = ops.convert_to_numpy(robust_cross_entropy(model, x, y, rho))
+    np.testing.assert_allclose(actual, expected, rtol=1e-5)
+    cross_entropy = ops.convert_to_numpy(robust_cross_entropy(model, x, y, 0.0))
+    assert np.all(actual >= cross_entropy)
+
+
+def test_robust_loss_upper_bounds_the_pgd_loss_on_average_for_small_rho():
+    x, y = separable_data(256)
+    model = masked_mlp(method="DL")
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    model.fit(x, y, epochs=20, batch_size=32, verbose=0)
+    rho = 0.02
+    bound = ops.convert_to_numpy(robust_cross_entropy(model, x, y, rho)).mean()
+    x_adv = PGD(model, eps=rho, step_size=rho / 4, steps=20, seed=0)(x, y)
+    attacked = ops.convert_to_numpy(
+        ops.sparse_categorical_crossentropy(y, model(x_adv), from_logits=True)
+    ).mean()
+    assert bound >= attacked
+
+
+def test_stable_loss_at_its_optimum_is_the_mean_of_the_worst_subset():
+    losses = np.array([0.1, 2.0, 0.5, 3.0, 1.0, 0.2, 0.7, 1.5, 0.3, 0.9], "float32")
+    alpha = 0.3  # a = 3 examples
+    worst = np.sort(losses)[::-1][:3]
+    optimum = worst_subset_loss(ops.convert_to_tensor(losses), worst[-1], alpha)
+    np.testing.assert_allclose(float(optimum), worst.mean(), rtol=1e-6)
+    for theta in np.linspace(0.0, 3.0, 13):
+        assert float(worst_subset_loss(ops.convert_to_tensor(losses), theta, alpha)) >= worst.mean() - 1e-6
+
+
+def test_hdl_training_moves_weights_gates_and_theta():
+    x, y = separable_data()
+    model = masked_mlp(rho=0.01, sparsity_lambda=1e-3)
+    model.compile(optimizer=keras.optimizers.SGD(0.1))
+    before = {v.path: ops.convert_to_numpy(v).copy() for v in model.trainable_variables}
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    moved = {v.path for v in model.trainable_variables if not np.allclose(before[v.path], ops.convert_to_numpy(v))}
+    assert any("kernel" in p for p in moved)
+    assert any("mask_logits" in p for p in moved)
+    assert any("stability_theta" in p for p in moved)
+
+
+def test_beta_annealing_and_round_reinitialisation_follow_the_seed():
+    annealing = BetaAnnealing(beta_bar=200.0, epochs=5)
+    assert annealing.beta_at(0) == 1.0
+    assert annealing.beta_at(4) == pytest.approx(200.0)
+    assert annealing.beta_at(2) == pytest.approx(200.0**0.5)
+    model = masked_mlp()
+    layer = model.layers[1]
+    s = np.linspace(-1, 1, int(np.prod(layer.mask_logits.shape))).reshape(layer.mask_logits.shape)
+    layer.mask_logits.assign(s.astype("float32"))
+    layer.beta.assign(200.0)
+    start_new_round(model, beta_bar=200.0)
+    np.testing.assert_allclose(ops.convert_to_numpy(layer.mask_logits), np.minimum(200.0 * s, 0.0), atol=1e-5)
+    assert float(ops.convert_to_numpy(layer.beta)) == 1.0
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_every_method_trains_one_epoch_and_round_trips(method, tmp_path):
+    x, y = separable_data(64)
+    model = masked_mlp(method=method, rho=0.01)
+    model.compile(optimizer="adam", metrics=["sparse_categorical_accuracy"])
+    history = model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    loaded = assert_saved_model_round_trip(model, x, tmp_path)
+    assert loaded.method == method and loaded.rho == 0.01
+
+
+def test_bad_arguments_are_rejected():
+    with pytest.raises(ValueError, match="method"):
+        masked_mlp(method="Robustest")
+    with pytest.raises(ValueError, match="stability_alpha"):
+        masked_mlp(stability_alpha=0.0)
+    inputs = keras.Input((FEATURES,))
+    plain = HolisticModel(inputs, keras.layers.Dense(CLASSES)(inputs), method="Sparse")
+    plain.compile(optimizer="adam")
+    with pytest.raises(ValueError, match="masked layers"):
+        plain.fit(*separable_data(32), epochs=1, verbose=0)
