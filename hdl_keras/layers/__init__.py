@@ -14,6 +14,7 @@ Holistic Deep Learning paper):
 
 from hdl_keras.layers.export import count_zero_weights
 from hdl_keras.layers.export import export_pruned
+from hdl_keras.layers.export import to_masked
 from hdl_keras.layers.masked_conv import MaskedConv2D
 from hdl_keras.layers.masked_dense import MaskedDense
 from hdl_keras.layers.masking import MaskedKernelMixin
@@ -24,4 +25,5 @@ __all__ = [
     "MaskedKernelMixin",
     "count_zero_weights",
     "export_pruned",
+    "to_masked",
 ]

@@ -165,3 +165,56 @@ def count_zero_weights(model):
         zeros += int((kernel == 0).sum())
         total += int(kernel.size)
     return zeros, total
+
+
+def _mask_config(value, mask_init):
+    """Rewrites (a copy of) a serialized config, `Dense`/`Conv2D` to masked layers."""
+    if isinstance(value, list):
+        return [_mask_config(item, mask_init) for item in value]
+    if not isinstance(value, dict):
+        return value
+    rewritten = {key: _mask_config(item, mask_init) for key, item in value.items()}
+    class_name = rewritten.get("class_name")
+    if rewritten.get("module") == "keras.layers" and class_name in ("Dense", "Conv2D"):
+        rewritten["module"] = "hdl_keras.layers"
+        rewritten["class_name"] = f"Masked{class_name}"
+        rewritten["registered_name"] = f"hdl_keras>Masked{class_name}"
+        rewritten["config"] = {**rewritten["config"], "mask_init": mask_init}
+    return rewritten
+
+
+def _copy_into_masked(source, target):
+    """Copies weights layer by layer; masked targets get the source's kernel and bias."""
+    if isinstance(target, MaskedKernelMixin):
+        target.unmasked_kernel.assign(source.kernel)
+        if source.bias is not None:
+            target.bias.assign(source.bias)
+    elif isinstance(source, keras.Model):
+        for source_layer, target_layer in zip(source.layers, target.layers):
+            _copy_into_masked(source_layer, target_layer)
+    else:
+        target.set_weights(source.get_weights())
+
+
+def to_masked(model, mask_init=0.0):
+    """Returns a copy of `model` whose `Dense`/`Conv2D` layers are masked.
+
+    The inverse of `export_pruned`: every Keras `Dense` and `Conv2D` becomes a
+    `MaskedDense`/`MaskedConv2D` with the same configuration and weights and
+    mask logits `s = mask_init` (the HDL seed starts from 0); other layers are
+    copied. Use it to give any zoo architecture the HDL sparsity gates.
+
+    Args:
+        model: a built `keras.Sequential` or functional `keras.Model`.
+        mask_init: initial value of every mask logit, default 0.0.
+
+    Returns:
+        A new, uncompiled model of the same structure and layer names.
+    """
+    if not isinstance(model, keras.Model) or not model.built:
+        raise ValueError(f"Expected a built keras.Model. Received: model={model!r}")
+    serialized = keras.saving.serialize_keras_object(model)
+    serialized.pop("compile_config", None)
+    masked = keras.saving.deserialize_keras_object(_mask_config(serialized, float(mask_init)))
+    _copy_into_masked(model, masked)
+    return masked

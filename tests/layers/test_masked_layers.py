@@ -304,3 +304,20 @@ def test_lora_and_quantization_are_rejected(case):
         layer.enable_lora(2)
     with pytest.raises(NotImplementedError):
         layer.quantize("int8")
+
+
+def test_to_masked_keeps_predictions_at_open_gates_and_export_inverts_it():
+    from hdl_keras.layers import to_masked
+    from hdl_keras.models import small_cnn
+
+    model = small_cnn(filters=(4, 8), dense_units=8)
+    x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
+    masked = to_masked(model, mask_init=10.0)
+    kinds = {type(layer).__name__ for layer in masked.layers}
+    assert {"MaskedConv2D", "MaskedDense"} <= kinds and not {"Conv2D", "Dense"} & kinds
+    for layer in masked.layers:
+        if hasattr(layer, "beta"):
+            layer.beta.assign(10.0)
+    expected = keras.ops.convert_to_numpy(model(x))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(masked(x)), expected, atol=1e-4)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(export_pruned(masked)(x)), expected, atol=1e-5)
