@@ -17,7 +17,7 @@ def value_and_input_grad(fn, x, differentiable=True):
     with tf.GradientTape() as tape:
         tape.watch(x)
         value = fn(x)
-    grad = tape.gradient(value, x)
+    grad = tape.gradient(value, x, unconnected_gradients=tf.UnconnectedGradients.ZERO)
     if not differentiable:
         value, grad = tf.stop_gradient(value), tf.stop_gradient(grad)
     return value, grad
@@ -34,7 +34,12 @@ def _class_vjps(fn, x, labels, differentiable):
         tape.watch(x)
         logits = fn(x)
     cotangents = class_cotangents(logits.shape[-1], tf.shape(x)[0], labels, logits.dtype)
-    grads = [tape.gradient(logits, x, output_gradients=c) for c in cotangents]
+    grads = [
+        tape.gradient(
+            logits, x, output_gradients=c, unconnected_gradients=tf.UnconnectedGradients.ZERO
+        )
+        for c in cotangents
+    ]
     del tape
     grads = stack_class_grads(grads)
     if not differentiable:

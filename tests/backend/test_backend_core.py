@@ -148,3 +148,9 @@ def test_penalty_model_serializes(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "penalty.keras")
     assert loaded.penalty == 0.5
     np.testing.assert_allclose(to_numpy(loaded(x)), to_numpy(wrapped(x)), atol=1e-6)
+
+
+def test_gradient_through_a_piecewise_constant_function_is_zero_not_missing():
+    x, _ = random_batch()
+    grad = to_numpy(backend.input_grad(lambda t: ops.sum(ops.round(4.0 * t), axis=1), x))
+    np.testing.assert_array_equal(grad, np.zeros_like(x))
