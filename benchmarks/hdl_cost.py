@@ -1,0 +1,98 @@
+"""HDL objectives' cost: one training step of each method over the nominal "DL" step.
+
+Usage: python benchmarks/hdl_cost.py [--quick]
+
+Times `model.fit` steps (after a warm-up) on the default backend for:
+- the seed's MLP (2 x 128 ReLU) with 2 classes, batch 32 (`robust_step_ratio_c2`);
+- the MLP on 784 inputs with 10 classes, batch 64 (`robust_step_ratio_mlp_c10`);
+- the seed's image network (`hdl_keras.models.alexnet` on 28x28x1), batch 64
+  (`robust_step_ratio_cnn_c10`, `hdl_step_ratio_cnn_c10`);
+- the stable and sparse terms on the MLP c10 (`stable_step_ratio`, `sparse_step_ratio`).
+Models are built with masked layers for the sparse methods. Synthetic inputs
+(timings do not depend on the values). Last line: one JSON object.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _common import best_time  # noqa: E402
+
+
+def build(kind, method, masked):
+    import keras
+
+    from hdl_keras.layers import to_masked
+    from hdl_keras.models import alexnet
+    from hdl_keras.models import mlp
+    from hdl_keras.objectives import HolisticModel
+
+    keras.utils.set_random_seed(0)
+    if kind == "mlp_c2":
+        base = mlp((20,), num_classes=2)
+    elif kind == "mlp_c10":
+        base = mlp((784,), num_classes=10)
+    else:
+        base = alexnet(input_shape=(28, 28, 1), num_classes=10)
+    if masked:
+        base = to_masked(base)
+    model = HolisticModel(base.input, base.output, method=method, rho=1e-3)
+    model.compile(optimizer=keras.optimizers.SGD(0.01))
+    return model
+
+
+def step_seconds(kind, method, batch, steps):
+    import numpy as np
+
+    masked = "Sparse" in method or method == "HDL"
+    model = build(kind, method, masked)
+    shape = {"mlp_c2": (20,), "mlp_c10": (784,), "cnn_c10": (28, 28, 1)}[kind]
+    classes = 2 if kind == "mlp_c2" else 10
+    rng = np.random.default_rng(0)
+    x = rng.random((batch * steps,) + shape, dtype=np.float32)
+    y = rng.integers(0, classes, batch * steps)
+    fit = lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+    fit()
+    return best_time(fit, 3) / steps
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer steps (under 3 minutes)")
+    args = parser.parse_args()
+    steps = 10 if args.quick else 40
+    start = time.perf_counter()
+    timings = {}
+    for kind, batch, methods in [
+        ("mlp_c2", 32, ["DL", "Robust"]),
+        ("mlp_c10", 64, ["DL", "Robust", "Stable", "Sparse"]),
+        ("cnn_c10", 64, ["DL", "Robust", "HDL"]),
+    ]:
+        for method in methods:
+            timings[(kind, method)] = step_seconds(kind, method, batch, steps)
+            print(f"{kind} {method}: {1000 * timings[(kind, method)]:.2f} ms/step", flush=True)
+
+    def ratio(kind, method):
+        return round(timings[(kind, method)] / timings[(kind, "DL")], 2)
+
+    result = {
+        "robust_step_ratio_c2": ratio("mlp_c2", "Robust"),
+        "robust_step_ratio_mlp_c10": ratio("mlp_c10", "Robust"),
+        "robust_step_ratio_cnn_c10": ratio("cnn_c10", "Robust"),
+        "stable_step_ratio": ratio("mlp_c10", "Stable"),
+        "sparse_step_ratio": ratio("mlp_c10", "Sparse"),
+        "hdl_step_ratio_cnn_c10": ratio("cnn_c10", "HDL"),
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+    import keras
+
+    result["backend"] = keras.backend.backend()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
