@@ -1,7 +1,42 @@
-"""The attack suite: every attack maps `(x, y)` to adversarial `x` in [0, 1]."""
+"""The attack suite: every attack maps `(x, y)` to adversarial `x` in [0, 1].
 
+White-box: `FGSM`, `PGD` (IFGSM, l_inf / l_2, restarts), `cw_linf` (PGD on the
+Carlini-Wagner margin), `CarliniWagner` (l_2 minimum norm), `APGD` (CE, DLR,
+targeted). Black-box: `Square`, `NAttack`. Wrappers: `EoT` (randomized
+models), `BPDA` (non-differentiable layers), `Transfer`. `evaluate` runs a set
+of attacks and returns a `RobustnessReport` with gradient-masking flags.
+"""
+
+from hdl_keras.attacks import losses
+from hdl_keras.attacks.apgd import APGD
 from hdl_keras.attacks.base import Attack
+from hdl_keras.attacks.bpda import BPDA
+from hdl_keras.attacks.cw import CarliniWagner
+from hdl_keras.attacks.cw import cw_linf
+from hdl_keras.attacks.eot import EoT
+from hdl_keras.attacks.evaluate import evaluate
 from hdl_keras.attacks.fgsm import FGSM
+from hdl_keras.attacks.nattack import NAttack
 from hdl_keras.attacks.pgd import PGD
+from hdl_keras.attacks.report import AttackResult
+from hdl_keras.attacks.report import RobustnessReport
+from hdl_keras.attacks.square import Square
+from hdl_keras.attacks.transfer import Transfer
 
-__all__ = ["Attack", "FGSM", "PGD"]
+__all__ = [
+    "APGD",
+    "Attack",
+    "AttackResult",
+    "BPDA",
+    "CarliniWagner",
+    "EoT",
+    "FGSM",
+    "NAttack",
+    "PGD",
+    "RobustnessReport",
+    "Square",
+    "Transfer",
+    "cw_linf",
+    "evaluate",
+    "losses",
+]

@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from hdl_keras import backend
+from hdl_keras.attacks import losses
 
 NORMS = ("linf", "l2")
 
@@ -25,6 +26,10 @@ class Attack:
             model towards them; default False (push away from `y`).
         seed: int seed of the attack's randomness (random starts), default None.
         bounds: `(low, high)` of valid inputs, default `(0.0, 1.0)`.
+        loss: the per-example loss the attack ascends, resolved by
+            `hdl_keras.attacks.losses.get`: `"ce"` (cross-entropy, default),
+            `"cw"` (Carlini-Wagner margin; the targeted margin when
+            `targeted`), `"dlr"`, or a callable `(logits, labels) -> (B,)`.
 
     Call arguments:
         x: float array `(batch, *input_shape)` with values in `bounds`.
@@ -42,7 +47,9 @@ class Attack:
 
     supported_norms = NORMS
 
-    def __init__(self, model, eps, norm="linf", targeted=False, seed=None, bounds=(0.0, 1.0)):
+    def __init__(
+        self, model, eps, norm="linf", targeted=False, seed=None, bounds=(0.0, 1.0), loss="ce"
+    ):
         if norm not in self.supported_norms:
             raise ValueError(
                 f"{type(self).__name__} supports norm in {self.supported_norms}. "
@@ -59,6 +66,8 @@ class Attack:
         self.targeted = bool(targeted)
         self.seed = seed
         self.bounds = (float(low), float(high))
+        self.loss_identifier = loss
+        self._loss_fn = losses.get(loss, targeted=self.targeted)
         self.seed_generator = keras.random.SeedGenerator(seed)
         self._compiled = {}
 
@@ -66,19 +75,36 @@ class Attack:
         x, y = self._check_inputs(x, y)
         return self.compile(self.perturb)(x, y)
 
+    def __copy__(self):
+        """A shallow copy with its own compilation cache and seed generator.
+
+        Compiled functions are bound to the attack they were traced for, so a
+        copy whose settings change (e.g. `eps`) must trace its own.
+        """
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._compiled = {}
+        clone.seed_generator = keras.random.SeedGenerator(self.seed)
+        return clone
+
+    def variable_sources(self):
+        """The models whose variables a compiled attack reads: the attacked model."""
+        return (self.model,)
+
     def compile(self, fn):
         """`fn(*tensors)` compiled by `hdl_keras.backend.jit`, cached by name.
 
-        The model's trainable variables are read as inputs; its non-trainable
-        variables and the attack's seed state may change and are kept.
+        The trainable variables of `variable_sources()` are read as inputs;
+        their non-trainable variables and the attack's seed state may change
+        and are kept.
         """
         name = fn.__name__
         if name not in self._compiled:
+            sources = self.variable_sources()
+            variables = _unique(getattr(m, "trainable_variables", []) for m in sources)
+            state = _unique(getattr(m, "non_trainable_variables", []) for m in sources)
             self._compiled[name] = backend.jit(
-                fn,
-                getattr(self.model, "trainable_variables", []),
-                state=list(getattr(self.model, "non_trainable_variables", []))
-                + [self.seed_generator.state],
+                fn, variables, state=state + [self.seed_generator.state]
             )
         return self._compiled[name]
 
@@ -91,9 +117,11 @@ class Attack:
         return self.model(x, training=False)
 
     def loss(self, logits, y):
-        """Per-example loss the attack ascends: cross-entropy, negated if targeted."""
-        losses = ops.sparse_categorical_crossentropy(y, logits, from_logits=True)
-        return -losses if self.targeted else losses
+        """Per-example loss `(B,)` the attack ascends (see `losses.get`).
+
+        By default the cross-entropy, negated when `targeted`.
+        """
+        return self._loss_fn(logits, y)
 
     def loss_and_grad(self, x, y):
         """Returns `(per-example loss, d loss / dx)` at `x`; no weights graph kept."""
@@ -141,6 +169,15 @@ class Attack:
                 f"Received: y.shape={tuple(y.shape)}"
             )
         return x, y
+
+
+def _unique(variable_lists):
+    """The variables of all lists, once each (models may share layers)."""
+    unique = {}
+    for variables in variable_lists:
+        for variable in variables:
+            unique.setdefault(id(variable), variable)
+    return list(unique.values())
 
 
 def _per_example_l2(t):

@@ -23,6 +23,8 @@ class FGSM(Attack):
         Examples", ICLR 2015.
     """
 
+    steps = 1  # one gradient evaluation: the query count of the report
+
     def __init__(self, model, eps=8 / 255, **kwargs):
         super().__init__(model, eps, **kwargs)
 

@@ -7,13 +7,16 @@ from hdl_keras.attacks.base import random_start
 
 
 class PGD(Attack):
-    """Projected gradient descent on the cross-entropy (Madry et al. 2018).
+    """Projected gradient descent on an attack loss (Madry et al. 2018).
 
     Repeats `x <- Proj(x + step_size * direction(grad_x L))` for `steps`
     iterations, from a random point of the ball when `random_start`; with
     `restarts > 1`, keeps per example the first successful run, else the one
     with the highest final loss. IFGSM^20 of seed 001 is
     `PGD(model, eps=8/255, step_size=2/255, steps=20, random_start=False)`.
+    `L` is the cross-entropy by default; `PGD(model, loss="cw")` ascends the
+    Carlini-Wagner margin instead: the C&W-l_inf attack of seeds 001 and 003
+    (`hdl_keras.attacks.cw.cw_linf` holds their settings).
 
     Args:
         model: a callable returning logits (see `Attack`).
@@ -22,7 +25,7 @@ class PGD(Attack):
         steps: number of iterations, default 10.
         random_start: start from a uniform point of the ball, default True.
         restarts: number of runs, default 1.
-        **kwargs: `norm`, `targeted`, `seed`, `bounds` of `Attack`.
+        **kwargs: `norm`, `targeted`, `seed`, `bounds`, `loss` of `Attack`.
 
     Example:
         >>> attack = PGD(model, eps=8 / 255, step_size=2 / 255, steps=20)
@@ -56,6 +59,8 @@ class PGD(Attack):
         self.restarts = int(restarts)
 
     def perturb(self, x, y):
+        if self.restarts == 1:
+            return self._single_run(x, y)
         best, best_loss, best_success = None, None, None
         for _ in range(self.restarts):
             candidate = self._single_run(x, y)
