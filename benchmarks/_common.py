@@ -39,3 +39,18 @@ def best_time(fn, repeats=3):
         fn()
         timings.append(time.perf_counter() - start)
     return min(timings)
+
+
+def interleaved_medians(functions, repeats=5):
+    """Median wall-clock seconds of each function, timed in alternation.
+
+    Alternating the candidates spreads the machine's load changes over all of
+    them, so their ratio is steadier than one of separately timed minima.
+    """
+    timings = [[] for _ in functions]
+    for _ in range(repeats):
+        for fn, times in zip(functions, timings):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return [sorted(times)[len(times) // 2] for times in timings]
