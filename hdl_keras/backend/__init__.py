@@ -12,6 +12,8 @@ Public API:
 - `logit_difference_grads(fn, x, y)`: `(logits, G)` with
   `G[b, k] = d (logits[b, k] - logits[b, y[b]]) / d x[b]`, the gradients the
   HDL robust loss (Bertsimas et al. 2023, eq. 7) takes the dual norm of.
+- `class_vjps(fn, x, labels)`: the per-class vector-Jacobian products behind
+  the two functions above (the piece each backend module implements).
 - `jit(fn, variables, state=())`: `fn(*tensors)` compiled the way the
   backend allows (`jax.jit` with the variables passed as inputs and `state`
   written back, `tf.function`, eager torch under `no_grad`); the attack suite
@@ -33,22 +35,16 @@ import keras
 _BACKEND = keras.backend.backend()
 
 if _BACKEND == "jax":
-    from hdl_keras.backend.jax import input_grad
+    from hdl_keras.backend.jax import class_vjps
     from hdl_keras.backend.jax import jit
-    from hdl_keras.backend.jax import logit_difference_grads
-    from hdl_keras.backend.jax import logit_jacobian
     from hdl_keras.backend.jax import value_and_input_grad
 elif _BACKEND == "tensorflow":
-    from hdl_keras.backend.tensorflow import input_grad
+    from hdl_keras.backend.tensorflow import class_vjps
     from hdl_keras.backend.tensorflow import jit
-    from hdl_keras.backend.tensorflow import logit_difference_grads
-    from hdl_keras.backend.tensorflow import logit_jacobian
     from hdl_keras.backend.tensorflow import value_and_input_grad
 elif _BACKEND == "torch":
-    from hdl_keras.backend.torch import input_grad
+    from hdl_keras.backend.torch import class_vjps
     from hdl_keras.backend.torch import jit
-    from hdl_keras.backend.torch import logit_difference_grads
-    from hdl_keras.backend.torch import logit_jacobian
     from hdl_keras.backend.torch import value_and_input_grad
 else:
     raise ImportError(
@@ -60,6 +56,21 @@ else:
 SUPPORTED_BACKENDS = ("jax", "tensorflow", "torch")
 
 
+def input_grad(fn, x, differentiable=True):
+    """Returns d sum(fn(x)) / dx, same shape as `x`."""
+    return value_and_input_grad(fn, x, differentiable=differentiable)[1]
+
+
+def logit_jacobian(fn, x, differentiable=True):
+    """Returns `(logits, J)`, `J[b, k] = d logits[b, k] / d x[b]`, shape `(B, K, *x.shape[1:])`."""
+    return class_vjps(fn, x, None, differentiable)
+
+
+def logit_difference_grads(fn, x, y, differentiable=True):
+    """Returns `(logits, G)`, `G[b, k] = d (logits[b, k] - logits[b, y[b]]) / d x[b]`."""
+    return class_vjps(fn, x, y, differentiable)
+
+
 def name():
     """Returns the name of the backend Keras runs on, e.g. `"tensorflow"`."""
     return _BACKEND
@@ -67,6 +78,7 @@ def name():
 
 __all__ = [
     "SUPPORTED_BACKENDS",
+    "class_vjps",
     "input_grad",
     "jit",
     "logit_difference_grads",

@@ -36,12 +36,8 @@ def value_and_input_grad(fn, x, differentiable=True):
     return value, grad
 
 
-def input_grad(fn, x, differentiable=True):
-    """Returns d sum(fn(x)) / dx, same shape as `x`."""
-    return value_and_input_grad(fn, x, differentiable=differentiable)[1]
-
-
-def _class_vjps(fn, x, labels, differentiable):
+def class_vjps(fn, x, labels, differentiable=True):
+    """Returns `(logits, G)`, `G[b, k]` the input gradient of cotangent k (see `_common`)."""
     create_graph = _keep_graph(differentiable)
     with torch.enable_grad():
         x = _prepare(x)
@@ -56,16 +52,6 @@ def _class_vjps(fn, x, labels, differentiable):
     if not create_graph:
         logits = logits.detach()
     return logits, stack_class_grads(grads)
-
-
-def logit_jacobian(fn, x, differentiable=True):
-    """Returns `(logits, J)`, `J` of shape `(B, K, *x.shape[1:])`."""
-    return _class_vjps(fn, x, None, differentiable)
-
-
-def logit_difference_grads(fn, x, y, differentiable=True):
-    """Returns `(logits, G)`, `G[b, k] = d(z_k - z_{y_b}) / dx[b]`."""
-    return _class_vjps(fn, x, y, differentiable)
 
 
 def jit(fn, variables, state=()):
