@@ -14,27 +14,12 @@ from hdl_keras.attacks import PGD
 from hdl_keras.attacks.apgd import APGD
 from hdl_keras.attacks.apgd import checkpoints
 from hdl_keras.attacks.eot import EoT
+from hdl_keras.testing.toy_models import small_mlp
+from hdl_keras.testing.toy_models import two_class_linear_model
 
 pytestmark = pytest.mark.backend_suite
 
 NUM_FEATURES = 12
-
-
-def two_class_linear_model(seed=0):
-    """Logits `[0, v.x]`: the margin is linear, with direction `v`."""
-    rng = np.random.default_rng(seed)
-    inputs = keras.Input((NUM_FEATURES,))
-    model = keras.Model(inputs, keras.layers.Dense(2)(inputs))
-    v = rng.standard_normal(NUM_FEATURES).astype("float32")
-    model.set_weights([np.stack([np.zeros_like(v), v], axis=1), np.zeros(2, "float32")])
-    return model, v
-
-
-def small_mlp(num_classes=5, seed=0):
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input((NUM_FEATURES,))
-    h = keras.layers.Dense(16, activation="relu")(inputs)
-    return keras.Model(inputs, keras.layers.Dense(num_classes)(h))
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,6 +1,5 @@
 """FGSM and PGD: threat-model bounds, linear optimum, monotonicity."""
 
-import keras
 import numpy as np
 import pytest
 from hypothesis import given
@@ -10,29 +9,12 @@ from keras import ops
 
 from hdl_keras.attacks import FGSM
 from hdl_keras.attacks import PGD
+from hdl_keras.testing.toy_models import small_mlp
+from hdl_keras.testing.toy_models import two_class_linear_model
 
 pytestmark = pytest.mark.backend_suite
 
 NUM_FEATURES = 12
-
-
-def two_class_linear_model(seed=0):
-    """Logits `[0, v.x + c]`: the margin is linear, with direction `v`."""
-    rng = np.random.default_rng(seed)
-    inputs = keras.Input((NUM_FEATURES,))
-    outputs = keras.layers.Dense(2)(inputs)
-    model = keras.Model(inputs, outputs)
-    v = rng.standard_normal(NUM_FEATURES).astype("float32")
-    kernel = np.stack([np.zeros_like(v), v], axis=1)
-    model.set_weights([kernel, np.zeros(2, "float32")])
-    return model, v
-
-
-def small_mlp(num_classes=5, seed=0):
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input((NUM_FEATURES,))
-    h = keras.layers.Dense(16, activation="relu")(inputs)
-    return keras.Model(inputs, keras.layers.Dense(num_classes)(h))
 
 
 def accuracy(model, x, y):

@@ -7,6 +7,7 @@ from keras import ops
 
 from hdl_keras.attacks import PGD
 from hdl_keras.attacks import losses
+from hdl_keras.testing.toy_models import small_mlp
 
 pytestmark = pytest.mark.backend_suite
 
@@ -118,13 +119,6 @@ def test_get_takes_callables_and_rejects_unknown_names():
         losses.get("hinge")
     with pytest.raises(ValueError, match="loss"):
         PGD(lambda x, training=False: x, loss="hinge")
-
-
-def small_mlp(num_classes=5, seed=0):
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input((NUM_FEATURES,))
-    h = keras.layers.Dense(16, activation="relu")(inputs)
-    return keras.Model(inputs, keras.layers.Dense(num_classes)(h))
 
 
 @pytest.mark.parametrize("targeted", [False, True])

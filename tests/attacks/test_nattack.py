@@ -9,17 +9,11 @@ from hypothesis import strategies as st
 from keras import ops
 
 from hdl_keras.attacks.nattack import NAttack
+from hdl_keras.testing.toy_models import small_mlp
 
 pytestmark = pytest.mark.backend_suite
 
 NUM_FEATURES = 12
-
-
-def small_mlp(num_classes=5, seed=0):
-    keras.utils.set_random_seed(seed)
-    inputs = keras.Input((NUM_FEATURES,))
-    h = keras.layers.Dense(16, activation="relu")(inputs)
-    return keras.Model(inputs, keras.layers.Dense(num_classes)(h))
 
 
 def predict(model, x):

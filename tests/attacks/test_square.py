@@ -9,10 +9,16 @@ from hypothesis import strategies as st
 from keras import ops
 
 from hdl_keras.attacks.square import Square
+from hdl_keras.testing.toy_models import two_class_linear_model
 
 pytestmark = pytest.mark.backend_suite
 
 SIZE = 8
+
+
+def two_class_linear_model_6x6(seed=0):
+    """Logits `[0, v.x]` on 6x6x1 images (see `two_class_linear_model`)."""
+    return two_class_linear_model(seed, input_shape=(6, 6, 1))
 
 
 def tiny_cnn(channels=1, num_classes=5, seed=0):
@@ -21,17 +27,6 @@ def tiny_cnn(channels=1, num_classes=5, seed=0):
     h = keras.layers.Conv2D(4, 3, activation="relu")(inputs)
     outputs = keras.layers.Dense(num_classes)(keras.layers.Flatten()(h))
     return keras.Model(inputs, outputs)
-
-
-def two_class_linear_model(seed=0):
-    """Logits `[0, v.x]` on 6x6 images: the margin is linear, with direction `v`."""
-    rng = np.random.default_rng(seed)
-    inputs = keras.Input((6, 6, 1))
-    outputs = keras.layers.Dense(2)(keras.layers.Flatten()(inputs))
-    model = keras.Model(inputs, outputs)
-    v = rng.standard_normal(36).astype("float32")
-    model.set_weights([np.stack([np.zeros_like(v), v], axis=1), np.zeros(2, "float32")])
-    return model, v
 
 
 def predict(model, x):
@@ -106,7 +101,7 @@ def test_robust_accuracy_is_at_most_clean_and_queries_are_counted():
 
 
 def test_square_finds_adversarial_examples_of_a_linear_model():
-    model, v = two_class_linear_model()
+    model, v = two_class_linear_model_6x6()
     rng = np.random.default_rng(4)
     x = rng.uniform(0.3, 0.7, (16, 6, 6, 1)).astype("float32")
     y = predict(model, x)

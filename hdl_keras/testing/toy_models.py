@@ -1,0 +1,30 @@
+"""Tiny models with known behaviour, shared by the attack and objective tests."""
+
+import keras
+import numpy as np
+
+
+def small_mlp(num_classes=5, seed=0, num_features=12):
+    """A seeded `num_features -> 16 ReLU -> num_classes` logits MLP."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((num_features,))
+    hidden = keras.layers.Dense(16, activation="relu")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(num_classes)(hidden))
+
+
+def two_class_linear_model(seed=0, input_shape=(12,)):
+    """Logits `[0, v . x]` (inputs flattened): a linear margin with direction `v`.
+
+    Its l_inf-optimal attack is known in closed form, `x - eps * s_y * sign(v)`
+    with `s_y = +1` for label 1 and -1 for label 0.
+
+    Returns:
+        `(model, v)`, `v` a float32 vector of `prod(input_shape)` entries.
+    """
+    rng = np.random.default_rng(seed)
+    inputs = keras.Input(input_shape)
+    flat = keras.layers.Flatten()(inputs) if len(input_shape) > 1 else inputs
+    model = keras.Model(inputs, keras.layers.Dense(2)(flat))
+    v = rng.standard_normal(int(np.prod(input_shape))).astype("float32")
+    model.set_weights([np.stack([np.zeros_like(v), v], axis=1), np.zeros(2, "float32")])
+    return model, v
