@@ -12,8 +12,10 @@ Public API:
 - `logit_difference_grads(fn, x, y)`: `(logits, G)` with
   `G[b, k] = d (logits[b, k] - logits[b, y[b]]) / d x[b]`, the gradients the
   HDL robust loss (Bertsimas et al. 2023, eq. 7) takes the dual norm of.
-- `class_vjps(fn, x, labels)`: the per-class vector-Jacobian products behind
-  the two functions above (the piece each backend module implements).
+- `value_and_vjps(fn, x, cotangents_fn)`: `(fn(x), G)` with `G[:, m]` the
+  vector-Jacobian product of the m-th cotangent `cotangents_fn(fn(x))[m]`
+  (each `(B, K)`, chosen from the outputs, e.g. the top classes); the piece
+  each backend module implements, behind the two functions above.
 - `jit(fn, variables, state=())`: `fn(*tensors)` compiled the way the
   backend allows (`jax.jit` with the variables passed as inputs and `state`
   written back, `tf.function`, eager torch under `no_grad`); the attack suite
@@ -32,20 +34,22 @@ per-example gradient.
 
 import keras
 
+from hdl_keras.backend._common import class_cotangents
+
 _BACKEND = keras.backend.backend()
 
 if _BACKEND == "jax":
-    from hdl_keras.backend.jax import class_vjps
     from hdl_keras.backend.jax import jit
     from hdl_keras.backend.jax import value_and_input_grad
+    from hdl_keras.backend.jax import value_and_vjps
 elif _BACKEND == "tensorflow":
-    from hdl_keras.backend.tensorflow import class_vjps
     from hdl_keras.backend.tensorflow import jit
     from hdl_keras.backend.tensorflow import value_and_input_grad
+    from hdl_keras.backend.tensorflow import value_and_vjps
 elif _BACKEND == "torch":
-    from hdl_keras.backend.torch import class_vjps
     from hdl_keras.backend.torch import jit
     from hdl_keras.backend.torch import value_and_input_grad
+    from hdl_keras.backend.torch import value_and_vjps
 else:
     raise ImportError(
         f"hdl_keras supports the jax, tensorflow and torch backends of Keras. "
@@ -63,12 +67,12 @@ def input_grad(fn, x, differentiable=True):
 
 def logit_jacobian(fn, x, differentiable=True):
     """Returns `(logits, J)`, `J[b, k] = d logits[b, k] / d x[b]`, shape `(B, K, *x.shape[1:])`."""
-    return class_vjps(fn, x, None, differentiable)
+    return value_and_vjps(fn, x, class_cotangents, differentiable)
 
 
 def logit_difference_grads(fn, x, y, differentiable=True):
     """Returns `(logits, G)`, `G[b, k] = d (logits[b, k] - logits[b, y[b]]) / d x[b]`."""
-    return class_vjps(fn, x, y, differentiable)
+    return value_and_vjps(fn, x, lambda logits: class_cotangents(logits, y), differentiable)
 
 
 def name():
@@ -78,11 +82,11 @@ def name():
 
 __all__ = [
     "SUPPORTED_BACKENDS",
-    "class_vjps",
     "input_grad",
     "jit",
     "logit_difference_grads",
     "logit_jacobian",
     "name",
     "value_and_input_grad",
+    "value_and_vjps",
 ]

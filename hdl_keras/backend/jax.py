@@ -3,7 +3,6 @@
 import jax
 import jax.numpy as jnp
 
-from hdl_keras.backend._common import class_cotangents
 
 
 def value_and_input_grad(fn, x, differentiable=True):
@@ -20,15 +19,12 @@ def value_and_input_grad(fn, x, differentiable=True):
     return value, grad
 
 
-def class_vjps(fn, x, labels, differentiable=True):
-    """Returns `(logits, G)`, `G[b, k]` the input gradient of cotangent k (see `_common`)."""
+def value_and_vjps(fn, x, cotangents_fn, differentiable=True):
+    """Returns `(fn(x), G)`, `G[:, m]` the VJP of the m-th of `cotangents_fn(fn(x))`."""
     x = jnp.asarray(x)
     logits, vjp_fn = jax.vjp(fn, x)
-    num_classes = logits.shape[-1]
-    cotangents = jnp.stack(
-        class_cotangents(num_classes, x.shape[0], labels, logits.dtype)
-    )
-    # One VJP per class, batched by vmap over the K cotangents: (K, B, *input).
+    cotangents = jax.lax.stop_gradient(jnp.stack(cotangents_fn(jax.lax.stop_gradient(logits))))
+    # One VJP per cotangent, batched by vmap over the M cotangents: (M, B, *input).
     (grads,) = jax.vmap(vjp_fn)(cotangents)
     grads = jnp.moveaxis(grads, 0, 1)
     if not differentiable:

@@ -7,8 +7,7 @@ cotangent is used instead of `batch_jacobian`, which is pathological under XLA.
 
 import tensorflow as tf
 
-from hdl_keras.backend._common import class_cotangents
-from hdl_keras.backend._common import stack_class_grads
+from hdl_keras.backend._common import stack_grads
 
 
 def value_and_input_grad(fn, x, differentiable=True):
@@ -23,13 +22,13 @@ def value_and_input_grad(fn, x, differentiable=True):
     return value, grad
 
 
-def class_vjps(fn, x, labels, differentiable=True):
-    """Returns `(logits, G)`, `G[b, k]` the input gradient of cotangent k (see `_common`)."""
+def value_and_vjps(fn, x, cotangents_fn, differentiable=True):
+    """Returns `(fn(x), G)`, `G[:, m]` the VJP of the m-th of `cotangents_fn(fn(x))`."""
     x = tf.convert_to_tensor(x)
     with tf.GradientTape(persistent=True) as tape:
         tape.watch(x)
         logits = fn(x)
-    cotangents = class_cotangents(logits.shape[-1], tf.shape(x)[0], labels, logits.dtype)
+    cotangents = [tf.stop_gradient(c) for c in cotangents_fn(tf.stop_gradient(logits))]
     grads = [
         tape.gradient(
             logits, x, output_gradients=c, unconnected_gradients=tf.UnconnectedGradients.ZERO
@@ -37,7 +36,7 @@ def class_vjps(fn, x, labels, differentiable=True):
         for c in cotangents
     ]
     del tape
-    grads = stack_class_grads(grads)
+    grads = stack_grads(grads)
     if not differentiable:
         logits, grads = tf.stop_gradient(logits), tf.stop_gradient(grads)
     return logits, grads

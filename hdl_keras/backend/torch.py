@@ -9,8 +9,7 @@ eager torch: `torch.compile` (Keras `jit_compile=True`) has no double backward.
 
 import torch
 
-from hdl_keras.backend._common import class_cotangents
-from hdl_keras.backend._common import stack_class_grads
+from hdl_keras.backend._common import stack_grads
 
 
 def _prepare(x):
@@ -36,13 +35,13 @@ def value_and_input_grad(fn, x, differentiable=True):
     return value, grad
 
 
-def class_vjps(fn, x, labels, differentiable=True):
-    """Returns `(logits, G)`, `G[b, k]` the input gradient of cotangent k (see `_common`)."""
+def value_and_vjps(fn, x, cotangents_fn, differentiable=True):
+    """Returns `(fn(x), G)`, `G[:, m]` the VJP of the m-th of `cotangents_fn(fn(x))`."""
     create_graph = _keep_graph(differentiable)
     with torch.enable_grad():
         x = _prepare(x)
         logits = fn(x)
-        cotangents = class_cotangents(logits.shape[-1], x.shape[0], labels, logits.dtype)
+        cotangents = [c.detach() for c in cotangents_fn(logits.detach())]
         grads = [
             torch.autograd.grad(
                 logits, x, grad_outputs=c, retain_graph=True, create_graph=create_graph
@@ -51,7 +50,7 @@ def class_vjps(fn, x, labels, differentiable=True):
         ]
     if not create_graph:
         logits = logits.detach()
-    return logits, stack_class_grads(grads)
+    return logits, stack_grads(grads)
 
 
 def jit(fn, variables, state=()):

@@ -43,6 +43,8 @@ class HolisticModel(keras.Model):
         sparsity_lambda: weight of the sparsity penalty, default 1e-4.
         stability_alpha: subset fraction `a / batch` of the stable term, default 0.7.
         norm: `"linf"` (default) or `"l2"` uncertainty set.
+        robust_top_k: `None` (default, exact robust term) or `k`: penalise
+            only the k most competing classes (see `robust_cross_entropy`).
 
     Example:
         >>> inputs = keras.Input((784,))
@@ -64,6 +66,7 @@ class HolisticModel(keras.Model):
         sparsity_lambda=1e-4,
         stability_alpha=0.7,
         norm="linf",
+        robust_top_k=None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -79,6 +82,7 @@ class HolisticModel(keras.Model):
         self.sparsity_lambda = float(sparsity_lambda)
         self.stability_alpha = float(stability_alpha)
         self.norm = norm
+        self.robust_top_k = robust_top_k
         self.theta = self.add_weight(
             shape=(),
             initializer="zeros",
@@ -95,7 +99,12 @@ class HolisticModel(keras.Model):
         labels = ops.reshape(ops.cast(y, "int32"), (-1,))
         if "robust" in self.components:
             losses = robust_cross_entropy(
-                lambda t: self(t, training=training), x, labels, self.rho, self.norm
+                lambda t: self(t, training=training),
+                x,
+                labels,
+                self.rho,
+                self.norm,
+                top_k=self.robust_top_k,
             )
         else:
             losses = ops.sparse_categorical_crossentropy(labels, y_pred, from_logits=True)
@@ -117,4 +126,5 @@ class HolisticModel(keras.Model):
             "sparsity_lambda": self.sparsity_lambda,
             "stability_alpha": self.stability_alpha,
             "norm": self.norm,
+            "robust_top_k": self.robust_top_k,
         }

@@ -124,3 +124,28 @@ def test_bad_arguments_are_rejected():
     plain.compile(optimizer="adam")
     with pytest.raises(ValueError, match="masked layers"):
         plain.fit(*separable_data(32), epochs=1, verbose=0)
+
+
+def test_top_k_robust_loss_matches_the_exact_term_on_its_classes():
+    """Top-k keeps the dual norms of the k most competing classes, drops the rest."""
+    rng = np.random.default_rng(2)
+    weights = rng.standard_normal((FEATURES, 6)).astype("float32")
+    inputs = keras.Input((FEATURES,))
+    model = keras.Model(inputs, keras.layers.Dense(6)(inputs))
+    model.set_weights([weights, np.zeros(6, "float32")])
+    x, _ = separable_data(5)
+    y = rng.integers(0, 6, 5)
+    rho, k = 0.1, 2
+    z = x @ weights
+    dual = np.abs(weights.T[None, :, :] - weights.T[y][:, None, :]).sum(axis=2)
+    masked = np.where(np.eye(6, dtype=bool)[y], -np.inf, z)
+    kept = np.zeros_like(z, dtype=bool)
+    np.put_along_axis(kept, np.argsort(-masked, axis=1)[:, :k], True, axis=1)
+    terms = z - z[np.arange(5), y][:, None] + rho * np.where(kept, dual, 0.0)
+    expected = np.log(np.exp(terms).sum(axis=1))
+    actual = ops.convert_to_numpy(robust_cross_entropy(model, x, y, rho, top_k=k))
+    np.testing.assert_allclose(actual, expected, rtol=1e-5)
+    exact = ops.convert_to_numpy(robust_cross_entropy(model, x, y, rho))
+    assert np.all(actual <= exact + 1e-6)
+    with pytest.raises(ValueError, match="top_k"):
+        robust_cross_entropy(model, x, y, rho, top_k=5)
