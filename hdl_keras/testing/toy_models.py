@@ -28,3 +28,29 @@ def two_class_linear_model(seed=0, input_shape=(12,)):
     v = rng.standard_normal(int(np.prod(input_shape))).astype("float32")
     model.set_weights([np.stack([np.zeros_like(v), v], axis=1), np.zeros(2, "float32")])
     return model, v
+
+
+@keras.saving.register_keras_serializable(package="hdl_keras.testing")
+class AlwaysOnNoise(keras.layers.Layer):
+    """Adds seeded Gaussian noise in every call, `training` or not.
+
+    A stand-in for a randomized defense (noise kept on at inference), whose
+    outputs differ between two identical forward passes.
+
+    Args:
+        stddev: standard deviation of the noise.
+        seed: seed of the layer's `SeedGenerator`, default None.
+    """
+
+    def __init__(self, stddev, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.stddev = stddev
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs):
+        noise = keras.random.normal(keras.ops.shape(inputs), seed=self.seed_generator)
+        return inputs + self.stddev * noise
+
+    def get_config(self):
+        return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}

@@ -12,29 +12,12 @@ from hdl_keras.attacks.fgsm import FGSM
 from hdl_keras.attacks.pgd import PGD
 from hdl_keras.attacks.report import RobustnessReport
 from hdl_keras.attacks.transfer import Transfer
+from hdl_keras.testing.toy_models import AlwaysOnNoise
 
 pytestmark = pytest.mark.backend_suite
 
 NUM_FEATURES = 12
 NUM_CLASSES = 5
-
-
-@keras.saving.register_keras_serializable(package="hdl_keras_tests")
-class InferenceNoise(keras.layers.Layer):
-    """Adds seeded Gaussian noise in every call, `training` or not (a randomized defense)."""
-
-    def __init__(self, stddev, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.stddev = stddev
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-
-    def call(self, inputs):
-        noise = keras.random.normal(ops.shape(inputs), seed=self.seed_generator)
-        return inputs + self.stddev * noise
-
-    def get_config(self):
-        return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
 
 
 class WeakerWithEps(FGSM):
@@ -56,7 +39,7 @@ def small_mlp(seed=0, noise=None):
     inputs = keras.Input((NUM_FEATURES,))
     hidden = keras.layers.Dense(16, activation="relu")(inputs)
     if noise is not None:
-        hidden = InferenceNoise(noise, seed=seed)(hidden)
+        hidden = AlwaysOnNoise(noise, seed=seed)(hidden)
     return keras.Model(inputs, keras.layers.Dense(NUM_CLASSES)(hidden))
 
 

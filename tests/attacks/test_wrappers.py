@@ -15,28 +15,11 @@ from hdl_keras.attacks.eot import EoT
 from hdl_keras.attacks.fgsm import FGSM
 from hdl_keras.attacks.pgd import PGD
 from hdl_keras.attacks.transfer import Transfer
+from hdl_keras.testing.toy_models import AlwaysOnNoise
 
 pytestmark = pytest.mark.backend_suite
 
 NUM_FEATURES = 12
-
-
-@keras.saving.register_keras_serializable(package="hdl_keras_tests")
-class AlwaysOnNoise(keras.layers.Layer):
-    """Adds seeded Gaussian noise in every call, `training` or not (a randomized defense)."""
-
-    def __init__(self, stddev, seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.stddev = stddev
-        self.seed = seed
-        self.seed_generator = keras.random.SeedGenerator(seed)
-
-    def call(self, inputs):
-        noise = keras.random.normal(ops.shape(inputs), seed=self.seed_generator)
-        return inputs + self.stddev * noise
-
-    def get_config(self):
-        return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
 
 
 @keras.saving.register_keras_serializable(package="hdl_keras_tests")
