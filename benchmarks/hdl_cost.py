@@ -2,7 +2,8 @@
 
 Usage: python benchmarks/hdl_cost.py [--quick]
 
-Times `model.fit` steps (after a warm-up) on the default backend for:
+Times `model.fit` steps on the default backend (medians of runs alternating between the
+methods of a model, after a warm-up) for:
 - the seed's MLP (2 x 128 ReLU) with 2 classes, batch 32 (`robust_step_ratio_c2`);
 - the MLP on 784 inputs with 10 classes, batch 64 (`robust_step_ratio_mlp_c10`);
 - the seed's image network (`hdl_keras.models.alexnet` on 28x28x1), batch 64
@@ -21,7 +22,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import best_time  # noqa: E402
+from _common import interleaved_medians  # noqa: E402
 
 
 def build(kind, method, masked, top_k=None):
@@ -46,19 +47,23 @@ def build(kind, method, masked, top_k=None):
     return model
 
 
-def step_seconds(kind, method, batch, steps, top_k=None):
+def step_seconds(kind, methods, batch, steps, repeats):
+    """Seconds per step of each method on `kind`, timed in alternation after warm-up."""
     import numpy as np
 
-    masked = "Sparse" in method or method == "HDL"
-    model = build(kind, method, masked, top_k)
     shape = {"mlp_c2": (20,), "mlp_c10": (784,), "cnn_c10": (28, 28, 1)}[kind]
     classes = 2 if kind == "mlp_c2" else 10
     rng = np.random.default_rng(0)
     x = rng.random((batch * steps,) + shape, dtype=np.float32)
     y = rng.integers(0, classes, batch * steps)
-    fit = lambda: model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
-    fit()
-    return best_time(fit, 3) / steps
+    fits = []
+    for method in methods:
+        name, top_k = (method.split("-top")[0], int(method.split("-top")[1])) if "-top" in method else (method, None)
+        model = build(kind, name, "Sparse" in name or name == "HDL", top_k)
+        fit = lambda model=model: model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+        fit()  # traces the train step
+        fits.append(fit)
+    return {m: t / steps for m, t in zip(methods, interleaved_medians(fits, repeats))}
 
 
 def main():
@@ -73,11 +78,11 @@ def main():
         ("mlp_c10", 64, ["DL", "Robust", "Stable", "Sparse"]),
         ("cnn_c10", 64, ["DL", "Robust", "Robust-top2", "HDL"]),
     ]:
-        cnn_steps = max(2, steps // 5) if kind == "cnn_c10" else steps
-        for method in methods:
-            name, top_k = (method.split("-top")[0], 2) if "-top" in method else (method, None)
-            timings[(kind, method)] = step_seconds(kind, name, batch, cnn_steps, top_k)
-            print(f"{kind} {method}: {1000 * timings[(kind, method)]:.2f} ms/step", flush=True)
+        cnn = kind == "cnn_c10"
+        measured = step_seconds(kind, methods, batch, max(2, steps // 5) if cnn else steps, 3 if cnn else 7)
+        for method, seconds in measured.items():
+            timings[(kind, method)] = seconds
+            print(f"{kind} {method}: {1000 * seconds:.2f} ms/step", flush=True)
 
     def ratio(kind, method):
         return round(timings[(kind, method)] / timings[(kind, "DL")], 2)
