@@ -154,13 +154,7 @@ class Attack:
 
     def _check_inputs(self, x, y):
         if isinstance(x, np.ndarray):
-            low, high = self.bounds
-            if x.size and (x.min() < low or x.max() > high):
-                raise ValueError(
-                    f"{type(self).__name__} expects inputs in bounds={self.bounds}; "
-                    f"received values in [{x.min():.4g}, {x.max():.4g}]. Scale the inputs "
-                    "(normalization belongs inside the model) or pass bounds=."
-                )
+            check_in_bounds(x, self.bounds, type(self).__name__)
         x = ops.convert_to_tensor(x, dtype="float32")
         y = ops.convert_to_tensor(y, dtype="int32")
         if len(y.shape) != 1 or y.shape[0] != x.shape[0]:
@@ -169,6 +163,17 @@ class Attack:
                 f"Received: y.shape={tuple(y.shape)}"
             )
         return x, y
+
+
+def check_in_bounds(x, bounds, owner):
+    """Raises a ValueError unless the numpy array `x` lies within `bounds`."""
+    low, high = bounds
+    if x.size and (x.min() < low or x.max() > high):
+        raise ValueError(
+            f"{owner} expects inputs in bounds={tuple(bounds)}; received values in "
+            f"[{x.min():.4g}, {x.max():.4g}]. Scale the inputs (normalization belongs "
+            "inside the model) or pass bounds=."
+        )
 
 
 def _unique(variable_lists):

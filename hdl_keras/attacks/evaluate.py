@@ -8,6 +8,7 @@ import numpy as np
 from keras import ops
 
 from hdl_keras.attacks.base import Attack
+from hdl_keras.attacks.base import check_in_bounds
 from hdl_keras.attacks.eot import EoT
 from hdl_keras.attacks.report import AttackResult
 from hdl_keras.attacks.report import RobustnessReport
@@ -418,13 +419,7 @@ def _check_batch(x, y, num_classes, attacks):
             f"logits. Received: labels in [{y.min()}, {y.max()}]"
         )
     for name, attack in attacks.items():
-        low, high = attack.bounds
-        if x.size and (x.min() < low or x.max() > high):
-            raise ValueError(
-                f"inputs must be in the bounds {attack.bounds} of attack {name!r}. "
-                f"Received: values in [{x.min():.4g}, {x.max():.4g}] (scale the inputs; "
-                "normalization belongs inside the model)"
-            )
+        check_in_bounds(x, attack.bounds, f"attack {name!r}")
 
 
 class _Batches:

@@ -30,6 +30,25 @@ def two_class_linear_model(seed=0, input_shape=(12,)):
     return model, v
 
 
+def linear_problem(seed=0, num_examples=8, num_features=12, eps=0.1, norm="linf"):
+    """A batch for `two_class_linear_model(seed)` and its exact worst case.
+
+    Inputs lie in [0.2, 0.8] so an `eps <= 0.2` step never meets the [0, 1]
+    bounds; the optimum moves each input by `eps` against its label along
+    `sign(v)` (l_inf) or `v / ||v||` (l_2).
+
+    Returns:
+        `(model, x, y, optimum)`.
+    """
+    model, v = two_class_linear_model(seed=0, input_shape=(num_features,))
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.2, 0.8, (num_examples, num_features)).astype("float32")
+    y = rng.integers(0, 2, num_examples)
+    label_sign = np.where(y == 1, 1.0, -1.0)[:, None]
+    direction = np.sign(v) if norm == "linf" else v / np.linalg.norm(v)
+    return model, x, y, x - eps * label_sign * direction[None, :]
+
+
 @keras.saving.register_keras_serializable(package="hdl_keras.testing")
 class AlwaysOnNoise(keras.layers.Layer):
     """Adds seeded Gaussian noise in every call, `training` or not.

@@ -14,6 +14,7 @@ from hdl_keras.attacks import PGD
 from hdl_keras.attacks.apgd import APGD
 from hdl_keras.attacks.apgd import checkpoints
 from hdl_keras.attacks.eot import EoT
+from hdl_keras.testing.toy_models import linear_problem
 from hdl_keras.testing.toy_models import small_mlp
 from hdl_keras.testing.toy_models import two_class_linear_model
 
@@ -52,15 +53,8 @@ def test_checkpoints_follow_the_paper_schedule():
 
 @pytest.mark.parametrize("norm", ["linf", "l2"])
 def test_apgd_reaches_the_optimum_of_a_linear_model(norm):
-    model, v = two_class_linear_model()
-    rng = np.random.default_rng(1)
-    x = rng.uniform(0.2, 0.8, (8, NUM_FEATURES)).astype("float32")
-    y = rng.integers(0, 2, 8)
-    eps = 0.1
-    label_sign = np.where(y == 1, 1.0, -1.0)[:, None]
-    direction = np.sign(v) if norm == "linf" else v / np.linalg.norm(v)
-    optimum = x - eps * label_sign * direction[None, :]
-    x_adv = APGD(model, eps=eps, norm=norm, steps=50, seed=0)(x, y)
+    model, x, y, optimum = linear_problem(seed=1, eps=0.1, norm=norm)
+    x_adv = APGD(model, eps=0.1, norm=norm, steps=50, seed=0)(x, y)
     np.testing.assert_allclose(ops.convert_to_numpy(x_adv), optimum, atol=1e-4)
 
 

@@ -9,8 +9,8 @@ from keras import ops
 
 from hdl_keras.attacks import FGSM
 from hdl_keras.attacks import PGD
+from hdl_keras.testing.toy_models import linear_problem
 from hdl_keras.testing.toy_models import small_mlp
-from hdl_keras.testing.toy_models import two_class_linear_model
 
 pytestmark = pytest.mark.backend_suite
 
@@ -22,27 +22,15 @@ def accuracy(model, x, y):
 
 
 def test_fgsm_reaches_the_linf_optimum_of_a_linear_model():
-    model, v = two_class_linear_model()
-    rng = np.random.default_rng(1)
-    x = rng.uniform(0.2, 0.8, (8, NUM_FEATURES)).astype("float32")
-    y = rng.integers(0, 2, 8)
-    eps = 0.1
-    label_sign = np.where(y == 1, 1.0, -1.0)[:, None]
-    optimum = x - eps * label_sign * np.sign(v)[None, :]
-    x_adv = ops.convert_to_numpy(FGSM(model, eps=eps)(x, y))
+    model, x, y, optimum = linear_problem(seed=1, eps=0.1)
+    x_adv = ops.convert_to_numpy(FGSM(model, eps=0.1)(x, y))
     np.testing.assert_allclose(x_adv, optimum, atol=1e-6)
 
 
 @pytest.mark.parametrize("random_start", [False, True])
 def test_pgd_reaches_the_linf_optimum_of_a_linear_model(random_start):
-    model, v = two_class_linear_model()
-    rng = np.random.default_rng(2)
-    x = rng.uniform(0.2, 0.8, (8, NUM_FEATURES)).astype("float32")
-    y = rng.integers(0, 2, 8)
-    eps = 0.1
-    label_sign = np.where(y == 1, 1.0, -1.0)[:, None]
-    optimum = x - eps * label_sign * np.sign(v)[None, :]
-    attack = PGD(model, eps=eps, step_size=0.05, steps=10, random_start=random_start, seed=0)
+    model, x, y, optimum = linear_problem(seed=2, eps=0.1)
+    attack = PGD(model, eps=0.1, step_size=0.05, steps=10, random_start=random_start, seed=0)
     np.testing.assert_allclose(ops.convert_to_numpy(attack(x, y)), optimum, atol=1e-6)
 
 
