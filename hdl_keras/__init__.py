@@ -12,16 +12,19 @@ Subpackages:
     objectives: training objectives for `model.fit` (HDL: robust, stable,
         sparse and their 8 combinations in `HolisticModel`).
     attacks: the attack suite.
+    experiments: the HDL experimental protocol (grids, splits, the four
+        metrics, selection, `recommend`, result tables; `hdl-protocol`).
     testing: shared test helpers (serialization, parity, gradient checks).
 """
 
 from hdl_keras import attacks
 from hdl_keras import backend
 from hdl_keras import data
+from hdl_keras import experiments
 from hdl_keras import layers
 from hdl_keras import models
 from hdl_keras import objectives
 
 __version__ = "0.1.0"
 
-__all__ = ["attacks", "backend", "data", "layers", "models", "objectives"]
+__all__ = ["attacks", "backend", "data", "experiments", "layers", "models", "objectives"]

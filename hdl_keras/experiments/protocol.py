@@ -1,0 +1,459 @@
+"""`run_protocol`: the experimental protocol of Holistic Deep Learning (sec. 4).
+
+Bertsimas et al. (2023): a fixed test set; the rest split 10 times into
+80/20 train/validation (the same splits for every method); every method
+trains every configuration of its grid on every split; the four metrics
+(natural and PGD accuracy, stability, sparsity) are measured on the
+validation and test sets; selection (`hdl_keras.experiments.selection`) uses
+validation values only.
+"""
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+from keras import ops
+
+import hdl_keras
+from hdl_keras import data
+from hdl_keras.attacks import PGD
+from hdl_keras.experiments import report
+from hdl_keras.experiments import selection
+from hdl_keras.experiments.grids import SEED_GRIDS
+from hdl_keras.experiments.grids import config_id
+from hdl_keras.experiments.grids import get_grid
+from hdl_keras.experiments.grids import grid_differences
+from hdl_keras.experiments.grids import method_configs
+from hdl_keras.experiments.grids import reduced_grid
+from hdl_keras.experiments.training import build_model
+from hdl_keras.experiments.training import harden_gates
+from hdl_keras.experiments.training import network_for
+from hdl_keras.experiments.training import train
+from hdl_keras.layers import count_zero_weights
+from hdl_keras.objectives import METHODS
+
+SEED_SPLITS = 10
+VAL_FRACTION = 0.2
+# The seed's PGD radius per image dataset; every tabular (UCI) set uses 0.1.
+SEED_ATTACK_EPS = {"mnist": 0.1, "fashion_mnist": 0.01, "cifar10": 0.01}
+TABULAR_ATTACK_EPS = 0.1
+# Rows per model call and attack call in evaluation.
+EVAL_BATCH = 512
+# Settings a resumed run must share with the runs already in `runs.jsonl`.
+RESUME_KEYS = (
+    "dataset", "num_splits", "train_subset", "test_subset", "epochs", "batch_size", "rounds",
+    "attack_eps", "attack_steps", "seed", "network", "backend",
+)
+
+
+@dataclasses.dataclass
+class ProtocolResult:
+    """The settings and per-split records of a protocol run, and its selections.
+
+    Attributes:
+        settings: dict of the run's settings (dataset, methods, grid, splits,
+            epochs, rounds, batch size, attack, seed, whether and how the run
+            is reduced, command line, backend).
+        runs: list of records, one per (method, configuration, split):
+            `method`, `config`, `config_id`, `split`, `val_accuracy`,
+            `val_adv_accuracy`, `test_accuracy`, `test_adv_accuracy`,
+            `sparsity` (all %), `train_seconds`, `eval_seconds`.
+    """
+
+    settings: dict
+    runs: list
+
+    @property
+    def selections(self):
+        """`{"per_metric": {method: {metric: summary}}, "rank": {method: summary}}`."""
+        return selection.selections(self.runs)
+
+    def to_markdown(self):
+        """The markdown report (see `hdl_keras.experiments.markdown_report`)."""
+        return report.markdown_report(self)
+
+    def save(self, output_dir):
+        """Writes `results.json` (settings, runs, selections) and `results.md` into `output_dir`."""
+        output_dir = Path(output_dir)
+        output_dir.mkdir(parents=True, exist_ok=True)
+        content = {"settings": self.settings, "runs": self.runs, "selections": self.selections}
+        (output_dir / "results.json").write_text(json.dumps(content, indent=1) + "\n")
+        (output_dir / "results.md").write_text(self.to_markdown())
+
+    @classmethod
+    def load(cls, path):
+        """Reads a `results.json` (or the folder holding it)."""
+        path = Path(path)
+        if path.is_dir():
+            path = path / "results.json"
+        content = json.loads(path.read_text())
+        return cls(settings=content["settings"], runs=content["runs"])
+
+
+def grid_kind(dataset):
+    """The seed grid of `dataset`: `"image"` for MNIST, Fashion-MNIST, CIFAR-10, else `"uci"`."""
+    return "image" if dataset in SEED_ATTACK_EPS else "uci"
+
+
+def prepare_data(dataset, train_subset=None, test_subset=None, seed=0):
+    """Loads `dataset` as the protocol uses it.
+
+    Images (`mnist`, `fashion_mnist`, `cifar10`) are kept in [0, 1] with their
+    official test set. Tables (`iris`, `wine`, `breast_cancer`, `digits`) keep
+    the 20 % stratified test set of `hdl_keras.data.load`, and their features
+    are min-max scaled to [0, 1] with the minimum and maximum of the
+    train+validation pool (test features clipped into [0, 1]), so that the
+    attack radius and `rho` are fractions of each feature's range, as in the
+    seed's UCI experiments.
+
+    Args:
+        dataset: a name of `hdl_keras.data.available_datasets()`.
+        train_subset: optional int, keep a seeded stratified subset of that
+            many rows of the train+validation pool (reduced runs).
+        test_subset: optional int, the same for the test set.
+        seed: int seed of the subsets.
+
+    Returns:
+        `((x_pool, y_pool), (x_test, y_test))`: float32 inputs in [0, 1],
+        int labels `(N,)`.
+    """
+    (x_pool, y_pool), (x_test, y_test) = data.load(dataset)
+    if train_subset is not None:
+        rows = stratified_subset(y_pool, train_subset, seed)
+        x_pool, y_pool = x_pool[rows], y_pool[rows]
+    if test_subset is not None:
+        rows = stratified_subset(y_test, test_subset, seed)
+        x_test, y_test = x_test[rows], y_test[rows]
+    if x_pool.ndim == 2:
+        low, high = x_pool.min(axis=0), x_pool.max(axis=0)
+        scale = np.where(high > low, high - low, 1.0)
+        x_pool = np.clip((x_pool - low) / scale, 0.0, 1.0)
+        x_test = np.clip((x_test - low) / scale, 0.0, 1.0)
+    return (x_pool.astype("float32"), y_pool), (x_test.astype("float32"), y_test)
+
+
+def stratified_subset(y, size, seed=0):
+    """Row indices of a seeded subset of exactly `size` rows, classes in proportion.
+
+    Each class gets `size * count / N` rows, rounded by largest remainder.
+
+    Args:
+        y: int labels `(N,)`.
+        size: int in `[1, N]`.
+        seed: int seed.
+
+    Returns:
+        An int array `(size,)` of distinct row indices, shuffled.
+    """
+    y = np.asarray(y)
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= len(y):
+        raise ValueError(f"Expected an int subset size in [1, {len(y)}]. Received: size={size!r}")
+    labels, counts = np.unique(y, return_counts=True)
+    quota = counts * size / len(y)
+    take = np.floor(quota).astype(int)
+    take[np.argsort(-(quota - take), kind="stable")[: size - take.sum()]] += 1
+    rng = np.random.default_rng(seed)
+    rows = [rng.permutation(np.flatnonzero(y == label))[:count] for label, count in zip(labels, take)]
+    return rng.permutation(np.concatenate(rows))
+
+
+def run_protocol(
+    dataset,
+    methods=None,
+    grid=None,
+    num_splits=SEED_SPLITS,
+    epochs=None,
+    rounds=None,
+    batch_size=None,
+    train_subset=None,
+    test_subset=None,
+    attack_eps=None,
+    attack_steps=10,
+    seed=0,
+    output_dir=None,
+    verbose=1,
+    command=None,
+):
+    """Runs the HDL protocol: every method x configuration x split, four metrics.
+
+    For each method and each configuration of its grid (`method_configs`) one
+    model is built (`build_model`: MLP 2 x 128 on tables, AlexNet on images,
+    masked copies for the sparse methods) and compiled once; for each split
+    its weights and optimizer state are reset to the saved initial ones, so
+    every split starts from the same Glorot initialisation and the traced
+    train step is reused. The model trains on the split's training part
+    (`verbose=0`; sparse methods through `fit_sparse_rounds`), its gates are
+    replaced by their hard mask `1[s > 0]` (`harden_gates`, the network whose
+    sparsity is reported), and it is measured on the split's validation part
+    and on the fixed test set: natural accuracy, accuracy under L_inf PGD
+    (`attack_steps` steps of `2.5 * eps / steps` from a random start, fixed
+    seed; an example counts as robust when it is classified correctly both
+    clean and attacked), and sparsity (% of kernel entries that are zero,
+    `count_zero_weights`). Data are prepared by `prepare_data` (tabular
+    features min-max scaled to [0, 1] on the train+validation pool).
+
+    With `output_dir`, every finished record is appended to
+    `output_dir/runs.jsonl` at once, and records already there are skipped
+    on restart (the settings in `RESUME_KEYS` must match those saved in
+    `output_dir/settings.json`); at the end `results.json` and `results.md`
+    are written. Seeds are set per configuration and per split, so a resumed
+    run gives the records an uninterrupted one would.
+
+    Args:
+        dataset: a name of `hdl_keras.data.available_datasets()`.
+        methods: names of `hdl_keras.objectives.METHODS`; default all 8
+            (run in the order of `METHODS`).
+        grid: `"uci"`, `"image"`, or a grid dict (see
+            `hdl_keras.experiments.reduced_grid`); default `"uci"` for
+            tables, `"image"` for images.
+        num_splits: number of train/validation splits, default 10.
+        epochs: epochs per round, overrides the grid's (150 UCI, 50 images).
+        rounds: rounds of the sparse methods, overrides the grid's (5).
+        batch_size: overrides the grid's (32 UCI, 64 images).
+        train_subset: optional int, train on a stratified subset of that many
+            rows of the train+validation pool (reduced image runs).
+        test_subset: optional int, evaluate on a stratified subset of the
+            test set (reduced image runs).
+        attack_eps: PGD radius; default the seed's: 0.1 for tables and MNIST,
+            0.01 for Fashion-MNIST and CIFAR-10.
+        attack_steps: PGD iterations, default 10.
+        seed: int seed of the splits, subsets, initialisation, shuffling and
+            attack, default 0.
+        output_dir: optional folder for `runs.jsonl`, `settings.json`,
+            `results.json` and `results.md`.
+        verbose: 0 silent, 1 (default) one line per finished record.
+        command: the command line to record in the settings (the CLI
+            passes it).
+
+    Returns:
+        A `ProtocolResult`.
+
+    Example:
+
+    ```python
+    result = run_protocol("iris", methods=["DL", "HDL"], grid=reduced_grid("uci", epochs=20),
+                          num_splits=3, output_dir="runs/iris")
+    print(result.to_markdown())
+    ```
+    """
+    methods = _check_methods(methods)
+    _check_positive_int("num_splits", num_splits)
+    _check_positive_int("attack_steps", attack_steps)
+    (x_pool, y_pool), (x_test, y_test) = prepare_data(dataset, train_subset, test_subset, seed)
+    kind = grid_kind(dataset)
+    grid_name = grid if isinstance(grid, str) else (kind if grid is None else "custom")
+    overrides = {"epochs": epochs, "rounds": rounds, "batch_size": batch_size}
+    grid = reduced_grid(get_grid(kind if grid is None else grid),
+                        **{key: value for key, value in overrides.items() if value is not None})
+    seed_eps = SEED_ATTACK_EPS.get(dataset, TABULAR_ATTACK_EPS)
+    attack_eps = seed_eps if attack_eps is None else float(attack_eps)
+    if attack_eps <= 0:
+        raise ValueError(f"Expected attack_eps > 0. Received: attack_eps={attack_eps}")
+    settings = {
+        "dataset": dataset,
+        "methods": methods,
+        "grid_name": grid_name,
+        "grid": {key: list(value) if isinstance(value, tuple) else value for key, value in grid.items()},
+        "num_splits": num_splits,
+        "val_fraction": VAL_FRACTION,
+        "epochs": grid["epochs"],
+        "rounds": grid["rounds"],
+        "batch_size": grid["batch_size"],
+        "train_subset": train_subset,
+        "test_subset": test_subset,
+        "n_train_pool": len(x_pool),
+        "n_test": len(x_test),
+        "input_shape": list(x_pool.shape[1:]),
+        "num_classes": int(max(y_pool.max(), y_test.max()) + 1),
+        "network": network_for(x_pool.shape[1:]),
+        "input_scaling": "min-max to [0, 1] on the train+validation pool" if x_pool.ndim == 2 else "none ([0, 1])",
+        "attack": "PGD linf, random start",
+        "attack_eps": attack_eps,
+        "attack_steps": attack_steps,
+        "attack_step_size": 2.5 * attack_eps / attack_steps,
+        "seed": seed,
+        "backend": keras.backend.backend(),
+        "keras_version": keras.__version__,
+        "hdl_keras_version": hdl_keras.__version__,
+        "command": command,
+    }
+    settings["differences"] = _differences(settings, grid, kind, seed_eps)
+    settings["reduced"] = bool(settings["differences"])
+
+    splits = data.splits(x_pool, y_pool, n=num_splits, val_fraction=VAL_FRACTION, seed=seed)
+    log = _RunLog(output_dir, settings)
+    configs = [(method, config) for method in methods for config in method_configs(method, grid)]
+    if verbose:
+        finished = sum((method, config_id(config), index) in log.done
+                       for method, config in configs for index in range(num_splits))
+        print(f"{dataset}: {len(configs)} configurations x {num_splits} splits = "
+              f"{len(configs) * num_splits} runs, {finished} already done", flush=True)
+    runs = []
+    for method, config in configs:
+        key = config_id(config)
+        pending = [index for index in range(num_splits) if (method, key, index) not in log.done]
+        if pending:
+            for record in _run_config(method, config, pending, splits, (x_test, y_test), settings):
+                log.append(record)
+                if verbose:
+                    _print_record(record)
+        runs.extend(log.done[(method, key, index)] for index in range(num_splits))
+    result = ProtocolResult(settings=settings, runs=runs)
+    if output_dir is not None:
+        result.save(output_dir)
+    return result
+
+
+def _run_config(method, config, split_indices, splits, test, settings):
+    """Yields the records of one configuration on the given splits (one model, reset per split)."""
+    seed = settings["seed"]
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    model = build_model(method, config, settings["input_shape"], settings["num_classes"], settings["network"])
+    model.optimizer.build(model.trainable_variables)
+    initial_weights = model.get_weights()
+    initial_optimizer = [ops.convert_to_numpy(variable) for variable in model.optimizer.variables]
+    attack = PGD(model, eps=settings["attack_eps"], step_size=settings["attack_step_size"],
+                 steps=settings["attack_steps"], random_start=True, seed=seed)
+    initial_attack_state = ops.convert_to_numpy(attack.seed_generator.state)
+    x_test, y_test = test
+    batch = min(EVAL_BATCH, max(len(x_test), len(splits[0][1][0])))
+    for index in split_indices:
+        (x_train, y_train), (x_val, y_val) = splits[index]
+        model.set_weights(initial_weights)
+        for variable, value in zip(model.optimizer.variables, initial_optimizer):
+            variable.assign(value)
+        attack.seed_generator.state.assign(initial_attack_state)
+        keras.utils.set_random_seed(seed + 1 + index)
+        start = time.perf_counter()
+        train(model, config, x_train, y_train, epochs=settings["epochs"], batch_size=settings["batch_size"],
+              rounds=settings["rounds"], verbose=0)
+        train_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        harden_gates(model)
+        zeros, total = count_zero_weights(model)
+        val_accuracy, val_adv_accuracy = _accuracies(model, attack, x_val, y_val, batch)
+        test_accuracy, test_adv_accuracy = _accuracies(model, attack, x_test, y_test, batch)
+        yield {
+            "method": method,
+            "config": config,
+            "config_id": config_id(config),
+            "split": index,
+            "val_accuracy": val_accuracy,
+            "val_adv_accuracy": val_adv_accuracy,
+            "test_accuracy": test_accuracy,
+            "test_adv_accuracy": test_adv_accuracy,
+            "sparsity": 100.0 * zeros / total,
+            "train_seconds": train_seconds,
+            "eval_seconds": time.perf_counter() - start,
+        }
+
+
+def _accuracies(model, attack, x, y, batch):
+    """Natural and PGD accuracy (%) of `model` on `(x, y)`.
+
+    Every call sees `batch` rows (the last chunk wraps around to the first
+    rows, whose outputs are dropped), so the attack is traced once.
+    """
+    correct = robust = 0
+    for start in range(0, len(x), batch):
+        rows = np.arange(start, start + batch) % len(x)
+        count = min(batch, len(x) - start)
+        x_batch, y_batch = x[rows], y[rows]
+        clean = _predict(model, x_batch)[:count] == y_batch[:count]
+        attacked = _predict(model, attack(x_batch, y_batch))[:count] == y_batch[:count]
+        correct += int(clean.sum())
+        robust += int((clean & attacked).sum())
+    return 100.0 * correct / len(x), 100.0 * robust / len(x)
+
+
+def _predict(model, x):
+    return np.argmax(ops.convert_to_numpy(model(x, training=False)), axis=-1)
+
+
+class _RunLog:
+    """The records of `output_dir/runs.jsonl` by (method, config_id, split); appends new ones."""
+
+    def __init__(self, output_dir, settings):
+        self.done = {}
+        self.path = None
+        if output_dir is None:
+            return
+        output_dir = Path(output_dir)
+        output_dir.mkdir(parents=True, exist_ok=True)
+        settings_path = output_dir / "settings.json"
+        if settings_path.exists():
+            saved = json.loads(settings_path.read_text())
+            changed = [key for key in RESUME_KEYS if saved.get(key) != settings[key]]
+            if changed:
+                raise ValueError(
+                    f"{output_dir} holds runs made with other settings: "
+                    + ", ".join(f"{key}={saved.get(key)!r} (now {settings[key]!r})" for key in changed)
+                    + ". Use another output_dir or the same settings."
+                )
+        settings_path.write_text(json.dumps(settings, indent=1) + "\n")
+        self.path = output_dir / "runs.jsonl"
+        if self.path.exists():
+            lines = self.path.read_text().splitlines()
+            records = []
+            for line in lines:
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError:
+                    continue  # a record cut short by an interruption: it is run again
+            if len(records) != len(lines):
+                self.path.write_text("".join(json.dumps(record) + "\n" for record in records))
+            for record in records:
+                self.done[(record["method"], record["config_id"], record["split"])] = record
+
+    def append(self, record):
+        self.done[(record["method"], record["config_id"], record["split"])] = record
+        if self.path is not None:
+            with self.path.open("a") as stream:
+                stream.write(json.dumps(record) + "\n")
+
+
+def _print_record(record):
+    print(
+        f"{record['method']} {record['config_id']} split {record['split']}: "
+        f"val {record['val_accuracy']:.1f} test {record['test_accuracy']:.1f} "
+        f"adv {record['test_adv_accuracy']:.1f} sparsity {record['sparsity']:.1f} "
+        f"({record['train_seconds']:.1f} s)",
+        flush=True,
+    )
+
+
+def _differences(settings, grid, kind, seed_eps):
+    """How the run departs from the seed protocol, as readable strings."""
+    differences = grid_differences(grid, SEED_GRIDS[kind])
+    if len(settings["methods"]) != len(METHODS):
+        differences.append(f"methods {', '.join(settings['methods'])} instead of all {len(METHODS)}")
+    if settings["num_splits"] != SEED_SPLITS:
+        differences.append(f"{settings['num_splits']} splits instead of {SEED_SPLITS}")
+    if settings["train_subset"] is not None:
+        differences.append(f"train+validation pool subsampled to {settings['train_subset']} rows")
+    if settings["test_subset"] is not None:
+        differences.append(f"test set subsampled to {settings['test_subset']} rows")
+    if settings["attack_eps"] != seed_eps:
+        differences.append(f"attack radius {settings['attack_eps']:g} instead of {seed_eps:g}")
+    return differences
+
+
+def _check_methods(methods):
+    if methods is None:
+        return list(METHODS)
+    methods = [methods] if isinstance(methods, str) else list(methods)
+    unknown = [method for method in methods if method not in METHODS]
+    if unknown or not methods or len(set(methods)) != len(methods):
+        raise ValueError(
+            f"Expected distinct method names from {list(METHODS)}. Received: methods={methods!r}"
+        )
+    return [method for method in METHODS if method in methods]
+
+
+def _check_positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"Expected an int >= 1 for {name}. Received: {name}={value!r}")
