@@ -16,6 +16,10 @@ def robust_cross_entropy(logits_fn, x, y, rho, norm="linf", top_k=None):
     the ball's norm (l_1 for an l_inf ball, l_2 for an l_2 ball). At `rho = 0`
     it is the cross-entropy.
 
+    The exact term takes `K - 1` vector-Jacobian products per batch, one per
+    class other than the label (the label's own difference is zero), batched
+    by the backend core; the weights' gradient differentiates through them.
+
     Args:
         logits_fn: callable `x -> logits` of shape `(B, K)`.
         x: inputs `(B, *input_shape)`.
@@ -26,7 +30,7 @@ def robust_cross_entropy(logits_fn, x, y, rho, norm="linf", top_k=None):
             the dual-norm term only for the `k` classes with the largest
             logits besides `y` (the most competing ones) and leaves the other
             classes' margins unpenalised: `k` vector-Jacobian products per
-            batch instead of `K`, a lower bound on the exact term that is
+            batch instead of `K - 1`, a lower bound on the exact term that is
             tight when the other classes are far behind.
 
     Returns:
@@ -37,16 +41,12 @@ def robust_cross_entropy(logits_fn, x, y, rho, norm="linf", top_k=None):
     if rho < 0:
         raise ValueError(f"rho must be >= 0. Received: rho={rho}")
     labels = ops.cast(y, "int32")
-    if top_k is None:
-        logits, grads = backend.logit_difference_grads(logits_fn, x, labels)
-        dual = _dual_norm(grads, norm)
-    else:
-        logits, grads = backend.value_and_vjps(
-            logits_fn, x, lambda z: _competitor_cotangents(z, labels, top_k)
-        )
-        competitors = _competitors(ops.stop_gradient(logits), labels, top_k)
-        # Scatter the k dual norms back to their classes: (B, k) -> (B, K).
-        dual = ops.einsum("bj,bjk->bk", _dual_norm(grads, norm), competitors)
+    logits, grads = backend.value_and_vjps(
+        logits_fn, x, lambda z: _difference_cotangents(z, labels, top_k)
+    )
+    competitors = _competitors(ops.stop_gradient(logits), labels, top_k)
+    # Scatter the dual norms back to their classes: (B, M) -> (B, K); the label's stays 0.
+    dual = ops.einsum("bm,bmk->bk", _dual_norm(grads, norm), competitors)
     true_logit = ops.take_along_axis(logits, labels[:, None], axis=1)
     return ops.logsumexp(logits - true_logit + rho * dual, axis=1)
 
@@ -59,22 +59,30 @@ def _dual_norm(grads, norm):
     return ops.sqrt(ops.sum(ops.square(flat), axis=-1) + 1e-12)
 
 
-def _competitors(logits, labels, k):
-    """One-hot `(B, k, K)` of the k largest logits other than the label's."""
+def _competitors(logits, labels, top_k):
+    """One-hot `(B, M, K)` of the classes whose margins get the dual-norm term.
+
+    `top_k=None`: all `M = K - 1` classes other than the label, in class order.
+    `top_k=k`: the `M = k` largest logits other than the label's.
+    """
     num_classes = logits.shape[-1]
-    if not 1 <= k < num_classes - 1:
+    if top_k is None:
+        others = ops.arange(num_classes - 1, dtype="int32")[None, :]
+        indices = others + ops.cast(others >= labels[:, None], "int32")
+        return ops.one_hot(indices, num_classes, dtype=logits.dtype)
+    if not 1 <= top_k < num_classes - 1:
         raise ValueError(
             f"top_k must be in [1, {num_classes - 2}] for {num_classes} classes "
-            f"(use None for the exact term). Received: top_k={k}"
+            f"(use None for the exact term). Received: top_k={top_k}"
         )
     is_label = ops.one_hot(labels, num_classes, dtype="bool")
     masked = ops.where(is_label, ops.full_like(logits, -1e30), logits)
-    _, indices = ops.top_k(masked, k)
+    _, indices = ops.top_k(masked, top_k)
     return ops.one_hot(indices, num_classes, dtype=logits.dtype)
 
 
-def _competitor_cotangents(logits, labels, k):
-    """Cotangents `e_k - e_y` for the k most competing classes (list of `(B, K)`)."""
-    competitors = _competitors(logits, labels, k)
+def _difference_cotangents(logits, labels, top_k):
+    """Cotangents `e_k - e_y` of the competing classes (list of M `(B, K)` tensors)."""
+    competitors = _competitors(logits, labels, top_k)
     label = ops.one_hot(labels, logits.shape[-1], dtype=logits.dtype)
-    return [competitors[:, j] - label for j in range(k)]
+    return [competitors[:, m] - label for m in range(competitors.shape[1])]

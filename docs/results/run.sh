@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Reruns every HDL protocol result under docs/results/ (reduced settings, labelled in
+# each results.md). Usage, from the repository root: bash docs/results/run.sh [name ...]
+# Runs are resumable: an interrupted run continues where it stopped.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PROTOCOL=".venv/bin/hdl-protocol"
+export KERAS_BACKEND="${KERAS_BACKEND:-tensorflow}"
+
+# UCI tables (seed: MLP 2x128, batch 32, 150 epochs, 5 rounds, full grid).
+# Reduced: 30 epochs, 2 rounds, lr 1e-2, rho {1e-1, 1e-2}, lambda 1e-6, beta_bar 200, alpha 0.7.
+uci() {
+  "$PROTOCOL" --dataset "$1" --lr 1e-2 --rho 1e-1 1e-2 --lambda 1e-6 --beta-bar 200 --alpha 0.7 \
+    --epochs 30 --rounds 2 --splits 10 --quiet --out "docs/results/$1"
+}
+
+# Images (seed: AlexNet, batch 64, 50 epochs, 5 rounds, 10 splits, full grid). Reduced to
+# what a 2-core CPU trains in minutes: 1024 training and 500 test images, 1 epoch,
+# 2 rounds, 2 splits, one configuration per method.
+images() {
+  "$PROTOCOL" --dataset "$1" --lr 1e-3 --rho "$2" --lambda 1e-6 --beta-bar 200 --alpha 0.7 \
+    --epochs 1 --rounds 2 --splits 2 --train-subset 1024 --test-subset 500 --quiet \
+    --out "docs/results/$1"
+}
+
+run() {
+  case "$1" in
+    iris|wine|breast_cancer|digits) uci "$1" ;;
+    mnist) images mnist 1e-1 ;;
+    fashion_mnist) images fashion_mnist 1e-2 ;;
+    *) echo "unknown result: $1 (known: iris wine breast_cancer digits mnist fashion_mnist)" >&2; exit 2 ;;
+  esac
+}
+
+for name in "${@:-iris wine breast_cancer digits mnist fashion_mnist}"; do
+  for one in $name; do run "$one"; done
+done
