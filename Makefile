@@ -19,7 +19,7 @@ FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 
 help:
 	@echo "make demo   - train a small CNN on MNIST, attack it, print a table"
-	@echo "make test   - docs build, full suite on $(KERAS_BACKEND), backend suites on jax and torch"
+	@echo "make test   - docs build, full suite on $(KERAS_BACKEND) and the notebooks, backend suites on jax and torch"
 	@echo "make docs   - build the documentation site (mkdocs --strict)"
 	@echo "make benchmarks - backend check and cost ratios (prints JSON lines)"
 
@@ -56,8 +56,13 @@ docs: venv
 # Docs first, so the test runners' summaries are the last lines printed.
 test: venv fashion-mnist docs test-default test-backends
 
+# The tutorial notebooks run under nbmake (outputs are not saved back); the
+# holistic notebook at its tiny size (HDL_NOTEBOOK_TINY=1, under a minute).
+NOTEBOOKS := notebooks/holistic.ipynb notebooks/quickstart.ipynb
+
 test-default: venv
 	KERAS_BACKEND=tensorflow $(PY) -m pytest -q
+	KERAS_BACKEND=tensorflow HDL_NOTEBOOK_TINY=1 $(PY) -m pytest -q --nbmake $(NOTEBOOKS)
 
 test-backends: venv
 	KERAS_BACKEND=jax $(PY) -m pytest -q -m backend_suite
