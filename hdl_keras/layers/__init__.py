@@ -10,19 +10,29 @@ Holistic Deep Learning paper):
     export_pruned: a copy of a model with masked layers replaced by plain
         Keras layers carrying the hard-pruned kernel.
     count_zero_weights: `(zeros, total)` kernel entries of a model.
+
+EnResNets (ResNets ensemble via the Feynman-Kac formalism, Wang et al. 2019):
+    ResidualNoise: seeded Gaussian noise injected into a residual block's
+        `shortcut + F(x)`, on at inference too by default.
+    Ensemble: the average of the members' softmax outputs, returned as
+        logits `log(mean_i softmax(z_i))`.
 """
 
+from hdl_keras.layers.ensemble import Ensemble
 from hdl_keras.layers.export import count_zero_weights
 from hdl_keras.layers.export import export_pruned
 from hdl_keras.layers.export import to_masked
 from hdl_keras.layers.masked_conv import MaskedConv2D
 from hdl_keras.layers.masked_dense import MaskedDense
 from hdl_keras.layers.masking import MaskedKernelMixin
+from hdl_keras.layers.noisy_residual import ResidualNoise
 
 __all__ = [
+    "Ensemble",
     "MaskedConv2D",
     "MaskedDense",
     "MaskedKernelMixin",
+    "ResidualNoise",
     "count_zero_weights",
     "export_pruned",
     "to_masked",

@@ -2,15 +2,22 @@
 
 Every builder takes `input_shape` (channels-last for images), `num_classes`
 and `name`, validates its arguments and returns a functional `keras.Model`
-made of Keras core layers (plus the registered `ZeroPadChannels`), so it
-saves with `model.save` and loads with `keras.saving.load_model` without
-custom objects. Outputs are logits (no softmax).
+made of Keras core layers (plus the registered `ZeroPadChannels`, and
+`ResidualNoise` and `Ensemble` in the EnResNets), so it saves with
+`model.save` and loads with `keras.saving.load_model` without custom objects.
+Outputs are logits (no softmax).
 
 Use `get(name, **kwargs)` to build a model by name and `available_models()`
 to list the names.
 """
 
 from hdl_keras.models.alexnet import alexnet
+from hdl_keras.models.en_resnet import en1_resnet20
+from hdl_keras.models.en_resnet import en1_resnet56
+from hdl_keras.models.en_resnet import en2_resnet20
+from hdl_keras.models.en_resnet import en2_resnet56
+from hdl_keras.models.en_resnet import en5_resnet20
+from hdl_keras.models.en_resnet import en_resnet
 from hdl_keras.models.mlp import mlp
 from hdl_keras.models.resnet import ZeroPadChannels
 from hdl_keras.models.resnet import basic_block
@@ -21,6 +28,7 @@ from hdl_keras.models.resnet import resnet32
 from hdl_keras.models.resnet import resnet44
 from hdl_keras.models.resnet import resnet56
 from hdl_keras.models.resnet import resnet110
+from hdl_keras.models.resnet import resnet_logits
 from hdl_keras.models.small_cnn import small_cnn
 from hdl_keras.models.vgg import vgg16
 
@@ -34,6 +42,11 @@ _BUILDERS = {
     "resnet56": resnet56,
     "resnet110": resnet110,
     "vgg16": vgg16,
+    "en1_resnet20": en1_resnet20,
+    "en2_resnet20": en2_resnet20,
+    "en5_resnet20": en5_resnet20,
+    "en1_resnet56": en1_resnet56,
+    "en2_resnet56": en2_resnet56,
 }
 
 
@@ -73,6 +86,12 @@ __all__ = [
     "alexnet",
     "available_models",
     "basic_block",
+    "en1_resnet20",
+    "en1_resnet56",
+    "en2_resnet20",
+    "en2_resnet56",
+    "en5_resnet20",
+    "en_resnet",
     "get",
     "identity_shortcut",
     "mlp",
@@ -82,6 +101,7 @@ __all__ = [
     "resnet44",
     "resnet56",
     "resnet110",
+    "resnet_logits",
     "small_cnn",
     "vgg16",
 ]

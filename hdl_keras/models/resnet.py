@@ -99,18 +99,27 @@ def identity_shortcut(x, filters, stride, name):
     return x
 
 
-def basic_block(x, filters, stride, name):
+def basic_block(x, filters, stride, name, noise=None):
     """Basic residual block: two 3x3 convolutions and an identity shortcut.
 
     conv3x3(stride) - BN - ReLU - conv3x3 - BN, added to
     `identity_shortcut(x, filters, stride)`, then ReLU (He et al. 2016).
     Convolutions have no bias and He-normal initialization.
 
+    With `noise`, a noise layer acts on the sum `shortcut + F(x)` before the
+    final ReLU: for additive noise `n`, `shortcut + (F(x) + n)`, the noise
+    injected into the residual mapping of the EnResNets (see
+    `hdl_keras.layers.ResidualNoise`).
+
     Args:
         x: channels-last feature map.
         filters: channels of the block's convolutions and output.
         stride: stride of the first convolution (2 at the start of a stage).
         name: prefix of the names of the block's layers; unique in a model.
+        noise: `None` (default, no noise) or a callable `noise(name=...)`
+            that returns a new layer, e.g.
+            `functools.partial(hdl_keras.layers.ResidualNoise, 0.1)`; it is
+            called once, with `name=f"{name}_noise"`.
 
     Returns:
         The block's output tensor.
@@ -124,6 +133,8 @@ def basic_block(x, filters, stride, name):
     y = _conv3x3(filters, 1, name=f"{name}_conv2")(y)
     y = layers.BatchNormalization(name=f"{name}_bn2")(y)
     y = layers.Add(name=f"{name}_add")([shortcut, y])
+    if noise is not None:
+        y = noise(name=f"{name}_noise")(y)
     return layers.Activation("relu", name=f"{name}_out")(y)
 
 
@@ -176,29 +187,69 @@ def resnet(depth, input_shape=(32, 32, 3), num_classes=10, name=None):
         - [He et al., Deep Residual Learning for Image Recognition, CVPR
           2016](https://arxiv.org/abs/1512.03385), section 4.2.
     """
+    depth = check_resnet_depth(depth)
+    input_shape = check_image_shape(input_shape)
+    num_classes = check_positive_int(num_classes, "num_classes")
+    inputs = keras.Input(shape=input_shape, name="inputs")
+    outputs = resnet_logits(inputs, depth, num_classes)
+    return keras.Model(inputs, outputs, name=name or f"resnet{depth}")
+
+
+def resnet_logits(inputs, depth, num_classes=10, noise=None, prefix=""):
+    """Applies the layers of `resnet(depth)` to a tensor and returns its logits.
+
+    The building block of `resnet` and of the ensembles of
+    `hdl_keras.models.en_resnet`: several calls on the same input, with
+    different `prefix`es, give independent networks in one functional model.
+
+    Args:
+        inputs: channels-last image tensor, e.g. a `keras.Input`.
+        depth: number of weighted layers, `6n + 2` for an integer `n >= 1`.
+        num_classes: number of output logits. Defaults to `10`.
+        noise: `None` (default) or a callable `noise(name=...)` returning a
+            new noise layer, passed to every `basic_block`.
+        prefix: prefix of the names of all the layers added. Defaults to `""`
+            (the layer names of `resnet`).
+
+    Returns:
+        The `(batch, num_classes)` logits tensor.
+
+    Example:
+
+    >>> inputs = keras.Input((32, 32, 3))
+    >>> logits = resnet_logits(inputs, 20, prefix="member1_")
+    >>> logits.shape
+    (None, 10)
+    """
+    depth = check_resnet_depth(depth)
+    num_classes = check_positive_int(num_classes, "num_classes")
+    blocks_per_stage = (depth - 2) // 6
+    x = _conv3x3(_STAGE_FILTERS[0], 1, name=f"{prefix}stem_conv")(inputs)
+    x = layers.BatchNormalization(name=f"{prefix}stem_bn")(x)
+    x = layers.Activation("relu", name=f"{prefix}stem_relu")(x)
+    for stage, filters in enumerate(_STAGE_FILTERS):
+        for block in range(blocks_per_stage):
+            stride = 2 if stage > 0 and block == 0 else 1
+            x = basic_block(
+                x,
+                filters,
+                stride,
+                name=f"{prefix}stage{stage + 1}_block{block + 1}",
+                noise=noise,
+            )
+    x = layers.GlobalAveragePooling2D(name=f"{prefix}avg_pool")(x)
+    return layers.Dense(num_classes, name=f"{prefix}logits")(x)
+
+
+def check_resnet_depth(depth):
+    """Returns `depth` as an int, or raises unless it is `6n + 2` with `n >= 1`."""
     depth = check_positive_int(depth, "depth")
     if depth < 8 or (depth - 2) % 6:
         raise ValueError(
             "Expected `depth` of the form 6n + 2 with n >= 1 (20, 32, 44, 56, "
             f"110, ...). Received: depth={depth}"
         )
-    input_shape = check_image_shape(input_shape)
-    num_classes = check_positive_int(num_classes, "num_classes")
-    blocks_per_stage = (depth - 2) // 6
-
-    inputs = keras.Input(shape=input_shape, name="inputs")
-    x = _conv3x3(_STAGE_FILTERS[0], 1, name="stem_conv")(inputs)
-    x = layers.BatchNormalization(name="stem_bn")(x)
-    x = layers.Activation("relu", name="stem_relu")(x)
-    for stage, filters in enumerate(_STAGE_FILTERS):
-        for block in range(blocks_per_stage):
-            stride = 2 if stage > 0 and block == 0 else 1
-            x = basic_block(
-                x, filters, stride, name=f"stage{stage + 1}_block{block + 1}"
-            )
-    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    outputs = layers.Dense(num_classes, name="logits")(x)
-    return keras.Model(inputs, outputs, name=name or f"resnet{depth}")
+    return depth
 
 
 def resnet20(**kwargs):

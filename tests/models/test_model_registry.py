@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from hdl_keras import models
+from hdl_keras.layers import Ensemble
 
 # Inputs of each registered model when built with its default arguments
 # (`mlp` has no default input shape).
@@ -24,6 +25,11 @@ def test_available_models():
         "resnet56",
         "resnet110",
         "vgg16",
+        "en1_resnet20",
+        "en2_resnet20",
+        "en5_resnet20",
+        "en1_resnet56",
+        "en2_resnet56",
     ]
 
 
@@ -35,8 +41,9 @@ def test_forward_pass_gives_finite_logits(name):
     assert model.name == name
     assert model.input_shape == (None, *shape)
     assert model.output_shape == (None, 7)
-    # Logits: the last layer has no activation.
-    assert model.layers[-1].get_config()["activation"] == "linear"
+    # Logits: the last layer has no activation (or averages members' logits).
+    last = model.layers[-1]
+    assert isinstance(last, Ensemble) or last.get_config()["activation"] == "linear"
 
     x = np.random.default_rng(0).random((2, *shape), dtype="float32")
     logits = keras.ops.convert_to_numpy(model(x, training=False))
