@@ -66,7 +66,7 @@ def main():
         "",
         "Written by `python docs/scripts/hdl_results.py` from the runs of `bash docs/results/run.sh`",
         "(tensorflow backend, CPU). Every run here is **reduced** against the seed protocol (fewer",
-        "epochs and rounds, a smaller grid; the image runs also train on 1024 images, test on 500",
+        "epochs and rounds, a smaller grid; the image runs also use the small CNN instead of AlexNet, train on 4096 images, test on 1000",
         "and use 2 splits instead of 10); each dataset's results.md lists exactly what differs.",
         "Per method, the configuration with the best average validation rank over the four metrics",
         "(the rule of seed Tables 2-4); test-set values in %. The seed's numbers come from full",

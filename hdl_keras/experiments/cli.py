@@ -21,6 +21,7 @@ from hdl_keras.experiments.grids import SEED_GRIDS
 from hdl_keras.experiments.grids import reduced_grid
 from hdl_keras.experiments.protocol import grid_kind
 from hdl_keras.experiments.protocol import run_protocol
+from hdl_keras.experiments.training import NETWORKS
 from hdl_keras.objectives import METHODS
 
 # Command-line option -> grid key of the searched hyper-parameters.
@@ -57,6 +58,8 @@ def build_parser():
                         help="PGD radius (seed: 0.1 UCI/MNIST, 0.01 Fashion-MNIST/CIFAR-10)")
     parser.add_argument("--attack-steps", type=int, default=10, help="PGD steps (default 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of splits, initialisation and attack")
+    parser.add_argument("--network", choices=list(NETWORKS),
+                        help="default the seed's: mlp for tables, alexnet for images")
     parser.add_argument("--out", help="output folder (runs.jsonl, results.json, results.md); resumable")
     parser.add_argument("--quiet", action="store_true", help="no line per finished run")
     return parser
@@ -97,6 +100,7 @@ def main(argv=None):
             output_dir=args.out,
             verbose=0 if args.quiet else 1,
             command=shlex.join(["hdl-protocol", *argv]),
+            network=args.network,
         )
     except ValueError as error:
         parser.error(str(error))

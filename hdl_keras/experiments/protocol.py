@@ -176,6 +176,7 @@ def run_protocol(
     output_dir=None,
     verbose=1,
     command=None,
+    network=None,
 ):
     """Runs the HDL protocol: every method x configuration x split, four metrics.
 
@@ -227,6 +228,9 @@ def run_protocol(
         verbose: 0 silent, 1 (default) one line per finished record.
         command: the command line to record in the settings (the CLI
             passes it).
+        network: `"mlp"`, `"alexnet"` or `"small_cnn"`; default the seed's
+            (MLP 2 x 128 on tables, AlexNet on images). Another network is
+            listed among the run's departures from the seed protocol.
 
     Returns:
         A `ProtocolResult`.
@@ -268,7 +272,7 @@ def run_protocol(
         "n_test": len(x_test),
         "input_shape": list(x_pool.shape[1:]),
         "num_classes": int(max(y_pool.max(), y_test.max()) + 1),
-        "network": network_for(x_pool.shape[1:]),
+        "network": network or network_for(x_pool.shape[1:]),
         "input_scaling": "min-max to [0, 1] on the train+validation pool" if x_pool.ndim == 2 else "none ([0, 1])",
         "attack": "PGD linf, random start",
         "attack_eps": attack_eps,
@@ -437,6 +441,9 @@ def _differences(settings, grid, kind, seed_eps):
         differences.append(f"train+validation pool subsampled to {settings['train_subset']} rows")
     if settings["test_subset"] is not None:
         differences.append(f"test set subsampled to {settings['test_subset']} rows")
+    seed_network = network_for(tuple(settings["input_shape"]))
+    if settings["network"] != seed_network:
+        differences.append(f"network {settings['network']} instead of {seed_network}")
     if settings["attack_eps"] != seed_eps:
         differences.append(f"attack radius {settings['attack_eps']:g} instead of {seed_eps:g}")
     return differences

@@ -16,7 +16,7 @@ from hdl_keras.objectives import HolisticModel
 from hdl_keras.objectives import fit_sparse_rounds
 from hdl_keras.objectives import masked_layers
 
-NETWORKS = ("mlp", "alexnet")
+NETWORKS = ("mlp", "alexnet", "small_cnn")
 
 # |s| given to the gates by `harden_gates`: sigmoid(beta * s) is then exactly 0 or 1.
 _HARD_LOGIT = 1e4
@@ -36,7 +36,8 @@ def build_model(method, config, input_shape, num_classes, network=None):
             `lr` is required, the other keys default to `HolisticModel`'s.
         input_shape: shape of one example, e.g. `(4,)` or `(28, 28, 1)`.
         num_classes: number of classes `K` (logits `(B, K)`).
-        network: `"mlp"` (2 x 128 ReLU) or `"alexnet"`; default
+        network: `"mlp"` (2 x 128 ReLU), `"alexnet"` or `"small_cnn"` (a
+            cheaper image network for CPU-sized runs); default
             `network_for(input_shape)`. Sparse methods get its masked copy
             (`hdl_keras.layers.to_masked`, gates `s0 = 0`).
 
@@ -49,8 +50,8 @@ def build_model(method, config, input_shape, num_classes, network=None):
     network = network or network_for(tuple(input_shape))
     if network == "mlp":
         base = models.mlp(tuple(input_shape), num_classes)
-    elif network == "alexnet":
-        base = models.alexnet(input_shape=tuple(input_shape), num_classes=num_classes)
+    elif network in ("alexnet", "small_cnn"):
+        base = models.get(network, input_shape=tuple(input_shape), num_classes=num_classes)
     else:
         raise ValueError(f"Expected network in {NETWORKS}. Received: network={network!r}")
     if "sparse" in METHODS[method]:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from keras import ops
 
+from hdl_keras.experiments import SEED_GRIDS
 from hdl_keras.experiments import ProtocolResult
 from hdl_keras.experiments import build_model
 from hdl_keras.experiments import harden_gates
@@ -18,6 +19,7 @@ from hdl_keras.experiments import protocol
 from hdl_keras.experiments.protocol import stratified_subset
 from hdl_keras.layers import count_zero_weights
 from hdl_keras.layers import export_pruned
+from hdl_keras.objectives import METHODS
 
 pytest.importorskip("sklearn")
 
@@ -127,3 +129,19 @@ def test_bad_arguments_are_rejected():
         run_protocol("iris", methods=["DL"], num_splits=0, verbose=0)
     with pytest.raises(ValueError, match="iris"):
         run_protocol("imagenet", methods=["DL"], verbose=0)
+
+
+def test_another_network_is_used_and_labelled_as_a_departure():
+    (x, _), _ = prepare_data("digits")
+    model = build_model("DL", {"lr": 1e-3}, (8, 8, 1), 10, network="small_cnn")
+    assert model(x[:2].reshape(-1, 8, 8, 1)).shape == (2, 10)
+    assert any(isinstance(layer, keras.layers.Conv2D) for layer in model.layers)
+    with pytest.raises(ValueError, match="network"):
+        build_model("DL", {"lr": 1e-3}, (4,), 3, network="resnet")
+    settings = {"methods": list(METHODS), "num_splits": 10, "train_subset": None,
+                "test_subset": None, "attack_eps": 0.1, "input_shape": [28, 28, 1]}
+    seed_grid = SEED_GRIDS["image"]
+    assert protocol._differences({**settings, "network": "alexnet"}, seed_grid, "image", 0.1) == []
+    assert protocol._differences({**settings, "network": "small_cnn"}, seed_grid, "image", 0.1) == [
+        "network small_cnn instead of alexnet"
+    ]
