@@ -4,8 +4,17 @@ Holistic Deep Learning (Bertsimas et al. 2023): `robust_cross_entropy` (eq. 7),
 `worst_subset_loss` (stability, sec. 3.4), `sparsity_penalty` with
 `BetaAnnealing` / `start_new_round` / `fit_sparse_rounds` (sec. 3.3), and
 `HolisticModel`, which combines them into the 8 methods of Table 1.
+
+Adversarial training (models that attack their own batches with the attack
+suite's PGD inside the train step): `PGDAdversarialTraining` (Madry et al.
+2018; seeds 001 and 004), `TRADES` (Zhang et al. 2019) and `TradeOff`
+(seed 003's `alpha * L_nat + beta * L_rob`), on the shared base
+`AdversarialModel`; `ATTACK_PRESETS` holds the seeds' PGD settings.
 """
 
+from hdl_keras.objectives.adversarial import ATTACK_PRESETS
+from hdl_keras.objectives.adversarial import AdversarialModel
+from hdl_keras.objectives.adversarial import PGDAdversarialTraining
 from hdl_keras.objectives.holistic import METHODS
 from hdl_keras.objectives.holistic import HolisticModel
 from hdl_keras.objectives.robust import robust_cross_entropy
@@ -15,12 +24,21 @@ from hdl_keras.objectives.sparse import masked_layers
 from hdl_keras.objectives.sparse import sparsity_penalty
 from hdl_keras.objectives.sparse import start_new_round
 from hdl_keras.objectives.stable import worst_subset_loss
+from hdl_keras.objectives.tradeoff import TradeOff
+from hdl_keras.objectives.trades import TRADES
+from hdl_keras.objectives.trades import kl_divergence
 
 __all__ = [
+    "ATTACK_PRESETS",
     "METHODS",
+    "TRADES",
+    "AdversarialModel",
     "BetaAnnealing",
     "HolisticModel",
+    "PGDAdversarialTraining",
+    "TradeOff",
     "fit_sparse_rounds",
+    "kl_divergence",
     "masked_layers",
     "robust_cross_entropy",
     "sparsity_penalty",
