@@ -51,7 +51,7 @@ demo: venv
 	$(PY) -m hdl_keras.demo
 
 docs: venv
-	$(PY) -m mkdocs build --strict --quiet
+	$(PY) -m mkdocs build --strict
 
 # Docs first, so the test runners' summaries are the last lines printed.
 test: venv fashion-mnist docs test-default test-backends

@@ -23,12 +23,13 @@ class MaskedConv2D(MaskedKernelMixin, keras.layers.Conv2D):
     `layer.unmasked_kernel` is the variable `W`. LoRA and quantization are
     not supported (`enable_lora()`/`quantize()` raise `NotImplementedError`).
 
+    `filters`, `kernel_size`, `strides`, `padding`, `data_format`,
+    `dilation_rate`, `groups`, `activation`, `use_bias`, `kernel_initializer`,
+    `bias_initializer`, `kernel_regularizer`, `bias_regularizer`,
+    `activity_regularizer`, `kernel_constraint` and `bias_constraint` are the
+    arguments of `keras.layers.Conv2D`, with the same defaults.
+
     Args:
-        filters, kernel_size, strides, padding, data_format, dilation_rate,
-        groups, activation, use_bias, kernel_initializer, bias_initializer,
-        kernel_regularizer, bias_regularizer, activity_regularizer,
-        kernel_constraint, bias_constraint: as in `keras.layers.Conv2D`,
-            with the same defaults.
         mask_init: initial value of every mask logit `s`. Defaults to `0.0`,
             the HDL paper's choice (gate `sigmoid(0) = 0.5`). Note the hard
             mask `1[s > 0]` prunes an entry whose logit never rose above 0.

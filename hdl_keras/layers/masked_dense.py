@@ -24,14 +24,15 @@ class MaskedDense(MaskedKernelMixin, keras.layers.Dense):
     `layer.unmasked_kernel` is the variable `W`. LoRA and quantization are
     not supported (`enable_lora()`/`quantize()` raise `NotImplementedError`).
 
+    `activation`, `use_bias`, `kernel_initializer`, `bias_initializer`,
+    `kernel_regularizer`, `bias_regularizer`, `activity_regularizer`,
+    `kernel_constraint`, `bias_constraint` and `quantization_config` are the
+    arguments of `keras.layers.Dense`, with the same defaults; `lora_rank` and
+    `lora_alpha` are kept for signature compatibility (`lora_rank` must stay
+    `None`).
+
     Args:
         units: positive integer, dimensionality of the output space.
-        activation, use_bias, kernel_initializer, bias_initializer,
-        kernel_regularizer, bias_regularizer, activity_regularizer,
-        kernel_constraint, bias_constraint, quantization_config: as in
-            `keras.layers.Dense`, with the same defaults.
-        lora_rank, lora_alpha: kept for signature compatibility with
-            `keras.layers.Dense`; `lora_rank` must stay `None`.
         mask_init: initial value of every mask logit `s`. Defaults to `0.0`,
             the HDL paper's choice (gate `sigmoid(0) = 0.5`). Note the hard
             mask `1[s > 0]` prunes an entry whose logit never rose above 0.

@@ -35,8 +35,10 @@ class HolisticModel(keras.Model):
     need masked layers (`hdl_keras.layers.MaskedDense`/`MaskedConv2D`). Compile
     with an optimizer only (the objective is the loss); metrics work as usual.
 
+    Positional and keyword arguments of `keras.Model` (`inputs`, `outputs`,
+    `name`) build the functional graph; its outputs are logits `(B, K)`.
+
     Args:
-        inputs, outputs: as for `keras.Model`; outputs are logits `(B, K)`.
         method: one of `"DL", "Robust", "Stable", "Sparse", "Robust+Sparse",
             "Stable+Sparse", "Stable+Robust", "HDL"`. Default `"HDL"`.
         rho: radius of the robust term, default 1e-3.
