@@ -1,0 +1,132 @@
+"""`hdl-train`: train a model of the zoo on a recipe, then evaluate it like the seeds' tables.
+
+Example (a reduced CPU run; the report says so):
+
+```
+hdl-train seed --model en2_resnet20 --dataset fashion_mnist --objective pgd --epochs 3 \
+    --train-subset 4096 --attack-steps 3 --evaluate 500 --out runs/fmnist
+```
+
+Writes the outputs of `train_recipe` into `--out` (resumable: rerun the same
+command after an interruption), and with `--evaluate N` also
+`evaluation.json` and `evaluation.md` (`evaluate_like_seed` on the first N
+test images).
+"""
+
+import argparse
+import json
+import os
+import shlex
+import sys
+
+from hdl_keras import data
+from hdl_keras import models
+from hdl_keras.recipes.evaluation import SEED_EVALUATION
+from hdl_keras.recipes.evaluation import evaluate_like_seed
+from hdl_keras.recipes.evaluation import seed_table_markdown
+from hdl_keras.recipes.recipes import OBJECTIVES
+from hdl_keras.recipes.recipes import RECIPES
+from hdl_keras.recipes.recipes import train_recipe
+
+
+def build_parser():
+    """The argument parser of `hdl-train`."""
+    parser = argparse.ArgumentParser(
+        prog="hdl-train",
+        description="Adversarial training recipes (seeds 001/003 schedule, fast FGSM training) and "
+        "evaluation like the seeds' tables (natural, FGSM, IFGSM20, C&W, NAttack, EoT-PGD).",
+    )
+    parser.add_argument("recipe", help="; ".join(f"{r.name}: {r.description}" for r in RECIPES.values()))
+    parser.add_argument("--model", default="en2_resnet20", help="a model of hdl_keras.models (default en2_resnet20)")
+    parser.add_argument("--dataset", default="cifar10", help="cifar10, mnist or fashion_mnist (default cifar10)")
+    parser.add_argument("--objective", default="pgd", help=f"one of {', '.join(OBJECTIVES)} (default pgd)")
+    parser.add_argument("--epochs", type=int, help="default the recipe's (seed 200, fast 15)")
+    parser.add_argument("--batch-size", type=int, help="default 128")
+    parser.add_argument("--train-subset", type=int, help="train on N images of the training set")
+    parser.add_argument("--eps", type=float, help="training attack radius (default 8/255)")
+    parser.add_argument("--attack-steps", type=int, help="training attack steps (seed 10, fast 1)")
+    parser.add_argument("--weight-decay", type=float, help="coupled L2 weight decay (default 5e-4)")
+    parser.add_argument("--no-augment", action="store_true", help="no random crop / flip")
+    parser.add_argument("--seed", type=int, default=0, help="seed of data order, noise and attacks")
+    parser.add_argument("--out", required=True, help="output folder (resumable)")
+    parser.add_argument("--evaluate", type=int, default=0, metavar="N",
+                        help="evaluate like the seeds' tables on the first N test images")
+    parser.add_argument("--nattack-examples", type=int, default=100, help="NAttack images (default 100)")
+    parser.add_argument("--nattack-population", type=int, default=300, help="NAttack population (default 300)")
+    parser.add_argument("--nattack-iterations", type=int, default=500, help="NAttack iterations (default 500)")
+    parser.add_argument("--eot-samples", type=int, default=10, help="EoT draws per step (default 10)")
+    parser.add_argument("--eot-steps", type=int, default=20, help="EoT-PGD steps (default 20)")
+    parser.add_argument("--title", help="heading of evaluation.md")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    return parser
+
+
+def main(argv=None):
+    """Runs `hdl-train` with `argv` (default `sys.argv[1:]`); returns the exit code 0.
+
+    Unknown recipes, models, datasets or objectives exit with code 2 and a
+    message naming the accepted values.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for value, known, what in (
+        (args.recipe, list(RECIPES), "recipe"),
+        (args.model, models.available_models(), "model"),
+        (args.dataset, [d for d in SEED_EVALUATION if d in data.available_datasets()], "dataset"),
+        (args.objective, list(OBJECTIVES), "objective"),
+    ):
+        if value not in known:
+            parser.error(f"unknown {what} {value!r}; known: {', '.join(known)}")
+    command = shlex.join(["hdl-train", *argv])
+    verbose = 0 if args.quiet else 1
+    try:
+        model = train_recipe(
+            args.recipe,
+            model_name=args.model,
+            dataset=args.dataset,
+            objective=args.objective,
+            epochs=args.epochs,
+            train_subset=args.train_subset,
+            batch_size=args.batch_size,
+            output_dir=args.out,
+            eps=args.eps,
+            attack_steps=args.attack_steps,
+            weight_decay=args.weight_decay,
+            augment=not args.no_augment,
+            seed=args.seed,
+            command=command,
+            verbose=verbose,
+        )
+        if args.evaluate:
+            _, (x_test, y_test) = data.load(args.dataset)
+            result = evaluate_like_seed(
+                model,
+                x_test[: args.evaluate],
+                y_test[: args.evaluate],
+                args.dataset,
+                eot_samples=args.eot_samples,
+                eot_steps=args.eot_steps,
+                nattack_examples=args.nattack_examples,
+                nattack_population=args.nattack_population,
+                nattack_iterations=args.nattack_iterations,
+                seed=args.seed,
+                verbose=verbose,
+            )
+            with open(os.path.join(args.out, "log.json")) as f:
+                result["training"] = json.load(f)
+            result["command"] = command
+            with open(os.path.join(args.out, "evaluation.json"), "w") as f:
+                json.dump(result, f, indent=2)
+            title = args.title or f"{args.model} on {args.dataset}, recipe {args.recipe}"
+            markdown = seed_table_markdown(result, title, model_label=args.model, note=f"Command: `{command}`")
+            with open(os.path.join(args.out, "evaluation.md"), "w") as f:
+                f.write(markdown)
+            print(markdown)
+    except ValueError as error:
+        parser.error(str(error))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
