@@ -1,5 +1,7 @@
 """Evaluation as in the seeds' tables: natural, FGSM, IFGSM^20, C&W and NAttack accuracy."""
 
+import math
+
 import numpy as np
 
 from hdl_keras.attacks import FGSM
@@ -55,9 +57,10 @@ def evaluate_like_seed(
       seeds do not run;
     - `nattack` (seed 001's A_5): `NAttack(eps)` on the first `nattack_examples`
       examples only (it costs up to `population * iterations` forward
-      passes per example), in a second `evaluate` next to IFGSM^20 on the
-      same examples, so that its `black_box_stronger` flag compares like with
-      like; `nattack_natural` is the clean accuracy of that subset.
+      passes per example), in a second `evaluate`; `nattack_natural` is the
+      clean accuracy of that subset and `nattack_ifgsm20` the IFGSM^20
+      accuracy of the first pass on it, against which the
+      `black_box_stronger` flag compares NAttack (like `evaluate`'s flag).
 
     An example counts as robust when it is classified correctly clean and
     under the attack (`evaluate`'s convention), so each attack's accuracy is
@@ -76,7 +79,8 @@ def evaluate_like_seed(
         nattack_population: NAttack samples per iteration, default 300
             (attackbox's default, seed 001).
         nattack_iterations: NAttack iterations, default 500 (attackbox's).
-        batch_size: evaluation batch size, default 256.
+        batch_size: largest evaluation batch, default 256; the examples are
+            split into equal batches (each attack then compiles once).
         seed: int seed of the attacks' randomness, default 0.
         verbose: progress bars of `evaluate`, default 0.
 
@@ -112,6 +116,8 @@ def evaluate_like_seed(
         "cw": cw_linf(model, eps=eps, step_size=step, steps=steps, seed=seed),
         "eot_pgd": EoT(PGD(model, eps=eps, step_size=step, steps=eot_steps, seed=seed), n=eot_samples),
     }
+    # Equal batches (500 examples: 2 x 250, not 256 + 244), so that each attack compiles once.
+    batch_size = math.ceil(len(x) / math.ceil(len(x) / batch_size))
     report = evaluate(model, x, y, attacks=attacks, batch_size=batch_size, verbose=verbose)
     accuracy = {"natural": report.clean_accuracy}
     accuracy.update({name: result.accuracy for name, result in report.attacks.items()})
@@ -130,16 +136,19 @@ def evaluate_like_seed(
             seed=seed,
         )
         subset = evaluate(
-            model,
-            x[:count],
-            y[:count],
-            attacks={"ifgsm20": ifgsm, "nattack": nattack},
-            batch_size=batch_size,
-            verbose=verbose,
+            model, x[:count], y[:count], attacks={"nattack": nattack}, batch_size=count, verbose=verbose
         )
         accuracy["nattack"] = subset.attacks["nattack"].accuracy
         accuracy["nattack_natural"] = subset.clean_accuracy
-        accuracy["nattack_ifgsm20"] = subset.attacks["ifgsm20"].accuracy
+        # IFGSM^20 on the same examples, from the first pass (no second compilation).
+        ifgsm_robust = report.clean_correct[:count] & ~report.attacks["ifgsm20"].success[:count]
+        accuracy["nattack_ifgsm20"] = float(np.mean(ifgsm_robust))
+        if accuracy["nattack"] < accuracy["nattack_ifgsm20"]:
+            flags["black_box_stronger"] = (
+                f"black-box NAttack reaches {accuracy['nattack']:.2%} accuracy on the first {count} "
+                f"examples, below the {accuracy['nattack_ifgsm20']:.2%} of IFGSM20 on them: the model "
+                "likely masks its gradients (see EoT-PGD)."
+            )
         seconds["nattack"] = subset.attacks["nattack"].seconds
         flags.update({flag["code"]: flag["message"] for flag in subset.flags})
         settings.update(nattack_population=nattack_population, nattack_iterations=nattack_iterations)
