@@ -209,7 +209,8 @@ def train_recipe(
         weight_decay: override the recipe's (5e-4).
         augment: augment the training batches, default True.
         seed: int seed of the subset, shuffling, augmentation, model noise and
-            attack starts, default 0.
+            attack starts, default 0; also passed to
+            `keras.utils.set_random_seed` before the model is built.
         train_data: `(x, y)` arrays to train on instead of loading `dataset`:
             images `(N, H, W, C)` in [0, 1] and int labels `(N,)`.
         callbacks: extra Keras callbacks, default None.
