@@ -7,6 +7,19 @@ import keras
 from keras import ops
 
 
+def check_stddev(value, name):
+    """Raises a ValueError unless `value` is a finite real number >= 0."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(
+            f"Expected `{name}` to be a finite number >= 0. Received: {name}={value!r}"
+        )
+
+
 @keras.saving.register_keras_serializable(package="hdl_keras")
 class ResidualNoise(keras.layers.Layer):
     """Adds seeded Gaussian noise to a residual block's `shortcut + F(x)`.
@@ -77,16 +90,7 @@ class ResidualNoise(keras.layers.Layer):
 
     def __init__(self, stddev=0.1, relative=True, always_on=True, seed=None, **kwargs):
         super().__init__(**kwargs)
-        if (
-            isinstance(stddev, bool)
-            or not isinstance(stddev, numbers.Real)
-            or not math.isfinite(stddev)
-            or stddev < 0
-        ):
-            raise ValueError(
-                "Expected `stddev` to be a finite number >= 0. "
-                f"Received: stddev={stddev!r}"
-            )
+        check_stddev(stddev, "stddev")
         for arg, value in (("relative", relative), ("always_on", always_on)):
             if not isinstance(value, bool):
                 raise ValueError(

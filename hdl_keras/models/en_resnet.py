@@ -1,7 +1,6 @@
 """EnResNets: ensembles of noise-injected CIFAR ResNets (Feynman-Kac formalism)."""
 
 import functools
-import math
 import numbers
 import random
 
@@ -9,6 +8,7 @@ import keras
 
 from hdl_keras.layers.ensemble import Ensemble
 from hdl_keras.layers.noisy_residual import ResidualNoise
+from hdl_keras.layers.noisy_residual import check_stddev
 from hdl_keras.models._validation import check_image_shape
 from hdl_keras.models._validation import check_positive_int
 from hdl_keras.models.resnet import check_resnet_depth
@@ -92,16 +92,7 @@ def en_resnet(
     depth = check_resnet_depth(depth)
     input_shape = check_image_shape(input_shape)
     num_classes = check_positive_int(num_classes, "num_classes")
-    if (
-        isinstance(noise_stddev, bool)
-        or not isinstance(noise_stddev, numbers.Real)
-        or not math.isfinite(noise_stddev)
-        or noise_stddev < 0
-    ):
-        raise ValueError(
-            "Expected `noise_stddev` to be a finite number >= 0. "
-            f"Received: noise_stddev={noise_stddev!r}"
-        )
+    check_stddev(noise_stddev, "noise_stddev")
     if not isinstance(noise, bool):
         raise ValueError(f"Expected `noise` to be a bool. Received: noise={noise!r}")
     if seed is not None and (
