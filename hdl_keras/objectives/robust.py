@@ -17,8 +17,9 @@ def robust_cross_entropy(logits_fn, x, y, rho, norm="linf", top_k=None):
     it is the cross-entropy.
 
     The exact term takes `K - 1` vector-Jacobian products per batch, one per
-    class other than the label (the label's own difference is zero), batched
-    by the backend core; the weights' gradient differentiates through them.
+    class other than the label (the label's own difference is zero), from
+    `hdl_keras.backend.value_and_vjps`; the weights' gradient differentiates
+    through them.
 
     Args:
         logits_fn: callable `x -> logits` of shape `(B, K)`.
