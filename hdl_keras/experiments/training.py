@@ -48,12 +48,9 @@ def build_model(method, config, input_shape, num_classes, network=None):
     if method not in METHODS:
         raise ValueError(f"Unknown method. Expected one of {list(METHODS)}. Received: method={method!r}")
     network = network or network_for(tuple(input_shape))
-    if network == "mlp":
-        base = models.mlp(tuple(input_shape), num_classes)
-    elif network in ("alexnet", "small_cnn"):
-        base = models.get(network, input_shape=tuple(input_shape), num_classes=num_classes)
-    else:
+    if network not in NETWORKS:
         raise ValueError(f"Expected network in {NETWORKS}. Received: network={network!r}")
+    base = models.get(network, input_shape=tuple(input_shape), num_classes=num_classes)
     if "sparse" in METHODS[method]:
         base = layers.to_masked(base)
     objective = {key: config[key] for key in ("rho", "sparsity_lambda", "stability_alpha") if key in config}
