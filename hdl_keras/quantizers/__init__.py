@@ -1,0 +1,45 @@
+"""Weight quantizers and the BinaryConnect/BinaryRelax training schemes (seed 003).
+
+Quantizers (registered, serializable; resolve by name with `get`):
+    BinaryQuantizer: `mean(|w|) * sign(w)` (1 bit).
+    TernaryQuantizer: TWN threshold `0.7 * mean(|w|)`, levels `{-1, 0, +1}`
+        (2 bits).
+    KBitQuantizer: uniform symmetric `k`-bit grid, `scale = max(|w|) / L`
+        with `L = 2**(k-1) - 1`.
+    Each has `q(w)` (straight-through gradient), `encode`/`decode` (integer
+    codes and scales) and `bits`; `WeightQuantizer` is their base class.
+    get, serialize, deserialize: larq/Keras-style resolution.
+
+Training schemes (`hdl_keras.layers.QuantDense`/`QuantConv2D` compute with
+`u = (lambda * q(w) + w) / (lambda + 1)`, `lambda` a non-trainable weight):
+    BinaryConnect: the quantized layers with no callback (`lambda = inf`).
+    BinaryRelax: a callback growing `lambda` by `rho` per epoch, then
+        BinaryConnect from epoch `switch_epoch`.
+    relaxed_kernel, set_relax_lambda, relaxable_layers: the pieces.
+"""
+
+from hdl_keras.quantizers.quantizers import BinaryQuantizer
+from hdl_keras.quantizers.quantizers import KBitQuantizer
+from hdl_keras.quantizers.quantizers import TernaryQuantizer
+from hdl_keras.quantizers.quantizers import WeightQuantizer
+from hdl_keras.quantizers.quantizers import deserialize
+from hdl_keras.quantizers.quantizers import get
+from hdl_keras.quantizers.quantizers import serialize
+from hdl_keras.quantizers.relax import BinaryRelax
+from hdl_keras.quantizers.relax import relaxable_layers
+from hdl_keras.quantizers.relax import relaxed_kernel
+from hdl_keras.quantizers.relax import set_relax_lambda
+
+__all__ = [
+    "BinaryQuantizer",
+    "BinaryRelax",
+    "KBitQuantizer",
+    "TernaryQuantizer",
+    "WeightQuantizer",
+    "deserialize",
+    "get",
+    "relaxable_layers",
+    "relaxed_kernel",
+    "serialize",
+    "set_relax_lambda",
+]
