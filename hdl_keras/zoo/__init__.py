@@ -1,0 +1,46 @@
+"""The model zoo: pretrained robust, sparse and quantized models with model cards.
+
+Each entry is a folder of the top-level `zoo/` (packaged in the wheel) with a
+`card.json`, validated against `card.schema.json`, and one `.keras` model
+file whose sha256 the card records. `load(name)` resolves the file (user
+cache, shipped copy, then a hash-checked download) and returns a Keras model
+compiled for evaluation.
+
+Environment variables:
+    HDL_KERAS_ZOO_DIR: folder of entries to use instead of the shipped zoo.
+    HDL_KERAS_ZOO_CACHE: cache of downloaded files (default
+        `~/.keras/hdl_keras/zoo`).
+    HDL_KERAS_ZOO_URL: download URL, a pattern with `{name}` or a base URL
+        (default: the project's release URL).
+    HDL_KERAS_OFFLINE: `"1"` forbids downloads.
+
+Example:
+
+```python
+from hdl_keras import zoo
+
+[c["name"] for c in zoo.list_entries(dataset="mnist")]
+model = zoo.load("mnist-small_cnn-pgd_at")
+print(zoo.card("mnist-small_cnn-pgd_at")["metrics"]["clean_accuracy"])
+```
+"""
+
+from hdl_keras.zoo.errors import UnknownEntryError
+from hdl_keras.zoo.errors import ZooError
+from hdl_keras.zoo.registry import card
+from hdl_keras.zoo.registry import entry_path
+from hdl_keras.zoo.registry import list_entries
+from hdl_keras.zoo.registry import load
+from hdl_keras.zoo.registry import validate_card
+from hdl_keras.zoo.registry import zoo_root
+
+__all__ = [
+    "UnknownEntryError",
+    "ZooError",
+    "card",
+    "entry_path",
+    "list_entries",
+    "load",
+    "validate_card",
+    "zoo_root",
+]
