@@ -23,6 +23,7 @@ refused while `HDL_KERAS_OFFLINE=1`.
 import hashlib
 import os
 import pathlib
+import urllib.error
 import uuid
 import warnings
 
@@ -192,7 +193,7 @@ def download(card, target):
                     "of the zoo (not an error page or another release), then retry."
                 ) from exc
             raise ZooError(
-                f"Could not download zoo entry {name!r} from {url}: {exc}. Nothing was "
+                f"Could not download zoo entry {name!r} from {url}: {_reason(exc)}. Nothing was "
                 f"cached. Check the network connection and HDL_KERAS_ZOO_URL "
                 f"({_url_setting()}), then retry."
             ) from exc
@@ -200,6 +201,18 @@ def download(card, target):
     finally:
         partial.unlink(missing_ok=True)
     return target
+
+
+def _reason(error):
+    """What went wrong in a `get_file` failure, from the urllib error it re-raised."""
+    cause = error.__context__
+    if isinstance(cause, urllib.error.HTTPError):
+        return f"HTTP error {cause.code} ({cause.reason})"
+    if isinstance(cause, urllib.error.ContentTooShortError):
+        return f"the transfer was cut short ({cause.reason})"
+    if isinstance(cause, urllib.error.URLError):
+        return str(cause.reason)
+    return str(error)
 
 
 def _url_setting():

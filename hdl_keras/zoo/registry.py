@@ -239,7 +239,8 @@ def load(name, *, cache_dir=None):
             f"{exc}). The file matches its card's sha256, so it needs classes or Keras "
             "features this installation lacks: upgrade hdl_keras and keras."
         ) from exc
-    if isinstance(model, (hdl_keras.objectives.HolisticModel, hdl_keras.objectives.AdversarialModel)):
+    wrappers = (hdl_keras.objectives.HolisticModel, hdl_keras.objectives.AdversarialModel)
+    if isinstance(model, wrappers):
         model = keras.Model(model.inputs, model.outputs, name=model.name)
     model.compile(
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -269,8 +270,9 @@ def _entry_folder(name):
         suggestions = _suggestions(name, list(folders))
         hint = f" Did you mean {', '.join(map(repr, suggestions))}?" if suggestions else ""
         raise UnknownEntryError(
-            f"Unknown zoo entry {name!r}.{hint} The zoo holds {len(folders)} entries: "
-            "list them with `hdl-zoo list` or `hdl_keras.zoo.list_entries()`.",
+            f"Unknown zoo entry {name!r}.{hint} The zoo holds {len(folders)} "
+            f"entr{'y' if len(folders) == 1 else 'ies'}: list them with `hdl-zoo list` or "
+            "`hdl_keras.zoo.list_entries()`.",
             name=name,
             suggestions=suggestions,
         )

@@ -100,10 +100,15 @@ def zoo_dir(tmp_path, monkeypatch):
 
 @pytest.fixture
 def make_entry(zoo_dir):
-    """Adds an entry to the temporary zoo: `make_entry(name, model=None, ship=True, method="DL", **card_overrides)`."""
+    """Adds an entry to the temporary zoo.
+
+    Call it as `make_entry(name, model=None, ship=True, method="DL", **card_overrides)`;
+    it returns `(card, model_bytes)` (see `write_entry`).
+    """
 
     def make(name, model=None, ship=True, method="DL", **overrides):
-        return write_entry(zoo_dir, name, model or tiny_model(), ship=ship, method=method, **overrides)
+        model = model or tiny_model()
+        return write_entry(zoo_dir, name, model, ship=ship, method=method, **overrides)
 
     return make
 

@@ -68,7 +68,7 @@ DELETE = object()
 
 
 def _edited(path, value):
-    """GOOD_CARD with the field at `path` (keys joined by '/') set to `value`, or removed when `value` is DELETE."""
+    """GOOD_CARD with the field at `path` (keys joined by '/') set to `value` (or removed: DELETE)."""
     card = copy.deepcopy(GOOD_CARD)
     *parents, last = path.split("/")
     target = card
@@ -141,8 +141,14 @@ def test_bad_field_is_rejected_naming_where(path, value, where):
 @pytest.mark.parametrize(
     "card, where",
     [
-        ({**GOOD_CARD, "dataset": "imagenet", "name": "imagenet-small_cnn-hdl"}, "at dataset: 'imagenet'"),
-        ({**GOOD_CARD, "architecture": "resnet18", "name": "mnist-resnet18-hdl"}, "at architecture: 'resnet18'"),
+        (
+            {**GOOD_CARD, "dataset": "imagenet", "name": "imagenet-small_cnn-hdl"},
+            "at dataset: 'imagenet'",
+        ),
+        (
+            {**GOOD_CARD, "architecture": "resnet18", "name": "mnist-resnet18-hdl"},
+            "at architecture: 'resnet18'",
+        ),
         ({**GOOD_CARD, "name": "fashion_mnist-small_cnn-hdl"}, "at name: .*'mnist-small_cnn-'"),
     ],
 )
@@ -216,6 +222,12 @@ def test_unknown_name_suggests_entries_containing_it(tiny_zoo):
 def test_unrelated_name_gets_no_suggestion(tiny_zoo):
     with pytest.raises(zoo.UnknownEntryError, match=r"Unknown zoo entry 'cifar10-vgg16-xyz'\. The zoo"):
         zoo.load("cifar10-vgg16-xyz")
+
+
+def test_unknown_name_in_a_one_entry_zoo(make_entry):
+    make_entry("iris-mlp-dl")
+    with pytest.raises(zoo.UnknownEntryError, match="The zoo holds 1 entry: list them"):
+        zoo.card("iris-mlp-robust")
 
 
 @pytest.mark.parametrize("name", ["../iris-mlp-dl", "iris-mlp-dl/card.json", ""])
@@ -296,9 +308,10 @@ def test_load_shipped_entry_predicts_like_the_saved_model(make_entry, build_tiny
 @pytest.mark.backend_suite
 def test_load_unwraps_a_training_wrapper(make_entry, build_tiny_model, iris_batch):
     x, y = iris_batch
-    wrapped = build_tiny_model(
-        lambda inputs, outputs, name: PGDAdversarialTraining(inputs, outputs, eps=0.1, step_size=0.05, steps=2, name=name)
-    )
+    def pgd_at(inputs, outputs, name):
+        return PGDAdversarialTraining(inputs, outputs, eps=0.1, step_size=0.05, steps=2, name=name)
+
+    wrapped = build_tiny_model(pgd_at)
     make_entry("iris-mlp-pgd_at", model=wrapped, method="PGD-AT")
     assert isinstance(keras.saving.load_model(zoo.entry_path("iris-mlp-pgd_at")), PGDAdversarialTraining)
     loaded = zoo.load("iris-mlp-pgd_at")
