@@ -16,6 +16,13 @@ EnResNets (ResNets ensemble via the Feynman-Kac formalism, Wang et al. 2019):
         `shortcut + F(x)`, on at inference too by default.
     Ensemble: the average of the members' softmax outputs, returned as
         logits `log(mean_i softmax(z_i))`.
+
+Quantized nets (BinaryConnect/BinaryRelax, seed 003):
+    QuantDense, QuantConv2D: Keras `Dense`/`Conv2D` with a float shadow
+        kernel and a `kernel_quantizer`, computing with the quantized (or
+        relaxed) kernel; `quantized_kernel()`, `float_kernel`.
+    QuantizedKernelMixin: the shared quantization logic.
+    to_quantized: a copy of a float model with quantized Dense/Conv2D layers.
 """
 
 from hdl_keras.layers.ensemble import Ensemble
@@ -26,14 +33,22 @@ from hdl_keras.layers.masked_conv import MaskedConv2D
 from hdl_keras.layers.masked_dense import MaskedDense
 from hdl_keras.layers.masking import MaskedKernelMixin
 from hdl_keras.layers.noisy_residual import ResidualNoise
+from hdl_keras.layers.quantized import QuantConv2D
+from hdl_keras.layers.quantized import QuantDense
+from hdl_keras.layers.quantized import QuantizedKernelMixin
+from hdl_keras.layers.quantized import to_quantized
 
 __all__ = [
     "Ensemble",
     "MaskedConv2D",
     "MaskedDense",
     "MaskedKernelMixin",
+    "QuantConv2D",
+    "QuantDense",
+    "QuantizedKernelMixin",
     "ResidualNoise",
     "count_zero_weights",
     "export_pruned",
     "to_masked",
+    "to_quantized",
 ]
