@@ -1,0 +1,236 @@
+"""Measures zoo entries with the attack suite and writes the numbers into their cards.
+
+`evaluate_entry` runs `hdl_keras.attacks.evaluate` on the first `n` test
+points of the entry's dataset, prepared as the HDL protocol prepares them
+(`hdl_keras.experiments.prepare_data`: the official test images; for tables
+the fixed 20 % test split, min-max scaled with the train+validation pool's
+range, so no test point was seen in training), at the card's l_inf radius:
+
+- `"standard"`: FGSM and PGD-20 (step eps/4, random start, seeded);
+- `"full"`: those, APGD-CE (100 steps), C&W-l_inf (PGD-20 on the
+  Carlini-Wagner margin, `cw_linf`) and the black-box Square attack (1000
+  queries; images only: it perturbs square patches, which tables do not have).
+
+`update_card` is the only writer of a card's `metrics`,
+`gradient_masking_flags` and `evaluation`.
+
+Example:
+
+```python
+from hdl_keras.zoo.evaluation import evaluate_entry, update_card
+
+result = evaluate_entry("mnist-small_cnn-hdl", attacks="standard", n=500)
+print(result["clean_accuracy"], result["attacks"]["pgd20"], result["worst_case_accuracy"])
+update_card("mnist-small_cnn-hdl", result, "hdl-zoo eval mnist-small_cnn-hdl --n 500 --update-card")
+```
+"""
+
+import datetime
+import json
+import os
+import tempfile
+
+import keras
+import numpy as np
+from keras import ops
+
+from hdl_keras import attacks as attack_suite
+from hdl_keras.experiments import prepare_data
+from hdl_keras.layers import MaskedKernelMixin
+from hdl_keras.layers import count_zero_weights
+from hdl_keras.zoo import registry
+
+PRESETS = ("standard", "full")
+# A channel (output unit or filter) counts as pruned when its kernel slice has a smaller l2 norm
+# (seed 001's channel sparsity).
+CHANNEL_NORM_THRESHOLD = 1e-15
+SQUARE_QUERIES = 1000
+
+
+def attack_set(model, eps, preset="standard", seed=0, images=True):
+    """The attacks of `preset` at l_inf radius `eps`, by name.
+
+    Args:
+        model: the attacked model (logits).
+        eps: l_inf radius.
+        preset: `"standard"` (`fgsm`, `pgd20`) or `"full"` (adds `apgd`,
+            `cw`, and `square` when `images`).
+        seed: seed of the random starts and of Square's sampling.
+        images: whether inputs are images `(B, H, W, C)`; Square needs them.
+
+    Returns:
+        A dict name -> `hdl_keras.attacks.Attack`.
+    """
+    check_preset(preset)
+    attacks = {
+        "fgsm": attack_suite.FGSM(model, eps=eps),
+        "pgd20": attack_suite.PGD(model, eps=eps, step_size=eps / 4, steps=20, random_start=True, seed=seed),
+    }
+    if preset == "full":
+        attacks["apgd"] = attack_suite.APGD(model, eps=eps, steps=100, seed=seed)
+        attacks["cw"] = attack_suite.cw_linf(model, eps=eps, step_size=eps / 4, steps=20)
+        if images:
+            attacks["square"] = attack_suite.Square(model, eps=eps, n_queries=SQUARE_QUERIES, seed=seed)
+    return attacks
+
+
+def check_preset(preset):
+    """Raises a ValueError unless `preset` is one of `PRESETS`."""
+    if preset not in PRESETS:
+        raise ValueError(f"Expected attacks in {PRESETS}. Received: attacks={preset!r}")
+
+
+def evaluation_data(dataset, n):
+    """The first `n` test points of `dataset` as the protocol prepares them.
+
+    Returns:
+        `(x, y)`: float32 inputs in [0, 1] and int labels, `min(n, size)` rows.
+    """
+    _, (x_test, y_test) = prepare_data(dataset)
+    return x_test[:n], np.asarray(y_test[:n]).astype("int64")
+
+
+def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, verbose=1, seed=0, *,
+                   dataset=None, eps=None):
+    """Evaluates a zoo entry (or a model) under the attacks of a preset.
+
+    Args:
+        name_or_model: an entry name (its model is loaded with
+            `hdl_keras.zoo.load`, hash-checked; dataset and eps come from its
+            card) or a `keras.Model` predicting logits (then `dataset` and
+            `eps` are required).
+        attacks: `"standard"` or `"full"` (see `attack_set`), default
+            `"standard"`.
+        n: number of test points (the first `n`; fewer when the test set is
+            smaller), default 1000.
+        batch_size: rows per attack call, default 256.
+        verbose: 0 silent, 1 (default) a progress bar.
+        seed: seed of the attacks' randomness, default 0.
+        dataset: the dataset of a model passed directly.
+        eps: the l_inf radius for a model passed directly.
+
+    Returns:
+        The card's `metrics` dict — `num_examples`, `clean_accuracy`,
+        `attacks` (accuracy per attack name), `worst_case_accuracy` (robust
+        to every attack, clean errors counted), `stability` (None: it needs
+        training splits), `zero_weights` (fraction of kernel entries equal
+        to 0), `zero_channels` (fraction of output units/filters whose kernel
+        slice has l2 norm below `CHANNEL_NORM_THRESHOLD`), `bits_per_weight`
+        — plus `gradient_masking_flags`, the codes of the report's flags.
+        Accuracies are fractions in [0, 1].
+
+    Example:
+
+    ```python
+    result = evaluate_entry("iris-mlp-hdl", n=30, verbose=0)
+    assert result["worst_case_accuracy"] <= result["clean_accuracy"]
+    ```
+    """
+    check_preset(attacks)
+    for key, value in (("n", n), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"Expected an int >= 1 for {key}. Received: {key}={value!r}")
+    if isinstance(name_or_model, str):
+        card = registry.card(name_or_model)
+        model = registry.load(name_or_model)
+        dataset, eps = card["dataset"], card["threat_model"]["eps"]
+    elif isinstance(name_or_model, keras.Model):
+        if dataset is None or eps is None:
+            raise ValueError("Evaluating a model (not an entry name) needs dataset= and eps=. "
+                             f"Received: dataset={dataset!r}, eps={eps!r}")
+        model = name_or_model
+    else:
+        raise ValueError(f"Expected an entry name or a keras.Model. Received: {name_or_model!r}")
+    x, y = evaluation_data(dataset, int(n))
+    keras.utils.set_random_seed(seed)
+    report = attack_suite.evaluate(
+        model, x, y, attacks=attack_set(model, float(eps), attacks, seed, images=x.ndim == 4),
+        batch_size=int(batch_size), verbose=verbose,
+    )
+    zero_weights, zero_channels, bits = sparsity_statistics(model)
+    return {
+        "num_examples": report.num_examples,
+        "clean_accuracy": report.clean_accuracy,
+        "attacks": {name: result.accuracy for name, result in report.attacks.items()},
+        "worst_case_accuracy": report.worst_case_accuracy,
+        "stability": None,
+        "zero_weights": zero_weights,
+        "zero_channels": zero_channels,
+        "bits_per_weight": bits,
+        "gradient_masking_flags": sorted({flag["code"] for flag in report.flags}),
+    }
+
+
+def sparsity_statistics(model):
+    """`(zero_weights, zero_channels, bits_per_weight)` of `model`'s kernels.
+
+    `zero_weights`: fraction of kernel entries equal to zero
+    (`hdl_keras.layers.count_zero_weights`, the HDL paper's sparsity).
+    `zero_channels`: fraction of output channels (the last kernel axis: Dense
+    units, Conv filters) whose kernel slice has l2 norm below
+    `CHANNEL_NORM_THRESHOLD` (seed 001's channel sparsity); masked layers
+    count with their hard-pruned kernel, as in `count_zero_weights`. `bits_per_weight`:
+    bits per kernel entry, averaged over entries: the `bits` of a layer's
+    `kernel_quantizer` (quantized layers), else those of the kernel's dtype
+    (32 for float32).
+    """
+    zeros, total = count_zero_weights(model)
+    pruned = channels = bits = 0
+    for layer in model._flatten_layers():
+        kernel = layer.pruned_kernel() if isinstance(layer, MaskedKernelMixin) else getattr(layer, "kernel", None)
+        if kernel is None or not hasattr(kernel, "shape") or len(kernel.shape) < 2:
+            continue
+        values = ops.convert_to_numpy(kernel)
+        norms = np.sqrt(np.sum(np.square(values.reshape(-1, values.shape[-1]).astype("float64")), axis=0))
+        pruned += int(np.sum(norms < CHANNEL_NORM_THRESHOLD))
+        channels += norms.size
+        quantizer_bits = getattr(getattr(layer, "kernel_quantizer", None), "bits", None)
+        bits += values.size * (quantizer_bits or values.dtype.itemsize * 8)
+    if total == 0:
+        return None, None, None
+    return zeros / total, pruned / channels, bits / total
+
+
+def update_card(name, result, command, attacks=None):
+    """Writes an evaluation into the card of entry `name`, atomically.
+
+    Replaces `metrics`, `gradient_masking_flags` and `evaluation` (command,
+    today's date, attack preset, backend); validates the card
+    (`hdl_keras.zoo.validate_card`) and writes it under a temporary name in
+    the entry folder before renaming it over `card.json`. The only path by
+    which numbers enter a card.
+
+    Args:
+        name: the entry name.
+        result: the dict `evaluate_entry` returned.
+        command: the command line that produced `result`.
+        attacks: the preset used; default inferred from `result["attacks"]`
+            (`"full"` when APGD ran).
+
+    Returns:
+        The new card (dict).
+    """
+    card = registry.card(name)
+    metrics = {key: value for key, value in result.items() if key != "gradient_masking_flags"}
+    if attacks is None:
+        attacks = "full" if "apgd" in metrics.get("attacks", {}) else "standard"
+    check_preset(attacks)
+    card["metrics"] = metrics
+    card["gradient_masking_flags"] = list(result.get("gradient_masking_flags", []))
+    card["evaluation"] = {
+        "command": command,
+        "date": datetime.date.today().isoformat(),
+        "attacks": attacks,
+        "backend": keras.backend.backend(),
+    }
+    registry.validate_card(card, source=f"new card of {name!r}")
+    path = registry.zoo_root() / name / "card.json"
+    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w") as stream:
+            stream.write(json.dumps(card, indent=2) + "\n")
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return card

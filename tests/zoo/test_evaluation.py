@@ -1,0 +1,166 @@
+"""Zoo evaluation: evaluate_entry on a tiny iris entry, sparsity statistics, update_card.
+
+Load + evaluate, the sparsity statistics and update_card run on every backend
+(`backend_suite`); the slower attack-preset variants on the default backend.
+"""
+
+import datetime
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from hdl_keras import zoo
+from hdl_keras.experiments import prepare_data
+from hdl_keras.layers import MaskedDense
+from hdl_keras.zoo.evaluation import CHANNEL_NORM_THRESHOLD
+from hdl_keras.zoo.evaluation import attack_set
+from hdl_keras.zoo.evaluation import evaluate_entry
+from hdl_keras.zoo.evaluation import evaluation_data
+from hdl_keras.zoo.evaluation import sparsity_statistics
+from hdl_keras.zoo.evaluation import update_card
+
+# iris: 150 rows, the protocol's fixed 20 % stratified test split.
+IRIS_TEST_ROWS = 30
+
+
+@pytest.fixture
+def trained_iris_model():
+    """A linear nearest-centroid classifier of iris: logits `2 mu_k . x - |mu_k|^2`.
+
+    `mu_k` are the class means of the train+validation pool, so no test point
+    is used and no training step is needed.
+    """
+    (x, y), _ = prepare_data("iris")
+    means = np.stack([x[y == label].mean(axis=0) for label in range(3)])
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    model.layers[0].set_weights([2 * means.T, -np.sum(means**2, axis=1)])
+    return model
+
+
+@pytest.fixture
+def iris_entry(make_entry, trained_iris_model):
+    make_entry("iris-mlp-dl", model=trained_iris_model)
+    return "iris-mlp-dl"
+
+
+@pytest.mark.backend_suite
+def test_loaded_entry_evaluates_with_robust_at_most_clean(iris_entry):
+    result = evaluate_entry(iris_entry, verbose=0)
+    x, y = evaluation_data("iris", 1000)
+    predicted = np.argmax(zoo.load(iris_entry).predict(x, verbose=0), axis=-1)
+    assert result["num_examples"] == IRIS_TEST_ROWS == len(y)
+    assert result["clean_accuracy"] == pytest.approx(np.mean(predicted == y))
+    assert result["clean_accuracy"] > 0.8  # nearest centroid separates iris well
+    assert set(result["attacks"]) == {"fgsm", "pgd20"}
+    for accuracy in result["attacks"].values():
+        assert 0.0 <= result["worst_case_accuracy"] <= accuracy <= result["clean_accuracy"] <= 1.0
+    assert result["stability"] is None
+    assert result["zero_weights"] == 0.0 and result["zero_channels"] == 0.0
+    assert result["bits_per_weight"] == 32
+    assert result["gradient_masking_flags"] == []
+
+
+def test_first_n_points_and_same_result_for_the_same_seed(iris_entry):
+    first = evaluate_entry(iris_entry, n=12, batch_size=6, verbose=0)
+    again = evaluate_entry(iris_entry, n=12, batch_size=6, verbose=0)
+    assert first["num_examples"] == 12
+    assert first == again
+
+
+def test_full_preset_adds_apgd_and_cw_but_not_square_on_tables(iris_entry):
+    result = evaluate_entry(iris_entry, attacks="full", n=10, verbose=0)
+    assert set(result["attacks"]) == {"fgsm", "pgd20", "apgd", "cw"}
+    assert result["worst_case_accuracy"] <= min(result["attacks"].values())
+
+
+def test_attack_set_full_on_images_includes_square():
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
+    attacks = attack_set(model, 0.1, "full", seed=0, images=True)
+    assert list(attacks) == ["fgsm", "pgd20", "apgd", "cw", "square"]
+    assert attacks["pgd20"].steps == 20 and attacks["pgd20"].step_size == pytest.approx(0.025)
+    assert attacks["pgd20"].random_start
+    assert all(attack.eps == pytest.approx(0.1) for attack in attacks.values())
+
+
+def test_model_without_entry_needs_dataset_and_eps(trained_iris_model):
+    model = trained_iris_model
+    with pytest.raises(ValueError, match="dataset= and eps="):
+        evaluate_entry(model, verbose=0)
+    result = evaluate_entry(model, n=10, dataset="iris", eps=0.1, verbose=0)
+    assert result["num_examples"] == 10
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"attacks": "strong"}, "attacks"), ({"n": 0}, "n"), ({"batch_size": -1}, "batch_size")],
+)
+def test_bad_arguments_are_value_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        evaluate_entry("iris-mlp-dl", verbose=0, **kwargs)
+
+
+@pytest.mark.backend_suite
+def test_sparsity_statistics_by_hand():
+    # Dense 3 -> 2: kernel [[0, 1], [0, 2], [0, 0]] (4 zeros, unit 0 pruned);
+    # Dense 2 -> 2: kernel [[1, 0], [0, 0]] (3 zeros, unit 1 pruned): 7 / 10 zeros, 2 / 4 channels.
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2), keras.layers.Dense(2)])
+    model.layers[0].set_weights([np.array([[0, 1], [0, 2], [0, 0]], "float32"), np.ones(2, "float32")])
+    model.layers[1].set_weights([np.array([[1, 0], [0, 0]], "float32"), np.ones(2, "float32")])
+    zero_weights, zero_channels, bits = sparsity_statistics(model)
+    assert zero_weights == pytest.approx(0.7)
+    assert zero_channels == pytest.approx(0.5)
+    assert bits == 32
+
+
+@pytest.mark.backend_suite
+def test_channel_threshold_and_masked_layers_count_pruned_kernels():
+    model = keras.Sequential([keras.Input((2,)), MaskedDense(3)])
+    layer = model.layers[0]
+    layer.unmasked_kernel.assign(np.array([[1e-17, 1.0, 1.0], [0.0, 1.0, 1.0]], "float32"))
+    # The gate of unit 2 is closed (s <= 0), the others open.
+    layer.mask_logits.assign(np.array([[1.0, 1.0, -1.0], [1.0, 1.0, -1.0]], "float32"))
+    zero_weights, zero_channels, _ = sparsity_statistics(model)
+    assert 1e-17 < CHANNEL_NORM_THRESHOLD
+    assert zero_channels == pytest.approx(2 / 3)  # unit 0 (norm 1e-17) and unit 2 (gated)
+    assert zero_weights == pytest.approx(3 / 6)  # the two gated entries and the exact 0
+
+
+@pytest.mark.backend_suite
+def test_update_card_writes_metrics_flags_and_evaluation(iris_entry, zoo_dir):
+    result = evaluate_entry(iris_entry, n=10, verbose=0)
+    written = update_card(iris_entry, result, "hdl-zoo eval iris-mlp-dl --n 10 --update-card")
+    card = zoo.card(iris_entry)  # re-read and validated
+    assert card == written
+    assert card["metrics"] == {key: value for key, value in result.items() if key != "gradient_masking_flags"}
+    assert card["gradient_masking_flags"] == result["gradient_masking_flags"]
+    assert card["evaluation"] == {
+        "command": "hdl-zoo eval iris-mlp-dl --n 10 --update-card",
+        "date": datetime.date.today().isoformat(),
+        "attacks": "standard",
+        "backend": keras.backend.backend(),
+    }
+    assert sorted(path.name for path in (zoo_dir / iris_entry).iterdir()) == ["card.json", "model.keras"]
+
+
+def test_update_card_infers_the_full_preset_and_keeps_flags(iris_entry):
+    result = {
+        "num_examples": 10, "clean_accuracy": 0.9, "attacks": {"fgsm": 0.8, "pgd20": 0.7, "apgd": 0.6, "cw": 0.65},
+        "worst_case_accuracy": 0.6, "stability": None, "zero_weights": 0.0, "zero_channels": 0.0,
+        "bits_per_weight": 32, "gradient_masking_flags": ["black_box_stronger"],
+    }
+    card = update_card(iris_entry, result, "hdl-zoo eval iris-mlp-dl --attacks full")
+    assert card["evaluation"]["attacks"] == "full"
+    assert zoo.card(iris_entry)["gradient_masking_flags"] == ["black_box_stronger"]
+
+
+def test_invalid_result_leaves_the_card_unchanged(iris_entry, zoo_dir):
+    path = zoo_dir / iris_entry / "card.json"
+    before = path.read_text()
+    result = {"num_examples": 10, "clean_accuracy": 1.5, "attacks": {"pgd20": 0.5}, "worst_case_accuracy": 0.5,
+              "gradient_masking_flags": []}
+    with pytest.raises(zoo.ZooError, match="clean_accuracy"):
+        update_card(iris_entry, result, "hdl-zoo eval iris-mlp-dl")
+    assert path.read_text() == before
+    assert json.loads(before)["metrics"] is None
