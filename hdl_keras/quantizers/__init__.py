@@ -16,8 +16,18 @@ Training schemes (`hdl_keras.layers.QuantDense`/`QuantConv2D` compute with
     BinaryRelax: a callback growing `lambda` by `rho` per epoch, then
         BinaryConnect from epoch `switch_epoch`.
     relaxed_kernel, set_relax_lambda, relaxable_layers: the pieces.
+
+Packed export (1-, 2- and k-bit codes bit-packed with their scales):
+    export_packed, load_packed: one file holding the architecture, packed
+        quantized kernels and float tensors; the loaded model predicts as the
+        exported one.
+    pack_bits, unpack_bits: the bit packing of integer codes.
 """
 
+from hdl_keras.quantizers.packing import export_packed
+from hdl_keras.quantizers.packing import load_packed
+from hdl_keras.quantizers.packing import pack_bits
+from hdl_keras.quantizers.packing import unpack_bits
 from hdl_keras.quantizers.quantizers import BinaryQuantizer
 from hdl_keras.quantizers.quantizers import KBitQuantizer
 from hdl_keras.quantizers.quantizers import TernaryQuantizer
@@ -37,9 +47,13 @@ __all__ = [
     "TernaryQuantizer",
     "WeightQuantizer",
     "deserialize",
+    "export_packed",
     "get",
+    "load_packed",
+    "pack_bits",
     "relaxable_layers",
     "relaxed_kernel",
     "serialize",
     "set_relax_lambda",
+    "unpack_bits",
 ]
