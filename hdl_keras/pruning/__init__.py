@@ -1,0 +1,35 @@
+"""Sparsity for robust nets (issue 7): splitting methods, magnitude pruning, measurement.
+
+RVSM, RGSM and ADMM (seed 001, sec. 4) run inside `model.fit` as kernel
+regularizers plus callbacks (`apply_rvsm`, `apply_rgsm`, `apply_admm`); the
+operators they use are in `hdl_keras.pruning.operators`; `zero_weight_fraction`,
+`zero_channel_fraction` and `sparsity_report` measure the result.
+"""
+
+from hdl_keras.pruning.measure import prunable_layers
+from hdl_keras.pruning.measure import sparsity_report
+from hdl_keras.pruning.measure import zero_channel_fraction
+from hdl_keras.pruning.measure import zero_weight_fraction
+from hdl_keras.pruning.operators import channel_norms
+from hdl_keras.pruning.operators import channel_sparsity_projection
+from hdl_keras.pruning.operators import group_hard_threshold
+from hdl_keras.pruning.operators import group_soft_threshold
+from hdl_keras.pruning.operators import hard_threshold
+from hdl_keras.pruning.operators import rgsm_prox
+from hdl_keras.pruning.operators import soft_threshold
+from hdl_keras.pruning.operators import sparsity_projection
+
+__all__ = [
+    "channel_norms",
+    "channel_sparsity_projection",
+    "group_hard_threshold",
+    "group_soft_threshold",
+    "hard_threshold",
+    "prunable_layers",
+    "rgsm_prox",
+    "soft_threshold",
+    "sparsity_projection",
+    "sparsity_report",
+    "zero_channel_fraction",
+    "zero_weight_fraction",
+]
