@@ -1,0 +1,423 @@
+"""Training recipes of the zoo entries: `RECIPES` and `train_entry`.
+
+Every entry is trained by one recipe with plain `model.fit` (through
+`hdl_keras.experiments.train` for the HDL objectives), on the data the HDL
+protocol uses (`hdl_keras.experiments.prepare_data`: tables min-max scaled to
+[0, 1] on the train+validation pool, whose fixed 20 % test split stays out;
+images in [0, 1]). `train_entry` writes `zoo/<name>/model.keras` and its card;
+the card's `metrics` stay null until `hdl-zoo eval NAME --update-card`
+(`hdl_keras.zoo.evaluation.update_card`) measures them.
+
+Recipes:
+
+- tables (`iris`, `wine`, `breast_cancer`, `digits`) x {DL, HDL}: the MLP
+  2 x 128 of Bertsimas et al. (2023, sec. 4) with the configuration our
+  reduced protocol runs (`docs/results/<dataset>`): Adam 1e-2, batch 32,
+  30 epochs, HDL with rho 0.1, lambda 1e-6, beta_bar 200, alpha 0.7 and
+  2 rounds (the seed: 150 epochs, 5 rounds, a searched grid);
+- `mnist`, `fashion_mnist` x {DL, Robust, HDL, PGD-AT}: the small CNN
+  (`hdl_keras.models.small_cnn`) on a stratified subset of the training
+  images, a reduced setting that trains in minutes on a 2-core CPU (each
+  card's `training.reduced` says how it departs from the seed); PGD-AT is
+  `PGDAdversarialTraining` (Madry et al. 2018) at the entries' radius
+  (PGD-10, step eps/4, random start).
+
+Every entry's threat model is l_inf with eps = 0.1 (HDL's evaluation radius
+on tables and MNIST). Sparse (HDL) models are hard-pruned before saving
+(`harden_gates`, then `hdl_keras.layers.export_pruned`), so every zoo file is
+a plain network of Keras layers that predicts logits.
+
+Example:
+
+```python
+from hdl_keras.zoo.recipes import RECIPES, train_entry
+
+print(sorted(RECIPES))
+card = train_entry("iris-mlp-dl")          # the full recipe (seconds on tables)
+card = train_entry("mnist-small_cnn-hdl", epochs=1, train_examples=256, zoo_dir="runs/zoo")
+```
+"""
+
+import dataclasses
+import difflib
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from hdl_keras import layers
+from hdl_keras import models
+from hdl_keras.experiments import build_model
+from hdl_keras.experiments import harden_gates
+from hdl_keras.experiments import prepare_data
+from hdl_keras.experiments import train
+from hdl_keras.experiments.protocol import stratified_subset
+from hdl_keras.objectives import METHODS
+from hdl_keras.objectives import PGDAdversarialTraining
+from hdl_keras.zoo.download import sha256_file
+from hdl_keras.zoo.errors import UnknownEntryError
+from hdl_keras.zoo.registry import validate_card
+from hdl_keras.zoo.registry import zoo_root
+
+THREAT_MODEL = {"norm": "linf", "eps": 0.1}
+# Seed of data subsets, initialisation, shuffling and the training attack's starts.
+TRAINING_SEED = 0
+MODEL_FILE = "model.keras"
+CARD_FILE = "card.json"
+
+_OBJECTIVES = {
+    "DL": "cross-entropy",
+    "Robust": "robust (HDL eq. 7: linearized worst case over the l_inf ball)",
+    "HDL": "robust+stable+sparse (HDL eq. 4)",
+    "PGD-AT": "adversarial: cross-entropy at PGD-10 examples (Madry et al. 2018)",
+}
+_SLUGS = {"DL": "dl", "Robust": "robust", "HDL": "hdl", "PGD-AT": "pgd_at"}
+
+_HDL_PAPER = "000 Bertsimas et al., Holistic Deep Learning"
+_SEED_004 = "004 Investigating the Effects of Training Techniques on Classification Robustness"
+
+# Seed 000, appendix Tables 8-11 (natural accuracy, adversarial accuracy at rho = 0.1,
+# stability, sparsity; test set, %), the rows of our tables: (row, DL values, HDL values),
+# values as (natural, adversarial, stability, sparsity).
+_UCI_ROWS = {
+    "iris": ("iris", (100.00, 12.00, 100.00, 0.0), (99.33, 32.67, 96.67, 77.79)),
+    "wine": ("wine", (98.89, 1.67, 94.44, 0.0), (98.33, 31.67, 97.22, 80.59)),
+    # scikit-learn's breast_cancer is UCI's Wisconsin Diagnostic set.
+    "breast_cancer": ("brst-cancer-ws-diag", (97.37, 25.44, 95.61, 0.0), (96.67, 58.77, 95.61, 70.69)),
+    # scikit-learn's digits is the test part (1797 rows) of UCI's optical recognition
+    # of handwritten digits; the seed's row is its 3822-row training part.
+    "digits": ("optical-recog-digits", (97.83, 1.36, 97.39, 0.0), (97.93, 10.27, 97.65, 69.22)),
+}
+# Seed 000, Table 3 (MNIST, rho = 0.1) and Table 2 (Fashion-MNIST, rho = 0.01): the
+# average-rank selection, as (natural, adversarial, stability, sparsity) in %.
+_IMAGE_TABLES = {
+    "mnist": ("Table 3", 0.1, {
+        "DL": (99.2, 49.6, 99.1, 0.0), "Robust": (99.3, 78.4, 99.2, 0.0), "HDL": (99.3, 76.0, 99.2, 28.0),
+    }),
+    "fashion_mnist": ("Table 2", 0.01, {
+        "DL": (91.8, 78.7, 91.5, 0.0), "Robust": (92.0, 81.1, 91.7, 0.0), "HDL": (92.1, 87.1, 91.8, 26.8),
+    }),
+}
+
+# Reduced image setting: examples and epochs per method, each a few minutes on a 2-core CPU.
+_IMAGE_EXAMPLES = 8192
+_IMAGE_EPOCHS = {"DL": 3, "Robust": 3, "HDL": 2, "PGD-AT": 3}
+
+
+@dataclasses.dataclass(frozen=True)
+class ZooRecipe:
+    """How one zoo entry is trained, and what it is compared with.
+
+    Attributes:
+        name: the entry name, `<dataset>-<architecture>-<method>`.
+        dataset: a name of `hdl_keras.data`.
+        architecture: a name of `hdl_keras.models` (`"mlp"`, `"small_cnn"`).
+        method: `"DL"`, `"Robust"`, `"HDL"` (objectives of `HolisticModel`)
+            or `"PGD-AT"` (`PGDAdversarialTraining`).
+        hyperparameters: `lr` (Adam) and the method's own: `rho`,
+            `sparsity_lambda`, `beta_bar`, `stability_alpha`, `rounds`
+            (HDL objectives; `epochs` is per round), `eps`, `step_size`,
+            `steps` (PGD-AT's training attack).
+        epochs: training epochs (per round for HDL).
+        batch_size: minibatch size.
+        train_examples: size of the stratified training subset, None for
+            the whole train+validation pool.
+        threat_model: `{"norm": "linf", "eps": 0.1}`.
+        reference: `{"paper", "table", "figure", "values"}`: the seed's
+            numbers for this setting (fractions; `eps` is the radius of the
+            seed's adversarial value), or None entries and `{}`.
+        reduced: how the recipe departs from the seed's setting, or None.
+    """
+
+    name: str
+    dataset: str
+    architecture: str
+    method: str
+    hyperparameters: dict
+    epochs: int
+    batch_size: int
+    train_examples: int | None
+    threat_model: dict
+    reference: dict
+    reduced: str | None
+
+    @property
+    def objective(self):
+        """A short description of the training objective."""
+        return _OBJECTIVES[self.method]
+
+
+def _values(row, eps):
+    natural, adversarial, stability, sparsity = row
+    return {
+        "clean_accuracy": natural / 100,
+        "pgd": adversarial / 100,
+        "eps": eps,
+        "stability": stability / 100,
+        "zero_weights": sparsity / 100,
+    }
+
+
+def _tabular_recipe(dataset, method):
+    row, dl_values, hdl_values = _UCI_ROWS[dataset]
+    hyperparameters = {"lr": 1e-2}
+    if method == "HDL":
+        hyperparameters.update(rho=0.1, sparsity_lambda=1e-6, beta_bar=200.0, stability_alpha=0.7, rounds=2)
+    reduced = "30 epochs" + (", 2 rounds" if method == "HDL" else "")
+    seed_run = "150 epochs" + (", 5 rounds" if method == "HDL" else "")
+    return ZooRecipe(
+        name=f"{dataset}-mlp-{_SLUGS[method]}",
+        dataset=dataset,
+        architecture="mlp",
+        method=method,
+        hyperparameters=hyperparameters,
+        epochs=30,
+        batch_size=32,
+        train_examples=None,
+        threat_model=dict(THREAT_MODEL),
+        reference={
+            "paper": _HDL_PAPER,
+            "table": f"Tables 8-11, row {row}",
+            "figure": "Fig. 1",
+            "values": _values(hdl_values if method == "HDL" else dl_values, 0.1),
+        },
+        reduced=f"{reduced}, fixed configuration (seed: {seed_run}, configuration searched on 10 splits)",
+    )
+
+
+def _image_recipe(dataset, method):
+    epochs = _IMAGE_EPOCHS[method]
+    hyperparameters = {"lr": 1e-3}
+    if method == "Robust":
+        hyperparameters.update(rho=0.1)
+    elif method == "HDL":
+        hyperparameters.update(rho=0.1, sparsity_lambda=1e-6, beta_bar=200.0, stability_alpha=0.7, rounds=2)
+    elif method == "PGD-AT":
+        eps = THREAT_MODEL["eps"]
+        hyperparameters.update(eps=eps, step_size=eps / 4, steps=10)
+    rounds = " x 2 rounds" if method == "HDL" else ""
+    seed_name = "Fashion-MNIST" if dataset == "fashion_mnist" else "MNIST"
+    if method == "PGD-AT":
+        seed_setting = "seed 004 (MNIST): eps 16/255, 20 steps of 2/255, all images" if dataset == "mnist" else (
+            "no seed setting")
+        reference = {"paper": None, "table": None, "figure": None, "values": {}}
+        if dataset == "mnist":
+            reference = {
+                "paper": _SEED_004,
+                "table": "MNIST PGD Adversarial Training Results, configuration FFF",
+                "figure": None,
+                "values": {"clean_accuracy": 0.989, "square": 0.9755, "eps": 16 / 255},
+            }
+    else:
+        table, seed_eps, rows = _IMAGE_TABLES[dataset]
+        seed_setting = "seed 000: AlexNet, 50 epochs" + (", 5 rounds" if method == "HDL" else "") + (
+            ", all 60000 images, configuration searched on 10 splits")
+        reference = {
+            "paper": _HDL_PAPER,
+            "table": f"{table} ({seed_name})",
+            "figure": None,
+            "values": _values(rows[method], seed_eps),
+        }
+    return ZooRecipe(
+        name=f"{dataset}-small_cnn-{_SLUGS[method]}",
+        dataset=dataset,
+        architecture="small_cnn",
+        method=method,
+        hyperparameters=hyperparameters,
+        epochs=epochs,
+        batch_size=64,
+        train_examples=_IMAGE_EXAMPLES,
+        threat_model=dict(THREAT_MODEL),
+        reference=reference,
+        reduced=f"small CNN, {_IMAGE_EXAMPLES} training images, {epochs} epochs{rounds} ({seed_setting})",
+    )
+
+
+def _all_recipes():
+    recipes = [
+        _tabular_recipe(dataset, method)
+        for dataset in ("iris", "wine", "breast_cancer", "digits")
+        for method in ("DL", "HDL")
+    ]
+    recipes += [
+        _image_recipe(dataset, method)
+        for dataset in ("mnist", "fashion_mnist")
+        for method in ("DL", "Robust", "HDL", "PGD-AT")
+    ]
+    return {recipe.name: recipe for recipe in recipes}
+
+
+RECIPES = _all_recipes()
+
+
+def get_recipe(name):
+    """The `ZooRecipe` called `name`; `UnknownEntryError` (with close names) otherwise."""
+    if name in RECIPES:
+        return RECIPES[name]
+    suggestions = difflib.get_close_matches(str(name), list(RECIPES), n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else f" Known: {', '.join(sorted(RECIPES))}."
+    raise UnknownEntryError(f"Unknown zoo recipe {name!r}.{hint}", name=name, suggestions=suggestions)
+
+
+def train_entry(name, zoo_dir=None, epochs=None, train_examples=None, verbose=1):
+    """Trains the zoo entry `name` by its recipe and writes its model file and card.
+
+    Seeds everything with `TRAINING_SEED`, trains, hard-prunes sparse models,
+    and saves `<zoo_dir>/<name>/model.keras` and `card.json` (training section
+    with the exact `hdl-zoo train` command, backend, hardware, wall time;
+    file size and sha256; `metrics` and `evaluation` null, as a new model
+    invalidates any earlier evaluation). Both files are first written under
+    temporary names in the entry folder and then renamed over the old ones,
+    so a failed run leaves an existing entry as it was.
+
+    Args:
+        name: a name of `RECIPES`.
+        zoo_dir: the folder holding the entries; default `hdl_keras.zoo.zoo_root()`.
+        epochs: overrides the recipe's epochs (per round for HDL).
+        train_examples: overrides the recipe's training subset size (at most
+            the pool size; larger values use the whole pool).
+        verbose: verbosity of `model.fit` (0, 1 or 2), default 1.
+
+    Returns:
+        The card (dict) written to `card.json`.
+
+    Example:
+
+    ```python
+    card = train_entry("iris-mlp-hdl", zoo_dir="runs/zoo", epochs=2)
+    print(card["sha256"])
+    ```
+    """
+    recipe = get_recipe(name)
+    epochs = recipe.epochs if epochs is None else _check_positive("epochs", epochs)
+    train_examples = recipe.train_examples if train_examples is None else _check_positive(
+        "train_examples", train_examples)
+    zoo_dir = zoo_root() if zoo_dir is None else Path(zoo_dir)
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(TRAINING_SEED)
+    (x_train, y_train), _ = prepare_data(recipe.dataset)
+    if train_examples is not None and train_examples < len(y_train):
+        rows = stratified_subset(y_train, train_examples, TRAINING_SEED)
+        x_train, y_train = x_train[rows], y_train[rows]
+    num_classes = int(np.max(y_train)) + 1
+    start = time.perf_counter()
+    model = _fit(recipe, x_train, y_train, num_classes, epochs, verbose)
+    wall_time = time.perf_counter() - start
+
+    command = ["hdl-zoo", "train", name]
+    if epochs != recipe.epochs:
+        command += ["--epochs", str(epochs)]
+    if train_examples != recipe.train_examples:
+        command += ["--train-examples", str(train_examples)]
+    overridden = len(command) > 3
+    training = {
+        "recipe": name,
+        "command": " ".join(command),
+        "epochs": epochs,
+        "train_examples": len(y_train),
+        "backend": keras.backend.backend(),
+        "hardware": hardware(),
+        "wall_time_seconds": round(wall_time, 1),
+        "reduced": _reduced_label(recipe, epochs, len(y_train)) if overridden else recipe.reduced,
+    }
+    return _write_entry(zoo_dir / name, recipe, model, training)
+
+
+def hardware():
+    """A short description of the machine, e.g. `"2-core CPU (x86_64)"`."""
+    description = f"{os.cpu_count()}-core CPU ({platform.machine() or 'unknown'})"
+    distribution = getattr(keras, "distribution", None)
+    try:
+        devices = distribution.list_devices() if distribution is not None else []
+    except (AttributeError, RuntimeError, ValueError):
+        devices = []  # the torch backend has no keras.distribution
+    gpus = [device for device in devices if device.lower().startswith("gpu")]
+    if gpus:
+        description = f"{len(gpus)} GPU + {description}"
+    return description
+
+
+def _fit(recipe, x, y, num_classes, epochs, verbose):
+    """Trains the recipe's model on `(x, y)`; returns the plain (exported) logits network."""
+    config = dict(recipe.hyperparameters)
+    if recipe.method in METHODS:
+        model = build_model(recipe.method, config, x.shape[1:], num_classes, network=recipe.architecture)
+        train(model, config, x, y, epochs=epochs, batch_size=recipe.batch_size,
+              rounds=config.get("rounds", 1), verbose=verbose)
+        harden_gates(model)
+    else:
+        base = models.get(recipe.architecture, input_shape=x.shape[1:], num_classes=num_classes)
+        model = PGDAdversarialTraining(
+            base.input, base.output, eps=config["eps"], step_size=config["step_size"],
+            steps=config["steps"], random_start=True, seed=TRAINING_SEED,
+        )
+        model.compile(optimizer=keras.optimizers.Adam(config["lr"]), metrics=["sparse_categorical_accuracy"])
+        model.fit(x, y, epochs=epochs, batch_size=recipe.batch_size, verbose=verbose)
+    # A functional keras.Model on the same graph drops the training objective, and
+    # export_pruned turns masked layers into Dense/Conv2D with the hard-pruned kernels.
+    return layers.export_pruned(keras.Model(model.input, model.output, name=recipe.architecture))
+
+
+def _reduced_label(recipe, epochs, train_examples):
+    rounds = f" x {recipe.hyperparameters['rounds']} rounds" if "rounds" in recipe.hyperparameters else ""
+    return (f"overridden run: {train_examples} training examples, {epochs} epochs{rounds}; "
+            f"recipe: {recipe.reduced or 'the seed setting'}")
+
+
+def _write_entry(entry_dir, recipe, model, training):
+    """Writes model file and card atomically (temporary names, then renames); returns the card."""
+    entry_dir.mkdir(parents=True, exist_ok=True)
+    model_tmp = _temporary(entry_dir, ".keras")
+    card_tmp = _temporary(entry_dir, ".json")
+    try:
+        model.save(model_tmp)
+        card = {
+            "name": recipe.name,
+            "dataset": recipe.dataset,
+            "architecture": recipe.architecture,
+            "parameters": int(model.count_params()),
+            "method": {
+                "name": recipe.method,
+                "objective": recipe.objective,
+                "hyperparameters": dict(recipe.hyperparameters),
+            },
+            "threat_model": dict(recipe.threat_model),
+            "training": training,
+            "metrics": None,
+            "gradient_masking_flags": [],
+            "file": MODEL_FILE,
+            "file_size_bytes": model_tmp.stat().st_size,
+            "sha256": sha256_file(model_tmp),
+            "reference": json.loads(json.dumps(recipe.reference)),
+            "evaluation": None,
+        }
+        validate_card(card)
+        card_tmp.write_text(json.dumps(card, indent=2) + "\n")
+        os.replace(model_tmp, entry_dir / MODEL_FILE)
+        os.replace(card_tmp, entry_dir / CARD_FILE)
+    finally:
+        for path in (model_tmp, card_tmp):
+            path.unlink(missing_ok=True)
+    return card
+
+
+def _temporary(folder, suffix):
+    handle, path = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
+    os.close(handle)
+    os.unlink(path)
+    return Path(path)
+
+
+def _check_positive(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"Expected an int >= 1 for {name}. Received: {name}={value!r}")
+    return int(value)
+
+
+__all__ = ["RECIPES", "ZooRecipe", "get_recipe", "hardware", "train_entry"]

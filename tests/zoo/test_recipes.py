@@ -1,0 +1,137 @@
+"""Zoo recipes: the recipe table, and train_entry with tiny overrides into a temporary zoo."""
+
+import json
+import re
+
+import keras
+import numpy as np
+import pytest
+
+from hdl_keras import data
+from hdl_keras import models
+from hdl_keras import zoo
+from hdl_keras.layers import MaskedKernelMixin
+from hdl_keras.objectives import AdversarialModel
+from hdl_keras.objectives import HolisticModel
+from hdl_keras.zoo import recipes
+from hdl_keras.zoo.download import sha256_file
+from hdl_keras.zoo.recipes import RECIPES
+from hdl_keras.zoo.recipes import train_entry
+
+TABLES = ("iris", "wine", "breast_cancer", "digits")
+IMAGES = ("mnist", "fashion_mnist")
+
+
+def test_recipe_table_covers_tables_and_images():
+    expected = {f"{d}-mlp-{m}" for d in TABLES for m in ("dl", "hdl")}
+    expected |= {f"{d}-small_cnn-{m}" for d in IMAGES for m in ("dl", "robust", "hdl", "pgd_at")}
+    assert set(RECIPES) == expected
+    assert len(RECIPES) >= 16
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
+def test_recipe_is_consistent(name):
+    recipe = RECIPES[name]
+    assert recipe.name == name
+    assert re.fullmatch(r"[a-z0-9_]+-[a-z0-9_]+-[a-z0-9_]+", name)
+    assert name.startswith(f"{recipe.dataset}-{recipe.architecture}-")
+    assert recipe.dataset in data.available_datasets()
+    assert recipe.architecture in models.available_models()
+    assert recipe.threat_model == {"norm": "linf", "eps": 0.1}
+    assert recipe.epochs >= 1 and recipe.batch_size >= 1
+    assert recipe.reduced  # every recipe departs from its seed's setting and says how
+    assert set(recipe.reference) == {"paper", "table", "figure", "values"}
+    for key, value in recipe.reference["values"].items():
+        assert 0.0 <= value <= 1.0, (key, value)
+    if recipe.method == "HDL":
+        hyper = recipe.hyperparameters
+        assert (hyper["rho"], hyper["rounds"], hyper["sparsity_lambda"], hyper["beta_bar"]) == (0.1, 2, 1e-6, 200.0)
+    if recipe.dataset in IMAGES:
+        assert recipe.train_examples is not None and str(recipe.train_examples) in recipe.reduced
+    else:
+        assert recipe.train_examples is None and recipe.epochs == 30
+
+
+def test_seed_reference_values_match_the_papers():
+    # Seed 000, Table 3 (MNIST, HDL column) and Table 9, row iris (HDL adversarial accuracy).
+    mnist_hdl = RECIPES["mnist-small_cnn-hdl"].reference
+    assert mnist_hdl["table"].startswith("Table 3")
+    assert mnist_hdl["values"]["clean_accuracy"] == pytest.approx(0.993)
+    assert mnist_hdl["values"]["pgd"] == pytest.approx(0.760)
+    assert RECIPES["iris-mlp-hdl"].reference["values"]["pgd"] == pytest.approx(0.3267)
+    # Fashion-MNIST's adversarial column of seed 000 is at rho = 0.01, not our 0.1.
+    assert RECIPES["fashion_mnist-small_cnn-dl"].reference["values"]["eps"] == 0.01
+    # Seed 004: PGD adversarial training on MNIST; it has no Fashion-MNIST setting.
+    assert RECIPES["mnist-small_cnn-pgd_at"].reference["paper"].startswith("004")
+    assert RECIPES["fashion_mnist-small_cnn-pgd_at"].reference["values"] == {}
+
+
+def test_pgd_at_attack_is_pgd10_at_the_threat_radius():
+    hyper = RECIPES["mnist-small_cnn-pgd_at"].hyperparameters
+    assert (hyper["eps"], hyper["step_size"], hyper["steps"]) == (0.1, 0.025, 10)
+
+
+def test_unknown_recipe_suggests_close_names():
+    with pytest.raises(zoo.UnknownEntryError, match="iris-mlp-hdl") as info:
+        recipes.get_recipe("iris-mlp-hld")
+    assert "iris-mlp-hdl" in info.value.suggestions
+
+
+@pytest.mark.parametrize("kwargs", [{"epochs": 0}, {"train_examples": -3}, {"epochs": 1.5}])
+def test_bad_overrides_are_value_errors(kwargs, zoo_dir):
+    with pytest.raises(ValueError, match="Expected an int >= 1"):
+        train_entry("iris-mlp-dl", **kwargs)
+
+
+@pytest.mark.backend_suite
+def test_tiny_hdl_run_writes_a_valid_pruned_entry(zoo_dir):
+    card = train_entry("iris-mlp-hdl", epochs=1, train_examples=64, verbose=0)
+    folder = zoo_dir / "iris-mlp-hdl"
+    assert sorted(path.name for path in folder.iterdir()) == ["card.json", "model.keras"]
+    assert zoo.card("iris-mlp-hdl") == card  # validated against the schema on reading
+    assert card["sha256"] == sha256_file(folder / "model.keras")
+    assert card["file_size_bytes"] == (folder / "model.keras").stat().st_size
+    assert card["metrics"] is None and card["evaluation"] is None
+    training = card["training"]
+    assert training["command"] == "hdl-zoo train iris-mlp-hdl --epochs 1 --train-examples 64"
+    assert (training["epochs"], training["train_examples"]) == (1, 64)
+    assert training["backend"] == keras.backend.backend()
+    assert "overridden run" in training["reduced"]
+    model = keras.saving.load_model(zoo.entry_path("iris-mlp-hdl"), compile=False)
+    assert not isinstance(model, HolisticModel)
+    assert not any(isinstance(layer, MaskedKernelMixin) for layer in model._flatten_layers())
+    assert card["parameters"] == model.count_params() == 4 * 128 + 128 + 128 * 128 + 128 + 128 * 3 + 3
+    assert model.predict(np.zeros((2, 4), "float32"), verbose=0).shape == (2, 3)
+
+
+def test_train_examples_above_the_pool_use_the_whole_pool(zoo_dir):
+    card = train_entry("iris-mlp-dl", epochs=1, train_examples=256, verbose=0)
+    assert card["training"]["train_examples"] == 120  # iris: 150 rows, 30 held out for testing
+
+
+def test_failed_run_keeps_the_existing_entry(zoo_dir, monkeypatch):
+    train_entry("iris-mlp-dl", epochs=1, verbose=0)
+    folder = zoo_dir / "iris-mlp-dl"
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+
+    def broken_validation(card, source="card"):
+        raise zoo.ZooError("simulated failure after the model file was written")
+
+    monkeypatch.setattr(recipes, "validate_card", broken_validation)
+    with pytest.raises(zoo.ZooError, match="simulated"):
+        train_entry("iris-mlp-dl", epochs=2, verbose=0)
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+    assert json.loads(before["card.json"])["training"]["epochs"] == 1
+
+
+def test_tiny_pgd_at_image_run(zoo_dir):
+    try:
+        data.load("mnist")
+    except data.DatasetNotFoundError:
+        pytest.skip("MNIST files not found")
+    card = train_entry("mnist-small_cnn-pgd_at", epochs=1, train_examples=128, verbose=0)
+    assert card["method"]["hyperparameters"]["steps"] == 10
+    assert card["training"]["train_examples"] == 128
+    saved = keras.saving.load_model(zoo.entry_path("mnist-small_cnn-pgd_at"), compile=False)
+    assert not isinstance(saved, AdversarialModel)  # the file holds the plain network
+    assert saved.output_shape == (None, 10)
