@@ -10,6 +10,9 @@ suite's PGD inside the train step): `PGDAdversarialTraining` (Madry et al.
 2018; seeds 001 and 004), `TRADES` (Zhang et al. 2019) and `TradeOff`
 (seed 003's `alpha * L_nat + beta * L_rob`), on the shared base
 `AdversarialModel`; `ATTACK_PRESETS` holds the seeds' PGD settings.
+
+Verified training: `IBPTraining` (interval bound propagation, Gowal et al.
+2018, with its eps and kappa ramps), seed 002's verified objective.
 """
 
 from hdl_keras.objectives.adversarial import ATTACK_PRESETS
@@ -17,6 +20,8 @@ from hdl_keras.objectives.adversarial import AdversarialModel
 from hdl_keras.objectives.adversarial import PGDAdversarialTraining
 from hdl_keras.objectives.holistic import METHODS
 from hdl_keras.objectives.holistic import HolisticModel
+from hdl_keras.objectives.ibp import IBPTraining
+from hdl_keras.objectives.ibp import worst_case_logits
 from hdl_keras.objectives.robust import robust_cross_entropy
 from hdl_keras.objectives.sparse import BetaAnnealing
 from hdl_keras.objectives.sparse import fit_sparse_rounds
@@ -35,6 +40,7 @@ __all__ = [
     "AdversarialModel",
     "BetaAnnealing",
     "HolisticModel",
+    "IBPTraining",
     "PGDAdversarialTraining",
     "TradeOff",
     "fit_sparse_rounds",
@@ -43,5 +49,6 @@ __all__ = [
     "robust_cross_entropy",
     "sparsity_penalty",
     "start_new_round",
+    "worst_case_logits",
     "worst_subset_loss",
 ]

@@ -6,6 +6,10 @@ operators they use are in `hdl_keras.pruning.operators`; `zero_weight_fraction`,
 `zero_channel_fraction` and `sparsity_report` measure the result.
 """
 
+from hdl_keras.pruning.magnitude import MaskConstraint
+from hdl_keras.pruning.magnitude import apply_masks
+from hdl_keras.pruning.magnitude import magnitude_masks
+from hdl_keras.pruning.magnitude import masks_from_zeros
 from hdl_keras.pruning.measure import prunable_layers
 from hdl_keras.pruning.measure import sparsity_report
 from hdl_keras.pruning.measure import zero_channel_fraction
@@ -18,18 +22,26 @@ from hdl_keras.pruning.operators import hard_threshold
 from hdl_keras.pruning.operators import rgsm_prox
 from hdl_keras.pruning.operators import soft_threshold
 from hdl_keras.pruning.operators import sparsity_projection
+from hdl_keras.pruning.schedule import prune_and_finetune
+from hdl_keras.pruning.schedule import train_from_scratch
 
 __all__ = [
+    "MaskConstraint",
+    "apply_masks",
     "channel_norms",
     "channel_sparsity_projection",
     "group_hard_threshold",
     "group_soft_threshold",
     "hard_threshold",
+    "magnitude_masks",
+    "masks_from_zeros",
     "prunable_layers",
+    "prune_and_finetune",
     "rgsm_prox",
     "soft_threshold",
     "sparsity_projection",
     "sparsity_report",
+    "train_from_scratch",
     "zero_channel_fraction",
     "zero_weight_fraction",
 ]

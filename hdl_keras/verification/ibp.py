@@ -207,7 +207,8 @@ def interval_bounds(model, x, eps, bounds=(0.0, 1.0)):
         model: a `keras.Sequential` or single-input functional model made of
             the layers listed in `SUPPORTED_LAYERS` (nested models allowed).
         x: inputs, e.g. `(batch, height, width, channels)`.
-        eps: L-inf radius, a number `>= 0`.
+        eps: L-inf radius, a number `>= 0`, or a scalar tensor (e.g. a
+            scheduled radius inside a train step, traced: not checked).
         bounds: `(lo, hi)` range the perturbed input is clipped to, or
             `None` for no clipping. Defaults to `(0.0, 1.0)`.
 
@@ -232,8 +233,13 @@ def interval_bounds(model, x, eps, bounds=(0.0, 1.0)):
           for Training Verifiably Robust Models,
           2018](https://arxiv.org/abs/1810.12715).
     """
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps >= 0:
-        raise ValueError(f"Expected `eps` to be a number >= 0. Received: eps={eps!r}")
+    if not ops.is_tensor(eps) and (
+        isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps >= 0
+    ):
+        raise ValueError(
+            "Expected `eps` to be a number >= 0 or a scalar tensor. "
+            f"Received: eps={eps!r}"
+        )
     if bounds is not None and (
         not isinstance(bounds, (list, tuple))
         or len(bounds) != 2
