@@ -6,6 +6,10 @@ operators they use are in `hdl_keras.pruning.operators`; `zero_weight_fraction`,
 `zero_channel_fraction` and `sparsity_report` measure the result.
 """
 
+from hdl_keras.pruning.constant_bias import ConstantChannelsBias
+from hdl_keras.pruning.flops import count_flops
+from hdl_keras.pruning.flops import count_parameters
+from hdl_keras.pruning.flops import model_summary
 from hdl_keras.pruning.magnitude import MaskConstraint
 from hdl_keras.pruning.magnitude import apply_masks
 from hdl_keras.pruning.magnitude import magnitude_masks
@@ -24,20 +28,26 @@ from hdl_keras.pruning.operators import soft_threshold
 from hdl_keras.pruning.operators import sparsity_projection
 from hdl_keras.pruning.schedule import prune_and_finetune
 from hdl_keras.pruning.schedule import train_from_scratch
+from hdl_keras.pruning.shrink import shrink
 
 __all__ = [
+    "ConstantChannelsBias",
     "MaskConstraint",
     "apply_masks",
     "channel_norms",
     "channel_sparsity_projection",
+    "count_flops",
+    "count_parameters",
     "group_hard_threshold",
     "group_soft_threshold",
     "hard_threshold",
     "magnitude_masks",
     "masks_from_zeros",
+    "model_summary",
     "prunable_layers",
     "prune_and_finetune",
     "rgsm_prox",
+    "shrink",
     "soft_threshold",
     "sparsity_projection",
     "sparsity_report",
