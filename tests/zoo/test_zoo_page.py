@@ -1,0 +1,81 @@
+"""docs/scripts/zoo_page.py: the zoo page from the cards, its figure, and the staleness check."""
+
+import importlib.util
+import json
+import pathlib
+
+import pytest
+
+from hdl_keras import zoo
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "docs" / "scripts" / "zoo_page.py"
+
+
+@pytest.fixture(scope="module")
+def zoo_page():
+    spec = importlib.util.spec_from_file_location("zoo_page", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def page_zoo(make_entry):
+    metrics = {
+        "num_examples": 30, "clean_accuracy": 0.9, "attacks": {"pgd20": 0.5, "fgsm": 0.6},
+        "worst_case_accuracy": 0.5, "stability": None, "zero_weights": 0.75, "zero_channels": 0.125,
+        "bits_per_weight": 32,
+    }
+    evaluation = {"command": "hdl-zoo eval iris-mlp-hdl --attacks standard --n 1000 --update-card",
+                  "date": "2026-01-02", "attacks": "standard", "backend": "tensorflow"}
+    reference = {"paper": "000 Bertsimas et al., Holistic Deep Learning", "table": "Tables 8-11, row iris",
+                 "figure": "Fig. 1", "values": {"clean_accuracy": 0.9933, "pgd": 0.3267, "eps": 0.1}}
+    make_entry("iris-mlp-hdl", method="HDL", metrics=metrics, evaluation=evaluation, reference=reference)
+    make_entry("wine-mlp-dl")
+    return zoo.zoo_root()
+
+
+def test_page_lists_entries_with_metrics_seed_values_and_commands(zoo_page, page_zoo):
+    page = zoo_page.render(zoo.list_entries())
+    entries = [line for line in page.splitlines() if line.startswith("| `iris-mlp-hdl` | iris")]
+    assert entries == ["| `iris-mlp-hdl` | iris | HDL | 0.1 | 30 | 90.0 | 60.0 | 50.0 | 50.0 | 75.0 | 12.5 | 32 | "
+                       f"{zoo.card('iris-mlp-hdl')['file_size_bytes'] / 1024:.0f} |"]
+    assert "| Entry | Dataset | Method | eps | n | Clean % | FGSM % | PGD-20 % | Worst case %" in page
+    seed_row = next(line for line in page.splitlines() if line.startswith("| `iris-mlp-hdl` | 90.0 | 99.3"))
+    assert "| 50.0 | 32.7 | 0.1 | 75.0 | - | 000 Bertsimas et al., Holistic Deep Learning, Tables 8-11, row iris" in seed_row
+    assert "`hdl-zoo eval iris-mlp-hdl --attacks standard --n 1000 --update-card` (2026-01-02, tensorflow)" in page
+    assert "`hdl-zoo eval wine-mlp-dl --update-card` (not run yet)" in page
+    assert "| `wine-mlp-dl` | wine | DL | 0.1 | - | - | - | - | - |" in page
+    assert "![Clean vs worst-case accuracy of the zoo entries](img/zoo.png)" in page
+
+
+def test_empty_zoo_page(zoo_page, zoo_dir):
+    assert zoo_page.render([]).rstrip().endswith("The zoo has no entries yet.")
+
+
+def test_write_then_check_detects_staleness(zoo_page, page_zoo, tmp_path, make_entry):
+    out, img = tmp_path / "docs" / "zoo.md", tmp_path / "docs" / "img" / "zoo.png"
+    out.parent.mkdir()
+    options = ["--out", str(out), "--img", str(img)]
+    assert zoo_page.main(["--check", *options]) == 1  # nothing written yet
+    assert zoo_page.main(options) == 0
+    assert img.read_bytes().startswith(b"\x89PNG")
+    assert "](img/zoo.png)" in out.read_text()
+    assert zoo_page.main(["--check", *options]) == 0
+    card_path = page_zoo / "wine-mlp-dl" / "card.json"
+    card = json.loads(card_path.read_text())
+    card["training"]["epochs"] = 7
+    card_path.write_text(json.dumps(card))
+    assert zoo_page.main(["--check", *options]) == 1  # a card changed
+    assert zoo_page.main(options) == 0
+    make_entry("iris-mlp-dl")
+    assert zoo_page.main(["--check", *options]) == 1  # an entry was added
+    assert zoo_page.main(options) == 0
+    img.unlink()
+    assert zoo_page.main(["--check", *options]) == 1  # the figure is missing
+
+
+def test_committed_zoo_page_is_up_to_date(zoo_page, monkeypatch):
+    monkeypatch.delenv("HDL_KERAS_ZOO_DIR", raising=False)
+    assert zoo_page.main(["--check"]) == 0, "run: python docs/scripts/zoo_page.py"
