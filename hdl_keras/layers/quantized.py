@@ -338,9 +338,11 @@ def _endpoint_names(value):
 
 
 def _is_float_layer(layer_config):
-    return layer_config.get("module") == "keras.layers" and layer_config.get(
-        "class_name"
-    ) in _FLOAT_CLASSES
+    """Whether a serialized layer is a Keras `Dense` or `Conv2D`."""
+    return (
+        layer_config.get("module") == "keras.layers"
+        and layer_config.get("class_name") in _FLOAT_CLASSES
+    )
 
 
 def _frontier(start, neighbours, candidates):
@@ -452,7 +454,8 @@ def to_quantized(model, kernel_quantizer="binary", skip_first_last=False):
         raise ValueError(f"Expected a built keras.Model. Received: model={model!r}")
     if not isinstance(skip_first_last, bool):
         raise ValueError(
-            f"Expected `skip_first_last` to be a bool. Received: skip_first_last={skip_first_last!r}"
+            "Expected `skip_first_last` to be a bool. "
+            f"Received: skip_first_last={skip_first_last!r}"
         )
     quantizer = quantizers.get(kernel_quantizer)
     if quantizer is None:

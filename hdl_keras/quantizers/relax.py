@@ -82,7 +82,9 @@ def _check_lambda(value, name):
         or math.isnan(value)
         or value < 0
     ):
-        raise ValueError(f"Expected `{name}` to be a number >= 0 (or inf). Received: {name}={value!r}")
+        raise ValueError(
+            f"Expected `{name}` to be a number >= 0 (or inf). Received: {name}={value!r}"
+        )
     return float(value)
 
 
@@ -162,7 +164,7 @@ class BinaryRelax(keras.callbacks.Callback):
         self.switch_epoch = int(switch_epoch)
 
     def lambda_at(self, epoch):
-        """The `lambda` of the 0-based Keras epoch index `epoch` (a float, `inf` for BinaryConnect)."""
+        """The `lambda` of the 0-based Keras epoch index `epoch` (float; `inf`: BinaryConnect)."""
         if epoch + 1 >= self.switch_epoch:
             return math.inf
         try:

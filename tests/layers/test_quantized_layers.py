@@ -26,7 +26,12 @@ CASES = {
     ),
 }
 
-QUANTIZERS = ["binary", "ternary", "4bit", {"class_name": "KBitQuantizer", "config": {"bits": 3, "per_channel": True}}]
+QUANTIZERS = [
+    "binary",
+    "ternary",
+    "4bit",
+    {"class_name": "KBitQuantizer", "config": {"bits": 3, "per_channel": True}},
+]
 
 
 def to_numpy(value):
@@ -78,7 +83,8 @@ def test_dense_hand_computed_output():
     layer.build((None, 3))
     # mean|w| = 1, delta = 0.7: kept 2, -1.5, 1.5, -1 (scale 1.5).
     layer.float_kernel.assign([[2.0, 0.5], [-1.5, 0.0], [1.5, -1.0]])
-    np.testing.assert_allclose(to_numpy(layer(np.array([[1.0, 2.0, 3.0]], "float32"))), [[3.0, -4.5]])
+    outputs = layer(np.array([[1.0, 2.0, 3.0]], "float32"))
+    np.testing.assert_allclose(to_numpy(outputs), [[3.0, -4.5]])
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -32,7 +32,8 @@ def kernel(shape=(3, 3, 2, 4), seed=0):
 
 def test_binary_is_mean_abs_times_sign():
     w = [0.5, -1.0, 0.0, 2.5, -2.0]  # mean |w| = 6 / 5
-    np.testing.assert_allclose(quantize(BinaryQuantizer(), w), [1.2, -1.2, 1.2, 1.2, -1.2], rtol=1e-6)
+    expected = [1.2, -1.2, 1.2, 1.2, -1.2]
+    np.testing.assert_allclose(quantize(BinaryQuantizer(), w), expected, rtol=1e-6)
 
 
 def test_binary_per_channel_scales_each_column():
@@ -135,7 +136,8 @@ def test_config_round_trip(name):
     rebuilt = assert_config_round_trip(ALL[name])
     w = kernel()
     np.testing.assert_array_equal(quantize(rebuilt, w), quantize(ALL[name], w))
-    assert quantizers.deserialize(quantizers.serialize(ALL[name])).get_config() == ALL[name].get_config()
+    deserialized = quantizers.deserialize(quantizers.serialize(ALL[name]))
+    assert deserialized.get_config() == ALL[name].get_config()
 
 
 @pytest.mark.parametrize(

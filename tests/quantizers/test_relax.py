@@ -57,9 +57,11 @@ class LambdaRecorder(keras.callbacks.Callback):
 
 def test_lambda_schedule_values():
     relax = BinaryRelax(lambda_0=2.0, rho=3.0, switch_epoch=4)
-    assert [relax.lambda_at(epoch) for epoch in range(6)] == [2.0, 6.0, 18.0, math.inf, math.inf, math.inf]
-    assert BinaryRelax(rho=1.5, switch_epoch=1).lambda_at(0) == math.inf  # BinaryConnect throughout
-    assert BinaryRelax(rho=10.0, switch_epoch=10**6).lambda_at(10**5) == math.inf  # overflow
+    schedule = [relax.lambda_at(epoch) for epoch in range(6)]
+    assert schedule == [2.0, 6.0, 18.0, math.inf, math.inf, math.inf]
+    # switch_epoch=1: BinaryConnect throughout; a huge lambda overflows to inf.
+    assert BinaryRelax(rho=1.5, switch_epoch=1).lambda_at(0) == math.inf
+    assert BinaryRelax(rho=10.0, switch_epoch=10**6).lambda_at(10**5) == math.inf
 
 
 def test_relaxed_kernel_is_the_closed_form_minimizer():
@@ -67,37 +69,54 @@ def test_relaxed_kernel_is_the_closed_form_minimizer():
     q = to_numpy(BinaryQuantizer()(w))  # mean |w| = 1
     for lam in (0.0, 1.0, 3.0):
         expected = (lam * q + w) / (lam + 1)
-        np.testing.assert_allclose(to_numpy(relaxed_kernel(w, BinaryQuantizer(), lam)), expected, rtol=1e-6)
+        relaxed = to_numpy(relaxed_kernel(w, BinaryQuantizer(), lam))
+        np.testing.assert_allclose(relaxed, expected, rtol=1e-6)
     np.testing.assert_array_equal(to_numpy(relaxed_kernel(w, BinaryQuantizer(), math.inf)), q)
 
 
-def test_fit_sets_lambda_per_epoch_and_ends_exactly_quantized():
-    model, layer, _ = linear_model("ternary")
+def conv_model():
+    layer = QuantConv2D(2, 2, kernel_quantizer="ternary", name="conv")
+    model = keras.Sequential([keras.Input((3, 3, 1)), layer, keras.layers.Flatten()])
+    return model, layer
+
+
+@pytest.mark.parametrize("case", ["dense", "conv"])
+def test_fit_sets_lambda_per_epoch_and_ends_exactly_quantized(case):
+    x, y = regression_data()
+    if case == "dense":
+        model, layer, _ = linear_model("ternary")
+        plain = keras.layers.Dense(2, use_bias=False)
+    else:
+        model, layer = conv_model()
+        x, y = np.resize(x, (8, 3, 3, 1)), np.resize(y, (8, 8))
+        plain = keras.layers.Conv2D(2, 2)
     model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse", jit_compile=JIT)
     recorder = LambdaRecorder(layer)
-    x, y = regression_data()
-    model.fit(x, y, epochs=4, batch_size=4, verbose=0, callbacks=[BinaryRelax(1.0, rho=2.0, switch_epoch=3), recorder])
+    relax = BinaryRelax(1.0, rho=2.0, switch_epoch=3)
+    model.fit(x, y, epochs=4, batch_size=4, verbose=0, callbacks=[relax, recorder])
     assert recorder.values == [1.0, 2.0, math.inf, math.inf]
     # After epoch M the forward pass is the float layer with kernel q(w), exactly.
     quantized = to_numpy(layer.quantized_kernel())
     np.testing.assert_array_equal(to_numpy(layer.kernel), quantized)
-    plain = keras.layers.Dense(2, use_bias=False)
-    plain.build((None, 3))
-    plain.set_weights([quantized])
-    np.testing.assert_array_equal(to_numpy(model.predict(x, verbose=0)), to_numpy(plain(x)))
+    plain.build(layer.input.shape)
+    plain.set_weights([quantized, *layer.get_weights()[1:-1]])
+    expected = to_numpy(plain(x)).reshape(len(x), -1)
+    np.testing.assert_array_equal(to_numpy(model.predict(x, verbose=0)), expected)
 
 
 def test_an_unfinished_relaxation_is_the_relaxed_forward():
     model, layer, _ = linear_model()
     model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse", jit_compile=JIT)
     x, y = regression_data()
-    model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[BinaryRelax(1.0, rho=3.0, switch_epoch=5)])
+    relax = BinaryRelax(1.0, rho=3.0, switch_epoch=5)
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[relax])
     assert float(to_numpy(layer.relax_lambda)) == 3.0
     w = to_numpy(layer.float_kernel)
     u = (3.0 * to_numpy(layer.quantized_kernel()) + w) / 4.0
     np.testing.assert_allclose(to_numpy(model(x)), x @ u, rtol=1e-5, atol=1e-6)
     set_relax_lambda(model, None)  # finish with BinaryConnect
-    np.testing.assert_allclose(to_numpy(model(x)), x @ to_numpy(layer.quantized_kernel()), rtol=1e-5, atol=1e-6)
+    quantized = to_numpy(layer.quantized_kernel())
+    np.testing.assert_allclose(to_numpy(model(x)), x @ quantized, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("scheme", ["binary_connect", "binary_relax"])
@@ -113,7 +132,8 @@ def test_one_step_updates_w_with_the_gradient_at_u(scheme):
         callbacks, u0 = [BinaryRelax(1.0, rho=2.0, switch_epoch=2)], 0.5 * (q0 + w0)
     model.fit(x, y, epochs=1, batch_size=8, verbose=0, callbacks=callbacks)
     grad = 2.0 * x.T @ (x @ u0 - y) / y.size  # d mean((x u - y)^2) / du
-    np.testing.assert_allclose(to_numpy(model.layers[0].float_kernel), w0 - 0.1 * grad, rtol=1e-5, atol=1e-6)
+    w1 = to_numpy(model.layers[0].float_kernel)
+    np.testing.assert_allclose(w1, w0 - 0.1 * grad, rtol=1e-5, atol=1e-6)
 
 
 def adversarial_cnn(cls, **kwargs):
@@ -124,7 +144,9 @@ def adversarial_cnn(cls, **kwargs):
     return cls(inputs, outputs, eps=0.1, step_size=0.05, steps=2, seed=0, **kwargs)
 
 
-@pytest.mark.parametrize("cls, kwargs", [(PGDAdversarialTraining, {}), (TradeOff, {"alpha": 1.0, "beta": 8.0})])
+@pytest.mark.parametrize(
+    "cls, kwargs", [(PGDAdversarialTraining, {}), (TradeOff, {"alpha": 1.0, "beta": 8.0})]
+)
 def test_composes_with_adversarial_training_under_jit(cls, kwargs, tmp_path):
     model = adversarial_cnn(cls, **kwargs)
     model.compile(
@@ -137,9 +159,8 @@ def test_composes_with_adversarial_training_under_jit(cls, kwargs, tmp_path):
     y = rng.integers(0, 3, size=(8,))
     recorder = LambdaRecorder(model.get_layer("head"))
     before = to_numpy(model.get_layer("conv").float_kernel)
-    history = model.fit(
-        x, y, epochs=3, batch_size=8, verbose=0, callbacks=[BinaryRelax(1.0, rho=4.0, switch_epoch=3), recorder]
-    )
+    relax = BinaryRelax(1.0, rho=4.0, switch_epoch=3)
+    history = model.fit(x, y, epochs=3, batch_size=8, verbose=0, callbacks=[relax, recorder])
     assert recorder.values == [1.0, 4.0, math.inf]
     assert "adversarial_accuracy" in history.history
     assert np.all(np.isfinite(history.history["loss"]))
@@ -155,9 +176,11 @@ def test_torch_compiled_fit_also_relaxes():
     model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse", jit_compile=True)
     recorder = LambdaRecorder(layer)
     x, y = regression_data()
-    model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[BinaryRelax(2.0, rho=2.0, switch_epoch=2), recorder])
+    relax = BinaryRelax(2.0, rho=2.0, switch_epoch=2)
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[relax, recorder])
     assert recorder.values == [2.0, math.inf]
-    np.testing.assert_allclose(to_numpy(model(x)), x @ to_numpy(layer.quantized_kernel()), rtol=1e-5, atol=1e-6)
+    quantized = to_numpy(layer.quantized_kernel())
+    np.testing.assert_allclose(to_numpy(model(x)), x @ quantized, rtol=1e-5, atol=1e-6)
 
 
 def test_saved_model_keeps_a_relaxed_lambda(tmp_path):
@@ -171,7 +194,8 @@ def test_saved_model_keeps_a_relaxed_lambda(tmp_path):
 def test_callback_config_round_trip():
     relax = BinaryRelax(lambda_0=0.5, rho=1.2, switch_epoch=7)
     rebuilt = assert_config_round_trip(relax)
-    assert [rebuilt.lambda_at(epoch) for epoch in range(8)] == [relax.lambda_at(epoch) for epoch in range(8)]
+    epochs = range(8)
+    assert [rebuilt.lambda_at(e) for e in epochs] == [relax.lambda_at(e) for e in epochs]
 
 
 @pytest.mark.parametrize(
