@@ -196,7 +196,7 @@ def export_packed(model, path):
 
     >>> from hdl_keras.layers import QuantDense
     >>> model = keras.Sequential([keras.Input((64,)), QuantDense(10)])
-    >>> export_packed(model, "model.hdlpack")  # 64 * 10 weights in 80 bytes
+    >>> size = export_packed(model, "model.hdlpack")  # kernel: 640 bits, 80 bytes
     """
     if not isinstance(model, keras.Model):
         raise ValueError(
@@ -266,13 +266,39 @@ def _read(path):
     return header, body[header_size:]
 
 
-def _take(payload, offset, nbytes, path):
-    """`payload[offset:offset + nbytes]`, or a clear error if it is shorter."""
-    if offset + nbytes > len(payload):
-        raise ValueError(
-            f"'{path}' is truncated: its tensors need more bytes than it holds."
-        )
-    return payload[offset : offset + nbytes]
+class _PayloadReader:
+    """Reads the payload's tensors in order, with a clear error past its end."""
+
+    def __init__(self, payload, path):
+        self.payload = payload
+        self.path = path
+        self.offset = 0
+
+    def _take(self, nbytes):
+        if self.offset + nbytes > len(self.payload):
+            raise ValueError(
+                f"'{self.path}' holds fewer bytes than its tensors need."
+            )
+        chunk = self.payload[self.offset : self.offset + nbytes]
+        self.offset += nbytes
+        return chunk
+
+    def array(self, dtype, shape):
+        dtype = np.dtype(dtype)
+        count = int(np.prod(shape, dtype=np.int64))
+        return np.frombuffer(self._take(count * dtype.itemsize), dtype=dtype).reshape(shape)
+
+    def codes(self, bits, shape):
+        count = int(np.prod(shape, dtype=np.int64))
+        packed = self._take(-(-count * bits // 8))
+        return unpack_bits(packed, bits, count).reshape(shape)
+
+    def check_consumed(self):
+        if self.offset != len(self.payload):
+            raise ValueError(
+                f"'{self.path}' holds {len(self.payload) - self.offset} bytes "
+                "more than its tensors describe."
+            )
 
 
 def load_packed(path):
@@ -310,7 +336,7 @@ def load_packed(path):
             f"with {len(variables)} variables."
         )
     kernels = _kernel_ids(model)
-    offset = 0
+    reader = _PayloadReader(payload, path)
     for variable, entry in zip(variables, entries):
         shape = tuple(entry["shape"])
         if tuple(variable.shape) != shape:
@@ -318,7 +344,6 @@ def load_packed(path):
                 f"'{path}' stores '{entry['path']}' with shape {shape}; the "
                 f"rebuilt variable '{variable.path}' has shape {variable.shape}."
             )
-        count = int(np.prod(shape, dtype=np.int64))
         if "bits" in entry:
             layer = kernels.get(id(variable))
             if layer is None or layer.kernel_quantizer.bits != entry["bits"]:
@@ -327,29 +352,11 @@ def load_packed(path):
                     f"codes; the rebuilt variable '{variable.path}' is not a "
                     "kernel quantized with that many bits."
                 )
-            scale_shape = tuple(entry["scale_shape"])
-            scale_bytes = 4 * int(np.prod(scale_shape, dtype=np.int64))
-            scale = np.frombuffer(
-                _take(payload, offset, scale_bytes, path), dtype="<f4"
-            ).reshape(scale_shape)
-            offset += scale_bytes
-            code_bytes = -(-count * entry["bits"] // 8)
-            codes = unpack_bits(
-                _take(payload, offset, code_bytes, path), entry["bits"], count
-            ).reshape(shape)
-            offset += code_bytes
+            scale = reader.array("<f4", tuple(entry["scale_shape"]))
+            codes = reader.codes(entry["bits"], shape)
             value = layer.kernel_quantizer.decode(codes, scale.astype(np.float32))
         else:
-            dtype = np.dtype(entry["dtype"])
-            nbytes = count * dtype.itemsize
-            value = np.frombuffer(
-                _take(payload, offset, nbytes, path), dtype=dtype
-            ).reshape(shape)
-            offset += nbytes
+            value = reader.array(entry["dtype"], shape)
         variable.assign(value)
-    if offset != len(payload):
-        raise ValueError(
-            f"'{path}' holds {len(payload) - offset} bytes more than its "
-            "tensors describe."
-        )
+    reader.check_consumed()
     return model

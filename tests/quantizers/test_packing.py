@@ -86,13 +86,13 @@ def test_unpack_bits_rejects_a_wrong_byte_count():
 # ---------------------------------------------------------------- packed files
 
 
-def _tiny_model(quantizer, filters=4, units=3):
+def _tiny_model(quantizer):
     """QuantConv2D -> BatchNormalization -> QuantDense -> float Dense."""
     inputs = keras.Input((6, 6, 2))
-    x = QuantConv2D(filters, 3, kernel_quantizer=quantizer, name="qconv")(inputs)
+    x = QuantConv2D(4, 3, kernel_quantizer=quantizer, name="qconv")(inputs)
     x = keras.layers.BatchNormalization(name="bn")(x)
     x = keras.layers.Flatten()(x)
-    x = QuantDense(units, activation="relu", kernel_quantizer=quantizer, name="qdense")(x)
+    x = QuantDense(3, activation="relu", kernel_quantizer=quantizer, name="qdense")(x)
     outputs = keras.layers.Dense(2, name="head")(x)
     model = keras.Model(inputs, outputs, name="tiny")
     rng = np.random.default_rng(0)
@@ -146,16 +146,16 @@ def test_packed_file_size_is_the_bit_budget(tmp_path):
     """File = prefix + header + per kernel (scale + ceil(n * bits / 8)) + float tensors."""
     sizes = {}
     for quantizer, bits in (("binary", 1), ("ternary", 2), ("4bit", 4)):
-        model = _tiny_model(quantizer, filters=5, units=7)
+        model = _tiny_model(quantizer)
         path = tmp_path / f"{quantizer}.hdlpack"
         written = export_packed(model, path)
         with open(path, "rb") as file:
             header_size = struct.unpack("<8sHII", file.read(18))[2]
-        conv_weights, dense_weights = 3 * 3 * 2 * 5, 4 * 4 * 5 * 7
+        conv_weights, dense_weights = 3 * 3 * 2 * 4, 4 * 4 * 4 * 3
         floats = (
-            5 + 4 * 5  # conv bias, batch normalization (gamma, beta, mean, variance)
-            + 7  # dense bias
-            + 7 * 2 + 2  # float head: kernel and bias
+            4 + 4 * 4  # conv bias, batch normalization (gamma, beta, mean, variance)
+            + 3  # dense bias
+            + 3 * 2 + 2  # float head: kernel and bias
             + 2  # relax_lambda of the two quantized layers
         )
         expected = (
