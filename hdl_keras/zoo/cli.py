@@ -79,9 +79,12 @@ def list_command(
             return
         table = Table(title=f"hdl_keras zoo: {len(cards)} entries", box=rich.box.SIMPLE_HEAD,
                       collapse_padding=True, pad_edge=False)
-        for column in ("name", "dataset", "method", "clean", "robust", "sparsity", "bits", "size"):
-            justify = "left" if column in ("name", "dataset", "method") else "right"
-            table.add_column(column, justify=justify, no_wrap=True)
+        # Names and numbers never wrap; on a narrow terminal the dataset column folds instead.
+        table.add_column("name", no_wrap=True)
+        table.add_column("dataset", overflow="fold")
+        table.add_column("method", no_wrap=True)
+        for column in ("clean", "robust", "sparsity", "bits", "size"):
+            table.add_column(column, justify="right", no_wrap=True)
         for card in cards:
             metrics = card["metrics"] or {}
             table.add_row(
