@@ -29,11 +29,30 @@ from hdl_keras.pruning.operators import sparsity_projection
 from hdl_keras.pruning.schedule import prune_and_finetune
 from hdl_keras.pruning.schedule import train_from_scratch
 from hdl_keras.pruning.shrink import shrink
+from hdl_keras.pruning.splitting import ADMM
+from hdl_keras.pruning.splitting import RGSM
+from hdl_keras.pruning.splitting import RVSM
+from hdl_keras.pruning.splitting import ADMMUpdate
+from hdl_keras.pruning.splitting import RegularizerSum
+from hdl_keras.pruning.splitting import ReplaceWithU
+from hdl_keras.pruning.splitting import apply_admm
+from hdl_keras.pruning.splitting import apply_rgsm
+from hdl_keras.pruning.splitting import apply_rvsm
+from hdl_keras.pruning.splitting import remove_splitting
 
 __all__ = [
+    "ADMM",
+    "ADMMUpdate",
     "ConstantChannelsBias",
     "MaskConstraint",
+    "RGSM",
+    "RVSM",
+    "RegularizerSum",
+    "ReplaceWithU",
+    "apply_admm",
     "apply_masks",
+    "apply_rgsm",
+    "apply_rvsm",
     "channel_norms",
     "channel_sparsity_projection",
     "count_flops",
@@ -46,6 +65,7 @@ __all__ = [
     "model_summary",
     "prunable_layers",
     "prune_and_finetune",
+    "remove_splitting",
     "rgsm_prox",
     "shrink",
     "soft_threshold",

@@ -1,0 +1,639 @@
+"""RVSM, RGSM and ADMM pruning inside `model.fit` (seed 001, sec. 4).
+
+Each method splits a kernel `w` into itself and a sparse copy `u` coupled by
+`(beta / 2) * ||w - u||^2` (the relaxed augmented Lagrangian, eq. 4; ADMM's
+eq. 2 adds the multiplier `z`). Here a method is two Keras objects:
+
+- a **kernel regularizer** (`RVSM`, `RGSM`, `ADMM`) for the w-step. The
+  coupling gradient `beta * (w - u)` of Algorithm 1 is the gradient of
+  `(beta / 2) * ||w - stop_gradient(u(w))||^2`, so the regularizer returns
+  that penalty (RGSM adds `lam2 * ||w||_GL`, Algorithm 2's `f~`; ADMM uses
+  `(rho / 2) * ||w - u + z||^2`). `Model.compute_loss` and every objective of
+  `hdl_keras.objectives` (`PGDAdversarialTraining`, `TRADES`, `TradeOff`,
+  `HolisticModel`) add `model.losses`, so the coupling joins whatever loss
+  the train step minimises, is traced into the compiled (`jit_compile`)
+  step on jax, tensorflow and torch, and shows in the logged loss. With
+  `keras.optimizers.SGD(eta)` (no momentum) one step is exactly Algorithm
+  1's `w <- w - eta * grad f(w) - eta * beta * (w - u)` with `u = H(w)`,
+  recomputed from the current `w` at every step (the u-update
+  `argmin_u L_beta(w, u)` after each w-step, as in seed 001's reference
+  code). With momentum or Adam the coupling goes through the optimizer like
+  the loss gradient (the reference code subtracts it outside the momentum).
+- a **callback** for what happens between epochs: `ReplaceWithU` replaces
+  `w` by `u` (seed 001: "at the end of each training epoch, we replace w by
+  u for the validation process": it runs before validation, in
+  `on_test_begin` within `fit`, or at `on_epoch_end` without validation);
+  `ADMMUpdate` runs ADMM's u- and z-steps (eq. 3) every `update_every`
+  epochs. Keras runs callbacks with the variables synced on every backend
+  (the jax trainer writes its functional state back before validation and
+  `on_epoch_end` and reads it again at the next epoch), and the assigned
+  values are exact zeros.
+
+Why not an optimizer wrapper or a `train_step` mixin: a wrapper would have
+to forward `apply`/`stateless_apply`, the learning rate and its own
+serialization for every optimizer, and a mixin would have to be mixed into
+each objective class and each backend's `train_step`; a regularizer composes
+with every train step that adds `model.losses`, with no change to either.
+
+ADMM's `u` and `z` are state updated between epochs, so they must be part of
+the model's state: a variable outside it would be captured as a constant
+when jax traces the train step. `apply_admm` therefore adds them to each
+layer as non-trainable weights `admm_u` and `admm_z`, the way Keras'
+`enable_lora` adds weights to a built layer.
+
+What a `.keras` file keeps: the `RVSM` and `RGSM` regularizers are set as
+the layer's `kernel_regularizer`, so they are in its config and a loaded
+model fits with the coupling again (`remove_splitting` drops them). The
+`ADMM` regularizer and its `u`, `z` are not saved (the layers save their
+kernel, bias and mask only): a saved ADMM model loads as a plain model.
+Callbacks are never part of a `.keras` file; their `get_config` round-trips.
+Call `remove_splitting(model)` before `model.load_weights` on a model with
+ADMM state attached (the extra weights make the variable counts differ).
+"""
+
+import keras
+from keras import ops
+
+from hdl_keras.layers import MaskedKernelMixin
+from hdl_keras.pruning.measure import prunable_layers
+from hdl_keras.pruning.operators import channel_norms
+from hdl_keras.pruning.operators import channel_sparsity_projection
+from hdl_keras.pruning.operators import check_number
+from hdl_keras.pruning.operators import group_soft_threshold
+from hdl_keras.pruning.operators import RGSM_PENALTIES
+from hdl_keras.pruning.operators import hard_threshold
+from hdl_keras.pruning.operators import rgsm_prox
+from hdl_keras.pruning.operators import soft_threshold
+from hdl_keras.pruning.operators import sparsity_projection
+
+ADMM_STRUCTURES = ("weight", "channel")
+
+
+def _check_channel_axis(channel_axis):
+    if channel_axis not in (-1, -2):
+        raise ValueError(
+            "Expected `channel_axis` to be -1 (output channels) or -2 (input channels). "
+            f"Received: channel_axis={channel_axis!r}"
+        )
+    return channel_axis
+
+
+def _coupling(w, target, weight):
+    """`(weight / 2) * ||w - stop_gradient(target)||^2`, gradient `weight * (w - target)`."""
+    return 0.5 * weight * ops.sum(ops.square(ops.subtract(w, ops.stop_gradient(target))))
+
+
+@keras.saving.register_keras_serializable(package="hdl_keras")
+class RVSM(keras.regularizers.Regularizer):
+    """RVSM's w-step coupling `(beta / 2) * ||w - H(w)||^2` (seed 001, Algorithm 1, eq. 4).
+
+    `u = H_{sqrt(2 lam / beta)}(w)` (hard thresholding, the minimiser of
+    `lam * ||u||_0 + (beta / 2) * ||w - u||^2`) is held constant in the
+    gradient, which is `beta * (w - u)`. Pair it with the `ReplaceWithU`
+    callback (`apply_rvsm` does both).
+
+    Args:
+        beta: coupling weight `beta > 0` (seed 001's Table 1 grid: 0.5, 1, ...).
+        lam: l0 weight `lam >= 0` (seed 001: 1e-6).
+
+    Example:
+        >>> layer = keras.layers.Dense(10, kernel_regularizer=RVSM(beta=0.5, lam=1e-6))
+    """
+
+    def __init__(self, beta, lam):
+        self.beta = check_number("beta", beta, low_inclusive=False)
+        self.lam = check_number("lam", lam)
+
+    @property
+    def threshold(self):
+        """The hard threshold `sqrt(2 * lam / beta)`."""
+        return (2.0 * self.lam / self.beta) ** 0.5
+
+    def prox(self, w):
+        """`u = H_{sqrt(2 lam / beta)}(w)`, same shape as `w`, exact zeros."""
+        return hard_threshold(w, self.threshold)
+
+    def __call__(self, x):
+        return _coupling(x, self.prox(x), self.beta)
+
+    def get_config(self):
+        return {"beta": self.beta, "lam": self.lam}
+
+
+@keras.saving.register_keras_serializable(package="hdl_keras")
+class RGSM(keras.regularizers.Regularizer):
+    """RGSM's w-step: `lam2 * ||w||_GL + (beta / 2) * ||w - Prox(w)||^2` (seed 001, Algorithm 2).
+
+    Algorithm 2 descends `f~(w) = f(w) + lam2 * ||w||_GL` plus the coupling
+    `beta * (w - u)` with `u = Prox_{lam1}(w)` per channel (`rgsm_prox`:
+    group-l0 hard threshold at `sqrt(2 * lam1 / beta)` by default, or the
+    group-lasso soft threshold at `lam1 / beta`). The group-lasso term's
+    gradient at an all-zero channel is taken as 0. Pair it with
+    `ReplaceWithU` (`apply_rgsm` does both).
+
+    Args:
+        beta: coupling weight `beta > 0` (seed 001: 1).
+        lam1: channel penalty on `u`, `>= 0` (seed 001: 5e-2, 1e-1).
+        lam2: group-lasso weight on `w`, `>= 0` (seed 001: 1e-5).
+        penalty: `"group_l0"` (default) or `"group_lasso"`, the prox of `u`.
+        channel_axis: `-1` (output channels, default) or `-2` (input
+            channels, seed 001's reference code).
+
+    Example:
+        >>> layer = keras.layers.Conv2D(16, 3, kernel_regularizer=RGSM(1.0, 5e-2, 1e-5))
+    """
+
+    def __init__(self, beta, lam1, lam2, penalty="group_l0", channel_axis=-1):
+        self.beta = check_number("beta", beta, low_inclusive=False)
+        self.lam1 = check_number("lam1", lam1)
+        self.lam2 = check_number("lam2", lam2)
+        if penalty not in RGSM_PENALTIES:
+            raise ValueError(
+                f"Expected `penalty` in {RGSM_PENALTIES}. Received: penalty={penalty!r}"
+            )
+        self.penalty = penalty
+        self.channel_axis = _check_channel_axis(channel_axis)
+
+    def prox(self, w):
+        """`u = Prox_{lam1}(w)` per channel, same shape as `w`, exact-zero channels."""
+        return rgsm_prox(w, self.lam1, self.beta, self.penalty, self.channel_axis)
+
+    def __call__(self, x):
+        group_lasso = self.lam2 * ops.sum(channel_norms(x, self.channel_axis))
+        return group_lasso + _coupling(x, self.prox(x), self.beta)
+
+    def get_config(self):
+        return {
+            "beta": self.beta,
+            "lam1": self.lam1,
+            "lam2": self.lam2,
+            "penalty": self.penalty,
+            "channel_axis": self.channel_axis,
+        }
+
+
+@keras.saving.register_keras_serializable(package="hdl_keras")
+class ADMM(keras.regularizers.Regularizer):
+    """ADMM's w-step penalty `(rho / 2) * ||w - u + z||^2` (seed 001, eq. 2-3, scaled form).
+
+    `z` is the scaled dual variable (eq. 3's `z / beta`) and `u` the sparse
+    split variable; both are weights of the layer, attached by `apply_admm`
+    and updated by the `ADMMUpdate` callback:
+    `u <- prox(w + z)`, `z <- z + w - u`. The u-step `prox` is, by
+    `structure` and whichever of `lam` / `sparsity` is given:
+
+    | | `lam` (seed 001's eq. 2, l1 / group lasso) | `sparsity` (projection, seed 001's ADMM code) |
+    | --- | --- | --- |
+    | `"weight"` | `soft_threshold(v, lam / rho)` | `sparsity_projection(v, sparsity)` |
+    | `"channel"` | `group_soft_threshold(v, lam / rho)` | `channel_sparsity_projection(v, sparsity)` |
+
+    The state is not part of the config: a rebuilt `ADMM` has none until
+    `apply_admm` attaches it, and calling it before raises a ValueError.
+
+    Args:
+        rho: penalty weight `rho > 0` (seed 001's ADMM code: 1e-2).
+        lam: l1 weight `>= 0`; give this or `sparsity`.
+        sparsity: fraction of weights (or channels) the projection prunes, in [0, 1].
+        structure: `"weight"` (unstructured, default) or `"channel"`.
+        channel_axis: `-1` (output channels, default) or `-2` (input channels).
+    """
+
+    def __init__(self, rho, lam=None, sparsity=None, structure="weight", channel_axis=-1):
+        self.rho = check_number("rho", rho, low_inclusive=False)
+        if (lam is None) == (sparsity is None):
+            raise ValueError(
+                "ADMM needs exactly one of `lam` (l1 prox, seed 001's eq. 2) and `sparsity` "
+                f"(projection on the sparse set). Received: lam={lam!r}, sparsity={sparsity!r}"
+            )
+        self.lam = None if lam is None else check_number("lam", lam)
+        self.sparsity = None if sparsity is None else check_number("sparsity", sparsity, high=1.0)
+        if structure not in ADMM_STRUCTURES:
+            raise ValueError(
+                f"Expected `structure` in {ADMM_STRUCTURES}. Received: structure={structure!r}"
+            )
+        self.structure = structure
+        self.channel_axis = _check_channel_axis(channel_axis)
+        self.u = None
+        self.z = None
+
+    def prox(self, v):
+        """ADMM's u-step on `v = w + z`, same shape, exact zeros (see the class table)."""
+        channel = self.structure == "channel"
+        if self.lam is not None:
+            if channel:
+                return group_soft_threshold(v, self.lam / self.rho, self.channel_axis)
+            return soft_threshold(v, self.lam / self.rho)
+        if channel:
+            return channel_sparsity_projection(v, self.sparsity, self.channel_axis)
+        return sparsity_projection(v, self.sparsity)
+
+    def __call__(self, x):
+        if self.u is None:
+            raise ValueError(
+                "This ADMM regularizer has no state (u, z): attach it to a built model with "
+                "`hdl_keras.pruning.apply_admm(model, rho=..., ...)`."
+            )
+        return _coupling(x, ops.subtract(self.u, self.z), self.rho)
+
+    def get_config(self):
+        return {
+            "rho": self.rho,
+            "lam": self.lam,
+            "sparsity": self.sparsity,
+            "structure": self.structure,
+            "channel_axis": self.channel_axis,
+        }
+
+
+@keras.saving.register_keras_serializable(package="hdl_keras")
+class RegularizerSum(keras.regularizers.Regularizer):
+    """The sum of several regularizers, e.g. an existing L2 weight decay and `RVSM`.
+
+    `apply_rvsm` and friends use it to keep a regularizer already on a
+    kernel (such as `hdl_keras.recipes.add_weight_decay`'s L2).
+
+    Args:
+        regularizers: a non-empty list of regularizers (objects, names or
+            serialized configs).
+    """
+
+    def __init__(self, regularizers):
+        if not isinstance(regularizers, (list, tuple)) or not regularizers:
+            raise ValueError(
+                f"Expected a non-empty list of regularizers. Received: regularizers={regularizers!r}"
+            )
+        self.regularizers = [keras.regularizers.get(r) for r in regularizers]
+
+    def __call__(self, x):
+        total = self.regularizers[0](x)
+        for regularizer in self.regularizers[1:]:
+            total = total + regularizer(x)
+        return total
+
+    def get_config(self):
+        return {"regularizers": [keras.regularizers.serialize(r) for r in self.regularizers]}
+
+
+SPLITTING_TYPES = (RVSM, RGSM, ADMM)
+
+
+def _parts(regularizer):
+    if regularizer is None:
+        return []
+    if isinstance(regularizer, RegularizerSum):
+        return list(regularizer.regularizers)
+    return [regularizer]
+
+
+def _split_part(regularizer, types=SPLITTING_TYPES):
+    """The splitting regularizer inside `regularizer` (alone or in a sum), or None."""
+    for part in _parts(regularizer):
+        if isinstance(part, types):
+            return part
+    return None
+
+
+def _without_split(regularizer):
+    """`regularizer` with its splitting part removed (None when nothing is left)."""
+    others = [part for part in _parts(regularizer) if not isinstance(part, SPLITTING_TYPES)]
+    if not others:
+        return None
+    return others[0] if len(others) == 1 else RegularizerSum(others)
+
+
+def _with_split(regularizer, split):
+    base = _without_split(regularizer)
+    return split if base is None else RegularizerSum([base, split])
+
+
+def _has_float_kernel(layer):
+    return isinstance(layer, MaskedKernelMixin) or (
+        layer.quantization_mode is None and not getattr(layer, "lora_enabled", False)
+    )
+
+
+def _kernel_variable(layer):
+    """The trainable kernel variable of a prunable layer (`W` of a masked layer)."""
+    if isinstance(layer, MaskedKernelMixin):
+        return layer.unmasked_kernel
+    if not _has_float_kernel(layer):
+        raise ValueError(
+            f"Layer {layer.name!r} is quantized or has LoRA enabled; the splitting methods "
+            "need a plain float kernel variable."
+        )
+    return layer.kernel
+
+
+def _target_layers(model, layers):
+    candidates = prunable_layers(model)
+    if layers is None:
+        if not candidates:
+            raise ValueError(
+                f"Model {model.name!r} has no built Dense or Conv2D layer to prune. "
+                "Build the model (call it on a batch) first."
+            )
+        return candidates
+    by_name = {layer.name: layer for layer in candidates}
+    chosen = []
+    for item in layers:
+        layer = by_name.get(item) if isinstance(item, str) else item
+        if not any(layer is candidate for candidate in candidates):
+            raise ValueError(
+                "Expected `layers` to hold built Dense or Conv2D layers of the model (objects "
+                f"or names), one of {sorted(by_name)}. Received: {item!r}"
+            )
+        chosen.append(layer)
+    return chosen
+
+
+def _reset_compiled_functions(model):
+    # A train step traced before the regularizers changed would not include them.
+    model.train_function = None
+    model.test_function = None
+
+
+def _attach_admm_state(layer, kernel, regularizer):
+    was_locked = layer._tracker.locked
+    layer._tracker.unlock()
+    try:
+        u = layer.add_weight(
+            name="admm_u", shape=kernel.shape, initializer="zeros", dtype=kernel.dtype,
+            trainable=False,
+        )
+        z = layer.add_weight(
+            name="admm_z", shape=kernel.shape, initializer="zeros", dtype=kernel.dtype,
+            trainable=False,
+        )
+    finally:
+        if was_locked:
+            layer._tracker.lock()
+    u.assign(regularizer.prox(kernel))
+    regularizer.u, regularizer.z = u, z
+
+
+def _detach_admm_state(layer, regularizer):
+    for variable in (regularizer.u, regularizer.z):
+        if variable is not None:
+            layer._untrack_variable(variable)
+    regularizer.u = regularizer.z = None
+
+
+def _detach(layer):
+    kernel = _kernel_variable(layer)
+    admm = _split_part(kernel.regularizer, ADMM)
+    if admm is not None:
+        _detach_admm_state(layer, admm)
+    kernel.regularizer = _without_split(kernel.regularizer)
+    layer.kernel_regularizer = _without_split(layer.kernel_regularizer)
+
+
+def _attach(model, make_regularizer, layers, in_config):
+    for layer in _target_layers(model, layers):
+        _detach(layer)
+        kernel = _kernel_variable(layer)
+        regularizer = make_regularizer()
+        if isinstance(regularizer, ADMM):
+            _attach_admm_state(layer, kernel, regularizer)
+        kernel.regularizer = _with_split(kernel.regularizer, regularizer)
+        if in_config:
+            layer.kernel_regularizer = _with_split(layer.kernel_regularizer, regularizer)
+    _reset_compiled_functions(model)
+
+
+def apply_rvsm(model, beta, lam, layers=None):
+    """Attaches RVSM (seed 001, Algorithm 1) to the kernels of a built model.
+
+    Sets an `RVSM(beta, lam)` regularizer on every prunable kernel (`Dense`,
+    `Conv2D` and the masked layers' `W`; or those of `layers`), keeping any
+    regularizer already there (as a `RegularizerSum`), replacing an earlier
+    splitting regularizer, and resetting the model's compiled train and test
+    functions so the next `fit` traces the coupling. Call it on the model you
+    `fit`, before or after `compile`; to keep a weight decay set by
+    `hdl_keras.recipes.add_weight_decay`, call that first (it overwrites).
+
+    Args:
+        model: a built `keras.Model` (any objective, e.g. `PGDAdversarialTraining`).
+        beta: coupling weight `> 0`.
+        lam: l0 weight `>= 0`; the threshold is `sqrt(2 * lam / beta)`.
+        layers: optional list of the model's `Dense`/`Conv2D` layers (objects
+            or names) to prune; default all of them. Seed 001's reference
+            code prunes the convolutions only.
+
+    Returns:
+        A `ReplaceWithU` callback to pass to `fit`.
+
+    Example:
+        >>> model = PGDAdversarialTraining.from_model(resnet20(), **ATTACK_PRESETS["cifar10"])
+        >>> replace = apply_rvsm(model, beta=0.5, lam=1e-6)
+        >>> model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), jit_compile=True)
+        >>> model.fit(x, y, epochs=200, callbacks=[replace])  # doctest: +SKIP
+    """
+    RVSM(beta, lam)  # Checks the arguments before any layer changes.
+    _attach(model, lambda: RVSM(beta, lam), layers, in_config=True)
+    return ReplaceWithU()
+
+
+def apply_rgsm(model, beta, lam1, lam2, penalty="group_l0", channel_axis=-1, layers=None):
+    """Attaches RGSM (seed 001, Algorithm 2) to the kernels of a built model.
+
+    As `apply_rvsm`, with `RGSM(beta, lam1, lam2, penalty, channel_axis)`.
+
+    Args:
+        model: a built `keras.Model`.
+        beta: coupling weight `> 0`.
+        lam1: channel penalty on `u`, `>= 0`.
+        lam2: group-lasso weight on `w`, `>= 0`.
+        penalty: `"group_l0"` (default) or `"group_lasso"`.
+        channel_axis: `-1` (output channels, default) or `-2` (input channels).
+        layers: optional list of layers (objects or names); default all prunable.
+
+    Returns:
+        A `ReplaceWithU` callback to pass to `fit`.
+
+    Example:
+        >>> replace = apply_rgsm(model, beta=1.0, lam1=5e-2, lam2=1e-5)
+        >>> model.fit(x, y, epochs=200, callbacks=[replace])  # doctest: +SKIP
+    """
+    RGSM(beta, lam1, lam2, penalty, channel_axis)  # Checks the arguments first.
+    _attach(model, lambda: RGSM(beta, lam1, lam2, penalty, channel_axis), layers, in_config=True)
+    return ReplaceWithU()
+
+
+def apply_admm(model, rho, lam=None, sparsity=None, structure="weight", channel_axis=-1,
+               layers=None):
+    """Attaches ADMM (seed 001's baseline, eq. 2-3) to the kernels of a built model.
+
+    Sets an `ADMM` regularizer (one per kernel, not in the layer config) and
+    adds the non-trainable weights `admm_u = prox(w)` and `admm_z = 0` to each
+    layer. Resets the compiled train and test functions.
+
+    Args:
+        model: a built `keras.Model`.
+        rho: penalty weight `> 0`.
+        lam: l1 weight (give this or `sparsity`).
+        sparsity: fraction pruned by the projection, in [0, 1].
+        structure: `"weight"` (default) or `"channel"`.
+        channel_axis: `-1` (output channels, default) or `-2` (input channels).
+        layers: optional list of layers (objects or names); default all prunable.
+
+    Returns:
+        An `ADMMUpdate()` callback (u- and z-steps every epoch) to pass to
+        `fit`; build your own `ADMMUpdate(update_every=..., hard_prune=True)`
+        for other settings.
+
+    Example:
+        >>> update = apply_admm(model, rho=1e-2, sparsity=0.8)
+        >>> model.fit(x, y, epochs=200, callbacks=[update])  # doctest: +SKIP
+    """
+    ADMM(rho, lam, sparsity, structure, channel_axis)  # Checks the arguments first.
+    _attach(
+        model, lambda: ADMM(rho, lam, sparsity, structure, channel_axis), layers, in_config=False
+    )
+    return ADMMUpdate()
+
+
+def remove_splitting(model):
+    """Removes the RVSM / RGSM / ADMM regularizers and ADMM state from `model`.
+
+    Other regularizers stay. The kernels keep their current values (after
+    `ReplaceWithU`, the sparse `u`). Resets the compiled train and test
+    functions.
+
+    Args:
+        model: a built `keras.Model`.
+
+    Returns:
+        `model`.
+    """
+    for layer in prunable_layers(model):
+        if _has_float_kernel(layer):
+            _detach(layer)
+    _reset_compiled_functions(model)
+    return model
+
+
+def split_kernels(model, types=SPLITTING_TYPES):
+    """Pairs `(kernel variable, regularizer)` of `model`'s trainable kernels split by `types`."""
+    pairs = []
+    for variable in model.trainable_variables:
+        part = _split_part(variable.regularizer, types)
+        if part is not None:
+            pairs.append((variable, part))
+    return pairs
+
+
+@keras.saving.register_keras_serializable(package="hdl_keras")
+class ReplaceWithU(keras.callbacks.Callback):
+    """Replaces each RVSM / RGSM kernel `w` by its sparse `u = prox(w)` once per epoch.
+
+    Seed 001, sec. 4.1: "At the end of each training epoch, we replace w by
+    u for the validation process." Within `fit`, the replacement runs when
+    validation begins (`on_test_begin`) or, without validation data, at
+    `on_epoch_end`; once per epoch. `model.evaluate` outside `fit` replaces
+    nothing. The kernels are found by their regularizer (`apply_rvsm`,
+    `apply_rgsm`, or `kernel_regularizer=RVSM(...)` set by hand); `fit`
+    raises a ValueError if there are none.
+
+    Example:
+        >>> model.fit(x, y, epochs=10, callbacks=[ReplaceWithU()], validation_data=(xv, yv))  # doctest: +SKIP
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._kernels = []
+        self._pending = False
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def on_train_begin(self, logs=None):
+        self._kernels = split_kernels(self.model, (RVSM, RGSM))
+        if not self._kernels:
+            raise ValueError(
+                f"ReplaceWithU found no RVSM or RGSM kernel in model {self.model.name!r}. "
+                "Attach them with `apply_rvsm(model, ...)` or `apply_rgsm(model, ...)` first."
+            )
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._pending = True
+
+    def on_test_begin(self, logs=None):
+        self._replace()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._replace()
+
+    def on_train_end(self, logs=None):
+        self._pending = False
+        self._kernels = []
+
+    def _replace(self):
+        if not self._pending:
+            return
+        for variable, regularizer in self._kernels:
+            variable.assign(regularizer.prox(variable))
+        self._pending = False
+
+
+@keras.saving.register_keras_serializable(package="hdl_keras")
+class ADMMUpdate(keras.callbacks.Callback):
+    """ADMM's u- and z-steps (seed 001, eq. 3) between epochs: `u <- prox(w + z)`, `z <- z + w - u`.
+
+    Runs at the end of every `update_every`-th epoch (seed 001's ADMM code,
+    Zhang et al.'s, updates every few thousand steps; the seed's own
+    reference updates after every batch, which a compiled Keras train step
+    cannot do without leaving the compiled loop). With `hard_prune=True`,
+    `w` is set to its latest `u` when training ends (the hard-pruning step
+    of Zhang et al.; seed 001 measures ADMM's sparsity on `w` without it).
+
+    Args:
+        update_every: epochs between updates, a positive integer (default 1).
+        hard_prune: replace `w` by `u` at the end of training (default False).
+    """
+
+    def __init__(self, update_every=1, hard_prune=False):
+        super().__init__()
+        if isinstance(update_every, bool) or not isinstance(update_every, int) or update_every < 1:
+            raise ValueError(
+                f"Expected `update_every` to be a positive integer (epochs). "
+                f"Received: update_every={update_every!r}"
+            )
+        if not isinstance(hard_prune, bool):
+            raise ValueError(f"Expected `hard_prune` to be a bool. Received: hard_prune={hard_prune!r}")
+        self.update_every = update_every
+        self.hard_prune = hard_prune
+        self._kernels = []
+
+    def get_config(self):
+        return {"update_every": self.update_every, "hard_prune": self.hard_prune}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def on_train_begin(self, logs=None):
+        self._kernels = split_kernels(self.model, ADMM)
+        if not self._kernels or any(regularizer.u is None for _, regularizer in self._kernels):
+            raise ValueError(
+                f"ADMMUpdate found no ADMM kernel with state in model {self.model.name!r}. "
+                "Attach them with `apply_admm(model, ...)` first."
+            )
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.update_every:
+            return
+        for variable, regularizer in self._kernels:
+            w = ops.convert_to_tensor(variable)
+            u = regularizer.prox(ops.add(w, regularizer.z))
+            regularizer.z.assign(ops.subtract(ops.add(regularizer.z, w), u))
+            regularizer.u.assign(u)
+
+    def on_train_end(self, logs=None):
+        if self.hard_prune:
+            for variable, regularizer in self._kernels:
+                variable.assign(regularizer.u)
+        self._kernels = []
