@@ -272,6 +272,7 @@ def magnitude_masks(model, amount, structured=False, scope="layer"):
             f"layer; use scope='layer'. Received: scope={scope!r}"
         )
     layers = _prunable_layers(model, structured=structured)
+    _variables_by_path(model)  # masks are keyed by path: paths must be unique
     if structured:
         return _structured_masks(layers, amount)
     return _unstructured_masks(layers, amount, scope)
