@@ -135,7 +135,7 @@ def zero_weight_fraction(model):
 
 
 def zero_channel_fraction(model, tol=1e-15, channel_axis=-1):
-    """The fraction of channels with l2 norm `< tol` over all prunable kernels (seed 001's "Ch. Sp").
+    """The fraction of channels of l2 norm `< tol` over all prunable kernels (seed 001's "Ch. Sp").
 
     Args:
         model: a built `keras.Model`.

@@ -13,10 +13,10 @@ kernels over dims 0, 2 and 3).
 | --- | --- | --- |
 | `hard_threshold(w, a)` | `w * 1[abs(w) > a]` | RVSM's `H_a` (Algorithm 1), the l0 prox |
 | `soft_threshold(w, a)` | `sign(w) * max(abs(w) - a, 0)` | l1 prox; ADMM's u-step for eq. (2) |
-| `group_soft_threshold(w, a)` | `w_g * max(norm(w_g) - a, 0) / norm(w_g)` | group-lasso prox, eq. (6) |
+| `group_soft_threshold(w, a)` | `w_g * max(norm(w_g) - a, 0) / norm(w_g)` | group lasso, eq. (6) |
 | `group_hard_threshold(w, a)` | `w_g * 1[norm(w_g) > a]` | group-l0 prox, eq. (6) |
-| `rgsm_prox(w, lam1, beta)` | group-l0 (or group-lasso) prox of `lam1 / beta` | RGSM's u-step (Algorithm 2) |
-| `sparsity_projection(w, s)` | keep the largest `abs(w)` | ADMM's projection (seed 001's ADMM code) |
+| `rgsm_prox(w, lam1, beta)` | group-l0 or group-lasso prox | RGSM's u-step (Alg. 2) |
+| `sparsity_projection(w, s)` | keep the largest `abs(w)` | ADMM's projection (seed 001's code) |
 | `channel_sparsity_projection(w, s)` | keep the largest `norm(w_g)` | ADMM's channel projection |
 
 Thresholds follow the relaxed augmented Lagrangian

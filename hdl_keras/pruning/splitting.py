@@ -182,10 +182,10 @@ class ADMM(keras.regularizers.Regularizer):
     `u <- prox(w + z)`, `z <- z + w - u`. The u-step `prox` is, by
     `structure` and whichever of `lam` / `sparsity` is given:
 
-    | | `lam` (seed 001's eq. 2, l1 / group lasso) | `sparsity` (projection, seed 001's ADMM code) |
+    | | `lam` (eq. 2: l1 / group lasso) | `sparsity` (projection, seed 001's code) |
     | --- | --- | --- |
     | `"weight"` | `soft_threshold(v, lam / rho)` | `sparsity_projection(v, sparsity)` |
-    | `"channel"` | `group_soft_threshold(v, lam / rho)` | `channel_sparsity_projection(v, sparsity)` |
+    | `"channel"` | `group_soft_threshold(v, lam / rho)` | `channel_sparsity_projection(v, s)` |
 
     The state is not part of the config: a rebuilt `ADMM` has none until
     `apply_admm` attaches it, and calling it before raises a ValueError.
@@ -260,7 +260,8 @@ class RegularizerSum(keras.regularizers.Regularizer):
     def __init__(self, regularizers):
         if not isinstance(regularizers, (list, tuple)) or not regularizers:
             raise ValueError(
-                f"Expected a non-empty list of regularizers. Received: regularizers={regularizers!r}"
+                "Expected a non-empty list of regularizers. "
+                f"Received: regularizers={regularizers!r}"
             )
         self.regularizers = [keras.regularizers.get(r) for r in regularizers]
 
@@ -535,7 +536,8 @@ class ReplaceWithU(keras.callbacks.Callback):
     raises a ValueError if there are none.
 
     Example:
-        >>> model.fit(x, y, epochs=10, callbacks=[ReplaceWithU()], validation_data=(xv, yv))  # doctest: +SKIP
+        >>> model.fit(x, y, epochs=10, callbacks=[ReplaceWithU()],
+        ...           validation_data=(x_val, y_val))  # doctest: +SKIP
     """
 
     def __init__(self):
@@ -603,7 +605,9 @@ class ADMMUpdate(keras.callbacks.Callback):
                 f"Received: update_every={update_every!r}"
             )
         if not isinstance(hard_prune, bool):
-            raise ValueError(f"Expected `hard_prune` to be a bool. Received: hard_prune={hard_prune!r}")
+            raise ValueError(
+                f"Expected `hard_prune` to be a bool. Received: hard_prune={hard_prune!r}"
+            )
         self.update_every = update_every
         self.hard_prune = hard_prune
         self._kernels = []

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.backend_suite
 
 
 def measured_model():
-    """Conv2D (3x3, 2 -> 4) -> BN -> flatten -> Dense (64 -> 3) -> MaskedDense (3 -> 2), known zeros."""
+    """Conv2D (3x3, 2 -> 4), BN, flatten, Dense (64 -> 3), MaskedDense (3 -> 2): known zeros."""
     inputs = keras.Input((4, 4, 2))
     conv = keras.layers.Conv2D(4, 3, padding="same", name="conv")
     norm = keras.layers.BatchNormalization(name="norm")
@@ -36,7 +36,9 @@ def measured_model():
     # Masked layer: W has no zeros, the hard mask 1[s > 0] zeroes column 1 (3 weights).
     logits = np.ones((3, 2), "float32")
     logits[:, 1] = -1.0
-    masked.set_weights([np.full((3, 2), 0.5, "float32"), np.zeros(2, "float32"), logits, np.ones((), "float32")])
+    masked.set_weights(
+        [np.full((3, 2), 0.5, "float32"), np.zeros(2, "float32"), logits, np.ones((), "float32")]
+    )
     return model
 
 
@@ -85,12 +87,16 @@ def test_nested_models_are_walked_and_shared_layers_count_once():
     assert zero_channel_fraction(outer) == 0.5
 
 
+def relu_only():
+    return keras.Sequential([keras.Input((2,)), keras.layers.ReLU()])
+
+
 @pytest.mark.parametrize(
     "call, message",
     [
         (lambda model: zero_channel_fraction(model, tol=0.0), "tol=0.0"),
         (lambda model: sparsity_report(model, channel_axis=0), "channel_axis=0"),
-        (lambda model: zero_weight_fraction(keras.Sequential([keras.Input((2,)), keras.layers.ReLU()])), "no built"),
+        (lambda model: zero_weight_fraction(relu_only()), "no built"),
     ],
 )
 def test_invalid_arguments_are_reported(call, message):

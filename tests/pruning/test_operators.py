@@ -103,7 +103,8 @@ def test_sparsity_projection_keeps_the_largest_magnitudes():
     assert_exact(sparsity_projection(w, 0.0), w)
     assert_exact(sparsity_projection(w, 1.0), [0.0, 0.0, 0.0, 0.0])
     # floor(0.6 * 4) = 2 pruned; ties with the smallest kept magnitude are kept.
-    assert_exact(sparsity_projection(np.array([1.0, -1.0, 1.0, 0.5], "float32"), 0.6), [1.0, -1.0, 1.0, 0.0])
+    ties = np.array([1.0, -1.0, 1.0, 0.5], "float32")
+    assert_exact(sparsity_projection(ties, 0.6), [1.0, -1.0, 1.0, 0.0])
     matrix = np.arange(1, 7, dtype="float32").reshape(2, 3)
     assert_exact(sparsity_projection(matrix, 0.5), [[0, 0, 0], [4, 5, 6]])
 

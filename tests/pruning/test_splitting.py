@@ -46,7 +46,8 @@ def to_numpy(value):
 def linear_model(kernel):
     """`x -> x @ kernel` (no bias), kernel `(features, outputs)`."""
     inputs = keras.Input((kernel.shape[0],))
-    model = keras.Model(inputs, keras.layers.Dense(kernel.shape[1], use_bias=False, name="linear")(inputs))
+    outputs = keras.layers.Dense(kernel.shape[1], use_bias=False, name="linear")(inputs)
+    model = keras.Model(inputs, outputs)
     model.set_weights([kernel])
     return model
 
@@ -100,12 +101,14 @@ def test_regularizer_gradients_are_the_w_step_terms():
     rgsm = RGSM(beta=2.0, lam1=0.25, lam2=0.5)  # group l0 threshold sqrt(0.25) = 0.5
     u = w * np.array([1.0, 0.0, 0.0])
     unit = np.stack([w[:, 0] / 5.0, w[:, 1] / np.linalg.norm(w[:, 1]), [0.0, 0.0]], axis=1)
-    np.testing.assert_allclose(to_numpy(input_grad(rgsm, tensor)), 0.5 * unit + 2.0 * (w - u), rtol=1e-5)
+    expected = 0.5 * unit + 2.0 * (w - u)
+    np.testing.assert_allclose(to_numpy(input_grad(rgsm, tensor)), expected, rtol=1e-5)
 
     admm = ADMM(rho=0.5, sparsity=0.5)
     admm.u = ops.convert_to_tensor(np.ones_like(w))
     admm.z = ops.convert_to_tensor(np.full_like(w, 0.25))
-    np.testing.assert_allclose(to_numpy(input_grad(admm, tensor)), 0.5 * (w - 1.0 + 0.25), rtol=1e-6)
+    expected = 0.5 * (w - 1.0 + 0.25)
+    np.testing.assert_allclose(to_numpy(input_grad(admm, tensor)), expected, rtol=1e-6)
 
 
 def test_admm_epochs_equal_the_iterations_of_eq_3():
@@ -115,7 +118,8 @@ def test_admm_epochs_equal_the_iterations_of_eq_3():
     model = linear_model(w0)
     apply_admm(model, rho=rho, sparsity=0.5)
     model.compile(optimizer=keras.optimizers.SGD(eta), loss="mse", jit_compile=JIT)
-    model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0, callbacks=[ADMMUpdate(hard_prune=True)])
+    update = ADMMUpdate(hard_prune=True)
+    model.fit(x, y, batch_size=4, epochs=2, shuffle=False, verbose=0, callbacks=[update])
 
     def project(v):  # keep the 2 largest magnitudes of 4
         return np.where(np.abs(v) >= np.sort(np.abs(v.ravel()))[-2], v, 0.0)
@@ -173,8 +177,10 @@ def test_rgsm_prunes_irrelevant_conv_channels_to_exact_zeros(channel_axis):
 
     keras.utils.set_random_seed(0)
     inputs = keras.Input((4, 4, 2))
-    model = keras.Model(inputs, keras.layers.Conv2D(3, 3, padding="same", use_bias=False, name="conv")(inputs))
-    replace = apply_rgsm(model, beta=1.0, lam1=0.125, lam2=1e-3, channel_axis=channel_axis)  # threshold 0.5
+    conv = keras.layers.Conv2D(3, 3, padding="same", use_bias=False, name="conv")
+    model = keras.Model(inputs, conv(inputs))
+    # Group-l0 threshold sqrt(2 * lam1 / beta) = 0.5.
+    replace = apply_rgsm(model, beta=1.0, lam1=0.125, lam2=1e-3, channel_axis=channel_axis)
     model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse", jit_compile=JIT)
     model.fit(x, y, batch_size=8, epochs=10, callbacks=[replace], verbose=0)
 
@@ -189,7 +195,9 @@ def test_rgsm_prunes_irrelevant_conv_channels_to_exact_zeros(channel_axis):
         assert zero_channel_fraction(model, channel_axis=-2) == 0.5
 
 
-@pytest.mark.parametrize("cls", [PGDAdversarialTraining, TRADES, TradeOff], ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize(
+    "cls", [PGDAdversarialTraining, TRADES, TradeOff], ids=lambda cls: cls.__name__
+)
 def test_rvsm_adds_its_coupling_to_the_adversarial_objectives(cls):
     # One SGD step on the whole batch: the RVSM model's step is the plain model's step
     # minus eta * beta * (w0 - H(w0)), then w <- H(w) at the end of the epoch.
@@ -217,7 +225,8 @@ def test_rvsm_adds_its_coupling_to_the_adversarial_objectives(cls):
         for w0 in initial
         if w0.ndim == 2
     )
-    assert history.history["loss"][0] == pytest.approx(plain_history.history["loss"][0] + coupling, rel=1e-5)
+    expected_loss = plain_history.history["loss"][0] + coupling
+    assert history.history["loss"][0] == pytest.approx(expected_loss, rel=1e-5)
     for w0, w_plain, w_split in zip(initial, plain.get_weights(), split.get_weights()):
         if w0.ndim == 1:  # biases: no regularizer
             np.testing.assert_allclose(w_split, w_plain, rtol=1e-5, atol=1e-6)
@@ -234,10 +243,14 @@ def test_replacement_happens_before_validation_and_not_in_evaluate():
     model = linear_model(np.array([[0.5], [-0.1], [0.25], [-0.8]], "float32"))
     replace = apply_rvsm(model, beta=1.0, lam=0.045)
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", jit_compile=JIT)
-    history = model.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0, callbacks=[replace], validation_data=(x, y))
+    history = model.fit(
+        x, y, batch_size=4, epochs=1, shuffle=False, verbose=0, callbacks=[replace],
+        validation_data=(x, y),
+    )
     kernel = to_numpy(model.get_layer("linear").kernel)
     # Validation saw u: its loss is the MSE at the sparse kernel, whose coupling term is 0.
-    assert history.history["val_loss"][0] == pytest.approx(float(np.mean((x @ kernel - y) ** 2)), rel=1e-5)
+    sparse_loss = float(np.mean((x @ kernel - y) ** 2))
+    assert history.history["val_loss"][0] == pytest.approx(sparse_loss, rel=1e-5)
     # model.evaluate outside fit replaces nothing, even with the callback.
     model.get_layer("linear").kernel.assign(np.full((4, 1), 0.1, "float32"))
     model.evaluate(x, y, verbose=0, callbacks=[replace])
@@ -303,7 +316,8 @@ def test_rvsm_and_rgsm_models_save_their_regularizers_and_train_after_loading(tm
     assert isinstance(loaded.get_layer("head").kernel_regularizer, RGSM)
     # The masked layer's regularizer is on W (its kernel variable), not the gated kernel.
     assert isinstance(loaded.get_layer("masked").unmasked_kernel.regularizer, RVSM)
-    loaded.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), jit_compile=JIT)
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    loaded.compile(optimizer="sgd", loss=loss, jit_compile=JIT)
     loaded.fit(x, y, epochs=1, batch_size=8, verbose=0, callbacks=[ReplaceWithU()])
     head = to_numpy(loaded.get_layer("head").kernel)
     norms = np.linalg.norm(head, axis=0)
@@ -347,7 +361,7 @@ def test_callbacks_without_their_kernels_raise():
         (lambda model: apply_rgsm(model, 1.0, 0.1, 0.0, channel_axis=0), "channel_axis=0"),
         (lambda model: apply_admm(model, rho=1.0), "lam=None, sparsity=None"),
         (lambda model: apply_admm(model, rho=1.0, lam=0.1, sparsity=0.5), "lam=0.1, sparsity=0.5"),
-        (lambda model: apply_admm(model, rho=1.0, lam=0.1, structure="filter"), "structure='filter'"),
+        (lambda model: apply_admm(model, 1.0, lam=0.1, structure="filter"), "structure='filter'"),
         (lambda model: apply_rvsm(model, 1.0, 1e-6, layers=["missing"]), "Received: 'missing'"),
         (lambda model: ADMMUpdate(update_every=0), "update_every=0"),
         (lambda model: RegularizerSum([]), "regularizers=[]"),
