@@ -67,6 +67,10 @@ _POOLING = (
 )
 
 
+def _mixes_channels(activation):
+    return activation in (keras.activations.softmax, keras.activations.log_softmax)
+
+
 def _kind(layer):
     """The rule `shrink` applies to `layer`; a ValueError for any other layer."""
     if isinstance(layer, keras.layers.InputLayer):
@@ -88,6 +92,8 @@ def _kind(layer):
         return "dense" if type(layer) in _DENSE else "conv"
     if type(layer) is keras.layers.BatchNormalization:
         return "batch_norm"
+    if type(layer) is keras.layers.Activation and _mixes_channels(layer.activation):
+        return "opaque"
     if type(layer) in _CHANNELWISE:
         return "channelwise"
     if type(layer) in _POOLING:
@@ -197,7 +203,7 @@ class _Weighted:
 def _output_constants(kind, node, layer, in_constants, weighted, tol):
     if kind == "input":
         return np.full(_channels(node.outputs[0], layer), np.nan)
-    if kind in ("dense", "conv"):
+    if kind in ("dense", "conv") and not _mixes_channels(layer.activation):
         zero = weighted.zero_outputs(tol)
         values = np.where(zero, weighted.bias, np.nan)
         return _apply(layer.activation, values, 1)
@@ -214,7 +220,8 @@ def _output_constants(kind, node, layer, in_constants, weighted, tol):
     if kind == "zero_pad":
         before, after = layer.padding
         return np.concatenate([np.zeros(before), in_constants[0], np.zeros(after)])
-    return np.full(_channels(node.outputs[0], layer), np.nan)  # noise, opaque
+    # Noise, opaque layers, softmax activations: no constant channel.
+    return np.full(_channels(node.outputs[0], layer), np.nan)
 
 
 def _spatial_positions(node):
@@ -309,6 +316,29 @@ def _plain_config(layer, **changes):
     return config
 
 
+class _Replacement:
+    """A new layer, the weights to give it once built, its configured initializers.
+
+    The layer is created with zeros initializers: `shrink` overwrites every
+    weight, and jax compiles a random initializer once per new shape (seconds
+    each). `finish()`, after the layer's first call, sets the weights and
+    restores the initializers of `config`, so that `get_config()` keeps them.
+    """
+
+    def __init__(self, cls, config, weights):
+        self.initializers = {
+            key: value for key, value in config.items() if key.endswith("_initializer")
+        }
+        zeros = {key: "zeros" for key in self.initializers}
+        self.layer = cls.from_config({**config, **zeros})
+        self.weights = weights
+
+    def finish(self):
+        self.layer.set_weights(self.weights)
+        for key, value in self.initializers.items():
+            setattr(self.layer, key, keras.initializers.get(value))
+
+
 def _rebuild_weighted(kind, weighted, kept_in, kept_out, in_constants):
     """New layers (and their weights) for a `Dense` / `Conv2D` with kept channels."""
     layer, kernel = weighted.layer, weighted.kernel
@@ -327,23 +357,24 @@ def _rebuild_weighted(kind, weighted, kept_in, kept_out, in_constants):
     activation = "linear" if bias_map is not None else layer.get_config()["activation"]
     config = _plain_config(layer, use_bias=use_bias, activation=activation, **size)
     base = keras.layers.Dense if kind == "dense" else keras.layers.Conv2D
-    new_layers = [(base.from_config(config), [new_kernel, bias] if use_bias else [new_kernel])]
+    weights = [new_kernel, bias] if use_bias else [new_kernel]
+    new_layers = [_Replacement(base, config, weights)]
     if bias_map is not None:
-        extra = ConstantChannelsBias(
-            weighted.spatial_size(),
-            layer.kernel_size,
-            strides=layer.strides,
-            padding=layer.padding,
-            dilation_rate=layer.dilation_rate,
-            activation=layer.get_config()["activation"],
-            name=f"{layer.name}_constant_channels",
-        )
-        new_layers.append((extra, [bias_map]))
+        extra = {
+            "name": f"{layer.name}_constant_channels",
+            "input_size": weighted.spatial_size(),
+            "kernel_size": layer.kernel_size,
+            "strides": layer.strides,
+            "padding": layer.padding,
+            "dilation_rate": layer.dilation_rate,
+            "activation": layer.get_config()["activation"],
+        }
+        new_layers.append(_Replacement(ConstantChannelsBias, extra, [bias_map]))
     return new_layers
 
 
 def _rebuild(kind, node, need, constants, weighted):
-    """The layers replacing `node.operation`, each with the weights to set."""
+    """The `_Replacement`s of `node.operation`, applied in sequence."""
     layer = node.operation
     kept_in = [need[id(t)] for t in node.input_tensors]
     kept_out = need[id(node.outputs[0])]
@@ -353,14 +384,14 @@ def _rebuild(kind, node, need, constants, weighted):
         )
     if kind == "batch_norm":
         weights = [w[kept_out] for w in layer.get_weights()]
-        return [(type(layer).from_config(layer.get_config()), weights)]
+        return [_Replacement(type(layer), layer.get_config(), weights)]
     if kind == "zero_pad":
         before, _ = layer.padding
         end = before + len(kept_in[0])
         padding = (int(kept_out[:before].sum()), int(kept_out[end:].sum()))
         config = {**layer.get_config(), "padding": padding}
-        return [(ZeroPadChannels.from_config(config), [])]
-    return [(type(layer).from_config(layer.get_config()), layer.get_weights())]
+        return [_Replacement(ZeroPadChannels, config, [])]
+    return [_Replacement(type(layer), layer.get_config(), layer.get_weights())]
 
 
 def _check_tol(tol):
@@ -471,13 +502,13 @@ def shrink(model, tol=1e-15):
             continue
         replacements = _rebuild(kind, node, need, constants, weighted.get(id(node)))
         args, kwargs = node.arguments.fill_in(new_tensors)
-        outputs = replacements[0][0](*args, **kwargs)
-        for layer, _ in replacements[1:]:
-            outputs = layer(outputs)
-        for layer, weights in replacements:
-            layer.set_weights(weights)
+        outputs = replacements[0].layer(*args, **kwargs)
+        for replacement in replacements[1:]:
+            outputs = replacement.layer(outputs)
+        for replacement in replacements:
+            replacement.finish()
         if type(node.operation) is ResidualNoise:
-            replacements[0][0].seed_generator.state.assign(
+            replacements[0].layer.seed_generator.state.assign(
                 node.operation.seed_generator.state
             )
         new_tensors[id(node.outputs[0])] = outputs

@@ -147,6 +147,24 @@ def test_channels_no_layer_reads_are_removed():
     )
 
 
+def test_softmax_units_are_not_constant():
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Dense(3, activation="softmax", name="gate")(inputs)
+    outputs = keras.layers.Activation("softmax", name="probs")(
+        keras.layers.Dense(2, name="logits")(hidden)
+    )
+    model = keras.Model(inputs, outputs)
+    zero_filters(model.get_layer("gate"), [0])  # softmax: still input-dependent
+    x = np.random.default_rng(10).normal(size=(4, 4)).astype("float32")
+
+    shrunk = shrink(model)
+
+    assert shrunk.get_layer("gate").units == 3
+    np.testing.assert_allclose(
+        predictions(shrunk, x), predictions(model, x), atol=1e-6, rtol=0
+    )
+
+
 def test_a_layer_with_only_zero_units_keeps_one():
     rng = np.random.default_rng(3)
     model = models.mlp((6,), num_classes=2, hidden_units=(4, 4))
@@ -167,9 +185,8 @@ def test_unpruned_model_is_unchanged():
 
     shrunk = shrink(model)
 
-    assert [layer.name for layer in shrunk.layers] == [
-        layer.name for layer in model.layers
-    ]
+    for original, rebuilt in zip(model.layers, shrunk.layers, strict=True):
+        assert rebuilt.get_config() == original.get_config()  # initializers too
     assert count_parameters(shrunk) == count_parameters(model)
     np.testing.assert_allclose(
         predictions(shrunk, x), predictions(model, x), atol=1e-6, rtol=0
