@@ -15,13 +15,14 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export NO_MKDOCS_2_WARNING ?= 1
 FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: help venv demo test test-default test-backends docs benchmarks fashion-mnist constraints clean
+.PHONY: help venv demo test test-default test-backends docs benchmarks fashion-mnist constraints clean zoo
 
 help:
-	@echo "make demo   - train a small CNN on MNIST, attack it, print a table"
+	@echo "make demo   - evaluate the flagship zoo entry (ships in zoo/) with the attack suite, compare with the seeds"
 	@echo "make test   - docs build, full suite on $(KERAS_BACKEND) and the notebooks, backend suites on jax and torch"
 	@echo "make docs   - build the documentation site (mkdocs --strict)"
 	@echo "make benchmarks - backend check and cost ratios (prints JSON lines)"
+	@echo "make zoo    - retrain and re-evaluate every zoo entry from its recipe (long: about an hour on 2 cores)"
 
 venv: $(STAMP)
 
@@ -47,8 +48,25 @@ fashion-mnist:
 	  fi; \
 	fi
 
+# The zoo's flagship entry, evaluated on 1000 MNIST test images (no network:
+# the weights ship in zoo/), then compared with its siblings and the seeds' values.
+DEMO_ENTRY ?= mnist-small_cnn-pgd_at
+DEMO_COMPARE ?= mnist-small_cnn-dl mnist-small_cnn-robust mnist-small_cnn-hdl mnist-small_cnn-pgd_at
+
 demo: venv
-	$(PY) -m hdl_keras.demo
+	$(PY) -m hdl_keras.zoo list
+	$(PY) -m hdl_keras.zoo eval $(DEMO_ENTRY) --n 1000
+	$(PY) -m hdl_keras.zoo compare $(DEMO_COMPARE)
+
+# Every entry from its recipe: train, then evaluate and write the card's metrics.
+ZOO_ENTRIES = $(shell $(PY) -c "from hdl_keras.zoo.recipes import RECIPES; print(' '.join(RECIPES))" 2>/dev/null)
+
+zoo: venv
+	@for name in $(ZOO_ENTRIES); do \
+	  $(PY) -m hdl_keras.zoo train $$name && \
+	  $(PY) -m hdl_keras.zoo eval $$name --n 1000 --update-card || exit 1; \
+	done
+	$(PY) docs/scripts/zoo_page.py
 
 docs: venv
 	$(PY) -m mkdocs build --strict
