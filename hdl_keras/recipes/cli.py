@@ -10,7 +10,17 @@ hdl-train seed --model en2_resnet20 --dataset fashion_mnist --objective pgd --ep
 Writes the outputs of `train_recipe` into `--out` (resumable: rerun the same
 command after an interruption), and with `--evaluate N` also
 `evaluation.json` and `evaluation.md` (`evaluate_like_seed` on the first N
-test images).
+test images, with the kernels' channel sparsity and bits per weight).
+
+Quantized nets (seed 003): `--kernel-quantizer binary|ternary|4bit` trains the
+model's quantized twin (`to_quantized`) with `--scheme binaryconnect` or
+`--scheme binaryrelax` (`--relax-rho`, `--relax-switch-epoch`), with any
+`--objective`, and also writes the packed `model.hdlpack`:
+
+```
+hdl-train seed --model small_cnn --dataset mnist --kernel-quantizer binary \
+    --scheme binaryrelax --relax-rho 2 --epochs 3 --train-subset 8192 --evaluate 500 --out runs/br
+```
 """
 
 import argparse
@@ -21,11 +31,14 @@ import sys
 
 from hdl_keras import data
 from hdl_keras import models
+from hdl_keras import quantizers
+from hdl_keras.quantizers.evaluation import weight_statistics
 from hdl_keras.recipes.evaluation import SEED_EVALUATION
 from hdl_keras.recipes.evaluation import evaluate_like_seed
 from hdl_keras.recipes.evaluation import seed_table_markdown
 from hdl_keras.recipes.recipes import OBJECTIVES
 from hdl_keras.recipes.recipes import RECIPES
+from hdl_keras.recipes.recipes import SCHEMES
 from hdl_keras.recipes.recipes import train_recipe
 
 
@@ -48,6 +61,17 @@ def build_parser():
     parser.add_argument("--weight-decay", type=float, help="coupled L2 weight decay (default 5e-4)")
     parser.add_argument("--no-augment", action="store_true", help="no random crop / flip")
     parser.add_argument("--seed", type=int, default=0, help="seed of data order, noise and attacks")
+    parser.add_argument("--kernel-quantizer", metavar="Q",
+                        help="quantize the Dense/Conv2D kernels: binary, ternary, 4bit (or 2bit..8bit); "
+                        "default: float")
+    parser.add_argument("--scheme", default="binaryconnect",
+                        help=f"quantized training: {' or '.join(SCHEMES)} (default binaryconnect)")
+    parser.add_argument("--relax-rho", type=float,
+                        help="BinaryRelax: growth of lambda per epoch (default 2)")
+    parser.add_argument("--relax-switch-epoch", type=int, metavar="M",
+                        help="BinaryRelax: first BinaryConnect epoch, 1-based (default: the last epoch)")
+    parser.add_argument("--skip-first-last", action="store_true",
+                        help="keep the first and last Dense/Conv2D layers float")
     parser.add_argument("--out", required=True, help="output folder (resumable)")
     parser.add_argument("--evaluate", type=int, default=0, metavar="N",
                         help="evaluate like the seeds' tables on the first N test images")
@@ -75,9 +99,16 @@ def main(argv=None):
         (args.model, models.available_models(), "model"),
         (args.dataset, [d for d in SEED_EVALUATION if d in data.available_datasets()], "dataset"),
         (args.objective, list(OBJECTIVES), "objective"),
+        (args.scheme, list(SCHEMES), "scheme"),
     ):
         if value not in known:
             parser.error(f"unknown {what} {value!r}; known: {', '.join(known)}")
+    if args.kernel_quantizer is not None:
+        try:
+            quantizers.get(args.kernel_quantizer)
+        except ValueError:
+            parser.error(f"unknown kernel quantizer {args.kernel_quantizer!r}; known: binary, ternary, "
+                         "4bit (2bit..8bit)")
     command = shlex.join(["hdl-train", *argv])
     verbose = 0 if args.quiet else 1
     try:
@@ -95,6 +126,11 @@ def main(argv=None):
             weight_decay=args.weight_decay,
             augment=not args.no_augment,
             seed=args.seed,
+            kernel_quantizer=args.kernel_quantizer,
+            scheme=args.scheme,
+            relax_rho=args.relax_rho,
+            relax_switch_epoch=args.relax_switch_epoch,
+            skip_first_last=args.skip_first_last,
             command=command,
             verbose=verbose,
         )
@@ -115,17 +151,32 @@ def main(argv=None):
             )
             with open(os.path.join(args.out, "log.json")) as f:
                 result["training"] = json.load(f)
+            result["weights"] = weight_statistics(model)
             result["command"] = command
             with open(os.path.join(args.out, "evaluation.json"), "w") as f:
                 json.dump(result, f, indent=2)
             title = args.title or f"{args.model} on {args.dataset}, recipe {args.recipe}"
-            markdown = seed_table_markdown(result, title, model_label=args.model, note=f"Command: `{command}`")
+            note = f"Command: `{command}`\n\n{_weights_line(result)}"
+            markdown = seed_table_markdown(result, title, model_label=args.model, note=note)
             with open(os.path.join(args.out, "evaluation.md"), "w") as f:
                 f.write(markdown)
             print(markdown)
     except ValueError as error:
         parser.error(str(error))
     return 0
+
+
+def _weights_line(result):
+    """One line: the kernels' channel sparsity, zero weights, bits per weight and packed size."""
+    weights = result["weights"]
+    line = (
+        f"Kernels: channel sparsity {100 * weights['zero_channels']:.2f} % (l2 norm < 1e-15), zero weights "
+        f"{100 * weights['zero_weights']:.2f} %, {weights['bits_per_weight']:g} bits per weight"
+    )
+    quantization = result["training"].get("quantization")
+    if quantization:
+        line += f"; packed file {quantization['packed_file']}: {quantization['packed_size_bytes']:,} bytes"
+    return line + "."
 
 
 if __name__ == "__main__":

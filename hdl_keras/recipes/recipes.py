@@ -10,6 +10,8 @@ import numpy as np
 
 from hdl_keras import data
 from hdl_keras import models
+from hdl_keras import quantizers
+from hdl_keras.layers import to_quantized
 from hdl_keras.objectives import TRADES
 from hdl_keras.objectives import PGDAdversarialTraining
 from hdl_keras.objectives import TradeOff
@@ -19,6 +21,16 @@ from hdl_keras.recipes.schedules import OneCycle
 from hdl_keras.recipes.schedules import seed_schedule
 
 OBJECTIVES = {"pgd": PGDAdversarialTraining, "trades": TRADES, "tradeoff": TradeOff}
+
+# Weight quantization schemes of seed 003 (sec. III): BinaryConnect quantizes every forward
+# pass; BinaryRelax relaxes the quantization, lambda growing by rho per epoch, then switches
+# to BinaryConnect (Algorithm 1).
+SCHEMES = ("binaryconnect", "binaryrelax")
+# Seed 003 gives neither its growth rate nor its cut-off epoch M. Default rho: lambda doubles
+# each epoch (1, 2, 4, ...); default M: the last epoch, the one with the smallest learning
+# rate on both schedules (BinaryRelax's exact-quantization phase runs at a small learning rate).
+DEFAULT_RELAX_RHO = 2.0
+PACKED_FILE = "model.hdlpack"
 
 # The l_inf threat model of the seeds' training and tables. Seed 001 (CIFAR): IFGSM^10,
 # step 2/255, eps 8/255, random start. Seed 003 states no other eps for its Table VIII
@@ -163,6 +175,11 @@ def train_recipe(
     callbacks=None,
     objective_kwargs=None,
     model_kwargs=None,
+    kernel_quantizer=None,
+    scheme="binaryconnect",
+    relax_rho=None,
+    relax_switch_epoch=None,
+    skip_first_last=False,
     command=None,
     verbose=1,
 ):
@@ -178,6 +195,18 @@ def train_recipe(
     4-pixel zero-padded image; horizontal flip except on MNIST and
     Fashion-MNIST). Each batch is attacked inside the train step.
 
+    With `kernel_quantizer`, the model is converted by
+    `hdl_keras.layers.to_quantized` (its Dense/Conv2D layers become
+    `QuantDense`/`QuantConv2D` computing with `q(w)`, the float weights `w`
+    updated straight through) and trained by seed 003's scheme (sec. III,
+    Algorithm 1): `"binaryconnect"` (quantized forward pass from the first
+    step) or `"binaryrelax"` (the `hdl_keras.quantizers.BinaryRelax`
+    callback: `u = (lambda * q(w) + w) / (lambda + 1)` with `lambda = 1,
+    rho, rho^2, ...` per epoch, BinaryConnect from epoch
+    `relax_switch_epoch` on). The objective's attack runs on the model the
+    optimizer trains (relaxed, then quantized), as in the seed; the weight
+    decay applies to the float weights `w`.
+
     With `output_dir`, the run is resumable: `keras.callbacks.BackupAndRestore`
     keeps the last finished epoch in `output_dir/backup` (deleted when the
     run ends), so calling `train_recipe` again with the same arguments after
@@ -185,7 +214,10 @@ def train_recipe(
     end it writes `model.keras` and `model.weights.h5` (the logits network,
     without the objective), `log.json` (settings, per-epoch logs of all
     sessions, time, backend and command) and `command.txt`; `history.jsonl`
-    gets one line per finished epoch as the run goes.
+    gets one line per finished epoch as the run goes. A quantized model is
+    also written bit-packed to `model.hdlpack`
+    (`hdl_keras.quantizers.export_packed`; `load_packed` rebuilds it), and
+    `log.json` records its `"quantization"` settings and packed size.
 
     Args:
         name: a recipe of `available_recipes()`: `"seed"` (200 epochs, lr
@@ -218,6 +250,20 @@ def train_recipe(
             `{"beta": 6.0}`), default None.
         model_kwargs: extra arguments of the model builder (e.g.
             `{"noise_stddev": 0.2}`), default None.
+        kernel_quantizer: quantize the weights: `"binary"` (`mean|w| *
+            sign(w)`, seed 003), `"ternary"`, `"4bit"` or anything
+            `hdl_keras.quantizers.get` resolves; default None (float).
+        scheme: `"binaryconnect"` (default) or `"binaryrelax"`; needs
+            `kernel_quantizer`.
+        relax_rho: BinaryRelax's growth factor of `lambda` per epoch, `>= 1`;
+            default `DEFAULT_RELAX_RHO` (2; seed 003 gives no value).
+        relax_switch_epoch: BinaryRelax's cut-off `M`, the first (1-based)
+            BinaryConnect epoch, in `1..epochs`, so that the run ends with
+            quantized weights; default `epochs` (the last epoch, at the
+            schedule's smallest learning rate).
+        skip_first_last: keep the first and last Dense/Conv2D layers float
+            (`to_quantized`), default False: seed 003 does not say it keeps
+            any layer float, so every layer is quantized.
         command: the command line to record, default None (a Python call).
         verbose: verbosity of `fit`, default 1.
 
@@ -228,6 +274,9 @@ def train_recipe(
     Example:
         >>> model = train_recipe("fast", "en1_resnet20", "cifar10", epochs=1,
         ...                      train_subset=512, output_dir="runs/fast")  # doctest: +SKIP
+        >>> binary = train_recipe("seed", "small_cnn", "mnist", epochs=3, train_subset=512,
+        ...                       kernel_quantizer="binary", scheme="binaryrelax",
+        ...                       output_dir="runs/binary")  # doctest: +SKIP
     """
     if name not in RECIPES:
         raise ValueError(f"Unknown recipe. Expected one of {available_recipes()}. Received: name={name!r}")
@@ -243,6 +292,9 @@ def train_recipe(
     weight_decay = recipe.weight_decay if weight_decay is None else float(weight_decay)
     if epochs < 1 or batch_size < 1:
         raise ValueError(f"epochs and batch_size must be >= 1. Received: epochs={epochs}, batch_size={batch_size}")
+    quantization = _quantization_settings(
+        kernel_quantizer, scheme, relax_rho, relax_switch_epoch, skip_first_last, epochs
+    )
 
     if train_data is None:
         (x_train, y_train), _ = data.load(dataset)
@@ -262,6 +314,11 @@ def train_recipe(
         builder_kwargs["seed"] = seed
     builder_kwargs.update(model_kwargs or {})
     base = models.get(model_name, **builder_kwargs)
+    all_callbacks = list(callbacks or [])
+    if quantization is not None:
+        base = to_quantized(base, quantization["kernel_quantizer"], skip_first_last=skip_first_last)
+        if quantization["relax"] is not None:
+            all_callbacks.append(quantizers.BinaryRelax(**quantization["relax"]))
     attack = recipe.attack_settings(eps=eps, steps=attack_steps, step_size=step_size)
     model = OBJECTIVES[objective].from_model(base, seed=seed, **attack, **(objective_kwargs or {}))
     add_weight_decay(base, weight_decay)
@@ -280,7 +337,6 @@ def train_recipe(
         metrics=["accuracy"],
     )
 
-    all_callbacks = list(callbacks or [])
     if output_dir is not None:
         os.makedirs(output_dir, exist_ok=True)
         all_callbacks = [
@@ -313,14 +369,56 @@ def train_recipe(
             "augment": bool(augment),
             "flip": bool(augment and dataset not in NO_FLIP),
             "seed": seed,
+            "quantization": quantization,
         }
         if command is None:
+            quantized = ""
+            if quantization is not None:
+                quantized = f", kernel_quantizer={kernel_quantizer!r}, scheme={scheme!r}"
             command = (
                 f"train_recipe({name!r}, model_name={model_name!r}, dataset={dataset!r}, "
-                f"objective={objective!r}, epochs={epochs}, train_subset={train_subset}, seed={seed})"
+                f"objective={objective!r}, epochs={epochs}, train_subset={train_subset}{quantized}, "
+                f"seed={seed})"
             )
         _write_outputs(output_dir, base, settings, seconds, command)
     return base
+
+
+def _quantization_settings(kernel_quantizer, scheme, relax_rho, relax_switch_epoch, skip_first_last, epochs):
+    """The validated quantization settings of a run (JSON-ready), or None for a float run."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"Unknown scheme. Expected one of {list(SCHEMES)}. Received: scheme={scheme!r}")
+    if scheme != "binaryrelax" and (relax_rho is not None or relax_switch_epoch is not None):
+        raise ValueError(
+            "relax_rho and relax_switch_epoch set BinaryRelax's schedule; pass scheme='binaryrelax'. "
+            f"Received: scheme={scheme!r}, relax_rho={relax_rho!r}, relax_switch_epoch={relax_switch_epoch!r}"
+        )
+    if kernel_quantizer is None:
+        if scheme != "binaryconnect" or skip_first_last:
+            raise ValueError(
+                "scheme='binaryrelax' and skip_first_last apply to quantized models; pass "
+                "kernel_quantizer ('binary', 'ternary', '4bit'). Received: kernel_quantizer=None, "
+                f"scheme={scheme!r}, skip_first_last={skip_first_last!r}"
+            )
+        return None
+    quantizer = quantizers.get(kernel_quantizer)  # a ValueError naming the known quantizers
+    relax = None
+    if scheme == "binaryrelax":
+        switch_epoch = epochs if relax_switch_epoch is None else relax_switch_epoch
+        if isinstance(switch_epoch, bool) or not isinstance(switch_epoch, int) or not 1 <= switch_epoch <= epochs:
+            raise ValueError(
+                f"relax_switch_epoch must be an int in 1..epochs ({epochs}), so that the run ends with "
+                f"quantized weights. Received: relax_switch_epoch={relax_switch_epoch!r}"
+            )
+        rho = DEFAULT_RELAX_RHO if relax_rho is None else relax_rho
+        relax = quantizers.BinaryRelax(lambda_0=1.0, rho=rho, switch_epoch=switch_epoch).get_config()
+    return {
+        "kernel_quantizer": quantizers.serialize(quantizer),
+        "bits": int(quantizer.bits),
+        "scheme": scheme,
+        "relax": relax,
+        "skip_first_last": bool(skip_first_last),
+    }
 
 
 def _schedule(recipe, epochs, steps_per_epoch):
@@ -367,6 +465,10 @@ def _read_history(path):
 def _write_outputs(output_dir, base, settings, seconds, command):
     base.save(os.path.join(output_dir, "model.keras"))
     base.save_weights(os.path.join(output_dir, "model.weights.h5"))
+    if settings["quantization"] is not None:
+        size = quantizers.export_packed(base, os.path.join(output_dir, PACKED_FILE))
+        settings["quantization"] = {**settings["quantization"], "packed_file": PACKED_FILE,
+                                    "packed_size_bytes": size}
     log = {
         **settings,
         "history": _read_history(os.path.join(output_dir, "history.jsonl")),
