@@ -22,6 +22,17 @@ Packed export (1-, 2- and k-bit codes bit-packed with their scales):
         quantized kernels and float tensors; the loaded model predicts as the
         exported one.
     pack_bits, unpack_bits: the bit packing of integer codes.
+
+Evaluation, in `hdl_keras.quantizers.evaluation` (imported on its own: it
+uses the attack suite and the pruning measures, which import the layers,
+which import this package):
+    evaluate_quantized: white-box PGD through the straight-through path,
+        BPDA, transfer from a float surrogate and Square, with the masking
+        flags of `hdl_keras.attacks.evaluate` and a gradient check.
+    float_twin: the same network with Keras Dense/Conv2D and float kernels
+        (`q(w)` or the shadow `w`).
+    gradient_check: input gradients through the STE path vs the exact ones.
+    weight_statistics: zero weights, zero channels, bits per weight.
 """
 
 from hdl_keras.quantizers.packing import export_packed
