@@ -1,8 +1,9 @@
 """The model zoo: pretrained robust, sparse and quantized models with model cards.
 
 Each entry is a folder of the top-level `zoo/` (packaged in the wheel) with a
-`card.json`, validated against `card.schema.json`, and one `.keras` model
-file whose sha256 the card records. `load(name)` resolves the file (user
+`card.json`, validated against `card.schema.json`, and one model file whose
+sha256 the card records: a `.keras` file, or a packed `.hdlpack` file for a
+quantized model (`hdl_keras.zoo.packed.add_packed_entry` makes such entries). `load(name)` resolves the file (user
 cache, shipped copy, then a hash-checked download) and returns a Keras model
 compiled for evaluation.
 

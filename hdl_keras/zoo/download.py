@@ -50,13 +50,15 @@ def cache_root():
     return pathlib.Path(keras_home).expanduser() / "hdl_keras" / "zoo"
 
 
-def entry_url(name):
+def entry_url(name, suffix=".keras"):
     """Returns the URL the model file of entry `name` downloads from.
 
     `$HDL_KERAS_ZOO_URL` may be a pattern holding `{name}` (e.g.
     `https://example.org/zoo/{name}.keras`) or a base URL, to which
-    `/<name>.keras` is appended. Unset, the project's release URL
-    `DEFAULT_URL` is used.
+    `/<name><suffix>` is appended. Unset, the project's release URL
+    `DEFAULT_URL` is used. `suffix` is the extension of the entry's file
+    (`.keras`, or `.hdlpack` for a packed quantized model): a `{name}.keras`
+    in a pattern becomes `<name><suffix>`.
 
     Example:
 
@@ -65,8 +67,8 @@ def entry_url(name):
     """
     pattern = os.environ.get("HDL_KERAS_ZOO_URL") or DEFAULT_URL
     if "{name}" in pattern:
-        return pattern.replace("{name}", name)
-    return f"{pattern.rstrip('/')}/{name}.keras"
+        return pattern.replace("{name}.keras", "{name}" + suffix).replace("{name}", name)
+    return f"{pattern.rstrip('/')}/{name}{suffix}"
 
 
 def sha256_file(path):
@@ -155,7 +157,7 @@ def download(card, target):
             message names the URL and what to do, and no file is left behind.
     """
     name, expected = card["name"], card["sha256"]
-    url = entry_url(name)
+    url = entry_url(name, pathlib.Path(card["file"]).suffix)
     if os.environ.get("HDL_KERAS_OFFLINE") == "1":
         raise ZooError(
             f"Zoo entry {name!r} ships no model file and HDL_KERAS_OFFLINE=1 forbids "

@@ -1,9 +1,11 @@
 """The zoo's entries: where they live, their validated cards, and loading by name.
 
 An entry is a folder `<zoo root>/<name>/` holding `card.json` (validated against
-`card.schema.json`) and, when shipped, the model file the card names (one
+`card.schema.json`) and, when shipped, the model file the card names: one
 `.keras` file, config and weights together, so one sha256 covers everything
-`keras.saving.load_model` needs). Names read `<dataset>-<architecture>-<method>`,
+`keras.saving.load_model` needs; or, for a quantized model, one `.hdlpack` file
+(`hdl_keras.quantizers.export_packed`: config and bit-packed weights, read by
+`load_packed`). Names read `<dataset>-<architecture>-<method>`,
 e.g. `mnist-small_cnn-pgd_at`.
 """
 
@@ -21,11 +23,14 @@ import hdl_keras.layers  # noqa: F401
 import hdl_keras.models
 import hdl_keras.objectives
 from hdl_keras import data
+from hdl_keras.quantizers import load_packed
 from hdl_keras.zoo import download
 from hdl_keras.zoo.errors import UnknownEntryError
 from hdl_keras.zoo.errors import ZooError
 
 SCHEMA_PATH = pathlib.Path(__file__).with_name("card.schema.json")
+# The extension of packed quantized model files (`hdl_keras.quantizers.export_packed`).
+PACKED_SUFFIX = ".hdlpack"
 
 _FIX_HINT = (
     "Fix the card to match hdl_keras/zoo/card.schema.json (cards are written by "
@@ -200,7 +205,9 @@ def load(name, *, cache_dir=None):
     """Loads zoo entry `name` as a Keras model compiled for evaluation.
 
     The model file is resolved by `entry_path` and loaded with
-    `keras.saving.load_model(path, compile=False)`. A model saved as one of
+    `keras.saving.load_model(path, compile=False)`, or with
+    `hdl_keras.quantizers.load_packed(path)` when the card's `file` is a
+    packed `.hdlpack` file (a quantized model). A model saved as one of
     the training wrappers (`HolisticModel`, `AdversarialModel` and its
     subclasses such as `PGDAdversarialTraining`) is returned as the plain
     functional model of the same layers and weights, so `evaluate` measures
@@ -232,7 +239,7 @@ def load(name, *, cache_dir=None):
     """
     path = entry_path(name, cache_dir=cache_dir)
     try:
-        model = keras.saving.load_model(path, compile=False)
+        model = load_packed(path) if path.suffix == PACKED_SUFFIX else keras.saving.load_model(path, compile=False)
     except Exception as exc:
         raise ZooError(
             f"Keras could not load zoo entry {name!r} from {path} ({type(exc).__name__}: "
