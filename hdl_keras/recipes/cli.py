@@ -59,6 +59,8 @@ def build_parser():
     parser.add_argument("--eps", type=float, help="training attack radius (default 8/255)")
     parser.add_argument("--attack-steps", type=int, help="training attack steps (seed 10, fast 1)")
     parser.add_argument("--weight-decay", type=float, help="coupled L2 weight decay (default 5e-4)")
+    parser.add_argument("--learning-rate", type=float,
+                        help="initial (seed) or peak (fast) learning rate (default the recipe's: 0.1, 0.2)")
     parser.add_argument("--no-augment", action="store_true", help="no random crop / flip")
     parser.add_argument("--seed", type=int, default=0, help="seed of data order, noise and attacks")
     parser.add_argument("--kernel-quantizer", metavar="Q",
@@ -124,6 +126,7 @@ def main(argv=None):
             eps=args.eps,
             attack_steps=args.attack_steps,
             weight_decay=args.weight_decay,
+            learning_rate=args.learning_rate,
             augment=not args.no_augment,
             seed=args.seed,
             kernel_quantizer=args.kernel_quantizer,

@@ -169,6 +169,7 @@ def train_recipe(
     attack_steps=None,
     step_size=None,
     weight_decay=None,
+    learning_rate=None,
     augment=True,
     seed=0,
     train_data=None,
@@ -239,6 +240,9 @@ def train_recipe(
         eps, attack_steps, step_size: override the training attack
             (`SEED_THREAT_MODEL` or the fast recipe's FGSM).
         weight_decay: override the recipe's (5e-4).
+        learning_rate: override the recipe's initial (seed) or peak
+            (one-cycle) learning rate, e.g. for a network without batch
+            normalization, which lr 0.1 can make diverge.
         augment: augment the training batches, default True.
         seed: int seed of the subset, shuffling, augmentation, model noise and
             attack starts, default 0; also passed to
@@ -287,6 +291,10 @@ def train_recipe(
             f"Unknown model name. Expected one of {models.available_models()}. Received: model_name={model_name!r}"
         )
     recipe = RECIPES[name]
+    if learning_rate is not None:
+        if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float)) or not learning_rate > 0:
+            raise ValueError(f"learning_rate must be a number > 0. Received: learning_rate={learning_rate!r}")
+        recipe = dataclasses.replace(recipe, learning_rate=float(learning_rate))
     epochs = recipe.epochs if epochs is None else int(epochs)
     batch_size = recipe.batch_size if batch_size is None else int(batch_size)
     weight_decay = recipe.weight_decay if weight_decay is None else float(weight_decay)

@@ -158,3 +158,11 @@ def test_cli_trains_a_quantized_model_and_reports_sparsity_bits_and_packed_size(
     markdown = (out / "evaluation.md").read_text()
     assert "2 bits per weight" in markdown and f"{packed_size:,} bytes" in markdown
     assert "--kernel-quantizer ternary" in result["command"]
+
+
+def test_learning_rate_override_reaches_the_schedule_and_the_log(tmp_path):
+    tiny_run(tmp_path, learning_rate=0.02, kernel_quantizer="binary")
+    log = json.loads((tmp_path / "log.json").read_text())
+    assert log["schedule"]["initial_learning_rate"] == 0.02 and log["recipe"]["learning_rate"] == 0.02
+    with pytest.raises(ValueError, match="learning_rate"):
+        train_recipe("seed", "small_cnn", "mnist", learning_rate=0.0, train_data=synthetic_images(4))
