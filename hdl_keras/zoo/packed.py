@@ -47,8 +47,8 @@ def _table_viii(dataset, natural, fgsm, ifgsm20, cw):
         "paper": _SEED_003,
         "table": f"Table VIII (En2ResNet20, BR, {dataset})",
         "figure": None,
-        "values": {"clean_accuracy": natural / 100, "fgsm": fgsm / 100, "ifgsm20": ifgsm20 / 100,
-                   "cw": cw / 100, "eps": 8 / 255},
+        "values": {"clean_accuracy": round(natural / 100, 4), "fgsm": round(fgsm / 100, 4),
+                   "ifgsm20": round(ifgsm20 / 100, 4), "cw": round(cw / 100, 4), "eps": 8 / 255},
     }
 
 
