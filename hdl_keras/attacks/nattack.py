@@ -78,6 +78,8 @@ class NAttack(Attack):
         Networks", ICML 2019, https://arxiv.org/abs/1905.00441
     """
 
+    # Queries only: `evaluate` compares it with the white-box attacks (flag black_box_stronger).
+    black_box = True
     supported_norms = ("linf",)
 
     def __init__(

@@ -76,6 +76,8 @@ class Square(Attack):
         ECCV 2020, https://arxiv.org/abs/1912.00049
     """
 
+    # Queries only: `evaluate` compares it with the white-box attacks (flag black_box_stronger).
+    black_box = True
     supported_norms = ("linf",)
 
     def __init__(self, model, eps=8 / 255, n_queries=5000, p_init=0.8, loss="cw", **kwargs):

@@ -6,6 +6,10 @@ import pytest
 from keras import ops
 
 from hdl_keras import backend
+from hdl_keras.attacks import PGD
+from hdl_keras.attacks import NAttack
+from hdl_keras.attacks import Square
+from hdl_keras.attacks import Transfer
 from hdl_keras.layers import QuantConv2D
 from hdl_keras.layers import QuantDense
 from hdl_keras.layers import to_quantized
@@ -168,3 +172,10 @@ def test_evaluate_quantized_rejects_bad_arguments():
         evaluate_quantized(model, x, y, eps=0.1, steps=0)
     with pytest.raises(ValueError, match="square_queries"):
         evaluate_quantized(model, x, y, eps=0.1, square_queries=1)
+
+
+def test_square_counts_as_a_black_box_attack_in_the_masking_flags():
+    # evaluate's black_box_stronger flag compares black-box attacks (Square, NAttack, Transfer)
+    # with the white-box ones; a query-only attack marked white-box would never raise it.
+    assert Square.black_box and NAttack.black_box and Transfer.black_box
+    assert not getattr(PGD, "black_box", False)
