@@ -50,7 +50,29 @@ def check_beta(beta):
     return float(beta)
 
 
-class MaskedKernelMixin:
+class StoredVariablesMixin:
+    """Saves and loads a layer's `_own_variables()` in order, instead of `self.kernel`.
+
+    For layers whose `kernel` property is a computed tensor (a gated or
+    quantized kernel): the base classes would save that tensor; these save
+    the raw variables (float kernel, bias, and the layer's own state).
+    """
+
+    def save_own_variables(self, store):
+        if not self.built:
+            return
+        for index, variable in enumerate(self._own_variables()):
+            store[str(index)] = variable
+
+    def load_own_variables(self, store):
+        self._check_load_own_variables(store)
+        if not self.built:
+            return
+        for index, variable in enumerate(self._own_variables()):
+            variable.assign(store[str(index)])
+
+
+class MaskedKernelMixin(StoredVariablesMixin):
     """Gates a layer's kernel with `sigmoid(beta * s)` (continuous sparsification).
 
     For a Keras layer that stores its kernel variable as `_kernel`, reads it
@@ -147,21 +169,6 @@ class MaskedKernelMixin:
         if self.bias is not None:
             variables.append(self.bias)
         return variables + [self.mask_logits, self.beta]
-
-    def save_own_variables(self, store):
-        # The base classes save `self.kernel`, which here is the gated
-        # tensor: save the raw kernel, the bias, `s` and `beta` instead.
-        if not self.built:
-            return
-        for index, variable in enumerate(self._own_variables()):
-            store[str(index)] = variable
-
-    def load_own_variables(self, store):
-        self._check_load_own_variables(store)
-        if not self.built:
-            return
-        for index, variable in enumerate(self._own_variables()):
-            variable.assign(store[str(index)])
 
     def enable_lora(self, *args, **kwargs):
         raise NotImplementedError(

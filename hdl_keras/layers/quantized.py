@@ -23,10 +23,11 @@ interval bounds) see the quantized network; `float_kernel` is the variable
 import keras
 
 from hdl_keras import quantizers
+from hdl_keras.layers.masking import StoredVariablesMixin
 from hdl_keras.quantizers.relax import relaxed_kernel
 
 
-class QuantizedKernelMixin:
+class QuantizedKernelMixin(StoredVariablesMixin):
     """Computes a Keras layer with a quantized (or BinaryRelax-relaxed) kernel.
 
     For a Keras layer that stores its kernel variable as `_kernel`, reads it
@@ -94,21 +95,6 @@ class QuantizedKernelMixin:
         if self.bias is not None:
             variables.append(self.bias)
         return variables + [self.relax_lambda]
-
-    def save_own_variables(self, store):
-        # The base classes save `self.kernel`, here the quantized tensor:
-        # save the float kernel, the bias and `relax_lambda` instead.
-        if not self.built:
-            return
-        for index, variable in enumerate(self._own_variables()):
-            store[str(index)] = variable
-
-    def load_own_variables(self, store):
-        self._check_load_own_variables(store)
-        if not self.built:
-            return
-        for index, variable in enumerate(self._own_variables()):
-            variable.assign(store[str(index)])
 
     def enable_lora(self, *args, **kwargs):
         raise NotImplementedError(
