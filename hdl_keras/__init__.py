@@ -14,7 +14,18 @@ Subpackages:
     attacks: the attack suite.
     experiments: the HDL experimental protocol (grids, splits, the four
         metrics, selection, `recommend`, result tables; `hdl-protocol`).
+    pruning: magnitude pruning, RVSM/RGSM/ADMM splitting, sparsity measures,
+        `shrink`.
+    quantizers: binary, ternary and k-bit weight quantizers, BinaryRelax,
+        packed export.
+    recipes: training recipes (schedules, fast adversarial training,
+        `hdl-train`).
+    verification: interval bound propagation.
     testing: shared test helpers (serialization, parity, gradient checks).
+    zoo: pretrained entries (`hdl_keras.zoo.load`), imported on its own.
+
+Every registered Keras object of these subpackages (layers, regularizers,
+constraints, schedules, callbacks) is registered by `import hdl_keras` alone.
 """
 
 from hdl_keras import attacks
@@ -24,7 +35,23 @@ from hdl_keras import experiments
 from hdl_keras import layers
 from hdl_keras import models
 from hdl_keras import objectives
+from hdl_keras import pruning
+from hdl_keras import quantizers
+from hdl_keras import recipes
+from hdl_keras import verification
 
 __version__ = "0.1.0"
 
-__all__ = ["attacks", "backend", "data", "experiments", "layers", "models", "objectives"]
+__all__ = [
+    "attacks",
+    "backend",
+    "data",
+    "experiments",
+    "layers",
+    "models",
+    "objectives",
+    "pruning",
+    "quantizers",
+    "recipes",
+    "verification",
+]
