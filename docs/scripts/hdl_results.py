@@ -18,7 +18,7 @@ DATASETS = ("iris", "wine", "breast_cancer", "digits", "mnist", "fashion_mnist")
 METHODS = ("DL", "Robust", "Stable", "Sparse", "Robust+Sparse", "Stable+Sparse", "Stable+Robust", "HDL")
 ROW_NAMES = {"natural": "Avg. accuracy", "adversarial": "Adv. acc.", "stability": "Stability", "sparsity": "Sparsity"}
 # Seed Table 3 (MNIST, adversarial rho = 0.1) and Table 2 (Fashion-MNIST, rho = 0.01), in METHODS order.
-SEED_TABLES = {
+PAPER_TABLES = {
     "mnist": ("Table 3", {
         "natural": (99.2, 99.3, 99.2, 99.1, 99.2, 99.2, 99.3, 99.3),
         "adversarial": (49.6, 78.4, 51.5, 42.6, 74.7, 27.7, 79.5, 76.0),
@@ -47,7 +47,7 @@ def dataset_section(name, result):
         "| | " + " | ".join(methods) + " |",
         "| --- |" + " --- |" * len(methods),
     ]
-    seed = SEED_TABLES.get(name)
+    seed = PAPER_TABLES.get(name)
     for metric in METRICS:
         label = ROW_NAMES[metric]
         if metric == "adversarial":

@@ -85,12 +85,12 @@ def render(cards, figure_link="img/zoo.png"):
         ]
         lines.append("| " + " | ".join(row) + " |")
     lines += ["", "-: not evaluated yet.", ""]
-    lines += _seed_section(cards)
+    lines += _paper_section(cards)
     lines += _commands_section(cards)
     return "\n".join(lines)
 
 
-def _seed_section(cards):
+def _paper_section(cards):
     lines = [
         "## Against the seed papers",
         "",
@@ -150,11 +150,11 @@ def plot(cards, path):
         axis.scatter(clean, worst, s=size, color=colour, alpha=0.75, edgecolors="black", linewidths=0.5)
         axis.annotate(card["method"]["name"], (clean, worst), textcoords="offset points", xytext=(6, 4), fontsize=7)
         values = card["reference"]["values"]
-        seed_adversarial = values.get("pgd")
-        if values.get("clean_accuracy") is not None and seed_adversarial is not None and values.get("eps") == \
+        paper_adversarial = values.get("pgd")
+        if values.get("clean_accuracy") is not None and paper_adversarial is not None and values.get("eps") == \
                 card["threat_model"]["eps"]:
-            axis.scatter(values["clean_accuracy"], seed_adversarial, s=size, facecolors="none", edgecolors=[colour])
-            axis.plot([clean, values["clean_accuracy"]], [worst, seed_adversarial], color=colour, lw=0.6, ls=":")
+            axis.scatter(values["clean_accuracy"], paper_adversarial, s=size, facecolors="none", edgecolors=[colour])
+            axis.plot([clean, values["clean_accuracy"]], [worst, paper_adversarial], color=colour, lw=0.6, ls=":")
     for name in datasets:
         axis.scatter([], [], color=colours[name], label=name)
     if not evaluated:

@@ -7,7 +7,7 @@ class FGSM(Attack):
     """Fast gradient sign method: one step of size `eps` along the loss gradient.
 
     `x' = clip(x + eps * sign(grad_x L(x, y)))` for l_inf (Goodfellow et al.
-    2015; seed 001, appendix), or `x + eps * g / ||g||_2` for l_2.
+    2015; Dinh et al. (2020), appendix), or `x + eps * g / ||g||_2` for l_2.
 
     Args:
         model: a callable returning logits (see `Attack`).

@@ -1,6 +1,6 @@
 """The experimental protocol of Holistic Deep Learning (Bertsimas et al. 2023, sec. 4).
 
-- `grids`: `SEED_GRIDS` (the seed's hyper-parameter grids for UCI tables and
+- `grids`: `PAPER_GRIDS` (the seed's hyper-parameter grids for UCI tables and
   images), `reduced_grid`, `method_configs` (the configurations a method
   searches).
 - `protocol`: `run_protocol` (every method x configuration x split, the four
@@ -28,7 +28,7 @@ model = best.fit(x_train, y_train)
 ```
 """
 
-from hdl_keras.experiments.grids import SEED_GRIDS
+from hdl_keras.experiments.grids import PAPER_GRIDS
 from hdl_keras.experiments.grids import config_id
 from hdl_keras.experiments.grids import method_configs
 from hdl_keras.experiments.grids import reduced_grid
@@ -49,7 +49,7 @@ from hdl_keras.experiments.training import train
 
 __all__ = [
     "METRICS",
-    "SEED_GRIDS",
+    "PAPER_GRIDS",
     "ProtocolResult",
     "Recommendation",
     "average_ranks",

@@ -17,7 +17,7 @@ import shlex
 import sys
 
 from hdl_keras import data
-from hdl_keras.experiments.grids import SEED_GRIDS
+from hdl_keras.experiments.grids import PAPER_GRIDS
 from hdl_keras.experiments.grids import reduced_grid
 from hdl_keras.experiments.protocol import grid_kind
 from hdl_keras.experiments.protocol import run_protocol
@@ -44,7 +44,7 @@ def build_parser():
     )
     parser.add_argument("--dataset", required=True, help=f"one of: {', '.join(data.available_datasets())}")
     parser.add_argument("--methods", nargs="+", metavar="NAME", help=f"default all: {' '.join(METHODS)}")
-    parser.add_argument("--grid", choices=list(SEED_GRIDS), help="seed grid; default uci for tables, image for images")
+    parser.add_argument("--grid", choices=list(PAPER_GRIDS), help="seed grid; default uci for tables, image for images")
     for option, key in _GRID_OPTIONS.items():
         parser.add_argument(f"--{option.replace('_', '-')}", dest=key, nargs="+", type=float,
                             metavar="VALUE", help=f"override the grid's {key} values")

@@ -7,7 +7,7 @@ more argument, `kernel_quantizer` (a name, dict or instance resolved by
 
     u = (lambda * q(w) + w) / (lambda + 1),
 
-seed 003's BinaryRelax relaxation (`hdl_keras.quantizers.relaxed_kernel`),
+Li, Wang and Xin's (2020) BinaryRelax relaxation (`hdl_keras.quantizers.relaxed_kernel`),
 where `lambda` is the non-trainable scalar weight `relax_lambda`. It starts
 at `inf`, so the layers compute with `q(w)` exactly (BinaryConnect) unless
 the `hdl_keras.quantizers.BinaryRelax` callback relaxes them. The gradient
@@ -118,7 +118,7 @@ class QuantDense(QuantizedKernelMixin, keras.layers.Dense):
     """Densely-connected layer computing with a quantized kernel (BinaryConnect/BinaryRelax).
 
     Computes `activation(dot(inputs, u) + bias)` with `u = (lambda * q(w) +
-    w) / (lambda + 1)` (seed 003, Algorithm 1): `q` is `kernel_quantizer`,
+    w) / (lambda + 1)` (Li et al. 2020, Algorithm 1): `q` is `kernel_quantizer`,
     `w` the float kernel variable the optimizer updates (straight-through
     gradient) and `lambda` the non-trainable weight `relax_lambda`, `inf` by
     default, i.e. `u = q(w)` (BinaryConnect). The `BinaryRelax` callback
@@ -154,7 +154,7 @@ class QuantDense(QuantizedKernelMixin, keras.layers.Dense):
 
     Reference:
         - Li, Wang, Xin, An Integrated Approach to Produce Robust Models
-          with High Efficiency (seed 003), Algorithm 1.
+          with High Efficiency (Li et al. 2020), Algorithm 1.
         - [Courbariaux et al., BinaryConnect, NeurIPS
           2015](https://arxiv.org/abs/1511.00363)
     """
@@ -208,7 +208,7 @@ class QuantConv2D(QuantizedKernelMixin, keras.layers.Conv2D):
     """2D convolution computing with a quantized kernel (BinaryConnect/BinaryRelax).
 
     Convolves the inputs with `u = (lambda * q(w) + w) / (lambda + 1)`
-    (seed 003, Algorithm 1): `q` is `kernel_quantizer`, `w` the float kernel
+    (Li et al. 2020, Algorithm 1): `q` is `kernel_quantizer`, `w` the float kernel
     variable the optimizer updates (straight-through gradient) and `lambda`
     the non-trainable weight `relax_lambda`, `inf` by default, i.e. `u =
     q(w)` (BinaryConnect). The `BinaryRelax` callback relaxes `lambda` during
@@ -217,7 +217,7 @@ class QuantConv2D(QuantizedKernelMixin, keras.layers.Conv2D):
     `layer.kernel` is `u` (a tensor), `layer.float_kernel` the variable `w`,
     `layer.quantized_kernel()` is `q(w)`: with a ternary or k-bit quantizer
     its output channels (last axis) can be exactly zero, the channel sparsity
-    of seed 003 (sec. V-A), which counts on `layer.kernel` see.
+    of Li et al. (2020) (sec. V-A), which counts on `layer.kernel` see.
 
     The other arguments are those of `keras.layers.Conv2D`, with the same
     defaults.
@@ -245,7 +245,7 @@ class QuantConv2D(QuantizedKernelMixin, keras.layers.Conv2D):
 
     Reference:
         - Li, Wang, Xin, An Integrated Approach to Produce Robust Models
-          with High Efficiency (seed 003), Algorithm 1 and sec. V-A.
+          with High Efficiency (Li et al. 2020), Algorithm 1 and sec. V-A.
     """
 
     def __init__(
@@ -418,7 +418,7 @@ def to_quantized(model, kernel_quantizer="binary", skip_first_last=False):
         kernel_quantizer: the quantizer of every converted layer, as
             `hdl_keras.quantizers.get` accepts. Defaults to `"binary"`.
         skip_first_last: keep the first and last Dense/Conv2D layers float
-            (common practice for binary nets; seed 003 does not say): those
+            (common practice for binary nets; Li et al. (2020) do not say): those
             a model input reaches, or that reach a model output, through no
             other Dense/Conv2D layer of the top-level graph, e.g. the stem
             convolution and the classifier of each ensemble member. Defaults

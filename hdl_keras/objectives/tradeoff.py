@@ -1,4 +1,4 @@
-"""The trade-off loss of seed 003: `alpha * L_nat + beta * L_rob`."""
+"""The trade-off loss of Li, Wang and Xin (2020): `alpha * L_nat + beta * L_rob`."""
 
 import keras
 from keras import ops
@@ -37,7 +37,7 @@ class TradeOff(AdversarialModel):
 
     Reference:
         Li, Wang, Xin, "An Integrated Approach to Produce Robust Models with
-        High Efficiency" (seed 003), sec. IV, eq. 6.
+        High Efficiency" (Li et al. 2020), sec. IV, eq. 6.
     """
 
     def __init__(self, *args, alpha=1.0, beta=8.0, **kwargs):

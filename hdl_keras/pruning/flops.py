@@ -112,7 +112,7 @@ def model_summary(model, tol=1e-15):
         the `Dense` / `Conv2D` layers (masked ones by their hard-pruned
         kernel, see `hdl_keras.pruning.measure.sparsity_report`):
         `"zero_weights"`, `"total_weights"`, `"zero_weight_fraction"`,
-        `"zero_channels"` (output channels of l2 norm below `tol`, seed 001),
+        `"zero_channels"` (output channels of l2 norm below `tol`, Dinh et al. 2020),
         `"total_channels"` and `"zero_channel_fraction"`.
 
     Example:

@@ -1,6 +1,6 @@
-"""Magnitude pruning (seed 002, sec. 3): masks of the smallest weights or filters, kept at zero.
+"""Magnitude pruning (Sehwag et al. 2019, sec. 3): masks of the smallest weights or filters, kept at zero.
 
-Seed 002 (Sehwag et al.) prunes a pre-trained network by weight magnitude and
+Sehwag et al. (2019) prune a pre-trained network by weight magnitude and
 fine-tunes the rest: a pruning step applies a binary mask `M` to the weights,
 `theta <- M * theta`, and fine-tuning minimises the loss over the kept
 weights. Unstructured pruning zeroes the connections with the smallest `|w|`;
@@ -223,7 +223,7 @@ def magnitude_masks(model, amount, structured=False, scope="layer"):
     classifier, the `round(amount * filters)` output filters (neurons) with
     the smallest l1 norm `sum |w|` over the filter's kernel slice are pruned,
     kernel slice and bias entry both; a layer keeps at least one filter
-    unless `amount == 1`. This is seed 002's constraint (eq. 3), `1 -
+    unless `amount == 1`. This is Sehwag et al.'s (2019) constraint (eq. 3), `1 -
     ||theta||_0 / ||theta_p||_0 <= t`, met with the magnitude heuristic of
     its sec. 3 (Han et al. 2015 for weights, Li et al. 2017 for filters).
 

@@ -3,7 +3,7 @@
 A quantized kernel of `n` weights with `k` bits each (binary `k = 1`, ternary
 `k = 2`, k-bit `k`) is stored in `ceil(n * k / 8)` bytes plus its float32
 scale (one per layer, or one per output channel), against `4 n` bytes in
-float32: the size ratio tends to `32 / k` (seed 003, Section III: binary
+float32: the size ratio tends to `32 / k` (Li, Wang and Xin 2020, Section III: binary
 weights `mean|w| * sign(w)`; Section V: ternary and 4-bit weights).
 
 `export_packed(model, path)` writes one file holding the model's

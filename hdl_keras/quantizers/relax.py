@@ -1,4 +1,4 @@
-"""BinaryConnect and BinaryRelax (seed 003, Algorithm 1) as training schemes inside `model.fit`.
+"""BinaryConnect and BinaryRelax (Li, Wang and Xin 2020, Algorithm 1) as training schemes inside `model.fit`.
 
 Both schemes keep float weights `w` (the variables the optimizer updates) and
 run the forward pass with
@@ -112,7 +112,7 @@ def set_relax_lambda(model, value):
 
 @keras.saving.register_keras_serializable(package="hdl_keras")
 class BinaryRelax(keras.callbacks.Callback):
-    """BinaryRelax's schedule (seed 003, Algorithm 1): relaxed epochs, then BinaryConnect.
+    """BinaryRelax's schedule (Li et al. 2020, Algorithm 1): relaxed epochs, then BinaryConnect.
 
     At the start of each epoch sets every quantized layer's `relax_lambda` to
 

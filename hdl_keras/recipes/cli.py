@@ -9,10 +9,10 @@ hdl-train seed --model en2_resnet20 --dataset fashion_mnist --objective pgd --ep
 
 Writes the outputs of `train_recipe` into `--out` (resumable: rerun the same
 command after an interruption), and with `--evaluate N` also
-`evaluation.json` and `evaluation.md` (`evaluate_like_seed` on the first N
+`evaluation.json` and `evaluation.md` (`evaluate_like_paper` on the first N
 test images, with the kernels' channel sparsity and bits per weight).
 
-Quantized nets (seed 003): `--kernel-quantizer binary|ternary|4bit` trains the
+Quantized nets (Li, Wang and Xin 2020): `--kernel-quantizer binary|ternary|4bit` trains the
 model's quantized twin (`to_quantized`) with `--scheme binaryconnect` or
 `--scheme binaryrelax` (`--relax-rho`, `--relax-switch-epoch`), with any
 `--objective`, and also writes the packed `model.hdlpack`:
@@ -33,9 +33,9 @@ from hdl_keras import data
 from hdl_keras import models
 from hdl_keras import quantizers
 from hdl_keras.quantizers.evaluation import weight_statistics
-from hdl_keras.recipes.evaluation import SEED_EVALUATION
-from hdl_keras.recipes.evaluation import evaluate_like_seed
-from hdl_keras.recipes.evaluation import seed_table_markdown
+from hdl_keras.recipes.evaluation import PAPER_EVALUATION
+from hdl_keras.recipes.evaluation import evaluate_like_paper
+from hdl_keras.recipes.evaluation import paper_table_markdown
 from hdl_keras.recipes.recipes import OBJECTIVES
 from hdl_keras.recipes.recipes import RECIPES
 from hdl_keras.recipes.recipes import SCHEMES
@@ -46,7 +46,7 @@ def build_parser():
     """The argument parser of `hdl-train`."""
     parser = argparse.ArgumentParser(
         prog="hdl-train",
-        description="Adversarial training recipes (seeds 001/003 schedule, fast FGSM training) and "
+        description="Adversarial training recipes (Dinh et al. 2020 and Li et al. 2020 schedule, fast FGSM training) and "
         "evaluation like the seeds' tables (natural, FGSM, IFGSM20, C&W, NAttack, EoT-PGD).",
     )
     parser.add_argument("recipe", help="; ".join(f"{r.name}: {r.description}" for r in RECIPES.values()))
@@ -99,7 +99,7 @@ def main(argv=None):
     for value, known, what in (
         (args.recipe, list(RECIPES), "recipe"),
         (args.model, models.available_models(), "model"),
-        (args.dataset, [d for d in SEED_EVALUATION if d in data.available_datasets()], "dataset"),
+        (args.dataset, [d for d in PAPER_EVALUATION if d in data.available_datasets()], "dataset"),
         (args.objective, list(OBJECTIVES), "objective"),
         (args.scheme, list(SCHEMES), "scheme"),
     ):
@@ -139,7 +139,7 @@ def main(argv=None):
         )
         if args.evaluate:
             _, (x_test, y_test) = data.load(args.dataset)
-            result = evaluate_like_seed(
+            result = evaluate_like_paper(
                 model,
                 x_test[: args.evaluate],
                 y_test[: args.evaluate],
@@ -160,7 +160,7 @@ def main(argv=None):
                 json.dump(result, f, indent=2)
             title = args.title or f"{args.model} on {args.dataset}, recipe {args.recipe}"
             note = f"Command: `{command}`\n\n{_weights_line(result)}"
-            markdown = seed_table_markdown(result, title, model_label=args.model, note=note)
+            markdown = paper_table_markdown(result, title, model_label=args.model, note=note)
             with open(os.path.join(args.out, "evaluation.md"), "w") as f:
                 f.write(markdown)
             print(markdown)

@@ -4,16 +4,16 @@ import keras
 from keras import ops
 
 
-def seed_schedule(
+def paper_schedule(
     steps_per_epoch,
     initial_learning_rate=0.1,
     decay_epochs=(80, 120, 160),
     factor=0.1,
 ):
-    """The step decay of seeds 001 and 003: lr 0.1, times 0.1 at epochs 80, 120 and 160.
+    """The step decay of Dinh et al. (2020) and Li, Wang and Xin (2020): lr 0.1, times 0.1 at epochs 80, 120 and 160.
 
     "The initial learning rate of 0.1 decays by a factor of 10 at the 80th,
-    120th, and 160th epochs" (seed 001, sec. 5; 200 epochs). Keras schedules
+    120th, and 160th epochs" (Dinh et al. 2020, sec. 5; 200 epochs). Keras schedules
     count optimizer steps, so the epoch boundaries become step boundaries
     `epoch * steps_per_epoch`: the learning rate of step `t` (0-based) is
     `initial_learning_rate * factor^j`, `j` the number of boundaries `<= t`
@@ -30,7 +30,7 @@ def seed_schedule(
         A `keras.optimizers.schedules.PiecewiseConstantDecay`.
 
     Example:
-        >>> schedule = seed_schedule(steps_per_epoch=352)
+        >>> schedule = paper_schedule(steps_per_epoch=352)
         >>> float(schedule(80 * 352))
         0.01
     """

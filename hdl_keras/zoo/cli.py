@@ -196,7 +196,7 @@ def compare_command(
         for card in cards:
             table.add_column(card["name"], justify="right")
         attack_names = list(dict.fromkeys(a for c in cards for a in (c["metrics"] or {}).get("attacks", {})))
-        seed_keys = list(dict.fromkeys(k for c in cards for k in c["reference"]["values"]))
+        paper_keys = list(dict.fromkeys(k for c in cards for k in c["reference"]["values"]))
         rows = [
             ("method", [c["method"]["name"] for c in cards]),
             ("parameters", [str(c["parameters"]) for c in cards]),
@@ -209,8 +209,8 @@ def compare_command(
             ("zero channels", [_percent((c["metrics"] or {}).get("zero_channels")) for c in cards]),
             ("bits/weight", [_number((c["metrics"] or {}).get("bits_per_weight")) for c in cards]),
             ("size", [_size(c["file_size_bytes"]) for c in cards]),
-            *[(f"seed {key}", [_seed_value(key, c["reference"]["values"].get(key)) for c in cards])
-              for key in seed_keys],
+            *[(f"seed {key}", [_paper_value(key, c["reference"]["values"].get(key)) for c in cards])
+              for key in paper_keys],
             ("seed source", [_source(c["reference"]) for c in cards]),
         ]
         for label, values in rows:
@@ -241,7 +241,7 @@ def _size(num_bytes):
     return f"{num_bytes / 1024:.0f} KB"
 
 
-def _seed_value(key, value):
+def _paper_value(key, value):
     if value is None:
         return "-"
     return f"{value:.4g}" if key == "eps" else _percent(value)
@@ -254,8 +254,8 @@ def _source(reference):
 
 def _metric_rows(result, seed):
     """(label, value, seed value) rows of an evaluation, with the seed's numbers where it has them."""
-    seed_eps = seed.get("eps")
-    at = f" (eps {seed_eps:.4g})" if seed_eps is not None else ""
+    paper_eps = seed.get("eps")
+    at = f" (eps {paper_eps:.4g})" if paper_eps is not None else ""
     rows = [("clean", _percent(result["clean_accuracy"]), _percent(seed.get("clean_accuracy")))]
     for name, accuracy in result["attacks"].items():
         reference = seed.get("pgd") if name == "pgd20" else seed.get(name)
@@ -310,5 +310,5 @@ def _card_rows(card):
         ("sha256", card["sha256"]),
         ("seed", _source(reference)),
     ]
-    rows += [(f"  {key}", _seed_value(key, value)) for key, value in reference["values"].items()]
+    rows += [(f"  {key}", _paper_value(key, value)) for key, value in reference["values"].items()]
     return rows

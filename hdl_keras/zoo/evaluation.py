@@ -42,7 +42,7 @@ from hdl_keras.zoo import registry
 
 PRESETS = ("standard", "full")
 # A channel (output unit or filter) counts as pruned when its kernel slice has a smaller l2 norm
-# (seed 001's channel sparsity).
+# (Dinh et al.'s (2020) channel sparsity).
 CHANNEL_NORM_THRESHOLD = 1e-15
 SQUARE_QUERIES = 1000
 
@@ -168,7 +168,7 @@ def sparsity_statistics(model):
     (`hdl_keras.layers.count_zero_weights`, the HDL paper's sparsity).
     `zero_channels`: fraction of output channels (the last kernel axis: Dense
     units, Conv filters) whose kernel slice has l2 norm below
-    `CHANNEL_NORM_THRESHOLD` (seed 001's channel sparsity); masked layers
+    `CHANNEL_NORM_THRESHOLD` (Dinh et al.'s (2020) channel sparsity); masked layers
     count with their hard-pruned kernel, as in `count_zero_weights`. `bits_per_weight`:
     bits per kernel entry, averaged over entries: the `bits` of a layer's
     `kernel_quantizer` (quantized layers), else those of the kernel's dtype

@@ -37,14 +37,14 @@ from hdl_keras.zoo.registry import validate_card
 from hdl_keras.zoo.registry import zoo_root
 
 PACKED_MODEL_FILE = "model.hdlpack"
-_SEED_003 = "003 Li, Wang, Xin, An Integrated Approach to Produce Robust Models with High Efficiency"
-_SEED_SETTING = ("seed 003 Table VIII: En2ResNet20, all 60000 training images, 200 epochs, trade-off loss (6) "
+_BINARYRELAX_PAPER = "003 Li, Wang, Xin, An Integrated Approach to Produce Robust Models with High Efficiency"
+_PAPER_SETTING = ("Table VIII of Li, Wang and Xin (2020): En2ResNet20, all 60000 training images, 200 epochs, trade-off loss (6) "
                  "alpha = 1, beta = 8, IFGSM^10 training attack")
 
 
 def _table_viii(dataset, natural, fgsm, ifgsm20, cw):
     return {
-        "paper": _SEED_003,
+        "paper": _BINARYRELAX_PAPER,
         "table": f"Table VIII (En2ResNet20, BR, {dataset})",
         "figure": None,
         "values": {"clean_accuracy": round(natural / 100, 4), "fgsm": round(fgsm / 100, 4),
@@ -61,7 +61,7 @@ _SCHEME_NAMES = {"binaryconnect": "BinaryConnect", "binaryrelax": "BinaryRelax"}
 _OBJECTIVES = {
     "pgd": "adversarial: cross-entropy at PGD examples (Madry et al. 2018)",
     "trades": "TRADES (Zhang et al. 2019)",
-    "tradeoff": "trade-off loss (6) of seed 003: alpha * CE(x) + beta * CE(PGD(x))",
+    "tradeoff": "trade-off loss (6) of Li et al. (2020): alpha * CE(x) + beta * CE(PGD(x))",
 }
 
 
@@ -177,14 +177,14 @@ def _method(log):
     return {
         "name": _SCHEME_NAMES[quantization["scheme"]],
         "objective": f"{_OBJECTIVES[log['objective']]}; {quantization['bits']}-bit weights "
-                     f"({quantizer['class_name']}) by {_SCHEME_NAMES[quantization['scheme']]} (seed 003, Algorithm 1)",
+                     f"({quantizer['class_name']}) by {_SCHEME_NAMES[quantization['scheme']]} (Li et al. 2020, Algorithm 1)",
         "hyperparameters": hyperparameters,
     }
 
 
 def _reduced(log):
     return (f"{log['model']}, {log['train_examples']} training images, {log['epochs']} epochs, "
-            f"{log['objective']} objective with a PGD-{log['attack']['steps']} training attack ({_SEED_SETTING})")
+            f"{log['objective']} objective with a PGD-{log['attack']['steps']} training attack ({_PAPER_SETTING})")
 
 
 def _temporary(folder, suffix):

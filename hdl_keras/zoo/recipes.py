@@ -79,9 +79,9 @@ _OBJECTIVES = {
 _SLUGS = {"DL": "dl", "Robust": "robust", "HDL": "hdl", "PGD-AT": "pgd_at"}
 
 _HDL_PAPER = "000 Bertsimas et al., Holistic Deep Learning"
-_SEED_004 = "004 Investigating the Effects of Training Techniques on Classification Robustness"
+_TECHNIQUES_REPORT = "004 Investigating the Effects of Training Techniques on Classification Robustness"
 
-# Seed 000, appendix Tables 8-11 (natural accuracy, adversarial accuracy at rho = 0.1,
+# Bertsimas et al. (2023), appendix Tables 8-11 (natural accuracy, adversarial accuracy at rho = 0.1,
 # stability, sparsity; test set, %), the rows of our tables: (row, DL values, HDL values),
 # values as (natural, adversarial, stability, sparsity).
 _UCI_ROWS = {
@@ -93,7 +93,7 @@ _UCI_ROWS = {
     # of handwritten digits; the seed's row is its 3822-row training part.
     "digits": ("optical-recog-digits", (97.83, 1.36, 97.39, 0.0), (97.93, 10.27, 97.65, 69.22)),
 }
-# Seed 000, Table 3 (MNIST, rho = 0.1) and Table 2 (Fashion-MNIST, rho = 0.01): the
+# Bertsimas et al. (2023), Table 3 (MNIST, rho = 0.1) and Table 2 (Fashion-MNIST, rho = 0.01): the
 # average-rank selection, as (natural, adversarial, stability, sparsity) in %.
 _IMAGE_TABLES = {
     "mnist": ("Table 3", 0.1, {
@@ -169,7 +169,7 @@ def _tabular_recipe(dataset, method):
     if method == "HDL":
         hyperparameters.update(rho=0.1, sparsity_lambda=1e-6, beta_bar=200.0, stability_alpha=0.7, rounds=2)
     reduced = "30 epochs" + (", 2 rounds" if method == "HDL" else "")
-    seed_run = "150 epochs" + (", 5 rounds" if method == "HDL" else "")
+    paper_run = "150 epochs" + (", 5 rounds" if method == "HDL" else "")
     return ZooRecipe(
         name=f"{dataset}-mlp-{_SLUGS[method]}",
         dataset=dataset,
@@ -186,7 +186,7 @@ def _tabular_recipe(dataset, method):
             "figure": "Fig. 1",
             "values": _values(hdl_values if method == "HDL" else dl_values, 0.1),
         },
-        reduced=f"{reduced}, fixed configuration (seed: {seed_run}, configuration searched on 10 splits)",
+        reduced=f"{reduced}, fixed configuration (seed: {paper_run}, configuration searched on 10 splits)",
     )
 
 
@@ -201,27 +201,27 @@ def _image_recipe(dataset, method):
         eps = THREAT_MODEL["eps"]
         hyperparameters.update(eps=eps, step_size=eps / 4, steps=10)
     rounds = " x 2 rounds" if method == "HDL" else ""
-    seed_name = "Fashion-MNIST" if dataset == "fashion_mnist" else "MNIST"
+    paper_name = "Fashion-MNIST" if dataset == "fashion_mnist" else "MNIST"
     if method == "PGD-AT":
-        seed_setting = "seed 004 (MNIST): eps 16/255, 20 steps of 2/255, all images" if dataset == "mnist" else (
+        paper_setting = "the training-techniques report (MNIST): eps 16/255, 20 steps of 2/255, all images" if dataset == "mnist" else (
             "no seed setting")
         reference = {"paper": None, "table": None, "figure": None, "values": {}}
         if dataset == "mnist":
             reference = {
-                "paper": _SEED_004,
+                "paper": _TECHNIQUES_REPORT,
                 "table": "MNIST PGD Adversarial Training Results, configuration FFF",
                 "figure": None,
                 "values": {"clean_accuracy": 0.989, "square": 0.9755, "eps": 16 / 255},
             }
     else:
-        table, seed_eps, rows = _IMAGE_TABLES[dataset]
-        seed_setting = "seed 000: AlexNet, 50 epochs" + (", 5 rounds" if method == "HDL" else "") + (
+        table, paper_eps, rows = _IMAGE_TABLES[dataset]
+        paper_setting = "Bertsimas et al. (2023): AlexNet, 50 epochs" + (", 5 rounds" if method == "HDL" else "") + (
             ", all 60000 images, configuration searched on 10 splits")
         reference = {
             "paper": _HDL_PAPER,
-            "table": f"{table} ({seed_name})",
+            "table": f"{table} ({paper_name})",
             "figure": None,
-            "values": _values(rows[method], seed_eps),
+            "values": _values(rows[method], paper_eps),
         }
     return ZooRecipe(
         name=f"{dataset}-small_cnn-{_SLUGS[method]}",
@@ -234,7 +234,7 @@ def _image_recipe(dataset, method):
         train_examples=_IMAGE_EXAMPLES,
         threat_model=dict(THREAT_MODEL),
         reference=reference,
-        reduced=f"small CNN, {_IMAGE_EXAMPLES} training images, {epochs} epochs{rounds} ({seed_setting})",
+        reduced=f"small CNN, {_IMAGE_EXAMPLES} training images, {epochs} epochs{rounds} ({paper_setting})",
     )
 
 

@@ -56,7 +56,7 @@ def test_binaryrelax_schedule_ends_quantized_and_packed_file_predicts_the_same(t
     # lambda = 1, rho in the relaxed epochs, then BinaryConnect (inf) from the switch epoch (the last).
     assert log_callback.values == [1.0, 3.0, math.inf]
     quantized = [layer for layer in model.layers if isinstance(layer, (QuantDense, QuantConv2D))]
-    assert [layer.name for layer in quantized] == ["conv1", "fc1", "logits"]  # every layer (seed 003)
+    assert [layer.name for layer in quantized] == ["conv1", "fc1", "logits"]  # every layer (Li, Wang and Xin 2020)
     for layer in quantized:
         kernel = keras.ops.convert_to_numpy(layer.kernel)
         scale = np.mean(np.abs(keras.ops.convert_to_numpy(layer.float_kernel)))
@@ -142,7 +142,7 @@ def test_cli_trains_a_quantized_model_and_reports_sparsity_bits_and_packed_size(
                 "accuracy": {"natural": 0.5, "fgsm": 0.25, "ifgsm20": 0.25, "cw": 0.25, "worst_case": 0.25},
                 "settings": {"eps": 8 / 255}}
 
-    monkeypatch.setattr(cli, "evaluate_like_seed", fake_evaluation)
+    monkeypatch.setattr(cli, "evaluate_like_paper", fake_evaluation)
     out = tmp_path / "run"
     main([
         "seed", "--model", "small_cnn", "--dataset", "mnist", "--epochs", "1", "--batch-size", "16",

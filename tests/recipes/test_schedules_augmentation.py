@@ -11,7 +11,7 @@ from hdl_keras.recipes import AugmentedBatches
 from hdl_keras.recipes import OneCycle
 from hdl_keras.recipes import add_weight_decay
 from hdl_keras.recipes import augmentation
-from hdl_keras.recipes import seed_schedule
+from hdl_keras.recipes import paper_schedule
 
 pytestmark = pytest.mark.backend_suite
 
@@ -20,21 +20,21 @@ def lr(schedule, step):
     return float(ops.convert_to_numpy(schedule(step)))
 
 
-def test_seed_schedule_gives_the_seed_rates_at_the_epoch_boundaries():
-    schedule = seed_schedule(steps_per_epoch=5)
+def test_paper_schedule_gives_the_paper_rates_at_the_epoch_boundaries():
+    schedule = paper_schedule(steps_per_epoch=5)
     expected = {0: 0.1, 399: 0.1, 400: 0.01, 599: 0.01, 600: 1e-3, 799: 1e-3, 800: 1e-4, 999: 1e-4}
     for step, value in expected.items():
         assert lr(schedule, step) == pytest.approx(value), step
 
 
-def test_seed_schedule_rejects_bad_arguments():
+def test_paper_schedule_rejects_bad_arguments():
     with pytest.raises(ValueError, match="steps_per_epoch"):
-        seed_schedule(0)
+        paper_schedule(0)
     with pytest.raises(ValueError, match="decay_epochs"):
-        seed_schedule(5, decay_epochs=(120, 80))
+        paper_schedule(5, decay_epochs=(120, 80))
 
 
-def test_seed_recipe_scales_its_decay_epochs_to_shorter_runs():
+def test_paper_recipe_scales_its_decay_epochs_to_shorter_runs():
     recipe = RECIPES["seed"]
     assert recipe.scaled_decay_epochs(200) == (80, 120, 160)
     assert recipe.scaled_decay_epochs(5) == (2, 3, 4)

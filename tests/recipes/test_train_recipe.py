@@ -54,7 +54,7 @@ def test_recipe_end_to_end_writes_weights_log_and_command(tmp_path):
 
 
 @pytest.mark.parametrize("objective", ["pgd", "trades", "tradeoff"])
-def test_recipe_runs_every_objective_on_the_seed_schedule(objective, tmp_path):
+def test_recipe_runs_every_objective_on_the_paper_schedule(objective, tmp_path):
     model = train_recipe(
         "seed", "small_cnn", dataset="mnist", objective=objective, epochs=1, batch_size=16,
         attack_steps=1, train_data=synthetic_images(shape=(28, 28, 1)), model_kwargs=TINY_CNN,

@@ -95,7 +95,7 @@ def test_eval_json_last_line_and_update_card(cli_zoo):
     assert card["evaluation"]["command"] == "hdl-zoo eval iris-mlp-dl --attacks standard --n 20 --batch-size 10 --update-card"
 
 
-def test_eval_table_shows_the_seed_values(cli_zoo):
+def test_eval_table_shows_the_paper_values(cli_zoo):
     result = run("eval", "iris-mlp-dl", "--n", 10)
     assert result.exit_code == 0, result.output
     assert "pgd20" in result.stdout and "12.0% (eps 0.1)" in result.stdout

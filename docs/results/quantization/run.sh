@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reruns the quantized robust nets results (issue 8, seed 003 Table VIII) on a CPU, REDUCED:
+# Reruns the quantized robust nets results (Table VIII of Li, Wang and Xin 2020) on a CPU, REDUCED:
 # the small CNN instead of En2ResNet20, 8192 training images instead of 60000, 5 epochs instead
 # of 200, PGD-5 adversarial training instead of the trade-off loss with IFGSM^10. Then
 # evaluates every model (the packed file of the quantized ones) with the masking-aware suite
