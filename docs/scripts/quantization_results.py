@@ -66,30 +66,30 @@ FULL_SCALE = """## Departures from Li et al. (2020), and the full-scale commands
 | C&W | `cw_linf`: IFGSM20 on the C&W margin | the EnResNet code's C&W |
 
 The trade-off loss multiplies the gradient by about alpha + beta = 9 against plain PGD training:
-with the seed's lr 0.1, two short trials with it (binary BinaryRelax small CNN and ResNet-20, 2-3
+with the paper's lr 0.1, two short trials with it (binary BinaryRelax small CNN and ResNet-20, 2-3
 epochs on 2,048-4,096 Fashion-MNIST images) stayed at chance accuracy, hence `pgd` here. The same lr
 0.1 diverged the float small CNN on MNIST in its second epoch, with seed 0 (row `float, lr 0.1`)
 and seed 1 alike; the quantized nets, whose kernels are rescaled (binary: mean|w|) at every step,
-did not. MNIST's float row therefore trains at lr 0.02, the others at the seed's 0.1.
+did not. MNIST's float row therefore trains at lr 0.02, the others at the paper's 0.1.
 
-Full scale (needs a GPU; not run here), per dataset (`fashion_mnist`, `mnist`), with the seed's
+Full scale (needs a GPU; not run here), per dataset (`fashion_mnist`, `mnist`), with the paper's
 trade-off loss:
 
 ```
 D=fashion_mnist
-hdl-train seed --model en2_resnet20 --dataset $D --objective tradeoff --evaluate 10000 --out runs/full/$D/float
-hdl-train seed --model en2_resnet20 --dataset $D --objective tradeoff --kernel-quantizer binary \\
+hdl-train paper --model en2_resnet20 --dataset $D --objective tradeoff --evaluate 10000 --out runs/full/$D/float
+hdl-train paper --model en2_resnet20 --dataset $D --objective tradeoff --kernel-quantizer binary \\
     --scheme binaryconnect --evaluate 10000 --out runs/full/$D/bc_binary
-hdl-train seed --model en2_resnet20 --dataset $D --objective tradeoff --kernel-quantizer binary \\
+hdl-train paper --model en2_resnet20 --dataset $D --objective tradeoff --kernel-quantizer binary \\
     --scheme binaryrelax --relax-rho 1.05 --relax-switch-epoch 150 --evaluate 10000 --out runs/full/$D/br_binary
-hdl-train seed --model en2_resnet20 --dataset $D --objective tradeoff --kernel-quantizer ternary \\
+hdl-train paper --model en2_resnet20 --dataset $D --objective tradeoff --kernel-quantizer ternary \\
     --scheme binaryrelax --relax-rho 1.05 --relax-switch-epoch 150 --evaluate 10000 --out runs/full/$D/br_ternary
-hdl-train seed --model en2_resnet20 --dataset $D --objective tradeoff --kernel-quantizer 4bit \\
+hdl-train paper --model en2_resnet20 --dataset $D --objective tradeoff --kernel-quantizer 4bit \\
     --scheme binaryrelax --relax-rho 1.05 --relax-switch-epoch 150 --evaluate 10000 --out runs/full/$D/br_4bit
 ```
 
 (`rho = 1.05`, `M = 150`: lambda reaches about 1,400 before the switch, which then comes after the
-lr decays at 80 and 120, so the exact BinaryConnect epochs run at lr 1e-3 and 1e-4. The seed gives
+lr decays at 80 and 120, so the exact BinaryConnect epochs run at lr 1e-3 and 1e-4. The paper gives
 neither value.) Each run's `evaluation.md` holds its Table VIII columns, channel sparsity, bits and
 packed size. The masking checks are `evaluate_quantized` on each model (packed file) with the
 float run's model as transfer source, as `docs/scripts/quantization_results.py` runs them.
@@ -157,7 +157,7 @@ def _paper_cells(values):
 
 
 def markdown(results, command):
-    """results.md: the REDUCED label, per dataset the seed columns and the masking table."""
+    """results.md: the REDUCED label, per dataset the paper columns and the masking table."""
     lines = [
         "# Quantized robust nets (Li et al. 2020, Table VIII): REDUCED CPU runs",
         "",
@@ -169,13 +169,13 @@ def markdown(results, command):
         "    pipeline (quantized training, packed export, evaluation) runs and how the schemes compare",
         "    under the same short budget. The full-scale commands are at the end (they need a GPU).",
         "",
-        "Every run: `hdl-train seed --model small_cnn --objective pgd --epochs 5 --train-subset 8192 "
-        "--attack-steps 5` (SGD 0.9, lr 0.1 decayed x0.1 at epochs 2, 3, 4, the seed schedule's 80/120/160",
+        "Every run: `hdl-train paper --model small_cnn --objective pgd --epochs 5 --train-subset 8192 "
+        "--attack-steps 5` (SGD 0.9, lr 0.1 decayed x0.1 at epochs 2, 3, 4, the paper schedule's 80/120/160",
         "of 200 scaled to 5 epochs; weight decay 5e-4; random crop; PGD-5 with step 2/255 at eps 8/255,",
         "random start), plus the quantization options of the row. Every layer is quantized (Li et al. (2020) keep",
         "none float). BinaryRelax: `lambda` = 1, rho, rho^2, rho^3 in epochs 1-4, exact BinaryConnect in",
         "epoch 5 (`--relax-switch-epoch` default: the last epoch, at the smallest learning rate); rho = 10",
-        "for the binary rows, the default rho = 2 for ternary, 4-bit and the `rho 2` binary row. The seed",
+        "for the binary rows, the default rho = 2 for ternary, 4-bit and the `rho 2` binary row. The paper",
         "gives neither its rho nor its cut-off epoch. MNIST's float row trains at lr 0.02",
         "(`--learning-rate 0.02`): at lr 0.1 it diverged (row `float, lr 0.1`, see the end of the page).",
         "",

@@ -1,4 +1,4 @@
-"""Carlini-Wagner: the l_2 minimum-norm attack, and the C&W-l_inf recipe of the seeds."""
+"""Carlini-Wagner: the l_2 minimum-norm attack, and the C&W-l_inf recipe of the papers."""
 
 import math
 

@@ -49,6 +49,8 @@ PAPER_GRIDS = {
     "uci": {"lr": (1e-2, 1e-3), **_SHARED, "epochs": 150, "batch_size": 32},
     "image": {"lr": (1e-3, 1e-4), **_SHARED, "epochs": 50, "batch_size": 64},
 }
+# Deprecated alias of `PAPER_GRIDS`, kept for one release.
+SEED_GRIDS = PAPER_GRIDS
 
 
 def get_grid(grid):

@@ -37,9 +37,12 @@ from hdl_keras.objectives import METHODS
 
 PAPER_SPLITS = 10
 VAL_FRACTION = 0.2
-# The seed's PGD radius per image dataset; every tabular (UCI) set uses 0.1.
+# The paper's PGD radius per image dataset; every tabular (UCI) set uses 0.1.
 PAPER_ATTACK_EPS = {"mnist": 0.1, "fashion_mnist": 0.01, "cifar10": 0.01}
 TABULAR_ATTACK_EPS = 0.1
+# Deprecated aliases of `PAPER_SPLITS` and `PAPER_ATTACK_EPS`, kept for one release.
+SEED_SPLITS = PAPER_SPLITS
+SEED_ATTACK_EPS = PAPER_ATTACK_EPS
 # Rows per model call and attack call in evaluation.
 EVAL_BATCH = 512
 # Settings a resumed run must share with the runs already in `runs.jsonl`.
@@ -94,7 +97,7 @@ class ProtocolResult:
 
 
 def grid_kind(dataset):
-    """The seed grid of `dataset`: `"image"` for MNIST, Fashion-MNIST, CIFAR-10, else `"uci"`."""
+    """The paper grid of `dataset`: `"image"` for MNIST, Fashion-MNIST, CIFAR-10, else `"uci"`."""
     return "image" if dataset in PAPER_ATTACK_EPS else "uci"
 
 
@@ -107,7 +110,7 @@ def prepare_data(dataset, train_subset=None, test_subset=None, seed=0):
     are min-max scaled to [0, 1] with the minimum and maximum of the
     train+validation pool (test features clipped into [0, 1]), so that the
     attack radius and `rho` are fractions of each feature's range, as in the
-    seed's UCI experiments.
+    paper's UCI experiments.
 
     Args:
         dataset: a name of `hdl_keras.data.available_datasets()`.
@@ -218,7 +221,7 @@ def run_protocol(
             rows of the train+validation pool (reduced image runs).
         test_subset: optional int, evaluate on a stratified subset of the
             test set (reduced image runs).
-        attack_eps: PGD radius; default the seed's: 0.1 for tables and MNIST,
+        attack_eps: PGD radius; default the paper's: 0.1 for tables and MNIST,
             0.01 for Fashion-MNIST and CIFAR-10.
         attack_steps: PGD iterations, default 10.
         seed: int seed of the splits, subsets, initialisation, shuffling and
@@ -228,9 +231,9 @@ def run_protocol(
         verbose: 0 silent, 1 (default) one line per finished record.
         command: the command line to record in the settings (the CLI
             passes it).
-        network: `"mlp"`, `"alexnet"` or `"small_cnn"`; default the seed's
+        network: `"mlp"`, `"alexnet"` or `"small_cnn"`; default the paper's
             (MLP 2 x 128 on tables, AlexNet on images). Another network is
-            listed among the run's departures from the seed protocol.
+            listed among the run's departures from the paper's protocol.
 
     Returns:
         A `ProtocolResult`.
@@ -431,7 +434,7 @@ def _print_record(record):
 
 
 def _differences(settings, grid, kind, paper_eps):
-    """How the run departs from the seed protocol, as readable strings."""
+    """How the run departs from the paper's protocol, as readable strings."""
     differences = grid_differences(grid, PAPER_GRIDS[kind])
     if len(settings["methods"]) != len(METHODS):
         differences.append(f"methods {', '.join(settings['methods'])} instead of all {len(METHODS)}")

@@ -131,7 +131,7 @@ def select_per_metric(runs):
 def select_by_rank(runs):
     """Per method, the configuration with the best (lowest) average validation rank.
 
-    The multi-objective rule of seed Tables 2-4: each method's configurations
+    The multi-objective rule of paper Tables 2-4: each method's configurations
     are ranked on each of the four validation metrics, the ranks averaged.
 
     Args:

@@ -201,7 +201,7 @@ def to_masked(model, mask_init=0.0):
 
     The inverse of `export_pruned`: every Keras `Dense` and `Conv2D` becomes a
     `MaskedDense`/`MaskedConv2D` with the same configuration and weights and
-    mask logits `s = mask_init` (the HDL seed starts from 0); other layers are
+    mask logits `s = mask_init` (the HDL paper starts from 0); other layers are
     copied. Use it to give any zoo architecture the HDL sparsity gates.
 
     Args:

@@ -57,7 +57,7 @@ class AdversarialModel(keras.Model):
         seed: int seed of the random starts, default None.
         **kwargs: those of `keras.Model` (e.g. `name`).
 
-    `ATTACK_PRESETS["cifar10"]` and `ATTACK_PRESETS["mnist"]` hold the seeds'
+    `ATTACK_PRESETS["cifar10"]` and `ATTACK_PRESETS["mnist"]` hold the papers'
     settings (eps, step_size, steps) to pass as keyword arguments.
     """
 

@@ -25,7 +25,7 @@ class TradeOff(AdversarialModel):
         alpha: weight of the natural loss, `>= 0`, default 1.0.
         beta: weight of the robust loss, `>= 0`, default 8.0; `alpha + beta > 0`.
         **kwargs: the attack's `eps`, `step_size`, `steps`, `random_start`,
-            `norm`, `bounds`, `seed` (see `AdversarialModel`; defaults: seed
+            `norm`, `bounds`, `seed` (see `AdversarialModel`; defaults: paper
             001's IFGSM^10 with step 2/255, eps 8/255), and those of
             `keras.Model`.
 

@@ -69,7 +69,7 @@ class MaskConstraint(keras.constraints.Constraint):
 
     Args:
         mask: boolean array of the variable's shape, True where the entry is
-            kept (the seed's `M`).
+            kept (the paper's `M`).
         constraint: the constraint the variable had before, or None.
 
     Example:

@@ -182,7 +182,7 @@ def train_from_scratch(
     initializer), pruned with the same mask (read from `pruned_model`'s exact
     zeros with `masks_from_zeros`, and kept at zero by `apply_masks`), and
     trained for `epochs` with the objective of `prune_and_finetune`. The
-    seed's baseline removes random filters in each layer instead of the
+    paper's baseline removes random filters in each layer instead of the
     pruned ones; with structured pruning the two give the same compact
     architecture and, since filters are exchangeable at initialization, the
     same distribution of initial networks.

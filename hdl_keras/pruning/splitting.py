@@ -586,7 +586,7 @@ class ADMMUpdate(keras.callbacks.Callback):
     """ADMM's u- and z-steps (Dinh et al. 2020, eq. 3) between epochs: `u <- prox(w + z)`, `z <- z + w - u`.
 
     Runs at the end of every `update_every`-th epoch (Dinh et al.'s (2020) ADMM code,
-    Zhang et al.'s, updates every few thousand steps; the seed's own
+    Zhang et al.'s, updates every few thousand steps; the paper's own
     reference updates after every batch, which a compiled Keras train step
     cannot do without leaving the compiled loop). With `hard_prune=True`,
     `w` is set to its latest `u` when training ends (the hard-pruning step

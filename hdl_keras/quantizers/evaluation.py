@@ -58,7 +58,7 @@ def weight_statistics(model):
     Returns:
         A dict: `zero_weights` (fraction of kernel entries equal to 0),
         `zero_channels` (fraction of output channels whose kernel slice has
-        l2 norm `< 1e-15`, `hdl_keras.pruning.zero_channel_fraction`: seed
+        l2 norm `< 1e-15`, `hdl_keras.pruning.zero_channel_fraction`: paper
         003's "channel sparsity"), `bits_per_weight` (the `bits` of each
         layer's `kernel_quantizer`, 32 for float32 kernels, averaged over the
         kernel entries) and `kernel_weights` (the number of kernel entries).

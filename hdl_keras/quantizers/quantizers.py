@@ -194,7 +194,7 @@ class BinaryQuantizer(WeightQuantizer):
     Args:
         per_channel: one scale `mean(|w|)` per output channel (last axis)
             when `True`, one for the whole tensor when `False` (default, the
-            seed's per-layer scale).
+            paper's per-layer scale).
 
     Example:
 

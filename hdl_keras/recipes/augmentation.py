@@ -10,7 +10,7 @@ from keras import ops
 def augmentation(input_shape, padding=4, flip=True, seed=None, name="augmentation"):
     """Random crop after zero padding, and optionally a random horizontal flip.
 
-    The standard CIFAR augmentation of the seeds' training code: pad each
+    The standard CIFAR augmentation of the papers' training code: pad each
     image with `padding` zero pixels on every side, crop a random
     `height x width` window, and flip left-right with probability 1/2
     (`flip=False` for MNIST and Fashion-MNIST, whose flipped digits and
@@ -70,7 +70,7 @@ class AugmentedBatches(keras.utils.PyDataset):
 
     The augmentation runs in the data pipeline, on each batch before the
     train step, not inside the trained model: an adversarial objective then
-    attacks the augmented image, as the seeds' code does (augment, then run
+    attacks the augmented image, as the papers' code does (augment, then run
     PGD on the result). Inside the model the attack would see the clean image
     and the crop would move its perturbation. A `keras.utils.PyDataset` works
     on all backends without `tf.data`.

@@ -1,6 +1,7 @@
-"""Evaluation as in the seeds' tables: natural, FGSM, IFGSM^20, C&W and NAttack accuracy."""
+"""Evaluation as in the papers' tables: natural, FGSM, IFGSM^20, C&W and NAttack accuracy."""
 
 import math
+import warnings
 
 import numpy as np
 
@@ -25,6 +26,9 @@ PAPER_TARGETS = {
     "mnist": {"natural": 99.21, "fgsm": 99.02, "ifgsm20": 98.91, "cw": 99.14},
     "fashion_mnist": {"natural": 92.74, "fgsm": 89.35, "ifgsm20": 88.68, "cw": 91.72},
 }
+# Deprecated aliases of `PAPER_EVALUATION` and `PAPER_TARGETS`, kept for one release.
+SEED_EVALUATION = PAPER_EVALUATION
+SEED_TARGETS = PAPER_TARGETS
 
 
 def evaluate_like_paper(
@@ -42,7 +46,7 @@ def evaluate_like_paper(
     seed=0,
     verbose=0,
 ):
-    """Accuracies of the seeds' tables, plus EoT-PGD and the suite's masking flags.
+    """Accuracies of the papers' tables, plus EoT-PGD and the suite's masking flags.
 
     Runs `hdl_keras.attacks.evaluate` with, at the dataset's
     `PAPER_EVALUATION` settings (eps 8/255):
@@ -55,7 +59,7 @@ def evaluate_like_paper(
     - `eot_pgd`: `EoT(PGD(eps, step 2/255, eot_steps steps, random start),
       n=eot_samples)`, gradients averaged over noise draws: the attack a
       randomized model (EnResNet, noise on at inference) calls for, which the
-      seeds do not run;
+      papers do not run;
     - `nattack` (Dinh et al.'s (2020) A_5): `NAttack(eps)` on the first `nattack_examples`
       examples only (it costs up to `population * iterations` forward
       passes per example), in a second `evaluate`; `nattack_natural` is the
@@ -65,7 +69,7 @@ def evaluate_like_paper(
 
     An example counts as robust when it is classified correctly clean and
     under the attack (`evaluate`'s convention), so each attack's accuracy is
-    at most the natural accuracy of its examples. The seeds' tables attack
+    at most the natural accuracy of its examples. The the papers' tables attack
     the randomized model with single-draw gradients, as `fgsm`, `ifgsm20`
     and `cw` do here.
 
@@ -204,3 +208,15 @@ def paper_table_markdown(result, title, model_label="En2ResNet20", note=None):
         lines += [f"- `{code}`: {message}" for code, message in result["flags"].items()]
         lines.append("")
     return "\n".join(lines)
+
+
+def evaluate_like_seed(*args, **kwargs):
+    """Deprecated alias of `evaluate_like_paper`, kept for one release."""
+    warnings.warn("evaluate_like_seed is deprecated; use evaluate_like_paper.", DeprecationWarning, stacklevel=2)
+    return evaluate_like_paper(*args, **kwargs)
+
+
+def seed_table_markdown(*args, **kwargs):
+    """Deprecated alias of `paper_table_markdown`, kept for one release."""
+    warnings.warn("seed_table_markdown is deprecated; use paper_table_markdown.", DeprecationWarning, stacklevel=2)
+    return paper_table_markdown(*args, **kwargs)

@@ -1,4 +1,4 @@
-"""Training recipes: the seeds' 200-epoch schedule and fast adversarial training."""
+"""Training recipes: the papers' 200-epoch schedule and fast adversarial training."""
 
 import dataclasses
 import json
@@ -33,10 +33,12 @@ SCHEMES = ("binaryconnect", "binaryrelax")
 DEFAULT_RELAX_RHO = 2.0
 PACKED_FILE = "model.hdlpack"
 
-# The l_inf threat model of the seeds' training and tables. Dinh et al. (2020) (CIFAR): IFGSM^10,
+# The l_inf threat model of the papers' training and tables. Dinh et al. (2020) (CIFAR): IFGSM^10,
 # step 2/255, eps 8/255, random start. Li et al. (2020) state no other eps for their Table VIII
 # (MNIST, Fashion-MNIST): its models come from the same EnResNet code, eps 8/255.
 PAPER_THREAT_MODEL = {"eps": 8 / 255, "step_size": 2 / 255, "steps": 10}
+# Deprecated alias of `PAPER_THREAT_MODEL`, kept for one release.
+SEED_THREAT_MODEL = PAPER_THREAT_MODEL
 
 # Datasets whose images must not be flipped (digits, garments drawn in one orientation).
 NO_FLIP = ("mnist", "fashion_mnist")
@@ -85,7 +87,7 @@ class Recipe:
     def attack_settings(self, eps=None, steps=None, step_size=None):
         """The training attack's `PGD` settings, with `eps`, `steps`, `step_size` overridden.
 
-        The step size follows `eps` (`step_ratio * eps`: 1/4 for the seed's
+        The step size follows `eps` (`step_ratio * eps`: 1/4 for the paper's
         2/255 at 8/255, 1.25 for fast FGSM) unless given.
         """
         settings = {**PAPER_THREAT_MODEL, "random_start": True, **(self.attack or {})}
@@ -158,7 +160,7 @@ def resolve_recipe_name(name):
 def add_weight_decay(model, weight_decay):
     """Adds the L2 penalty `(weight_decay / 2) * ||w||^2` of every trainable variable to the loss.
 
-    The seeds train with PyTorch's `SGD(weight_decay=5e-4)`, which adds
+    The papers train with PyTorch's `SGD(weight_decay=5e-4)`, which adds
     `weight_decay * w` to the gradient before the momentum: coupled L2
     weight decay, the gradient of `(weight_decay / 2) * ||w||^2`. Keras'
     `SGD(weight_decay=...)` is decoupled (`w -= lr * weight_decay * w` after
@@ -214,9 +216,9 @@ def train_recipe(
 ):
     """Trains `model_name` on `dataset` with the recipe `name` and an adversarial objective.
 
-    The model (`hdl_keras.models.get(model_name)`, e.g. En2ResNet20, seed
-    001 sec. 2) is wrapped in the objective (`"pgd"`: Madry et al., seed
-    001 eq. 7-8; `"trades"`; `"tradeoff"`: Li et al.'s (2020)
+    The model (`hdl_keras.models.get(model_name)`, e.g. En2ResNet20, Dinh et al.
+    2020, sec. 2) is wrapped in the objective (`"pgd"`: Madry et al.; Dinh et al.
+    2020, eq. 7-8; `"trades"`; `"tradeoff"`: Li et al.'s (2020)
     `alpha * L_nat + beta * L_rob`, `alpha = 1, beta = 8` by default, the
     setting of its Table VIII), trained by SGD with momentum on the recipe's
     schedule with coupled L2 weight decay (`add_weight_decay`), on batches
@@ -233,7 +235,7 @@ def train_recipe(
     callback: `u = (lambda * q(w) + w) / (lambda + 1)` with `lambda = 1,
     rho, rho^2, ...` per epoch, BinaryConnect from epoch
     `relax_switch_epoch` on). The objective's attack runs on the model the
-    optimizer trains (relaxed, then quantized), as in the seed; the weight
+    optimizer trains (relaxed, then quantized), as in the paper; the weight
     decay applies to the float weights `w`.
 
     With `output_dir`, the run is resumable: `keras.callbacks.BackupAndRestore`
@@ -249,16 +251,17 @@ def train_recipe(
     `log.json` records its `"quantization"` settings and packed size.
 
     Args:
-        name: a recipe of `available_recipes()`: `"seed"` (200 epochs, lr
+        name: a recipe of `available_recipes()`: `"paper"` (200 epochs, lr
             0.1 decayed x0.1 at epochs 80/120/160) or `"fast"` (15 epochs,
-            one-cycle lr, FGSM with random start).
+            one-cycle lr, FGSM with random start); `"seed"` is a deprecated
+            alias of `"paper"`.
         model_name: a name of `hdl_keras.models.available_models()`, default
             `"en2_resnet20"`.
         dataset: `"cifar10"`, `"mnist"` or `"fashion_mnist"` (loaded by
             `hdl_keras.data.load`), default `"cifar10"`; ignored for loading
             when `train_data` is given (it still picks the flip).
         objective: `"pgd"`, `"trades"` or `"tradeoff"`, default `"pgd"`.
-        epochs: default the recipe's. The seed schedule's decay epochs are
+        epochs: default the recipe's. The paper schedule's decay epochs are
             scaled to the run (80/120/160 of 200 become 2/3/4 of 5).
         train_subset: train on the first N images of a seeded permutation of
             the training set, default None (all).
@@ -268,7 +271,7 @@ def train_recipe(
         eps, attack_steps, step_size: override the training attack
             (`PAPER_THREAT_MODEL` or the fast recipe's FGSM).
         weight_decay: override the recipe's (5e-4).
-        learning_rate: override the recipe's initial (seed) or peak
+        learning_rate: override the recipe's initial (paper) or peak
             (one-cycle) learning rate, e.g. for a network without batch
             normalization, which lr 0.1 can make diverge.
         augment: augment the training batches, default True.
@@ -343,7 +346,7 @@ def train_recipe(
     x_train = np.asarray(x_train, dtype="float32")
     y_train = np.asarray(y_train).astype("int64")
     input_shape = tuple(x_train.shape[1:])
-    num_classes = int(max(10, y_train.max() + 1))  # the seeds' datasets have 10 classes; a subset may miss some
+    num_classes = int(max(10, y_train.max() + 1))  # the papers' datasets have 10 classes; a subset may miss some
 
     keras.utils.set_random_seed(seed)
     builder_kwargs = {"input_shape": input_shape, "num_classes": num_classes}

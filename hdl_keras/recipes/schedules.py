@@ -1,4 +1,6 @@
-"""Learning-rate schedules of the training recipes: the seed's step decay and one-cycle."""
+"""Learning-rate schedules of the training recipes: the paper's step decay and one-cycle."""
+
+import warnings
 
 import keras
 from keras import ops
@@ -46,6 +48,12 @@ def paper_schedule(
     boundaries = [epoch * steps_per_epoch - 1 for epoch in decay_epochs]
     values = [initial_learning_rate * factor**i for i in range(len(decay_epochs) + 1)]
     return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
+
+
+def seed_schedule(*args, **kwargs):
+    """Deprecated alias of `paper_schedule`, kept for one release."""
+    warnings.warn("seed_schedule is deprecated; use paper_schedule.", DeprecationWarning, stacklevel=2)
+    return paper_schedule(*args, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="hdl_keras")

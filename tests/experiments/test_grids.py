@@ -1,4 +1,4 @@
-"""Seed grids (Bertsimas et al. 2023, sec. 4): values, per-method configurations, reductions."""
+"""Paper grids (Bertsimas et al. 2023, sec. 4): values, per-method configurations, reductions."""
 
 import pytest
 
@@ -60,7 +60,7 @@ def test_reduced_grid_overrides_keys_and_lists_the_differences():
         "epochs 20 instead of 150",
     ]
     assert grid_differences("uci", "uci") == []
-    assert PAPER_GRIDS["uci"]["lr"] == (1e-2, 1e-3)  # the seed grid is not modified
+    assert PAPER_GRIDS["uci"]["lr"] == (1e-2, 1e-3)  # the paper grid is not modified
 
 
 def test_bad_grids_and_methods_are_rejected():

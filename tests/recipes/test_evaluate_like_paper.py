@@ -1,4 +1,4 @@
-"""evaluate_like_paper: every column of the seeds' tables, bounded by the natural accuracy."""
+"""evaluate_like_paper: every column of the papers' tables, bounded by the natural accuracy."""
 
 import keras
 import numpy as np

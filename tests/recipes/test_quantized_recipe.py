@@ -111,7 +111,7 @@ def test_float_run_writes_no_packed_file_and_records_no_quantization(tmp_path):
 )
 def test_bad_quantization_settings_raise_before_training(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        train_recipe("seed", "small_cnn", "mnist", epochs=2, train_data=synthetic_images(4), **kwargs)
+        train_recipe("paper", "small_cnn", "mnist", epochs=2, train_data=synthetic_images(4), **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -165,4 +165,4 @@ def test_learning_rate_override_reaches_the_schedule_and_the_log(tmp_path):
     log = json.loads((tmp_path / "log.json").read_text())
     assert log["schedule"]["initial_learning_rate"] == 0.02 and log["recipe"]["learning_rate"] == 0.02
     with pytest.raises(ValueError, match="learning_rate"):
-        train_recipe("seed", "small_cnn", "mnist", learning_rate=0.0, train_data=synthetic_images(4))
+        train_recipe("paper", "small_cnn", "mnist", learning_rate=0.0, train_data=synthetic_images(4))

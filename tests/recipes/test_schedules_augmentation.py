@@ -1,4 +1,4 @@
-"""Recipe schedules (seed step decay, one-cycle), augmentation, batches and weight decay."""
+"""Recipe schedules (paper step decay, one-cycle), augmentation, batches and weight decay."""
 
 import keras
 import numpy as np

@@ -87,9 +87,9 @@ def test_train_recipe_rejects_unknown_names():
     with pytest.raises(ValueError, match="recipe"):
         train_recipe("slow")
     with pytest.raises(ValueError, match="objective"):
-        train_recipe("seed", objective="mart")
+        train_recipe("paper", objective="mart")
     with pytest.raises(ValueError, match="model"):
-        train_recipe("seed", model_name="resnet7")
+        train_recipe("paper", model_name="resnet7")
 
 
 @pytest.mark.parametrize(

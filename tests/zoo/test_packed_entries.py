@@ -149,7 +149,7 @@ def test_evaluating_a_packed_entry_counts_one_bit_per_weight(make_packed_entry):
 def tiny_run(tmp_path, **kwargs):
     rng = np.random.default_rng(0)
     images = rng.random((16, 28, 28, 1)).astype("float32"), rng.integers(0, 10, 16)
-    return train_recipe("seed", "small_cnn", "mnist", epochs=2, batch_size=8, attack_steps=1, train_data=images,
+    return train_recipe("paper", "small_cnn", "mnist", epochs=2, batch_size=8, attack_steps=1, train_data=images,
                         model_kwargs={"filters": (4,), "dense_units": 8}, output_dir=str(tmp_path), verbose=0,
                         **kwargs)
 

@@ -14,12 +14,12 @@ skips what is there, so an interrupted run resumes where it stopped):
   robust accuracy by interval bound propagation (`verified_accuracy`).
 - C, Dinh et al. (2020) (Table 4): PGD adversarial training with RVSM, ADMM (unstructured),
   RGSM and ADMM (channels), continued from the pre-trained network; natural, FGSM,
-  PGD-20 accuracy, % zero weights and channels. ADMM is reported on `w` (what seed
-  001 measures) and hard-pruned (`w <- u`).
+  PGD-20 accuracy, % zero weights and channels. ADMM is reported on `w` (what Dinh et al.
+  2020 measure) and hard-pruned (`w <- u`).
 - D: `shrink` of every structurally pruned model: parameters, multiply-adds,
   `.keras` size before and after, largest prediction difference.
 
-Every departure from the seeds is in `SETTINGS` and printed beside the numbers in
+Every departure from the papers is in `SETTINGS` and printed beside the numbers in
 `results.md`. Usage, from the repository root (see `run.sh`):
 
     KERAS_BACKEND=tensorflow python docs/results/pruning/run.py            # all parts
@@ -609,7 +609,7 @@ def write_report(run):
         "",
         '!!! warning "REDUCED run, not a reproduction"',
         "    Small CNN on Fashion-MNIST, l_inf eps = 0.1, short schedules on a shared 2-core CPU",
-        "    (every departure from the seeds is listed beside the numbers). The seeds train VGG16 /",
+        "    (every departure from the papers is listed beside the numbers). The papers train VGG16 /",
         "    WRN-28-5 / ResNet20 on CIFAR-10 for hundreds of epochs; the full runs need a GPU.",
         "",
         "Command (from the repository root, tensorflow backend): `bash docs/results/pruning/run.sh` "
@@ -806,7 +806,7 @@ def report_c(r, s):
         "lambda1 removes all of conv1 or nothing elsewhere). *Control* = the same training "
         "without splitting. ADMM (eq. 2-3, u- and z-steps "
         f"every epoch, rho {s['admm_rho']}) projects each layer onto the sparsity that RVSM "
-        "(unstructured) or RGSM (channels) reached there, as the seed's ADMM code does with its "
+        "(unstructured) or RGSM (channels) reached there, as the paper's ADMM code does with its "
         "target sparsities; its row *on w* measures the trained w (as Dinh et al. 2020 do), *hard-pruned* "
         "sets w <- u without the masked retraining of Zhang et al.",
         "",

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../../.."
 export KERAS_BACKEND="${KERAS_BACKEND:-tensorflow}"
 TRAIN=".venv/bin/hdl-train"
 RUNS="runs/quantization"
-COMMON=(seed --model small_cnn --objective pgd --epochs 5 --train-subset 8192 --attack-steps 5
+COMMON=(paper --model small_cnn --objective pgd --epochs 5 --train-subset 8192 --attack-steps 5
         --evaluate 1000 --nattack-examples 0 --eot-samples 1 --eot-steps 1 --quiet)
 
 # One row: <dataset> <row name> [quantization options].
