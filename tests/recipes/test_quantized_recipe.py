@@ -39,7 +39,7 @@ class LambdaLog(keras.callbacks.Callback):
 
 def tiny_run(tmp_path, **kwargs):
     settings = dict(
-        name="seed", model_name="small_cnn", dataset="mnist", objective="pgd", epochs=1, batch_size=16,
+        name="paper", model_name="small_cnn", dataset="mnist", objective="pgd", epochs=1, batch_size=16,
         attack_steps=1, train_data=synthetic_images(), model_kwargs=TINY_CNN, output_dir=str(tmp_path), verbose=0,
     )
     settings.update(kwargs)
@@ -117,9 +117,9 @@ def test_bad_quantization_settings_raise_before_training(kwargs, match):
 @pytest.mark.parametrize(
     "argv",
     [
-        ["seed", "--kernel-quantizer", "9bit", "--out", "x"],
-        ["seed", "--kernel-quantizer", "binary", "--scheme", "relaxed", "--out", "x"],
-        ["seed", "--relax-rho", "2", "--kernel-quantizer", "binary", "--out", "x", "--dataset", "mnist",
+        ["paper", "--kernel-quantizer", "9bit", "--out", "x"],
+        ["paper", "--kernel-quantizer", "binary", "--scheme", "relaxed", "--out", "x"],
+        ["paper", "--relax-rho", "2", "--kernel-quantizer", "binary", "--out", "x", "--dataset", "mnist",
          "--model", "small_cnn"],
     ],
 )
@@ -136,7 +136,7 @@ def test_cli_trains_a_quantized_model_and_reports_sparsity_bits_and_packed_size(
     monkeypatch.setattr(data, "load", lambda name: images)  # the CLI and train_recipe load through it
     seen = {}
 
-    def fake_evaluation(model, x, y, dataset, **kwargs):  # the attacks are tested in test_evaluate_like_seed
+    def fake_evaluation(model, x, y, dataset, **kwargs):  # the attacks are tested in test_evaluate_like_paper
         seen["model"] = model
         return {"dataset": dataset, "num_examples": len(x), "nattack_examples": 0, "flags": {},
                 "accuracy": {"natural": 0.5, "fgsm": 0.25, "ifgsm20": 0.25, "cw": 0.25, "worst_case": 0.25},
@@ -145,7 +145,7 @@ def test_cli_trains_a_quantized_model_and_reports_sparsity_bits_and_packed_size(
     monkeypatch.setattr(cli, "evaluate_like_paper", fake_evaluation)
     out = tmp_path / "run"
     main([
-        "seed", "--model", "small_cnn", "--dataset", "mnist", "--epochs", "1", "--batch-size", "16",
+        "paper", "--model", "small_cnn", "--dataset", "mnist", "--epochs", "1", "--batch-size", "16",
         "--attack-steps", "1", "--kernel-quantizer", "ternary", "--evaluate", "8", "--quiet", "--out", str(out),
     ])
     result = json.loads((out / "evaluation.json").read_text())
