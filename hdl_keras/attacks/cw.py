@@ -66,7 +66,7 @@ class CarliniWagner(Attack):
     Returns:
         Adversarial inputs, same shape as `x`, in `bounds`.
 
-    Example:
+    Examples:
         >>> attack = CarliniWagner(model, steps=100, binary_search_steps=5)
         >>> x_adv = attack(x, y)
         >>> norms = np.linalg.norm((x_adv - x).reshape(len(x), -1), axis=1)
@@ -231,7 +231,7 @@ def cw_linf(model, eps=8 / 255, step_size=2 / 255, steps=20, random_start=False,
     Returns:
         A `PGD` attack with `loss="cw"`.
 
-    Example:
+    Examples:
         >>> x_adv = cw_linf(model)(x_test[:128], y_test[:128])
     """
     return PGD(

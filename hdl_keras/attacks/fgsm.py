@@ -14,7 +14,7 @@ class FGSM(Attack):
         eps: radius of the threat model, default 8/255.
         **kwargs: `norm`, `targeted`, `seed`, `bounds` of `Attack`.
 
-    Example:
+    Examples:
         >>> attack = FGSM(model, eps=8 / 255)
         >>> x_adv = attack(x_test[:128], y_test[:128])
 

@@ -67,7 +67,7 @@ class NAttack(Attack):
     Returns:
         Adversarial inputs, same shape as `x`.
 
-    Example:
+    Examples:
         >>> attack = NAttack(model, eps=8 / 255, seed=0)
         >>> x_adv = attack(x_test[:100], y_test[:100])
         >>> attack.queries.mean()

@@ -27,7 +27,7 @@ class PGD(Attack):
         restarts: number of runs, default 1.
         **kwargs: `norm`, `targeted`, `seed`, `bounds`, `loss` of `Attack`.
 
-    Example:
+    Examples:
         >>> attack = PGD(model, eps=8 / 255, step_size=2 / 255, steps=20)
         >>> x_adv = attack(x, y)
 

@@ -65,7 +65,7 @@ class Square(Attack):
     Returns:
         Adversarial inputs, same shape as `x`.
 
-    Example:
+    Examples:
         >>> attack = Square(model, eps=16 / 255, n_queries=5000, seed=0)
         >>> x_adv = attack(x_test[:100], y_test[:100])
         >>> attack.queries.mean()

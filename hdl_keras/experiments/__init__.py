@@ -16,7 +16,7 @@
 Command line: `hdl-protocol --dataset iris --methods DL HDL --epochs 20 --out runs/iris`
 (or `python -m hdl_keras.experiments ...`).
 
-Example:
+Examples:
 
 ```python
 from hdl_keras.experiments import recommend, reduced_grid, run_protocol

@@ -82,7 +82,7 @@ def reduced_grid(base, **overrides):
     Returns:
         A new grid dict.
 
-    Example:
+    Examples:
 
     >>> grid = reduced_grid("uci", lr=1e-2, rho=[1e-1, 1e-3], epochs=20)
     >>> grid["lr"], grid["rho"], grid["epochs"]

@@ -238,7 +238,7 @@ def run_protocol(
     Returns:
         A `ProtocolResult`.
 
-    Example:
+    Examples:
 
     ```python
     result = run_protocol("iris", methods=["DL", "HDL"], grid=reduced_grid("uci", epochs=20),

@@ -75,7 +75,7 @@ def _metrics(group, prefix):
 def rank_descending(values):
     """Ranks `values`, 1 = highest; tied values share the mean of their ranks.
 
-    Example:
+    Examples:
 
     >>> rank_descending([90.0, 95.0, 90.0]).tolist()
     [2.5, 1.0, 2.5]
@@ -232,7 +232,7 @@ def recommend(results, metric="rank"):
     Returns:
         A `Recommendation`.
 
-    Example:
+    Examples:
 
     ```python
     best = recommend("runs/iris", "rank")

@@ -40,7 +40,7 @@ class Ensemble(keras.layers.Layer):
     Output shape:
         `(batch, ..., num_classes)`, the logits of the ensemble.
 
-    Example:
+    Examples:
 
     >>> z1 = keras.ops.convert_to_tensor([[2.0, 0.0]])
     >>> z2 = keras.ops.convert_to_tensor([[0.0, 2.0]])

@@ -104,7 +104,7 @@ def export_pruned(model):
         equal those of `model` with every gate `sigmoid(beta * s)` replaced by
         the hard mask `1[s > 0]` (the limit `beta -> inf`).
 
-    Example:
+    Examples:
 
     >>> from hdl_keras.layers import MaskedDense
     >>> model = keras.Sequential([keras.Input((4,)), MaskedDense(2)])

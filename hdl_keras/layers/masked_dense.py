@@ -46,7 +46,7 @@ class MaskedDense(MaskedKernelMixin, keras.layers.Dense):
     Output shape:
         N-D tensor with shape `(batch_size, ..., units)`.
 
-    Example:
+    Examples:
 
     >>> layer = MaskedDense(4, mask_init=0.0, beta=1.0)
     >>> y = layer(keras.ops.ones((2, 3)))

@@ -70,7 +70,7 @@ class ResidualNoise(keras.layers.Layer):
     Output shape:
         Same as the input.
 
-    Example:
+    Examples:
 
     >>> layer = ResidualNoise(0.1, seed=0)
     >>> x = keras.random.uniform((2, 4, 4, 8), seed=1)

@@ -144,7 +144,7 @@ class QuantDense(QuantizedKernelMixin, keras.layers.Dense):
     Output shape:
         N-D tensor with shape `(batch_size, ..., units)`.
 
-    Example:
+    Examples:
 
     >>> layer = QuantDense(2, kernel_quantizer="binary", use_bias=False)
     >>> layer.build((None, 2))
@@ -237,7 +237,7 @@ class QuantConv2D(QuantizedKernelMixin, keras.layers.Conv2D):
         4D tensor `(batch_size, new_height, new_width, filters)` or
         `(batch_size, filters, new_height, new_width)`.
 
-    Example:
+    Examples:
 
     >>> layer = QuantConv2D(8, 3, kernel_quantizer="ternary")
     >>> tuple(layer(keras.ops.ones((1, 5, 5, 2))).shape)
@@ -429,7 +429,7 @@ def to_quantized(model, kernel_quantizer="binary", skip_first_last=False):
         `lambda = inf` its outputs are those of `model` with every converted
         kernel `w` replaced by `q(w)`.
 
-    Example:
+    Examples:
 
     >>> from hdl_keras.models import mlp
     >>> quantized = to_quantized(mlp(input_shape=(4,), num_classes=3), "ternary")

@@ -67,7 +67,7 @@ def get(name, /, **kwargs):
     Returns:
         A functional `keras.Model` that outputs logits.
 
-    Example:
+    Examples:
 
     >>> model = get("resnet20", num_classes=100)
     >>> model.output_shape

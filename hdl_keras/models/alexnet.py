@@ -62,7 +62,7 @@ def alexnet(
         A functional `keras.Model` mapping `(batch, height, width, channels)`
         images to `(batch, num_classes)` logits (no softmax).
 
-    Example:
+    Examples:
 
     >>> model = alexnet(input_shape=(28, 28, 1), width=0.5)
     >>> model.output_shape

@@ -74,7 +74,7 @@ def en_resnet(
         two calls on the same input differ (attack it with
         `hdl_keras.attacks.EoT`).
 
-    Example:
+    Examples:
 
     >>> model = en_resnet(2, 20)
     >>> model.name, model.output_shape

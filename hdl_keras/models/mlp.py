@@ -35,7 +35,7 @@ def mlp(
         A functional `keras.Model` mapping `(batch, *input_shape)` inputs to
         `(batch, num_classes)` logits (no softmax).
 
-    Example:
+    Examples:
 
     >>> model = mlp(input_shape=(20,), num_classes=2)
     >>> model.output_shape

@@ -24,7 +24,7 @@ class ZeroPadChannels(layers.Layer):
             `p` after the existing channels) or a tuple `(before, after)`.
         **kwargs: base layer keyword arguments, such as `name`.
 
-    Example:
+    Examples:
 
     >>> layer = ZeroPadChannels((8, 8))
     >>> layer.compute_output_shape((2, 4, 4, 16))
@@ -177,7 +177,7 @@ def resnet(depth, input_shape=(32, 32, 3), num_classes=10, name=None):
         A functional `keras.Model` mapping `(batch, height, width, channels)`
         images to `(batch, num_classes)` logits (no softmax).
 
-    Example:
+    Examples:
 
     >>> model = resnet(20)
     >>> model.output_shape
@@ -214,7 +214,7 @@ def resnet_logits(inputs, depth, num_classes=10, noise=None, prefix=""):
     Returns:
         The `(batch, num_classes)` logits tensor.
 
-    Example:
+    Examples:
 
     >>> inputs = keras.Input((32, 32, 3))
     >>> logits = resnet_logits(inputs, 20, prefix="member1_")

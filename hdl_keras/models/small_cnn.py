@@ -38,7 +38,7 @@ def small_cnn(
         A functional `keras.Model` mapping `(batch, height, width, channels)`
         images to `(batch, num_classes)` logits (no softmax).
 
-    Example:
+    Examples:
 
     >>> model = small_cnn(input_shape=(32, 32, 3))
     >>> model.output_shape

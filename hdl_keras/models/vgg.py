@@ -47,7 +47,7 @@ def vgg16(
         A functional `keras.Model` mapping `(batch, height, width, channels)`
         images to `(batch, num_classes)` logits (no softmax).
 
-    Example:
+    Examples:
 
     >>> model = vgg16(num_classes=100)
     >>> model.output_shape

@@ -112,7 +112,7 @@ class AdversarialModel(keras.Model):
             A `cls` on `base.input -> base.output`; training it trains
             `base`'s weights.
 
-        Example:
+        Examples:
             >>> model = TRADES.from_model(resnet20(), beta=6.0)
         """
         return cls(base.input, base.output, **kwargs)
@@ -181,7 +181,7 @@ class PGDAdversarialTraining(AdversarialModel):
             `norm`, `bounds`, `seed` (see `AdversarialModel`), and those of
             `keras.Model`.
 
-    Example:
+    Examples:
         >>> base = small_cnn(input_shape=(28, 28, 1))
         >>> model = PGDAdversarialTraining(base.input, base.output, **ATTACK_PRESETS["mnist"])
         >>> model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), metrics=["accuracy"])

@@ -86,7 +86,7 @@ class IBPTraining(keras.Model):
         bounds: `(low, high)` of valid inputs, or None; default `(0.0, 1.0)`.
         **kwargs: those of `keras.Model` (e.g. `name`).
 
-    Example:
+    Examples:
         >>> base = small_cnn(input_shape=(28, 28, 1))
         >>> model = IBPTraining.from_model(base, eps=0.1, eps_ramp_steps=2000,
         ...                                kappa_ramp_steps=2000)

@@ -29,7 +29,7 @@ class TradeOff(AdversarialModel):
             001's IFGSM^10 with step 2/255, eps 8/255), and those of
             `keras.Model`.
 
-    Example:
+    Examples:
         >>> base = resnet20()
         >>> model = TradeOff(base.input, base.output, alpha=1.0, beta=8.0)
         >>> model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), metrics=["accuracy"])

@@ -50,7 +50,7 @@ class TRADES(AdversarialModel):
             (must stay True), `norm`, `bounds`, `seed` (see `AdversarialModel`),
             and those of `keras.Model`.
 
-    Example:
+    Examples:
         >>> base = resnet20()
         >>> model = TRADES(base.input, base.output, beta=6.0)
         >>> model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), metrics=["accuracy"])

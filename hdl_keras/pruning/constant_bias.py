@@ -59,7 +59,7 @@ class ConstantChannelsBias(keras.layers.Layer):
     Output shape:
         Same as the input.
 
-    Example:
+    Examples:
 
     >>> layer = ConstantChannelsBias((3, 3), 3)  # 3x3 "same" conv on 3x3 images
     >>> layer.build((None, 3, 3, 1))

@@ -60,7 +60,7 @@ def count_flops(model):
         ValueError: for another layer with a kernel (e.g. `Conv1D`), whose
             cost this function does not know.
 
-    Example:
+    Examples:
 
     >>> inputs = keras.Input((6, 6, 2))
     >>> x = keras.layers.Conv2D(4, 3)(inputs)  # 4 * 4 positions * 9 * 2 * 4
@@ -115,7 +115,7 @@ def model_summary(model, tol=1e-15):
         `"zero_channels"` (output channels of l2 norm below `tol`, Dinh et al. 2020),
         `"total_channels"` and `"zero_channel_fraction"`.
 
-    Example:
+    Examples:
 
     >>> model = hdl_keras.models.mlp((4,), num_classes=2, hidden_units=(3,))
     >>> summary = model_summary(model)

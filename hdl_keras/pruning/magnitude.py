@@ -72,7 +72,7 @@ class MaskConstraint(keras.constraints.Constraint):
             kept (the paper's `M`).
         constraint: the constraint the variable had before, or None.
 
-    Example:
+    Examples:
 
     >>> constraint = MaskConstraint(np.array([True, False]))
     >>> keras.ops.convert_to_numpy(constraint(np.array([3.0, 4.0]))).tolist()
@@ -253,7 +253,7 @@ def magnitude_masks(model, amount, structured=False, scope="layer"):
             `MaskedDense`/`MaskedConv2D` layers (export them first with
             `hdl_keras.layers.export_pruned`).
 
-    Example:
+    Examples:
 
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
     >>> model.set_weights([np.array([[1.0, -4.0], [3.0, 0.5]]), np.zeros(2)])

@@ -80,7 +80,7 @@ def sparsity_report(model, tol=1e-15, channel_axis=-1):
         `"zero_weights"`, `"zero_weight_fraction"`, `"channels"`,
         `"zero_channels"` and `"zero_channel_fraction"`.
 
-    Example:
+    Examples:
         >>> for row in sparsity_report(model):
         ...     print(row["name"], row["zero_weight_fraction"], row["zero_channel_fraction"])
     """

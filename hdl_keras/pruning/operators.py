@@ -90,7 +90,7 @@ def hard_threshold(w, threshold):
     Returns:
         A tensor like `w`, exact zeros where `|w| <= a`.
 
-    Example:
+    Examples:
         >>> hard_threshold(keras.ops.array([0.5, -0.2, 0.3, -0.9]), 0.3)  # [0.5, 0, 0, -0.9]
     """
     threshold = check_number("threshold", threshold)
@@ -110,7 +110,7 @@ def soft_threshold(w, threshold):
     Returns:
         A tensor like `w`, exact zeros where `|w| <= a`.
 
-    Example:
+    Examples:
         >>> soft_threshold(keras.ops.array([0.5, -0.2, -0.9]), 0.3)  # [0.2, 0, -0.6]
     """
     threshold = check_number("threshold", threshold)
@@ -155,7 +155,7 @@ def group_soft_threshold(w, threshold, axis=-1):
         A tensor like `w`: channels of norm `<= a` are exact zeros, the others
         shrunk towards 0 by `a` in norm.
 
-    Example:
+    Examples:
         >>> w = keras.ops.array([[3.0, 0.1], [4.0, 0.1]])  # column norms 5 and 0.14
         >>> group_soft_threshold(w, 1.0)  # [[2.4, 0], [3.2, 0]]
     """
@@ -184,7 +184,7 @@ def group_hard_threshold(w, threshold, axis=-1):
         A tensor like `w`: channels of norm `<= a` are exact zeros, the others
         unchanged.
 
-    Example:
+    Examples:
         >>> w = keras.ops.array([[3.0, 0.1], [4.0, 0.1]])
         >>> group_hard_threshold(w, 1.0)  # [[3, 0], [4, 0]]
     """
@@ -244,7 +244,7 @@ def sparsity_projection(w, sparsity):
     Returns:
         A tensor like `w`.
 
-    Example:
+    Examples:
         >>> sparsity_projection(keras.ops.array([0.5, -0.2, 0.3, -0.9]), 0.5)  # [0.5, 0, 0, -0.9]
     """
     sparsity = check_number("sparsity", sparsity, high=1.0)

@@ -126,7 +126,7 @@ def prune_and_finetune(
         `"adversarial_accuracy"` or `"verified_accuracy"`; none without
         fine-tuning).
 
-    Example:
+    Examples:
         >>> history = prune_and_finetune(
         ...     model, 0.9, x_train, y_train, steps=40, epochs_per_step=5,
         ...     objective="adversarial", objective_kwargs=ATTACK_PRESETS["mnist"],

@@ -458,7 +458,7 @@ def shrink(model, tol=1e-15):
         ValueError: for an unsupported layer (named in the message), a shared
             layer, unknown channel counts or a bad `tol`.
 
-    Example:
+    Examples:
 
     >>> model = hdl_keras.models.small_cnn(filters=(8, 16), dense_units=16)
     >>> conv = model.get_layer("conv1")

@@ -96,7 +96,7 @@ class RVSM(keras.regularizers.Regularizer):
         beta: coupling weight `beta > 0` (Dinh et al.'s (2020) Table 1 grid: 0.5, 1, ...).
         lam: l0 weight `lam >= 0` (Dinh et al. 2020: 1e-6).
 
-    Example:
+    Examples:
         >>> layer = keras.layers.Dense(10, kernel_regularizer=RVSM(beta=0.5, lam=1e-6))
     """
 
@@ -139,7 +139,7 @@ class RGSM(keras.regularizers.Regularizer):
         channel_axis: `-1` (output channels, default) or `-2` (input
             channels, Dinh et al.'s (2020) reference code).
 
-    Example:
+    Examples:
         >>> layer = keras.layers.Conv2D(16, 3, kernel_regularizer=RGSM(1.0, 5e-2, 1e-5))
     """
 
@@ -423,7 +423,7 @@ def apply_rvsm(model, beta, lam, layers=None):
     Returns:
         A `ReplaceWithU` callback to pass to `fit`.
 
-    Example:
+    Examples:
         >>> model = PGDAdversarialTraining.from_model(resnet20(), **ATTACK_PRESETS["cifar10"])
         >>> replace = apply_rvsm(model, beta=0.5, lam=1e-6)
         >>> model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), jit_compile=True)
@@ -451,7 +451,7 @@ def apply_rgsm(model, beta, lam1, lam2, penalty="group_l0", channel_axis=-1, lay
     Returns:
         A `ReplaceWithU` callback to pass to `fit`.
 
-    Example:
+    Examples:
         >>> replace = apply_rgsm(model, beta=1.0, lam1=5e-2, lam2=1e-5)
         >>> model.fit(x, y, epochs=200, callbacks=[replace])  # doctest: +SKIP
     """
@@ -482,7 +482,7 @@ def apply_admm(model, rho, lam=None, sparsity=None, structure="weight", channel_
         `fit`; build your own `ADMMUpdate(update_every=..., hard_prune=True)`
         for other settings.
 
-    Example:
+    Examples:
         >>> update = apply_admm(model, rho=1e-2, sparsity=0.8)
         >>> model.fit(x, y, epochs=200, callbacks=[update])  # doctest: +SKIP
     """
@@ -535,7 +535,7 @@ class ReplaceWithU(keras.callbacks.Callback):
     `apply_rgsm`, or `kernel_regularizer=RVSM(...)` set by hand); `fit`
     raises a ValueError if there are none.
 
-    Example:
+    Examples:
         >>> model.fit(x, y, epochs=10, callbacks=[ReplaceWithU()],
         ...           validation_data=(x_val, y_val))  # doctest: +SKIP
     """

@@ -63,7 +63,7 @@ def weight_statistics(model):
         layer's `kernel_quantizer`, 32 for float32 kernels, averaged over the
         kernel entries) and `kernel_weights` (the number of kernel entries).
 
-    Example:
+    Examples:
 
     >>> from hdl_keras.layers import to_quantized
     >>> from hdl_keras.models import small_cnn
@@ -140,7 +140,7 @@ def float_twin(model, kernels="quantized"):
     Returns:
         A new, uncompiled model of the same structure and layer names.
 
-    Example:
+    Examples:
 
     >>> from hdl_keras.layers import to_quantized
     >>> from hdl_keras.models import mlp
@@ -278,7 +278,7 @@ def evaluate_quantized(
         (`weight_statistics`), `settings`, `seconds` (per attack),
         `num_examples`, `transfer_source` (`"float_model"` or `"shadow"`).
 
-    Example:
+    Examples:
 
     ```python
     result = evaluate_quantized(binary_model, x_test[:500], y_test[:500], eps=8 / 255,

@@ -74,7 +74,7 @@ def pack_bits(codes, bits):
     Returns:
         A 1-D `np.uint8` array of `ceil(codes.size * bits / 8)` bytes.
 
-    Example:
+    Examples:
 
     >>> pack_bits([1, 0, 1, 1], bits=1)
     array([13], dtype=uint8)
@@ -114,7 +114,7 @@ def unpack_bits(packed, bits, count):
     Returns:
         A 1-D `np.uint8` array of `count` codes in `[0, 2**bits)`.
 
-    Example:
+    Examples:
 
     >>> unpack_bits(pack_bits([5, 0, 7, 3, 6], bits=3), bits=3, count=5)
     array([5, 0, 7, 3, 6], dtype=uint8)
@@ -192,7 +192,7 @@ def export_packed(model, path):
     Returns:
         The number of bytes written.
 
-    Example:
+    Examples:
 
     >>> from hdl_keras.layers import QuantDense
     >>> model = keras.Sequential([keras.Input((64,)), QuantDense(10)])
@@ -321,7 +321,7 @@ def load_packed(path):
             version, is corrupt or truncated, or does not match the
             architecture it describes.
 
-    Example:
+    Examples:
 
     >>> model = load_packed("model.hdlpack")
     >>> logits = model.predict(x)

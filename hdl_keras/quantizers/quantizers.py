@@ -196,7 +196,7 @@ class BinaryQuantizer(WeightQuantizer):
             when `True`, one for the whole tensor when `False` (default, the
             paper's per-layer scale).
 
-    Example:
+    Examples:
 
     >>> q = BinaryQuantizer()
     >>> keras.ops.convert_to_numpy(q(keras.ops.array([0.5, -1.0, 0.0, 2.5])))
@@ -255,7 +255,7 @@ class TernaryQuantizer(WeightQuantizer):
         per_channel: threshold and scale per output channel (last axis) when
             `True`; per tensor when `False` (default).
 
-    Example:
+    Examples:
 
     >>> q = TernaryQuantizer()
     >>> keras.ops.convert_to_numpy(q(keras.ops.array([1.0, -3.0, 0.1, 0.3])))
@@ -307,7 +307,7 @@ class KBitQuantizer(WeightQuantizer):
         per_channel: one scale `max(|w|) / L` per output channel (last axis)
             when `True`; per tensor when `False` (default).
 
-    Example:
+    Examples:
 
     >>> q = KBitQuantizer(bits=3)  # levels -3..3, scale = max|w| / 3
     >>> keras.ops.convert_to_numpy(q(keras.ops.array([3.0, -1.2, 0.4, 2.6])))
@@ -359,7 +359,7 @@ def get(identifier):
     `"8bit"` (`KBitQuantizer(bits=k)`), and the class names. `None` gives
     `None`.
 
-    Example:
+    Examples:
 
     >>> get("4bit")
     KBitQuantizer(bits=4, per_channel=False)

@@ -135,7 +135,7 @@ class BinaryRelax(keras.callbacks.Callback):
         switch_epoch: `M`, the first (1-based) BinaryConnect epoch, an int
             `>= 1` (`1`: BinaryConnect throughout).
 
-    Example:
+    Examples:
 
     >>> relax = BinaryRelax(lambda_0=1.0, rho=1.5, switch_epoch=3)
     >>> [relax.lambda_at(epoch) for epoch in range(4)]  # 0-based epochs

@@ -38,7 +38,7 @@ def augmentation(input_shape, padding=4, flip=True, seed=None, name="augmentatio
         A `keras.Sequential` mapping `(batch, height, width, channels)` to
         the same shape; call it with `training=True` to augment.
 
-    Example:
+    Examples:
         >>> augment = augmentation((32, 32, 3), seed=0)
         >>> augment(x_batch, training=True).shape
         (128, 32, 32, 3)
@@ -85,7 +85,7 @@ class AugmentedBatches(keras.utils.PyDataset):
         seed: int seed of the shuffling, default None.
         **kwargs: those of `keras.utils.PyDataset` (`workers`, ...).
 
-    Example:
+    Examples:
         >>> batches = AugmentedBatches(x_train, y_train, 128, augmentation((32, 32, 3)))
         >>> model.fit(batches, epochs=200)  # doctest: +SKIP
     """

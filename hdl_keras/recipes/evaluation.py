@@ -97,7 +97,7 @@ def evaluate_like_paper(
         `"num_examples"`, `"nattack_examples"`, `"randomized"`, `"seconds"`
         (per attack) and `"dataset"`.
 
-    Example:
+    Examples:
         >>> result = evaluate_like_paper(model, x_test[:500], y_test[:500], "fashion_mnist",
         ...                             nattack_examples=20)
         >>> result["accuracy"]["ifgsm20"] <= result["accuracy"]["natural"]

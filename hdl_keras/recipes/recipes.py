@@ -306,7 +306,7 @@ def train_recipe(
         The trained logits network, a functional `keras.Model`; its
         `history` attribute is the `fit` history of this call.
 
-    Example:
+    Examples:
         >>> model = train_recipe("fast", "en1_resnet20", "cifar10", epochs=1,
         ...                      train_subset=512, output_dir="runs/fast")  # doctest: +SKIP
         >>> binary = train_recipe("paper", "small_cnn", "mnist", epochs=3, train_subset=512,

@@ -31,7 +31,7 @@ def paper_schedule(
     Returns:
         A `keras.optimizers.schedules.PiecewiseConstantDecay`.
 
-    Example:
+    Examples:
         >>> schedule = paper_schedule(steps_per_epoch=352)
         >>> float(schedule(80 * 352))
         0.01
@@ -75,7 +75,7 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         final_learning_rate: learning rate from `total_steps` on, `>= 0`,
             default 0.0.
 
-    Example:
+    Examples:
         >>> schedule = OneCycle(0.2, total_steps=100)
         >>> [round(float(schedule(t)), 3) for t in (0, 20, 40, 70, 100)]
         [0.0, 0.1, 0.2, 0.1, 0.0]

@@ -220,7 +220,7 @@ def interval_bounds(model, x, eps, bounds=(0.0, 1.0)):
         ValueError: for an unsupported layer (the message names it and lists
             the supported ones) or an invalid `eps` / `bounds`.
 
-    Example:
+    Examples:
 
     >>> from hdl_keras.models import mlp
     >>> model = mlp(input_shape=(4,), num_classes=3)
@@ -280,7 +280,7 @@ def verified_accuracy(model, x, y, eps, bounds=(0.0, 1.0), batch_size=128):
     Returns:
         A Python float in `[0, 1]`.
 
-    Example:
+    Examples:
 
     >>> from hdl_keras.models import mlp
     >>> model = mlp(input_shape=(4,), num_classes=3)

@@ -60,7 +60,7 @@ def entry_url(name, suffix=".keras"):
     (`.keras`, or `.hdlpack` for a packed quantized model): a `{name}.keras`
     in a pattern becomes `<name><suffix>`.
 
-    Example:
+    Examples:
 
     >>> entry_url("iris-mlp-hdl")
     'https://github.com/hdl-keras/hdl_keras/releases/download/zoo-v1/iris-mlp-hdl.keras'

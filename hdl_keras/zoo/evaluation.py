@@ -14,7 +14,7 @@ range, so no test point was seen in training), at the card's l_inf radius:
 `update_card` is the only writer of a card's `metrics`,
 `gradient_masking_flags` and `evaluation`.
 
-Example:
+Examples:
 
 ```python
 from hdl_keras.zoo.evaluation import evaluate_entry, update_card
@@ -119,7 +119,7 @@ def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, ve
         — plus `gradient_masking_flags`, the codes of the report's flags.
         Accuracies are fractions in [0, 1].
 
-    Example:
+    Examples:
 
     ```python
     result = evaluate_entry("iris-mlp-hdl", n=30, verbose=0)

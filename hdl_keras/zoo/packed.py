@@ -93,7 +93,7 @@ def add_packed_entry(name, run_dir, zoo_dir=None, reference=None):
             match `name`.
         ZooError: the card does not validate.
 
-    Example:
+    Examples:
 
     ```python
     card = add_packed_entry("mnist-small_cnn-binaryrelax", "runs/quantization/mnist/br_binary")

@@ -27,7 +27,7 @@ on tables and MNIST). Sparse (HDL) models are hard-pruned before saving
 (`harden_gates`, then `hdl_keras.layers.export_pruned`), so every zoo file is
 a plain network of Keras layers that predicts logits.
 
-Example:
+Examples:
 
 ```python
 from hdl_keras.zoo.recipes import RECIPES, train_entry
@@ -286,7 +286,7 @@ def train_entry(name, zoo_dir=None, epochs=None, train_examples=None, verbose=1)
     Returns:
         The card (dict) written to `card.json`.
 
-    Example:
+    Examples:
 
     ```python
     card = train_entry("iris-mlp-hdl", zoo_dir="runs/zoo", epochs=2)
