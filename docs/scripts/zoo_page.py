@@ -5,7 +5,7 @@ Usage: python docs/scripts/zoo_page.py [--check] [--out docs/zoo.md] [--img docs
 The page lists every entry of `hdl_keras.zoo.list_entries()` (the repository's
 `zoo/`, or `$HDL_KERAS_ZOO_DIR`): clean accuracy, accuracy per attack, worst
 case, sparsity, bits per weight and file size as measured by
-`hdl-zoo eval NAME --update-card`, the paper paper's values for the same setting
+`hdl-zoo eval NAME --update-card`, the paper's values for the same setting
 with their table, and the commands that train and evaluate each entry. The
 figure plots clean against worst-case accuracy (marker area grows with the
 fraction of zero weights, one colour per dataset; hollow markers: the paper's

@@ -367,7 +367,7 @@ def _fit(recipe, x, y, num_classes, epochs, verbose):
 def _reduced_label(recipe, epochs, train_examples):
     rounds = f" x {recipe.hyperparameters['rounds']} rounds" if "rounds" in recipe.hyperparameters else ""
     return (f"overridden run: {train_examples} training examples, {epochs} epochs{rounds}; "
-            f"recipe: {recipe.reduced or 'the paper's setting'}")
+            f"recipe: {recipe.reduced or 'the setting of the paper'}")
 
 
 def _write_entry(entry_dir, recipe, model, training):
