@@ -29,7 +29,7 @@ model = best.fit(x_train, y_train)
 """
 
 from hdl_keras.experiments.grids import PAPER_GRIDS
-from hdl_keras.experiments.grids import SEED_GRIDS  # deprecated alias, one release
+from hdl_keras.experiments.grids import SEED_GRIDS as SEED_GRIDS  # deprecated alias, one release
 from hdl_keras.experiments.grids import config_id
 from hdl_keras.experiments.grids import method_configs
 from hdl_keras.experiments.grids import reduced_grid

@@ -14,23 +14,23 @@ from hdl_keras.recipes.augmentation import AugmentedBatches
 from hdl_keras.recipes.augmentation import augmentation
 from hdl_keras.recipes.evaluation import PAPER_EVALUATION
 from hdl_keras.recipes.evaluation import PAPER_TARGETS
-from hdl_keras.recipes.evaluation import SEED_EVALUATION  # deprecated alias, one release
-from hdl_keras.recipes.evaluation import SEED_TARGETS  # deprecated alias, one release
+from hdl_keras.recipes.evaluation import SEED_EVALUATION as SEED_EVALUATION  # deprecated alias, one release
+from hdl_keras.recipes.evaluation import SEED_TARGETS as SEED_TARGETS  # deprecated alias, one release
 from hdl_keras.recipes.evaluation import evaluate_like_paper
-from hdl_keras.recipes.evaluation import evaluate_like_seed  # deprecated alias, one release
+from hdl_keras.recipes.evaluation import evaluate_like_seed as evaluate_like_seed  # deprecated alias, one release
 from hdl_keras.recipes.evaluation import paper_table_markdown
-from hdl_keras.recipes.evaluation import seed_table_markdown  # deprecated alias, one release
+from hdl_keras.recipes.evaluation import seed_table_markdown as seed_table_markdown  # deprecated alias, one release
 from hdl_keras.recipes.recipes import OBJECTIVES
 from hdl_keras.recipes.recipes import PAPER_THREAT_MODEL
 from hdl_keras.recipes.recipes import RECIPES
-from hdl_keras.recipes.recipes import SEED_THREAT_MODEL  # deprecated alias, one release
+from hdl_keras.recipes.recipes import SEED_THREAT_MODEL as SEED_THREAT_MODEL  # deprecated alias, one release
 from hdl_keras.recipes.recipes import Recipe
 from hdl_keras.recipes.recipes import add_weight_decay
 from hdl_keras.recipes.recipes import available_recipes
 from hdl_keras.recipes.recipes import train_recipe
 from hdl_keras.recipes.schedules import OneCycle
 from hdl_keras.recipes.schedules import paper_schedule
-from hdl_keras.recipes.schedules import seed_schedule  # deprecated alias, one release
+from hdl_keras.recipes.schedules import seed_schedule as seed_schedule  # deprecated alias, one release
 
 __all__ = [
     "OBJECTIVES",
