@@ -83,10 +83,9 @@ def reduced_grid(base, **overrides):
         A new grid dict.
 
     Examples:
-
-    >>> grid = reduced_grid("uci", lr=1e-2, rho=[1e-1, 1e-3], epochs=20)
-    >>> grid["lr"], grid["rho"], grid["epochs"]
-    ((0.01,), (0.1, 0.001), 20)
+        >>> grid = reduced_grid("uci", lr=1e-2, rho=[1e-1, 1e-3], epochs=20)
+        >>> grid["lr"], grid["rho"], grid["epochs"]
+        ((0.01,), (0.1, 0.001), 20)
     """
     grid = get_grid(base)
     for key, value in overrides.items():

@@ -76,9 +76,8 @@ def rank_descending(values):
     """Ranks `values`, 1 = highest; tied values share the mean of their ranks.
 
     Examples:
-
-    >>> rank_descending([90.0, 95.0, 90.0]).tolist()
-    [2.5, 1.0, 2.5]
+        >>> rank_descending([90.0, 95.0, 90.0]).tolist()
+        [2.5, 1.0, 2.5]
     """
     values = np.asarray(values, dtype=float)
     better = (values[None, :] > values[:, None]).sum(axis=1)

@@ -105,12 +105,11 @@ def export_pruned(model):
         the hard mask `1[s > 0]` (the limit `beta -> inf`).
 
     Examples:
-
-    >>> from hdl_keras.layers import MaskedDense
-    >>> model = keras.Sequential([keras.Input((4,)), MaskedDense(2)])
-    >>> plain = export_pruned(model)
-    >>> type(plain.layers[0]).__name__
-    'Dense'
+        >>> from hdl_keras.layers import MaskedDense
+        >>> model = keras.Sequential([keras.Input((4,)), MaskedDense(2)])
+        >>> plain = export_pruned(model)
+        >>> type(plain.layers[0]).__name__
+        'Dense'
     """
     if not isinstance(model, keras.Model):
         raise ValueError(

@@ -47,10 +47,9 @@ class MaskedConv2D(MaskedKernelMixin, keras.layers.Conv2D):
         `(batch_size, filters, new_height, new_width)`.
 
     Examples:
-
-    >>> layer = MaskedConv2D(8, 3, mask_init=0.0)
-    >>> tuple(layer(keras.ops.ones((1, 5, 5, 2))).shape)
-    (1, 3, 3, 8)
+        >>> layer = MaskedConv2D(8, 3, mask_init=0.0)
+        >>> tuple(layer(keras.ops.ones((1, 5, 5, 2))).shape)
+        (1, 3, 3, 8)
 
     Reference:
         - [Savarese et al., Winning the Lottery with Continuous

@@ -145,12 +145,11 @@ class QuantDense(QuantizedKernelMixin, keras.layers.Dense):
         N-D tensor with shape `(batch_size, ..., units)`.
 
     Examples:
-
-    >>> layer = QuantDense(2, kernel_quantizer="binary", use_bias=False)
-    >>> layer.build((None, 2))
-    >>> _ = layer.float_kernel.assign([[0.5, -1.0], [2.0, -0.5]])  # mean |w| = 1
-    >>> keras.ops.convert_to_numpy(layer(keras.ops.ones((1, 2))))
-    array([[ 2., -2.]], dtype=float32)
+        >>> layer = QuantDense(2, kernel_quantizer="binary", use_bias=False)
+        >>> layer.build((None, 2))
+        >>> _ = layer.float_kernel.assign([[0.5, -1.0], [2.0, -0.5]])  # mean |w| = 1
+        >>> keras.ops.convert_to_numpy(layer(keras.ops.ones((1, 2))))
+        array([[ 2., -2.]], dtype=float32)
 
     Reference:
         - Li, Wang, Xin, An Integrated Approach to Produce Robust Models
@@ -238,10 +237,9 @@ class QuantConv2D(QuantizedKernelMixin, keras.layers.Conv2D):
         `(batch_size, filters, new_height, new_width)`.
 
     Examples:
-
-    >>> layer = QuantConv2D(8, 3, kernel_quantizer="ternary")
-    >>> tuple(layer(keras.ops.ones((1, 5, 5, 2))).shape)
-    (1, 3, 3, 8)
+        >>> layer = QuantConv2D(8, 3, kernel_quantizer="ternary")
+        >>> tuple(layer(keras.ops.ones((1, 5, 5, 2))).shape)
+        (1, 3, 3, 8)
 
     Reference:
         - Li, Wang, Xin, An Integrated Approach to Produce Robust Models
@@ -430,11 +428,10 @@ def to_quantized(model, kernel_quantizer="binary", skip_first_last=False):
         kernel `w` replaced by `q(w)`.
 
     Examples:
-
-    >>> from hdl_keras.models import mlp
-    >>> quantized = to_quantized(mlp(input_shape=(4,), num_classes=3), "ternary")
-    >>> type(quantized.layers[-1]).__name__
-    'QuantDense'
+        >>> from hdl_keras.models import mlp
+        >>> quantized = to_quantized(mlp(input_shape=(4,), num_classes=3), "ternary")
+        >>> type(quantized.layers[-1]).__name__
+        'QuantDense'
     """
     if not isinstance(model, keras.Model) or not model.built:
         raise ValueError(f"Expected a built keras.Model. Received: model={model!r}")

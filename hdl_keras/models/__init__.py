@@ -68,10 +68,9 @@ def get(name, /, **kwargs):
         A functional `keras.Model` that outputs logits.
 
     Examples:
-
-    >>> model = get("resnet20", num_classes=100)
-    >>> model.output_shape
-    (None, 100)
+        >>> model = get("resnet20", num_classes=100)
+        >>> model.output_shape
+        (None, 100)
     """
     if not isinstance(name, str) or name not in _BUILDERS:
         raise ValueError(

@@ -63,10 +63,9 @@ def alexnet(
         images to `(batch, num_classes)` logits (no softmax).
 
     Examples:
-
-    >>> model = alexnet(input_shape=(28, 28, 1), width=0.5)
-    >>> model.output_shape
-    (None, 10)
+        >>> model = alexnet(input_shape=(28, 28, 1), width=0.5)
+        >>> model.output_shape
+        (None, 10)
 
     Reference:
         - [Krizhevsky et al., ImageNet Classification with Deep Convolutional

@@ -75,10 +75,9 @@ def en_resnet(
         `hdl_keras.attacks.EoT`).
 
     Examples:
-
-    >>> model = en_resnet(2, 20)
-    >>> model.name, model.output_shape
-    ('en2_resnet20', (None, 10))
+        >>> model = en_resnet(2, 20)
+        >>> model.name, model.output_shape
+        ('en2_resnet20', (None, 10))
 
     Reference:
         - [Wang, Yuan, Shi, Osher, ResNets Ensemble via the Feynman-Kac

@@ -36,10 +36,9 @@ def mlp(
         `(batch, num_classes)` logits (no softmax).
 
     Examples:
-
-    >>> model = mlp(input_shape=(20,), num_classes=2)
-    >>> model.output_shape
-    (None, 2)
+        >>> model = mlp(input_shape=(20,), num_classes=2)
+        >>> model.output_shape
+        (None, 2)
 
     Reference:
         - [Bertsimas et al., Holistic Deep Learning, Machine Learning 113,

@@ -25,10 +25,9 @@ class ZeroPadChannels(layers.Layer):
         **kwargs: base layer keyword arguments, such as `name`.
 
     Examples:
-
-    >>> layer = ZeroPadChannels((8, 8))
-    >>> layer.compute_output_shape((2, 4, 4, 16))
-    (2, 4, 4, 32)
+        >>> layer = ZeroPadChannels((8, 8))
+        >>> layer.compute_output_shape((2, 4, 4, 16))
+        (2, 4, 4, 32)
     """
 
     def __init__(self, padding, **kwargs):
@@ -178,10 +177,9 @@ def resnet(depth, input_shape=(32, 32, 3), num_classes=10, name=None):
         images to `(batch, num_classes)` logits (no softmax).
 
     Examples:
-
-    >>> model = resnet(20)
-    >>> model.output_shape
-    (None, 10)
+        >>> model = resnet(20)
+        >>> model.output_shape
+        (None, 10)
 
     Reference:
         - [He et al., Deep Residual Learning for Image Recognition, CVPR
@@ -215,11 +213,10 @@ def resnet_logits(inputs, depth, num_classes=10, noise=None, prefix=""):
         The `(batch, num_classes)` logits tensor.
 
     Examples:
-
-    >>> inputs = keras.Input((32, 32, 3))
-    >>> logits = resnet_logits(inputs, 20, prefix="member1_")
-    >>> logits.shape
-    (None, 10)
+        >>> inputs = keras.Input((32, 32, 3))
+        >>> logits = resnet_logits(inputs, 20, prefix="member1_")
+        >>> logits.shape
+        (None, 10)
     """
     depth = check_resnet_depth(depth)
     num_classes = check_positive_int(num_classes, "num_classes")

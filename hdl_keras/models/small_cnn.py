@@ -39,10 +39,9 @@ def small_cnn(
         images to `(batch, num_classes)` logits (no softmax).
 
     Examples:
-
-    >>> model = small_cnn(input_shape=(32, 32, 3))
-    >>> model.output_shape
-    (None, 10)
+        >>> model = small_cnn(input_shape=(32, 32, 3))
+        >>> model.output_shape
+        (None, 10)
 
     Reference:
         - Investigating the Effects of Training Techniques on Classification

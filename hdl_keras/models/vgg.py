@@ -48,10 +48,9 @@ def vgg16(
         images to `(batch, num_classes)` logits (no softmax).
 
     Examples:
-
-    >>> model = vgg16(num_classes=100)
-    >>> model.output_shape
-    (None, 100)
+        >>> model = vgg16(num_classes=100)
+        >>> model.output_shape
+        (None, 100)
 
     Reference:
         - [Simonyan & Zisserman, Very Deep Convolutional Networks for

@@ -61,13 +61,12 @@ def count_flops(model):
             cost this function does not know.
 
     Examples:
-
-    >>> inputs = keras.Input((6, 6, 2))
-    >>> x = keras.layers.Conv2D(4, 3)(inputs)  # 4 * 4 positions * 9 * 2 * 4
-    >>> x = keras.layers.Flatten()(x)
-    >>> outputs = keras.layers.Dense(3)(x)  # 64 * 3
-    >>> count_flops(keras.Model(inputs, outputs))
-    1344
+        >>> inputs = keras.Input((6, 6, 2))
+        >>> x = keras.layers.Conv2D(4, 3)(inputs)  # 4 * 4 positions * 9 * 2 * 4
+        >>> x = keras.layers.Flatten()(x)
+        >>> outputs = keras.layers.Dense(3)(x)  # 64 * 3
+        >>> count_flops(keras.Model(inputs, outputs))
+        1344
     """
     total = 0
     for node in graph_nodes(model):
@@ -116,11 +115,10 @@ def model_summary(model, tol=1e-15):
         `"total_channels"` and `"zero_channel_fraction"`.
 
     Examples:
-
-    >>> model = hdl_keras.models.mlp((4,), num_classes=2, hidden_units=(3,))
-    >>> summary = model_summary(model)
-    >>> summary["parameters"], summary["flops"], summary["zero_channels"]
-    (23, 18, 0)
+        >>> model = hdl_keras.models.mlp((4,), num_classes=2, hidden_units=(3,))
+        >>> summary = model_summary(model)
+        >>> summary["parameters"], summary["flops"], summary["zero_channels"]
+        (23, 18, 0)
     """
     report = sparsity_report(model, tol=tol)
     zero_weights = sum(row["zero_weights"] for row in report)

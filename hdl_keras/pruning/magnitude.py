@@ -73,10 +73,9 @@ class MaskConstraint(keras.constraints.Constraint):
         constraint: the constraint the variable had before, or None.
 
     Examples:
-
-    >>> constraint = MaskConstraint(np.array([True, False]))
-    >>> keras.ops.convert_to_numpy(constraint(np.array([3.0, 4.0]))).tolist()
-    [3.0, 0.0]
+        >>> constraint = MaskConstraint(np.array([True, False]))
+        >>> keras.ops.convert_to_numpy(constraint(np.array([3.0, 4.0]))).tolist()
+        [3.0, 0.0]
     """
 
     def __init__(self, mask, constraint=None):
@@ -254,12 +253,11 @@ def magnitude_masks(model, amount, structured=False, scope="layer"):
             `hdl_keras.layers.export_pruned`).
 
     Examples:
-
-    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
-    >>> model.set_weights([np.array([[1.0, -4.0], [3.0, 0.5]]), np.zeros(2)])
-    >>> masks = magnitude_masks(model, 0.5)
-    >>> masks[model.layers[0].kernel.path].tolist()
-    [[False, True], [True, False]]
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+        >>> model.set_weights([np.array([[1.0, -4.0], [3.0, 0.5]]), np.zeros(2)])
+        >>> masks = magnitude_masks(model, 0.5)
+        >>> masks[model.layers[0].kernel.path].tolist()
+        [[False, True], [True, False]]
     """
     amount = _check_amount(amount)
     if scope not in SCOPES:

@@ -459,14 +459,13 @@ def shrink(model, tol=1e-15):
             layer, unknown channel counts or a bad `tol`.
 
     Examples:
-
-    >>> model = hdl_keras.models.small_cnn(filters=(8, 16), dense_units=16)
-    >>> conv = model.get_layer("conv1")
-    >>> kernel, bias = conv.get_weights()
-    >>> kernel[..., :4] = 0.0  # Filter-prune half of the first convolution.
-    >>> conv.set_weights([kernel, bias])
-    >>> shrink(model).get_layer("conv1").filters
-    4
+        >>> model = hdl_keras.models.small_cnn(filters=(8, 16), dense_units=16)
+        >>> conv = model.get_layer("conv1")
+        >>> kernel, bias = conv.get_weights()
+        >>> kernel[..., :4] = 0.0  # Filter-prune half of the first convolution.
+        >>> conv.set_weights([kernel, bias])
+        >>> shrink(model).get_layer("conv1").filters
+        4
 
     Reference:
         - Dinh, Wang, Bertozzi, Osher, Xin, Sparsity Meets Robustness:

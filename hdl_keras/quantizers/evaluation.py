@@ -64,11 +64,10 @@ def weight_statistics(model):
         kernel entries) and `kernel_weights` (the number of kernel entries).
 
     Examples:
-
-    >>> from hdl_keras.layers import to_quantized
-    >>> from hdl_keras.models import small_cnn
-    >>> weight_statistics(to_quantized(small_cnn(), "binary"))["bits_per_weight"]
-    1.0
+        >>> from hdl_keras.layers import to_quantized
+        >>> from hdl_keras.models import small_cnn
+        >>> weight_statistics(to_quantized(small_cnn(), "binary"))["bits_per_weight"]
+        1.0
     """
     layers = prunable_layers(model)
     if not layers:
@@ -141,12 +140,11 @@ def float_twin(model, kernels="quantized"):
         A new, uncompiled model of the same structure and layer names.
 
     Examples:
-
-    >>> from hdl_keras.layers import to_quantized
-    >>> from hdl_keras.models import mlp
-    >>> twin = float_twin(to_quantized(mlp(input_shape=(4,), num_classes=3), "ternary"))
-    >>> type(twin.layers[-1]).__name__
-    'Dense'
+        >>> from hdl_keras.layers import to_quantized
+        >>> from hdl_keras.models import mlp
+        >>> twin = float_twin(to_quantized(mlp(input_shape=(4,), num_classes=3), "ternary"))
+        >>> type(twin.layers[-1]).__name__
+        'Dense'
     """
     if not isinstance(model, keras.Model) or not model.built:
         raise ValueError(f"Expected a built keras.Model. Received: model={model!r}")

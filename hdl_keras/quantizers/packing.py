@@ -75,11 +75,10 @@ def pack_bits(codes, bits):
         A 1-D `np.uint8` array of `ceil(codes.size * bits / 8)` bytes.
 
     Examples:
-
-    >>> pack_bits([1, 0, 1, 1], bits=1)
-    array([13], dtype=uint8)
-    >>> pack_bits([2, 1, 0, 3], bits=2)
-    array([198], dtype=uint8)
+        >>> pack_bits([1, 0, 1, 1], bits=1)
+        array([13], dtype=uint8)
+        >>> pack_bits([2, 1, 0, 3], bits=2)
+        array([198], dtype=uint8)
     """
     bits = _check_bits(bits)
     codes = np.asarray(codes)
@@ -115,9 +114,8 @@ def unpack_bits(packed, bits, count):
         A 1-D `np.uint8` array of `count` codes in `[0, 2**bits)`.
 
     Examples:
-
-    >>> unpack_bits(pack_bits([5, 0, 7, 3, 6], bits=3), bits=3, count=5)
-    array([5, 0, 7, 3, 6], dtype=uint8)
+        >>> unpack_bits(pack_bits([5, 0, 7, 3, 6], bits=3), bits=3, count=5)
+        array([5, 0, 7, 3, 6], dtype=uint8)
     """
     bits = _check_bits(bits)
     if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
@@ -193,10 +191,9 @@ def export_packed(model, path):
         The number of bytes written.
 
     Examples:
-
-    >>> from hdl_keras.layers import QuantDense
-    >>> model = keras.Sequential([keras.Input((64,)), QuantDense(10)])
-    >>> size = export_packed(model, "model.hdlpack")  # kernel: 640 bits, 80 bytes
+        >>> from hdl_keras.layers import QuantDense
+        >>> model = keras.Sequential([keras.Input((64,)), QuantDense(10)])
+        >>> size = export_packed(model, "model.hdlpack")  # kernel: 640 bits, 80 bytes
     """
     if not isinstance(model, keras.Model):
         raise ValueError(
@@ -322,9 +319,8 @@ def load_packed(path):
             architecture it describes.
 
     Examples:
-
-    >>> model = load_packed("model.hdlpack")
-    >>> logits = model.predict(x)
+        >>> model = load_packed("model.hdlpack")
+        >>> logits = model.predict(x)
     """
     header, payload = _read(path)
     model = keras.saving.deserialize_keras_object(header["model"])

@@ -197,10 +197,9 @@ class BinaryQuantizer(WeightQuantizer):
             paper's per-layer scale).
 
     Examples:
-
-    >>> q = BinaryQuantizer()
-    >>> keras.ops.convert_to_numpy(q(keras.ops.array([0.5, -1.0, 0.0, 2.5])))
-    array([ 1., -1.,  1.,  1.], dtype=float32)
+        >>> q = BinaryQuantizer()
+        >>> keras.ops.convert_to_numpy(q(keras.ops.array([0.5, -1.0, 0.0, 2.5])))
+        array([ 1., -1.,  1.,  1.], dtype=float32)
     """
 
     bits = 1
@@ -256,10 +255,9 @@ class TernaryQuantizer(WeightQuantizer):
             `True`; per tensor when `False` (default).
 
     Examples:
-
-    >>> q = TernaryQuantizer()
-    >>> keras.ops.convert_to_numpy(q(keras.ops.array([1.0, -3.0, 0.1, 0.3])))
-    array([ 2., -2.,  0.,  0.], dtype=float32)
+        >>> q = TernaryQuantizer()
+        >>> keras.ops.convert_to_numpy(q(keras.ops.array([1.0, -3.0, 0.1, 0.3])))
+        array([ 2., -2.,  0.,  0.], dtype=float32)
     """
 
     bits = 2
@@ -308,10 +306,9 @@ class KBitQuantizer(WeightQuantizer):
             when `True`; per tensor when `False` (default).
 
     Examples:
-
-    >>> q = KBitQuantizer(bits=3)  # levels -3..3, scale = max|w| / 3
-    >>> keras.ops.convert_to_numpy(q(keras.ops.array([3.0, -1.2, 0.4, 2.6])))
-    array([ 3., -1.,  0.,  3.], dtype=float32)
+        >>> q = KBitQuantizer(bits=3)  # levels -3..3, scale = max|w| / 3
+        >>> keras.ops.convert_to_numpy(q(keras.ops.array([3.0, -1.2, 0.4, 2.6])))
+        array([ 3., -1.,  0.,  3.], dtype=float32)
     """
 
     def __init__(self, bits=4, per_channel=False):
@@ -360,9 +357,8 @@ def get(identifier):
     `None`.
 
     Examples:
-
-    >>> get("4bit")
-    KBitQuantizer(bits=4, per_channel=False)
+        >>> get("4bit")
+        KBitQuantizer(bits=4, per_channel=False)
     """
     if identifier is None or isinstance(identifier, WeightQuantizer):
         return identifier

@@ -136,10 +136,9 @@ class BinaryRelax(keras.callbacks.Callback):
             `>= 1` (`1`: BinaryConnect throughout).
 
     Examples:
-
-    >>> relax = BinaryRelax(lambda_0=1.0, rho=1.5, switch_epoch=3)
-    >>> [relax.lambda_at(epoch) for epoch in range(4)]  # 0-based epochs
-    [1.0, 1.5, inf, inf]
+        >>> relax = BinaryRelax(lambda_0=1.0, rho=1.5, switch_epoch=3)
+        >>> [relax.lambda_at(epoch) for epoch in range(4)]  # 0-based epochs
+        [1.0, 1.5, inf, inf]
     """
 
     def __init__(self, lambda_0=1.0, *, rho, switch_epoch):

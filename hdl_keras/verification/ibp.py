@@ -221,12 +221,11 @@ def interval_bounds(model, x, eps, bounds=(0.0, 1.0)):
             the supported ones) or an invalid `eps` / `bounds`.
 
     Examples:
-
-    >>> from hdl_keras.models import mlp
-    >>> model = mlp(input_shape=(4,), num_classes=3)
-    >>> lower, upper = interval_bounds(model, np.zeros((2, 4)), eps=0.1)
-    >>> bool(keras.ops.all(lower <= upper))
-    True
+        >>> from hdl_keras.models import mlp
+        >>> model = mlp(input_shape=(4,), num_classes=3)
+        >>> lower, upper = interval_bounds(model, np.zeros((2, 4)), eps=0.1)
+        >>> bool(keras.ops.all(lower <= upper))
+        True
 
     Reference:
         - [Gowal et al., On the Effectiveness of Interval Bound Propagation
@@ -281,12 +280,11 @@ def verified_accuracy(model, x, y, eps, bounds=(0.0, 1.0), batch_size=128):
         A Python float in `[0, 1]`.
 
     Examples:
-
-    >>> from hdl_keras.models import mlp
-    >>> model = mlp(input_shape=(4,), num_classes=3)
-    >>> x = np.random.uniform(size=(8, 4))
-    >>> 0.0 <= verified_accuracy(model, x, np.zeros(8, "int32"), 0.01) <= 1.0
-    True
+        >>> from hdl_keras.models import mlp
+        >>> model = mlp(input_shape=(4,), num_classes=3)
+        >>> x = np.random.uniform(size=(8, 4))
+        >>> 0.0 <= verified_accuracy(model, x, np.zeros(8, "int32"), 0.01) <= 1.0
+        True
     """
     if (
         isinstance(batch_size, bool)

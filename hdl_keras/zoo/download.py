@@ -61,9 +61,8 @@ def entry_url(name, suffix=".keras"):
     in a pattern becomes `<name><suffix>`.
 
     Examples:
-
-    >>> entry_url("iris-mlp-hdl")
-    'https://github.com/hdl-keras/hdl_keras/releases/download/zoo-v1/iris-mlp-hdl.keras'
+        >>> entry_url("iris-mlp-hdl")
+        'https://github.com/hdl-keras/hdl_keras/releases/download/zoo-v1/iris-mlp-hdl.keras'
     """
     pattern = os.environ.get("HDL_KERAS_ZOO_URL") or DEFAULT_URL
     if "{name}" in pattern:
