@@ -168,7 +168,7 @@ def test_add_packed_entry_from_a_binaryrelax_run(tmp_path, zoo_dir):
     assert card["threat_model"] == {"norm": "linf", "eps": pytest.approx(8 / 255)}
     assert card["reference"] == PACKED_ENTRIES[name]
     assert card["reference"]["values"]["clean_accuracy"] == pytest.approx(0.9922)
-    assert card["training"]["command"].startswith("train_recipe('seed'")
+    assert card["training"]["command"].startswith("train_recipe('paper'")
     assert "16 training images, 2 epochs" in card["training"]["reduced"]
     x = np.random.default_rng(1).random((3, 28, 28, 1)).astype("float32")
     loaded = zoo.load(name)
