@@ -18,7 +18,7 @@ FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 .PHONY: help venv demo test test-default test-backends docs benchmarks fashion-mnist constraints clean zoo
 
 help:
-	@echo "make demo   - evaluate the flagship zoo entry (ships in zoo/) with the attack suite, compare with the seeds"
+	@echo "make demo   - evaluate the flagship zoo entry (ships in zoo/) with the attack suite, compare with the papers"
 	@echo "make test   - docs build, full suite on $(KERAS_BACKEND) and the notebooks, backend suites on jax and torch"
 	@echo "make docs   - build the documentation site (mkdocs --strict)"
 	@echo "make benchmarks - backend check and cost ratios (prints JSON lines)"
@@ -49,7 +49,7 @@ fashion-mnist:
 	fi
 
 # The zoo's flagship entry, evaluated on 1000 MNIST test images (no network:
-# the weights ship in zoo/), then compared with its siblings and the seeds' values.
+# the weights ship in zoo/), then compared with its siblings and the papers' values.
 DEMO_ENTRY ?= mnist-small_cnn-pgd_at
 DEMO_COMPARE ?= mnist-small_cnn-dl mnist-small_cnn-robust mnist-small_cnn-hdl mnist-small_cnn-pgd_at
 

@@ -4,9 +4,9 @@ Usage: python benchmarks/hdl_cost.py [--quick]
 
 Times training steps on the default backend (medians of runs alternating between the
 methods of a model, after a warm-up) for:
-- the seed's MLP (2 x 128 ReLU) with 2 classes, batch 32 (`robust_step_ratio_c2`);
+- the paper's MLP (2 x 128 ReLU) with 2 classes, batch 32 (`robust_step_ratio_c2`);
 - the MLP on 784 inputs with 10 classes, batch 64 (`robust_step_ratio_mlp_c10`);
-- the seed's image network (`hdl_keras.models.alexnet` on 28x28x1), batch 64
+- the paper's image network (`hdl_keras.models.alexnet` on 28x28x1), batch 64
   (`robust_step_ratio_cnn_c10`, `robust_topk2_ratio_cnn_c10` with `robust_top_k=2`,
   `hdl_step_ratio_cnn_c10`), timed over 2 `train_on_batch` steps (8 without --quick);
 - the stable and sparse terms on the MLP c10 (`stable_step_ratio`, `sparse_step_ratio`).

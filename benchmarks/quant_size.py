@@ -15,7 +15,7 @@ with binary, ternary and 4-bit kernels; the packed file is loaded back
 - `resnet20` on 28x28x1 (`resnet20_*` keys, printed on an earlier line): batch
   normalization keeps 2,762 float parameters beside 268,048 kernel weights, which
   cost it a few points of ratio.
-- without --quick also `en2_resnet20` (seed 003's network, `en2_resnet20_*` keys).
+- without --quick also `en2_resnet20` (Li, Wang and Xin's (2020) network, `en2_resnet20_*` keys).
 - Keras' own post-training `model.quantize("int4")` on the float small CNN, for
   comparison (`keras_int4_*` keys, an earlier line): it converts the Dense layers only
   (Conv2D stays float in Keras 3.15) and quantizes activations at run time, so it is

@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/robust_profile.py [--model alexnet|small_cnn|mlp] [--batch 64]
 
-Times, on the default backend and the seed's image network (10 classes), with compiled
+Times, on the default backend and the paper's image network (10 classes), with compiled
 functions (`hdl_keras.backend.jit`) and `train_on_batch`:
 - `forward_ms`: one forward pass F;
 - `vjp_ms`: the input gradient of one logit difference, forward included (F + V);

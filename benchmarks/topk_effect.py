@@ -2,7 +2,7 @@
 
 Usage: python benchmarks/topk_effect.py [--dataset digits] [--epochs 30] [--rho 0.1] [--ks 1 2 4]
 
-Trains the seed's MLP (2 x 128) with the "Robust" method on a 10-class set, once with the
+Trains the paper's MLP (2 x 128) with the "Robust" method on a 10-class set, once with the
 exact term (K - 1 = 9 vector-Jacobian products) and once per `k` with only the k most
 competing classes, on the same split and initialisation (`hdl_keras.experiments`
 data preparation: features in [0, 1], the fixed 20 % test set). For each model it reports:

@@ -7,14 +7,14 @@ cd "$(dirname "$0")/../.."
 PROTOCOL=".venv/bin/hdl-protocol"
 export KERAS_BACKEND="${KERAS_BACKEND:-tensorflow}"
 
-# UCI tables (seed: MLP 2x128, batch 32, 150 epochs, 5 rounds, full grid).
+# UCI tables (paper: MLP 2x128, batch 32, 150 epochs, 5 rounds, full grid).
 # Reduced: 30 epochs, 2 rounds, lr 1e-2, rho {1e-1, 1e-2}, lambda 1e-6, beta_bar 200, alpha 0.7.
 uci() {
   "$PROTOCOL" --dataset "$1" --lr 1e-2 --rho 1e-1 1e-2 --lambda 1e-6 --beta-bar 200 --alpha 0.7 \
     --epochs 30 --rounds 2 --splits 10 --quiet --out "docs/results/$1"
 }
 
-# Images (seed: AlexNet, batch 64, 50 epochs, 5 rounds, 10 splits, full grid). Reduced to
+# Images (paper: AlexNet, batch 64, 50 epochs, 5 rounds, 10 splits, full grid). Reduced to
 # what a 2-core CPU trains in minutes: the small CNN instead of AlexNet (16x fewer
 # multiply-adds), 4096 training and 1000 test images, 3 epochs, 2 rounds, 2 splits, one
 # configuration per method. The full runs need a GPU.

@@ -1,10 +1,10 @@
-"""Writes docs/results/index.md: the HDL protocol results next to the seed's tables.
+"""Writes docs/results/index.md: the HDL protocol results next to the paper's tables.
 
 Usage: python docs/scripts/hdl_results.py  (after bash docs/results/run.sh)
 
 Reads every docs/results/<dataset>/results.json written by `hdl-protocol` and lists, per
-dataset, the average-rank selection (the layout of seed Tables 2-4) with the command that
-produced it; for MNIST and Fashion-MNIST the seed's Table 3 / Table 2 values (Bertsimas et
+dataset, the average-rank selection (the layout of paper Tables 2-4) with the command that
+produced it; for MNIST and Fashion-MNIST the paper's Table 3 / Table 2 values (Bertsimas et
 al. 2023, copied from the paper) are printed beside ours. Numbers are test-set percentages.
 """
 
@@ -17,8 +17,8 @@ RESULTS = pathlib.Path(__file__).resolve().parents[1] / "results"
 DATASETS = ("iris", "wine", "breast_cancer", "digits", "mnist", "fashion_mnist")
 METHODS = ("DL", "Robust", "Stable", "Sparse", "Robust+Sparse", "Stable+Sparse", "Stable+Robust", "HDL")
 ROW_NAMES = {"natural": "Avg. accuracy", "adversarial": "Adv. acc.", "stability": "Stability", "sparsity": "Sparsity"}
-# Seed Table 3 (MNIST, adversarial rho = 0.1) and Table 2 (Fashion-MNIST, rho = 0.01), in METHODS order.
-SEED_TABLES = {
+# Table 3 of Bertsimas et al. (2023) (MNIST, adversarial rho = 0.1) and Table 2 (Fashion-MNIST, rho = 0.01), in METHODS order.
+PAPER_TABLES = {
     "mnist": ("Table 3", {
         "natural": (99.2, 99.3, 99.2, 99.1, 99.2, 99.2, 99.3, 99.3),
         "adversarial": (49.6, 78.4, 51.5, 42.6, 74.7, 27.7, 79.5, 76.0),
@@ -47,7 +47,7 @@ def dataset_section(name, result):
         "| | " + " | ".join(methods) + " |",
         "| --- |" + " --- |" * len(methods),
     ]
-    seed = SEED_TABLES.get(name)
+    seed = PAPER_TABLES.get(name)
     for metric in METRICS:
         label = ROW_NAMES[metric]
         if metric == "adversarial":
@@ -56,7 +56,7 @@ def dataset_section(name, result):
         lines.append(f"| {label}, ours | " + " | ".join(ours) + " |")
         if seed:
             values = dict(zip(METHODS, seed[1][metric]))
-            lines.append(f"| {label}, seed {seed[0]} | " + " | ".join(f"{values[m]:.1f}" for m in methods) + " |")
+            lines.append(f"| {label}, paper {seed[0]} | " + " | ".join(f"{values[m]:.1f}" for m in methods) + " |")
     return lines + [""]
 
 
@@ -65,11 +65,11 @@ def main():
         "# HDL protocol results",
         "",
         "Written by `python docs/scripts/hdl_results.py` from the runs of `bash docs/results/run.sh`",
-        "(tensorflow backend, CPU). Every run here is **reduced** against the seed protocol (fewer",
+        "(tensorflow backend, CPU). Every run here is **reduced** against the paper's protocol (fewer",
         "epochs and rounds, a smaller grid; the image runs also use the small CNN instead of AlexNet, train on 4096 images, test on 1000",
         "and use 2 splits instead of 10); each dataset's results.md lists exactly what differs.",
         "Per method, the configuration with the best average validation rank over the four metrics",
-        "(the rule of seed Tables 2-4); test-set values in %. The seed's numbers come from full",
+        "(the rule of paper Tables 2-4); test-set values in %. The paper's numbers come from full",
         "50-epoch runs on the whole datasets, so the image rows are not a like-for-like comparison.",
         "",
     ]

@@ -2,7 +2,7 @@
 
 For every dataset and row (float, BinaryConnect binary, BinaryRelax binary /
 ternary / 4-bit), reads the `hdl-train` outputs (`evaluation.json`: natural,
-FGSM, IFGSM20 and C&W accuracy like seed 003's Table VIII; the kernels'
+FGSM, IFGSM20 and C&W accuracy like Table VIII of Li, Wang and Xin (2020); the kernels'
 channel sparsity and bits per weight; the packed size), loads the packed file
 of a quantized model (`load_packed`, the file a user downloads) and checks it
 predicts like the trained model, then runs the masking-aware evaluation
@@ -41,20 +41,20 @@ ROWS = {
     "br_4bit": "BinaryRelax, 4-bit",
 }
 EPS = 8 / 255
-# Seed 003, Table VIII (En2ResNet20, trade-off loss alpha = 1, beta = 8, 200 epochs), in %:
+# Li et al. (2020), Table VIII (En2ResNet20, trade-off loss alpha = 1, beta = 8, 200 epochs), in %:
 # natural, FGSM, IFGSM20, C&W. Its MNIST / Fashion-MNIST rows are float and BinaryRelax binary only.
-SEED_TABLE_VIII = {
+PAPER_TABLE_VIII = {
     "fashion_mnist": {"float": (92.74, 89.35, 88.68, 91.72), "br_binary": (91.69, 87.85, 87.22, 90.44)},
     "mnist": {"float": (99.21, 99.02, 98.91, 99.14), "br_binary": (99.22, 98.90, 98.90, 99.12)},
 }
-# Seed 003, Table I (En2ResNet20, CIFAR-10, adversarial training): the BinaryConnect / BinaryRelax gap.
-SEED_TABLE_I = {"float": (80.10, 57.48, 49.55, 66.73), "bc_binary": (71.48, 47.83, 43.03, 59.09),
+# Li et al. (2020), Table I (En2ResNet20, CIFAR-10, adversarial training): the BinaryConnect / BinaryRelax gap.
+PAPER_TABLE_I = {"float": (80.10, 57.48, 49.55, 66.73), "bc_binary": (71.48, 47.83, 43.03, 59.09),
                 "br_binary": (72.58, 49.29, 44.72, 60.36)}
 NAMES = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST"}
 
-FULL_SCALE = """## Departures from seed 003, and the full-scale commands
+FULL_SCALE = """## Departures from Li et al. (2020), and the full-scale commands
 
-| | these runs | seed 003, Table VIII |
+| | these runs | Li et al. (2020), Table VIII |
 | --- | --- | --- |
 | model | small CNN (conv 32-64-128, Dense 128, 10; 241,184 kernel weights, no batch normalization) | En2ResNet20 (two noisy ResNet-20s, 0.54 M parameters) |
 | training data | 8,192 images (seeded subset), random crop (pad 4), no flip | 60,000 images |
@@ -66,30 +66,30 @@ FULL_SCALE = """## Departures from seed 003, and the full-scale commands
 | C&W | `cw_linf`: IFGSM20 on the C&W margin | the EnResNet code's C&W |
 
 The trade-off loss multiplies the gradient by about alpha + beta = 9 against plain PGD training:
-with the seed's lr 0.1, two short trials with it (binary BinaryRelax small CNN and ResNet-20, 2-3
+with the paper's lr 0.1, two short trials with it (binary BinaryRelax small CNN and ResNet-20, 2-3
 epochs on 2,048-4,096 Fashion-MNIST images) stayed at chance accuracy, hence `pgd` here. The same lr
 0.1 diverged the float small CNN on MNIST in its second epoch, with seed 0 (row `float, lr 0.1`)
 and seed 1 alike; the quantized nets, whose kernels are rescaled (binary: mean|w|) at every step,
-did not. MNIST's float row therefore trains at lr 0.02, the others at the seed's 0.1.
+did not. MNIST's float row therefore trains at lr 0.02, the others at the paper's 0.1.
 
-Full scale (needs a GPU; not run here), per dataset (`fashion_mnist`, `mnist`), with the seed's
+Full scale (needs a GPU; not run here), per dataset (`fashion_mnist`, `mnist`), with the paper's
 trade-off loss:
 
 ```
 D=fashion_mnist
-hdl-train seed --model en2_resnet20 --dataset $D --objective tradeoff --evaluate 10000 --out runs/full/$D/float
-hdl-train seed --model en2_resnet20 --dataset $D --objective tradeoff --kernel-quantizer binary \\
+hdl-train paper --model en2_resnet20 --dataset $D --objective tradeoff --evaluate 10000 --out runs/full/$D/float
+hdl-train paper --model en2_resnet20 --dataset $D --objective tradeoff --kernel-quantizer binary \\
     --scheme binaryconnect --evaluate 10000 --out runs/full/$D/bc_binary
-hdl-train seed --model en2_resnet20 --dataset $D --objective tradeoff --kernel-quantizer binary \\
+hdl-train paper --model en2_resnet20 --dataset $D --objective tradeoff --kernel-quantizer binary \\
     --scheme binaryrelax --relax-rho 1.05 --relax-switch-epoch 150 --evaluate 10000 --out runs/full/$D/br_binary
-hdl-train seed --model en2_resnet20 --dataset $D --objective tradeoff --kernel-quantizer ternary \\
+hdl-train paper --model en2_resnet20 --dataset $D --objective tradeoff --kernel-quantizer ternary \\
     --scheme binaryrelax --relax-rho 1.05 --relax-switch-epoch 150 --evaluate 10000 --out runs/full/$D/br_ternary
-hdl-train seed --model en2_resnet20 --dataset $D --objective tradeoff --kernel-quantizer 4bit \\
+hdl-train paper --model en2_resnet20 --dataset $D --objective tradeoff --kernel-quantizer 4bit \\
     --scheme binaryrelax --relax-rho 1.05 --relax-switch-epoch 150 --evaluate 10000 --out runs/full/$D/br_4bit
 ```
 
 (`rho = 1.05`, `M = 150`: lambda reaches about 1,400 before the switch, which then comes after the
-lr decays at 80 and 120, so the exact BinaryConnect epochs run at lr 1e-3 and 1e-4. The seed gives
+lr decays at 80 and 120, so the exact BinaryConnect epochs run at lr 1e-3 and 1e-4. The paper gives
 neither value.) Each run's `evaluation.md` holds its Table VIII columns, channel sparsity, bits and
 packed size. The masking checks are `evaluate_quantized` on each model (packed file) with the
 float run's model as transfer source, as `docs/scripts/quantization_results.py` runs them.
@@ -152,30 +152,30 @@ def _percent(value):
     return "-" if value is None else f"{100 * value:.2f}"
 
 
-def _seed_cells(values):
+def _paper_cells(values):
     return " | ".join(f"{v:.2f}" for v in values)
 
 
 def markdown(results, command):
-    """results.md: the REDUCED label, per dataset the seed columns and the masking table."""
+    """results.md: the REDUCED label, per dataset the paper columns and the masking table."""
     lines = [
-        "# Quantized robust nets (seed 003, Table VIII): REDUCED CPU runs",
+        "# Quantized robust nets (Li et al. 2020, Table VIII): REDUCED CPU runs",
         "",
         '!!! warning "REDUCED runs, not a reproduction"',
         "    Small CNN (241 k weights) instead of En2ResNet20, 8,192 training images instead of 60,000,",
         "    5 epochs instead of 200, PGD-5 adversarial training instead of the trade-off loss (6) with",
         "    IFGSM^10, evaluated on the first 1,000 test images (masking checks: the first 200), on a",
-        "    shared 2-core CPU. Seed 003's numbers come from the full setting; the rows here show that the",
+        "    shared 2-core CPU. Li et al.'s (2020) numbers come from the full setting; the rows here show that the",
         "    pipeline (quantized training, packed export, evaluation) runs and how the schemes compare",
         "    under the same short budget. The full-scale commands are at the end (they need a GPU).",
         "",
-        "Every run: `hdl-train seed --model small_cnn --objective pgd --epochs 5 --train-subset 8192 "
-        "--attack-steps 5` (SGD 0.9, lr 0.1 decayed x0.1 at epochs 2, 3, 4, the seed schedule's 80/120/160",
+        "Every run: `hdl-train paper --model small_cnn --objective pgd --epochs 5 --train-subset 8192 "
+        "--attack-steps 5` (SGD 0.9, lr 0.1 decayed x0.1 at epochs 2, 3, 4, the paper schedule's 80/120/160",
         "of 200 scaled to 5 epochs; weight decay 5e-4; random crop; PGD-5 with step 2/255 at eps 8/255,",
-        "random start), plus the quantization options of the row. Every layer is quantized (seed 003 keeps",
+        "random start), plus the quantization options of the row. Every layer is quantized (Li et al. (2020) keep",
         "none float). BinaryRelax: `lambda` = 1, rho, rho^2, rho^3 in epochs 1-4, exact BinaryConnect in",
         "epoch 5 (`--relax-switch-epoch` default: the last epoch, at the smallest learning rate); rho = 10",
-        "for the binary rows, the default rho = 2 for ternary, 4-bit and the `rho 2` binary row. The seed",
+        "for the binary rows, the default rho = 2 for ternary, 4-bit and the `rho 2` binary row. The paper",
         "gives neither its rho nor its cut-off epoch. MNIST's float row trains at lr 0.02",
         "(`--learning-rate 0.02`): at lr 0.1 it diverged (row `float, lr 0.1`, see the end of the page).",
         "",
@@ -184,7 +184,7 @@ def markdown(results, command):
     ]
     for dataset, rows in results.items():
         name = NAMES[dataset]
-        seed = SEED_TABLE_VIII[dataset]
+        seed = PAPER_TABLE_VIII[dataset]
         lines += [
             f"## {name}",
             "",
@@ -206,13 +206,13 @@ def markdown(results, command):
                 f"{row['training']['seconds']:.0f} s |"
             )
         lines += [
-            f"| seed 003 Table VIII, En2ResNet20 float | {_seed_cells(seed['float'])} | N/A | | 32 | | |",
-            f"| seed 003 Table VIII, En2ResNet20 BinaryRelax binary | {_seed_cells(seed['br_binary'])} | N/A | | 1 "
+            f"| Table VIII of Li et al. (2020), En2ResNet20 float | {_paper_cells(seed['float'])} | N/A | | 32 | | |",
+            f"| Table VIII of Li et al. (2020), En2ResNet20 BinaryRelax binary | {_paper_cells(seed['br_binary'])} | N/A | | 1 "
             "| | |",
-            f"| seed 003 Table I (CIFAR-10), En2ResNet20 float | {_seed_cells(SEED_TABLE_I['float'])} | | | 32 | | |",
-            f"| seed 003 Table I (CIFAR-10), En2ResNet20 BinaryConnect | {_seed_cells(SEED_TABLE_I['bc_binary'])} "
+            f"| Table I of Li et al. (2020) (CIFAR-10), En2ResNet20 float | {_paper_cells(PAPER_TABLE_I['float'])} | | | 32 | | |",
+            f"| Table I of Li et al. (2020) (CIFAR-10), En2ResNet20 BinaryConnect | {_paper_cells(PAPER_TABLE_I['bc_binary'])} "
             "| | | 1 | | |",
-            f"| seed 003 Table I (CIFAR-10), En2ResNet20 BinaryRelax | {_seed_cells(SEED_TABLE_I['br_binary'])} "
+            f"| Table I of Li et al. (2020) (CIFAR-10), En2ResNet20 BinaryRelax | {_paper_cells(PAPER_TABLE_I['br_binary'])} "
             "| | | 1 | | |",
             "",
             "Commands (from the repository root, `KERAS_BACKEND=tensorflow`):",

@@ -93,7 +93,7 @@ class APGD(Attack):
     Returns:
         Adversarial inputs, same shape as `x`, in `bounds` and in the ball.
 
-    Example:
+    Examples:
         >>> apgd_ce = APGD(model, eps=8 / 255, seed=0)
         >>> apgd_t = APGD(model, eps=8 / 255, loss="dlr", n_target_classes=9, seed=0)
         >>> x_adv = apgd_ce(x, y)

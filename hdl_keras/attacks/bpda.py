@@ -40,7 +40,7 @@ def BPDA(attack, substitute):
         The BPDA attack: called like `attack`, `(batch, *input_shape)` inputs
         and `(batch,)` labels to adversarial inputs of the input's shape.
 
-    Example:
+    Examples:
         >>> # model = keras.Sequential([InputQuantization(), body])
         >>> attack = BPDA(PGD(model, eps=8 / 255), substitute=body)
         >>> x_adv = attack(x, y)

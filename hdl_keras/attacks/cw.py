@@ -1,4 +1,4 @@
-"""Carlini-Wagner: the l_2 minimum-norm attack, and the C&W-l_inf recipe of the seeds."""
+"""Carlini-Wagner: the l_2 minimum-norm attack, and the C&W-l_inf recipe of the papers."""
 
 import math
 
@@ -66,7 +66,7 @@ class CarliniWagner(Attack):
     Returns:
         Adversarial inputs, same shape as `x`, in `bounds`.
 
-    Example:
+    Examples:
         >>> attack = CarliniWagner(model, steps=100, binary_search_steps=5)
         >>> x_adv = attack(x, y)
         >>> norms = np.linalg.norm((x_adv - x).reshape(len(x), -1), axis=1)
@@ -199,12 +199,12 @@ def _update_const(lower, upper, const, succeeded):
 
 
 def cw_linf(model, eps=8 / 255, step_size=2 / 255, steps=20, random_start=False, **kwargs):
-    """The "C&W" attack of seeds 001 and 003: l_inf PGD on the Carlini-Wagner margin.
+    """The "C&W" attack of Dinh et al. (2020) and Li, Wang and Xin (2020): l_inf PGD on the Carlini-Wagner margin.
 
-    Both papers evaluate "C&W" in l_inf (seed 003, section "Carlini and Wagner
-    method": "we also use l_inf for C&W attack"; seed 001, appendix B: the
+    Both papers evaluate "C&W" in l_inf (Li et al. 2020, section "Carlini and Wagner
+    method": "we also use l_inf for C&W attack"; Dinh et al. (2020), appendix B: the
     minimal l_inf perturbation that changes the label) next to FGSM and
-    IFGSM^20 at eps = 8/255, without its own parameters (seed 001: "the same
+    IFGSM^20 at eps = 8/255, without its own parameters (Dinh et al. 2020: "the same
     parameters as" Madry et al., EnResNet and TRADES). This recipe is
     IFGSM^20 of those tables (`eps=8/255, step_size=2/255, steps=20`, no
     random start) with the loss `losses.margin` (kappa = 0) in place of the
@@ -231,7 +231,7 @@ def cw_linf(model, eps=8 / 255, step_size=2 / 255, steps=20, random_start=False,
     Returns:
         A `PGD` attack with `loss="cw"`.
 
-    Example:
+    Examples:
         >>> x_adv = cw_linf(model)(x_test[:128], y_test[:128])
     """
     return PGD(

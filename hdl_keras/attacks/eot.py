@@ -34,7 +34,7 @@ def EoT(attack, n=10):
         The EoT attack: called like `attack`, `(batch, *input_shape)` inputs
         and `(batch,)` labels to adversarial inputs of the input's shape.
 
-    Example:
+    Examples:
         >>> attack = EoT(PGD(noisy_model, eps=8 / 255, steps=20), n=10)
         >>> x_adv = attack(x, y)
 

@@ -77,7 +77,7 @@ def evaluate(
     Returns:
         A `RobustnessReport`.
 
-    Example:
+    Examples:
         >>> report = evaluate(
         ...     model, x_test[:1000], y_test[:1000],
         ...     attacks={"pgd": PGD(model, eps=8 / 255, steps=20)},

@@ -7,14 +7,14 @@ class FGSM(Attack):
     """Fast gradient sign method: one step of size `eps` along the loss gradient.
 
     `x' = clip(x + eps * sign(grad_x L(x, y)))` for l_inf (Goodfellow et al.
-    2015; seed 001, appendix), or `x + eps * g / ||g||_2` for l_2.
+    2015; Dinh et al. (2020), appendix), or `x + eps * g / ||g||_2` for l_2.
 
     Args:
         model: a callable returning logits (see `Attack`).
         eps: radius of the threat model, default 8/255.
         **kwargs: `norm`, `targeted`, `seed`, `bounds` of `Attack`.
 
-    Example:
+    Examples:
         >>> attack = FGSM(model, eps=8 / 255)
         >>> x_adv = attack(x_test[:128], y_test[:128])
 

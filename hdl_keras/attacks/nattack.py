@@ -35,7 +35,7 @@ class NAttack(Attack):
     from a Python loop, so the attack is not traceable into a training step
     (`perturb` is not implemented).
 
-    Seed 001 reports NAttack accuracy (A_5) with the defaults of attackbox
+    Dinh et al. (2020) report NAttack accuracy (A_5) with the defaults of attackbox
     (https://github.com/cmhcbb/attackbox), which are this class's defaults:
     `eps=0.031` (about 8/255), `population=300`, `sigma=0.1`,
     `learning_rate=0.02`, `max_iterations=500`, `init_std=1.0` (the authors'
@@ -67,7 +67,7 @@ class NAttack(Attack):
     Returns:
         Adversarial inputs, same shape as `x`.
 
-    Example:
+    Examples:
         >>> attack = NAttack(model, eps=8 / 255, seed=0)
         >>> x_adv = attack(x_test[:100], y_test[:100])
         >>> attack.queries.mean()

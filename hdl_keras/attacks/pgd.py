@@ -12,10 +12,10 @@ class PGD(Attack):
     Repeats `x <- Proj(x + step_size * direction(grad_x L))` for `steps`
     iterations, from a random point of the ball when `random_start`; with
     `restarts > 1`, keeps per example the first successful run, else the one
-    with the highest final loss. IFGSM^20 of seed 001 is
+    with the highest final loss. IFGSM^20 of Dinh et al. (2020) is
     `PGD(model, eps=8/255, step_size=2/255, steps=20, random_start=False)`.
     `L` is the cross-entropy by default; `PGD(model, loss="cw")` ascends the
-    Carlini-Wagner margin instead: the C&W-l_inf attack of seeds 001 and 003
+    Carlini-Wagner margin instead: the C&W-l_inf attack of Dinh et al. (2020) and Li, Wang and Xin (2020)
     (`hdl_keras.attacks.cw.cw_linf` holds their settings).
 
     Args:
@@ -27,7 +27,7 @@ class PGD(Attack):
         restarts: number of runs, default 1.
         **kwargs: `norm`, `targeted`, `seed`, `bounds`, `loss` of `Attack`.
 
-    Example:
+    Examples:
         >>> attack = PGD(model, eps=8 / 255, step_size=2 / 255, steps=20)
         >>> x_adv = attack(x, y)
 

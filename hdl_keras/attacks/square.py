@@ -36,7 +36,7 @@ class Square(Attack):
     adversarial or the budget is spent, so the attack is not traceable into a
     training step (`perturb` is not implemented).
 
-    Seed 004 evaluates its CNNs with `Square(model, eps=16/255,
+    The training-techniques report evaluates its CNNs with `Square(model, eps=16/255,
     n_queries=5000)` on MNIST and `Square(model, eps=8/255, n_queries=5000)`
     on CIFAR-10 (one restart). Cost: one forward pass of the whole batch per
     iteration until every example is adversarial, so up to `n_queries`
@@ -65,7 +65,7 @@ class Square(Attack):
     Returns:
         Adversarial inputs, same shape as `x`.
 
-    Example:
+    Examples:
         >>> attack = Square(model, eps=16 / 255, n_queries=5000, seed=0)
         >>> x_adv = attack(x_test[:100], y_test[:100])
         >>> attack.queries.mean()

@@ -34,7 +34,7 @@ class Transfer(Attack):
     Returns:
         The source attack's adversarial inputs, same shape as `x`.
 
-    Example:
+    Examples:
         >>> attack = Transfer(PGD(surrogate, eps=8 / 255, steps=20))
         >>> report = evaluate(target, x, y, attacks={"transfer": attack})
         >>> # or: Transfer(surrogate, lambda m: PGD(m, eps=8 / 255, steps=20))

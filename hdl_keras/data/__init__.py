@@ -4,7 +4,7 @@ Image datasets are read from the folders of `search_roots()` (first
 `$HDL_KERAS_DATA`), and downloaded through `keras.datasets` only when missing
 and `HDL_KERAS_OFFLINE` is not `"1"`.
 
-Example:
+Examples:
 
 ```python
 from hdl_keras import data

@@ -51,7 +51,7 @@ def read_idx(path, sha256=None):
             malformed (magic, type code, truncated), the data size differs
             from the sizes in the header, or the hash does not match.
 
-    Example:
+    Examples:
 
     ```python
     labels = read_idx("mnist/train-labels-idx1-ubyte.gz")  # (60000,) uint8
@@ -77,7 +77,7 @@ def parse_idx(data, source="<bytes>"):
     Raises:
         ValueError: naming `source`, if the header or the data size is wrong.
 
-    Example:
+    Examples:
 
     ```python
     parse_idx(bytes([0, 0, 0x08, 1, 0, 0, 0, 2, 7, 9]))  # array([7, 9], uint8)

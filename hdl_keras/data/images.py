@@ -85,7 +85,7 @@ def load_mnist(verify=True, allow_download=None):
             downloaded; the message lists the folders searched.
         ValueError: if a file is malformed or fails the hash check.
 
-    Example:
+    Examples:
 
     ```python
     (x_train, y_train), (x_test, y_test) = load_mnist()
@@ -119,7 +119,7 @@ def load_fashion_mnist(allow_download=None):
             downloaded; the message lists the folders searched.
         ValueError: if a file is malformed.
 
-    Example:
+    Examples:
 
     ```python
     (x_train, y_train), _ = load_fashion_mnist()
@@ -152,7 +152,7 @@ def load_cifar10(allow_download=None):
             downloaded; the message lists the folders searched.
         ValueError: if a batch is not in the official format.
 
-    Example:
+    Examples:
 
     ```python
     (x_train, y_train), (x_test, y_test) = load_cifar10()

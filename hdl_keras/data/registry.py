@@ -20,7 +20,7 @@ def available_datasets():
     Returns:
         A list of str: the image datasets, then the tabular ones.
 
-    Example:
+    Examples:
 
     ```python
     available_datasets()[:3]  # ['mnist', 'fashion_mnist', 'cifar10']
@@ -48,7 +48,7 @@ def load(name, **kwargs):
         ValueError: if `name` is unknown (the message lists the known names).
         DatasetNotFoundError: if an image dataset's files are not found.
 
-    Example:
+    Examples:
 
     ```python
     (x_train, y_train), (x_test, y_test) = load("fashion_mnist")

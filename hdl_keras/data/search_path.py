@@ -38,7 +38,7 @@ def search_roots():
     Returns:
         A list of `pathlib.Path`.
 
-    Example:
+    Examples:
 
     ```python
     # with HDL_KERAS_DATA=/data:/more
@@ -67,7 +67,7 @@ def candidate_dirs(name):
     Raises:
         ValueError: if `name` has no known subfolders.
 
-    Example:
+    Examples:
 
     ```python
     # with HDL_KERAS_DATA=/data
@@ -94,7 +94,7 @@ def find_dataset_dir(name, required):
     Returns:
         A `pathlib.Path`, or `None` when no candidate folder is complete.
 
-    Example:
+    Examples:
 
     ```python
     folder = find_dataset_dir("cifar10", [("test_batch",)])

@@ -29,7 +29,7 @@ def stratified_split(y, test_fraction=0.2, seed=0):
         ValueError: if `test_fraction` is not in (0, 1) or `y` is not 1-d
             and non-empty.
 
-    Example:
+    Examples:
 
     ```python
     train_index, test_index = stratified_split(y, test_fraction=0.2, seed=0)
@@ -74,7 +74,7 @@ def splits(x, y, n=10, val_fraction=0.2, seed=0):
         ValueError: if `n < 1`, `val_fraction` is not in (0, 1), `x` and `y`
             differ in length, or there are fewer than 2 rows.
 
-    Example:
+    Examples:
 
     ```python
     for (x_train, y_train), (x_val, y_val) in splits(x, y, n=10, seed=0):

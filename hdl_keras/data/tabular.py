@@ -30,7 +30,7 @@ def load_iris(test_fraction=0.2, seed=0):
     Raises:
         ImportError: if scikit-learn is not installed.
 
-    Example:
+    Examples:
 
     ```python
     (x_train, y_train), (x_test, y_test) = load_iris()
@@ -54,7 +54,7 @@ def load_wine(test_fraction=0.2, seed=0):
     Raises:
         ImportError: if scikit-learn is not installed.
 
-    Example:
+    Examples:
 
     ```python
     (x_train, y_train), (x_test, y_test) = load_wine()
@@ -78,7 +78,7 @@ def load_breast_cancer(test_fraction=0.2, seed=0):
     Raises:
         ImportError: if scikit-learn is not installed.
 
-    Example:
+    Examples:
 
     ```python
     (x_train, y_train), (x_test, y_test) = load_breast_cancer()
@@ -104,7 +104,7 @@ def load_digits(test_fraction=0.2, seed=0):
     Raises:
         ImportError: if scikit-learn is not installed.
 
-    Example:
+    Examples:
 
     ```python
     (x_train, y_train), (x_test, y_test) = load_digits()
@@ -148,7 +148,7 @@ def load_csv(
             column with a non-numeric (or infinite, NaN) cell; the message
             names the column and the line.
 
-    Example:
+    Examples:
 
     ```python
     # iris.data: 5.1,3.5,1.4,0.2,Iris-setosa

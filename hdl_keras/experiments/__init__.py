@@ -1,6 +1,6 @@
 """The experimental protocol of Holistic Deep Learning (Bertsimas et al. 2023, sec. 4).
 
-- `grids`: `SEED_GRIDS` (the seed's hyper-parameter grids for UCI tables and
+- `grids`: `PAPER_GRIDS` (the paper's hyper-parameter grids for UCI tables and
   images), `reduced_grid`, `method_configs` (the configurations a method
   searches).
 - `protocol`: `run_protocol` (every method x configuration x split, the four
@@ -9,14 +9,14 @@
 - `selection`: per-metric and average-rank selection on validation, and
   `recommend`, the validation winner across methods as a trainable
   `Recommendation`.
-- `report`: `markdown_report`, the tables of the seed (Tables 2-4 layout).
+- `report`: `markdown_report`, the tables of the paper (Tables 2-4 layout).
 - `training`: `build_model`, `train`, `harden_gates` (one configuration as
   the protocol builds and trains it).
 
 Command line: `hdl-protocol --dataset iris --methods DL HDL --epochs 20 --out runs/iris`
 (or `python -m hdl_keras.experiments ...`).
 
-Example:
+Examples:
 
 ```python
 from hdl_keras.experiments import recommend, reduced_grid, run_protocol
@@ -28,7 +28,8 @@ model = best.fit(x_train, y_train)
 ```
 """
 
-from hdl_keras.experiments.grids import SEED_GRIDS
+from hdl_keras.experiments.grids import PAPER_GRIDS
+from hdl_keras.experiments.grids import SEED_GRIDS as SEED_GRIDS  # deprecated alias, one release
 from hdl_keras.experiments.grids import config_id
 from hdl_keras.experiments.grids import method_configs
 from hdl_keras.experiments.grids import reduced_grid
@@ -49,7 +50,7 @@ from hdl_keras.experiments.training import train
 
 __all__ = [
     "METRICS",
-    "SEED_GRIDS",
+    "PAPER_GRIDS",
     "ProtocolResult",
     "Recommendation",
     "average_ranks",

@@ -17,7 +17,7 @@ import shlex
 import sys
 
 from hdl_keras import data
-from hdl_keras.experiments.grids import SEED_GRIDS
+from hdl_keras.experiments.grids import PAPER_GRIDS
 from hdl_keras.experiments.grids import reduced_grid
 from hdl_keras.experiments.protocol import grid_kind
 from hdl_keras.experiments.protocol import run_protocol
@@ -44,22 +44,22 @@ def build_parser():
     )
     parser.add_argument("--dataset", required=True, help=f"one of: {', '.join(data.available_datasets())}")
     parser.add_argument("--methods", nargs="+", metavar="NAME", help=f"default all: {' '.join(METHODS)}")
-    parser.add_argument("--grid", choices=list(SEED_GRIDS), help="seed grid; default uci for tables, image for images")
+    parser.add_argument("--grid", choices=list(PAPER_GRIDS), help="paper grid; default uci for tables, image for images")
     for option, key in _GRID_OPTIONS.items():
         parser.add_argument(f"--{option.replace('_', '-')}", dest=key, nargs="+", type=float,
                             metavar="VALUE", help=f"override the grid's {key} values")
     parser.add_argument("--splits", type=int, default=10, help="train/validation splits (default 10)")
-    parser.add_argument("--epochs", type=int, help="epochs per round (seed: 150 UCI, 50 images)")
-    parser.add_argument("--rounds", type=int, help="rounds of the sparse methods (seed: 5)")
-    parser.add_argument("--batch-size", type=int, help="batch size (seed: 32 UCI, 64 images)")
+    parser.add_argument("--epochs", type=int, help="epochs per round (paper: 150 UCI, 50 images)")
+    parser.add_argument("--rounds", type=int, help="rounds of the sparse methods (paper: 5)")
+    parser.add_argument("--batch-size", type=int, help="batch size (paper: 32 UCI, 64 images)")
     parser.add_argument("--train-subset", type=int, help="train on a stratified subset of N pool rows")
     parser.add_argument("--test-subset", type=int, help="evaluate on a stratified subset of N test rows")
     parser.add_argument("--attack-eps", type=float,
-                        help="PGD radius (seed: 0.1 UCI/MNIST, 0.01 Fashion-MNIST/CIFAR-10)")
+                        help="PGD radius (paper: 0.1 UCI/MNIST, 0.01 Fashion-MNIST/CIFAR-10)")
     parser.add_argument("--attack-steps", type=int, default=10, help="PGD steps (default 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of splits, initialisation and attack")
     parser.add_argument("--network", choices=list(NETWORKS),
-                        help="default the seed's: mlp for tables, alexnet for images")
+                        help="default the paper's: mlp for tables, alexnet for images")
     parser.add_argument("--out", help="output folder (runs.jsonl, results.json, results.md); resumable")
     parser.add_argument("--quiet", action="store_true", help="no line per finished run")
     return parser

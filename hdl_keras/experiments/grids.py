@@ -9,7 +9,7 @@ A grid is a dict with the searched keys, each a tuple of values,
 - `stability_alpha`: subset fraction of the stable part (stable methods),
 
 and the fixed training keys `epochs` (per round), `batch_size` and `rounds`
-(training rounds of the sparse methods), each an int. `SEED_GRIDS` holds the
+(training rounds of the sparse methods), each an int. `PAPER_GRIDS` holds the
 paper's values ("Hyperparameter search", sec. 4) for UCI tables and images.
 """
 
@@ -45,18 +45,20 @@ _SHARED = {
     "rounds": 5,
 }
 
-SEED_GRIDS = {
+PAPER_GRIDS = {
     "uci": {"lr": (1e-2, 1e-3), **_SHARED, "epochs": 150, "batch_size": 32},
     "image": {"lr": (1e-3, 1e-4), **_SHARED, "epochs": 50, "batch_size": 64},
 }
+# Deprecated alias of `PAPER_GRIDS`, kept for one release.
+SEED_GRIDS = PAPER_GRIDS
 
 
 def get_grid(grid):
-    """Returns a checked copy of `grid`: a name of `SEED_GRIDS` or a full grid dict."""
+    """Returns a checked copy of `grid`: a name of `PAPER_GRIDS` or a full grid dict."""
     if isinstance(grid, str):
-        if grid not in SEED_GRIDS:
-            raise ValueError(f"Unknown grid. Expected one of {list(SEED_GRIDS)}. Received: grid={grid!r}")
-        return dict(SEED_GRIDS[grid])
+        if grid not in PAPER_GRIDS:
+            raise ValueError(f"Unknown grid. Expected one of {list(PAPER_GRIDS)}. Received: grid={grid!r}")
+        return dict(PAPER_GRIDS[grid])
     if not isinstance(grid, dict):
         raise ValueError(f"Expected a grid name or dict. Received: grid={grid!r}")
     missing = [key for key in (*SEARCHED_KEYS, *TRAINING_KEYS) if key not in grid]
@@ -72,7 +74,7 @@ def reduced_grid(base, **overrides):
     """Returns the grid `base` with some keys replaced (a reduced search).
 
     Args:
-        base: a name of `SEED_GRIDS` (`"uci"`, `"image"`) or a grid dict.
+        base: a name of `PAPER_GRIDS` (`"uci"`, `"image"`) or a grid dict.
         **overrides: new values by key: a value or a sequence of values for
             the searched keys (`lr=[1e-2]`), an int for `epochs`,
             `batch_size` and `rounds`.
@@ -80,11 +82,10 @@ def reduced_grid(base, **overrides):
     Returns:
         A new grid dict.
 
-    Example:
-
-    >>> grid = reduced_grid("uci", lr=1e-2, rho=[1e-1, 1e-3], epochs=20)
-    >>> grid["lr"], grid["rho"], grid["epochs"]
-    ((0.01,), (0.1, 0.001), 20)
+    Examples:
+        >>> grid = reduced_grid("uci", lr=1e-2, rho=[1e-1, 1e-3], epochs=20)
+        >>> grid["lr"], grid["rho"], grid["epochs"]
+        ((0.01,), (0.1, 0.001), 20)
     """
     grid = get_grid(base)
     for key, value in overrides.items():

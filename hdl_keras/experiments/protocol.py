@@ -22,7 +22,7 @@ from hdl_keras import data
 from hdl_keras.attacks import PGD
 from hdl_keras.experiments import report
 from hdl_keras.experiments import selection
-from hdl_keras.experiments.grids import SEED_GRIDS
+from hdl_keras.experiments.grids import PAPER_GRIDS
 from hdl_keras.experiments.grids import config_id
 from hdl_keras.experiments.grids import get_grid
 from hdl_keras.experiments.grids import grid_differences
@@ -35,11 +35,14 @@ from hdl_keras.experiments.training import train
 from hdl_keras.layers import count_zero_weights
 from hdl_keras.objectives import METHODS
 
-SEED_SPLITS = 10
+PAPER_SPLITS = 10
 VAL_FRACTION = 0.2
-# The seed's PGD radius per image dataset; every tabular (UCI) set uses 0.1.
-SEED_ATTACK_EPS = {"mnist": 0.1, "fashion_mnist": 0.01, "cifar10": 0.01}
+# The paper's PGD radius per image dataset; every tabular (UCI) set uses 0.1.
+PAPER_ATTACK_EPS = {"mnist": 0.1, "fashion_mnist": 0.01, "cifar10": 0.01}
 TABULAR_ATTACK_EPS = 0.1
+# Deprecated aliases of `PAPER_SPLITS` and `PAPER_ATTACK_EPS`, kept for one release.
+SEED_SPLITS = PAPER_SPLITS
+SEED_ATTACK_EPS = PAPER_ATTACK_EPS
 # Rows per model call and attack call in evaluation.
 EVAL_BATCH = 512
 # Settings a resumed run must share with the runs already in `runs.jsonl`.
@@ -94,8 +97,8 @@ class ProtocolResult:
 
 
 def grid_kind(dataset):
-    """The seed grid of `dataset`: `"image"` for MNIST, Fashion-MNIST, CIFAR-10, else `"uci"`."""
-    return "image" if dataset in SEED_ATTACK_EPS else "uci"
+    """The paper grid of `dataset`: `"image"` for MNIST, Fashion-MNIST, CIFAR-10, else `"uci"`."""
+    return "image" if dataset in PAPER_ATTACK_EPS else "uci"
 
 
 def prepare_data(dataset, train_subset=None, test_subset=None, seed=0):
@@ -107,7 +110,7 @@ def prepare_data(dataset, train_subset=None, test_subset=None, seed=0):
     are min-max scaled to [0, 1] with the minimum and maximum of the
     train+validation pool (test features clipped into [0, 1]), so that the
     attack radius and `rho` are fractions of each feature's range, as in the
-    seed's UCI experiments.
+    paper's UCI experiments.
 
     Args:
         dataset: a name of `hdl_keras.data.available_datasets()`.
@@ -164,7 +167,7 @@ def run_protocol(
     dataset,
     methods=None,
     grid=None,
-    num_splits=SEED_SPLITS,
+    num_splits=PAPER_SPLITS,
     epochs=None,
     rounds=None,
     batch_size=None,
@@ -218,7 +221,7 @@ def run_protocol(
             rows of the train+validation pool (reduced image runs).
         test_subset: optional int, evaluate on a stratified subset of the
             test set (reduced image runs).
-        attack_eps: PGD radius; default the seed's: 0.1 for tables and MNIST,
+        attack_eps: PGD radius; default the paper's: 0.1 for tables and MNIST,
             0.01 for Fashion-MNIST and CIFAR-10.
         attack_steps: PGD iterations, default 10.
         seed: int seed of the splits, subsets, initialisation, shuffling and
@@ -228,14 +231,14 @@ def run_protocol(
         verbose: 0 silent, 1 (default) one line per finished record.
         command: the command line to record in the settings (the CLI
             passes it).
-        network: `"mlp"`, `"alexnet"` or `"small_cnn"`; default the seed's
+        network: `"mlp"`, `"alexnet"` or `"small_cnn"`; default the paper's
             (MLP 2 x 128 on tables, AlexNet on images). Another network is
-            listed among the run's departures from the seed protocol.
+            listed among the run's departures from the paper's protocol.
 
     Returns:
         A `ProtocolResult`.
 
-    Example:
+    Examples:
 
     ```python
     result = run_protocol("iris", methods=["DL", "HDL"], grid=reduced_grid("uci", epochs=20),
@@ -252,8 +255,8 @@ def run_protocol(
     overrides = {"epochs": epochs, "rounds": rounds, "batch_size": batch_size}
     grid = reduced_grid(get_grid(kind if grid is None else grid),
                         **{key: value for key, value in overrides.items() if value is not None})
-    seed_eps = SEED_ATTACK_EPS.get(dataset, TABULAR_ATTACK_EPS)
-    attack_eps = seed_eps if attack_eps is None else float(attack_eps)
+    paper_eps = PAPER_ATTACK_EPS.get(dataset, TABULAR_ATTACK_EPS)
+    attack_eps = paper_eps if attack_eps is None else float(attack_eps)
     if attack_eps <= 0:
         raise ValueError(f"Expected attack_eps > 0. Received: attack_eps={attack_eps}")
     settings = {
@@ -284,7 +287,7 @@ def run_protocol(
         "hdl_keras_version": hdl_keras.__version__,
         "command": command,
     }
-    settings["differences"] = _differences(settings, grid, kind, seed_eps)
+    settings["differences"] = _differences(settings, grid, kind, paper_eps)
     settings["reduced"] = bool(settings["differences"])
 
     splits = data.splits(x_pool, y_pool, n=num_splits, val_fraction=VAL_FRACTION, seed=seed)
@@ -430,22 +433,22 @@ def _print_record(record):
     )
 
 
-def _differences(settings, grid, kind, seed_eps):
-    """How the run departs from the seed protocol, as readable strings."""
-    differences = grid_differences(grid, SEED_GRIDS[kind])
+def _differences(settings, grid, kind, paper_eps):
+    """How the run departs from the paper's protocol, as readable strings."""
+    differences = grid_differences(grid, PAPER_GRIDS[kind])
     if len(settings["methods"]) != len(METHODS):
         differences.append(f"methods {', '.join(settings['methods'])} instead of all {len(METHODS)}")
-    if settings["num_splits"] != SEED_SPLITS:
-        differences.append(f"{settings['num_splits']} splits instead of {SEED_SPLITS}")
+    if settings["num_splits"] != PAPER_SPLITS:
+        differences.append(f"{settings['num_splits']} splits instead of {PAPER_SPLITS}")
     if settings["train_subset"] is not None:
         differences.append(f"train+validation pool subsampled to {settings['train_subset']} rows")
     if settings["test_subset"] is not None:
         differences.append(f"test set subsampled to {settings['test_subset']} rows")
-    seed_network = network_for(tuple(settings["input_shape"]))
-    if settings["network"] != seed_network:
-        differences.append(f"network {settings['network']} instead of {seed_network}")
-    if settings["attack_eps"] != seed_eps:
-        differences.append(f"attack radius {settings['attack_eps']:g} instead of {seed_eps:g}")
+    paper_network = network_for(tuple(settings["input_shape"]))
+    if settings["network"] != paper_network:
+        differences.append(f"network {settings['network']} instead of {paper_network}")
+    if settings["attack_eps"] != paper_eps:
+        differences.append(f"attack radius {settings['attack_eps']:g} instead of {paper_eps:g}")
     return differences
 
 

@@ -1,15 +1,15 @@
-"""Markdown report of a protocol run, in the layout of the seed's tables.
+"""Markdown report of a protocol run, in the layout of the paper's tables.
 
 Two tables of test values (%, one decimal, the best of each row in bold):
 the configuration chosen on validation separately for each metric, and the
-one chosen by average validation rank (seed Tables 2-4). Above them: the
-dataset, the settings, a REDUCED label listing what differs from the seed
+one chosen by average validation rank (paper Tables 2-4). Above them: the
+dataset, the settings, a REDUCED label listing what differs from the paper
 protocol, and the command that produced the run.
 """
 
 from hdl_keras.experiments import selection
 
-# Column labels of seed Tables 2-4.
+# Column labels of paper Tables 2-4.
 SHORT_NAMES = {
     "DL": "DL",
     "Robust": "Rob.",
@@ -43,10 +43,10 @@ def markdown_report(result):
     eps = f"{settings['attack_eps']:g}"
     lines = [f"# HDL protocol: {settings['dataset']}", ""]
     if settings["reduced"]:
-        lines += ["**REDUCED**: this run differs from the seed protocol (Bertsimas et al. 2023, sec. 4) in", ""]
+        lines += ["**REDUCED**: this run differs from the paper's protocol (Bertsimas et al. 2023, sec. 4) in", ""]
         lines += [f"- {difference}" for difference in settings["differences"]]
     else:
-        lines.append("The seed protocol (Bertsimas et al. 2023, sec. 4): its grid, splits and settings.")
+        lines.append("The paper's protocol (Bertsimas et al. 2023, sec. 4): its grid, splits and settings.")
     command = settings.get("command")
     lines += ["", f"Command: `{command}`" if command else "Command: `run_protocol` called from Python.", ""]
     lines += _settings_lines(settings, runs) + [""]
@@ -73,7 +73,7 @@ def markdown_report(result):
         "## Average-rank selection",
         "",
         "Per method, the configuration with the best average rank over the four validation metrics "
-        "(layout of seed Tables 2-4); test values.",
+        "(layout of paper Tables 2-4); test values.",
         "",
     ]
     row_labels = {

@@ -75,10 +75,9 @@ def _metrics(group, prefix):
 def rank_descending(values):
     """Ranks `values`, 1 = highest; tied values share the mean of their ranks.
 
-    Example:
-
-    >>> rank_descending([90.0, 95.0, 90.0]).tolist()
-    [2.5, 1.0, 2.5]
+    Examples:
+        >>> rank_descending([90.0, 95.0, 90.0]).tolist()
+        [2.5, 1.0, 2.5]
     """
     values = np.asarray(values, dtype=float)
     better = (values[None, :] > values[:, None]).sum(axis=1)
@@ -131,7 +130,7 @@ def select_per_metric(runs):
 def select_by_rank(runs):
     """Per method, the configuration with the best (lowest) average validation rank.
 
-    The multi-objective rule of seed Tables 2-4: each method's configurations
+    The multi-objective rule of paper Tables 2-4: each method's configurations
     are ranked on each of the four validation metrics, the ranks averaged.
 
     Args:
@@ -232,7 +231,7 @@ def recommend(results, metric="rank"):
     Returns:
         A `Recommendation`.
 
-    Example:
+    Examples:
 
     ```python
     best = recommend("runs/iris", "rank")

@@ -23,7 +23,7 @@ _HARD_LOGIT = 1e4
 
 
 def network_for(input_shape):
-    """The seed's network for inputs of `input_shape`: `"mlp"` for `(D,)`, else `"alexnet"`."""
+    """The paper's network for inputs of `input_shape`: `"mlp"` for `(D,)`, else `"alexnet"`."""
     return "mlp" if len(input_shape) == 1 else "alexnet"
 
 

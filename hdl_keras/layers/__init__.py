@@ -17,7 +17,7 @@ EnResNets (ResNets ensemble via the Feynman-Kac formalism, Wang et al. 2019):
     Ensemble: the average of the members' softmax outputs, returned as
         logits `log(mean_i softmax(z_i))`.
 
-Quantized nets (BinaryConnect/BinaryRelax, seed 003):
+Quantized nets (BinaryConnect/BinaryRelax; Li, Wang and Xin 2020):
     QuantDense, QuantConv2D: Keras `Dense`/`Conv2D` with a float shadow
         kernel and a `kernel_quantizer`, computing with the quantized (or
         relaxed) kernel; `quantized_kernel()`, `float_kernel`.

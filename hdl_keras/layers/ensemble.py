@@ -40,13 +40,12 @@ class Ensemble(keras.layers.Layer):
     Output shape:
         `(batch, ..., num_classes)`, the logits of the ensemble.
 
-    Example:
-
-    >>> z1 = keras.ops.convert_to_tensor([[2.0, 0.0]])
-    >>> z2 = keras.ops.convert_to_tensor([[0.0, 2.0]])
-    >>> probs = keras.ops.exp(Ensemble()([z1, z2]))  # the mean of the softmaxes
-    >>> keras.ops.convert_to_numpy(probs).round(3).tolist()
-    [[0.5, 0.5]]
+    Examples:
+        >>> z1 = keras.ops.convert_to_tensor([[2.0, 0.0]])
+        >>> z2 = keras.ops.convert_to_tensor([[0.0, 2.0]])
+        >>> probs = keras.ops.exp(Ensemble()([z1, z2]))  # the mean of the softmaxes
+        >>> keras.ops.convert_to_numpy(probs).round(3).tolist()
+        [[0.5, 0.5]]
 
     Reference:
         - [Wang, Yuan, Shi, Osher, ResNets Ensemble via the Feynman-Kac

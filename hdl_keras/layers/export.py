@@ -104,13 +104,12 @@ def export_pruned(model):
         equal those of `model` with every gate `sigmoid(beta * s)` replaced by
         the hard mask `1[s > 0]` (the limit `beta -> inf`).
 
-    Example:
-
-    >>> from hdl_keras.layers import MaskedDense
-    >>> model = keras.Sequential([keras.Input((4,)), MaskedDense(2)])
-    >>> plain = export_pruned(model)
-    >>> type(plain.layers[0]).__name__
-    'Dense'
+    Examples:
+        >>> from hdl_keras.layers import MaskedDense
+        >>> model = keras.Sequential([keras.Input((4,)), MaskedDense(2)])
+        >>> plain = export_pruned(model)
+        >>> type(plain.layers[0]).__name__
+        'Dense'
     """
     if not isinstance(model, keras.Model):
         raise ValueError(
@@ -201,7 +200,7 @@ def to_masked(model, mask_init=0.0):
 
     The inverse of `export_pruned`: every Keras `Dense` and `Conv2D` becomes a
     `MaskedDense`/`MaskedConv2D` with the same configuration and weights and
-    mask logits `s = mask_init` (the HDL seed starts from 0); other layers are
+    mask logits `s = mask_init` (the HDL paper starts from 0); other layers are
     copied. Use it to give any zoo architecture the HDL sparsity gates.
 
     Args:

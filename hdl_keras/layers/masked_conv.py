@@ -46,11 +46,10 @@ class MaskedConv2D(MaskedKernelMixin, keras.layers.Conv2D):
         4D tensor `(batch_size, new_height, new_width, filters)` or
         `(batch_size, filters, new_height, new_width)`.
 
-    Example:
-
-    >>> layer = MaskedConv2D(8, 3, mask_init=0.0)
-    >>> tuple(layer(keras.ops.ones((1, 5, 5, 2))).shape)
-    (1, 3, 3, 8)
+    Examples:
+        >>> layer = MaskedConv2D(8, 3, mask_init=0.0)
+        >>> tuple(layer(keras.ops.ones((1, 5, 5, 2))).shape)
+        (1, 3, 3, 8)
 
     Reference:
         - [Savarese et al., Winning the Lottery with Continuous

@@ -46,12 +46,11 @@ class MaskedDense(MaskedKernelMixin, keras.layers.Dense):
     Output shape:
         N-D tensor with shape `(batch_size, ..., units)`.
 
-    Example:
-
-    >>> layer = MaskedDense(4, mask_init=0.0, beta=1.0)
-    >>> y = layer(keras.ops.ones((2, 3)))
-    >>> float(layer.sparsity_penalty())  # 12 gates of sigmoid(0) = 0.5
-    6.0
+    Examples:
+        >>> layer = MaskedDense(4, mask_init=0.0, beta=1.0)
+        >>> y = layer(keras.ops.ones((2, 3)))
+        >>> float(layer.sparsity_penalty())  # 12 gates of sigmoid(0) = 0.5
+        6.0
 
     Reference:
         - [Savarese et al., Winning the Lottery with Continuous

@@ -70,14 +70,13 @@ class ResidualNoise(keras.layers.Layer):
     Output shape:
         Same as the input.
 
-    Example:
-
-    >>> layer = ResidualNoise(0.1, seed=0)
-    >>> x = keras.random.uniform((2, 4, 4, 8), seed=1)
-    >>> bool(keras.ops.all(layer(x) == layer(x)))
-    False
-    >>> bool(keras.ops.all(ResidualNoise(0.1, always_on=False)(x) == x))
-    True
+    Examples:
+        >>> layer = ResidualNoise(0.1, seed=0)
+        >>> x = keras.random.uniform((2, 4, 4, 8), seed=1)
+        >>> bool(keras.ops.all(layer(x) == layer(x)))
+        False
+        >>> bool(keras.ops.all(ResidualNoise(0.1, always_on=False)(x) == x))
+        True
 
     Reference:
         - [Wang, Yuan, Shi, Osher, ResNets Ensemble via the Feynman-Kac

@@ -7,7 +7,7 @@ more argument, `kernel_quantizer` (a name, dict or instance resolved by
 
     u = (lambda * q(w) + w) / (lambda + 1),
 
-seed 003's BinaryRelax relaxation (`hdl_keras.quantizers.relaxed_kernel`),
+Li, Wang and Xin's (2020) BinaryRelax relaxation (`hdl_keras.quantizers.relaxed_kernel`),
 where `lambda` is the non-trainable scalar weight `relax_lambda`. It starts
 at `inf`, so the layers compute with `q(w)` exactly (BinaryConnect) unless
 the `hdl_keras.quantizers.BinaryRelax` callback relaxes them. The gradient
@@ -118,7 +118,7 @@ class QuantDense(QuantizedKernelMixin, keras.layers.Dense):
     """Densely-connected layer computing with a quantized kernel (BinaryConnect/BinaryRelax).
 
     Computes `activation(dot(inputs, u) + bias)` with `u = (lambda * q(w) +
-    w) / (lambda + 1)` (seed 003, Algorithm 1): `q` is `kernel_quantizer`,
+    w) / (lambda + 1)` (Li et al. 2020, Algorithm 1): `q` is `kernel_quantizer`,
     `w` the float kernel variable the optimizer updates (straight-through
     gradient) and `lambda` the non-trainable weight `relax_lambda`, `inf` by
     default, i.e. `u = q(w)` (BinaryConnect). The `BinaryRelax` callback
@@ -144,17 +144,16 @@ class QuantDense(QuantizedKernelMixin, keras.layers.Dense):
     Output shape:
         N-D tensor with shape `(batch_size, ..., units)`.
 
-    Example:
-
-    >>> layer = QuantDense(2, kernel_quantizer="binary", use_bias=False)
-    >>> layer.build((None, 2))
-    >>> _ = layer.float_kernel.assign([[0.5, -1.0], [2.0, -0.5]])  # mean |w| = 1
-    >>> keras.ops.convert_to_numpy(layer(keras.ops.ones((1, 2))))
-    array([[ 2., -2.]], dtype=float32)
+    Examples:
+        >>> layer = QuantDense(2, kernel_quantizer="binary", use_bias=False)
+        >>> layer.build((None, 2))
+        >>> _ = layer.float_kernel.assign([[0.5, -1.0], [2.0, -0.5]])  # mean |w| = 1
+        >>> keras.ops.convert_to_numpy(layer(keras.ops.ones((1, 2))))
+        array([[ 2., -2.]], dtype=float32)
 
     Reference:
         - Li, Wang, Xin, An Integrated Approach to Produce Robust Models
-          with High Efficiency (seed 003), Algorithm 1.
+          with High Efficiency (Li et al. 2020), Algorithm 1.
         - [Courbariaux et al., BinaryConnect, NeurIPS
           2015](https://arxiv.org/abs/1511.00363)
     """
@@ -208,7 +207,7 @@ class QuantConv2D(QuantizedKernelMixin, keras.layers.Conv2D):
     """2D convolution computing with a quantized kernel (BinaryConnect/BinaryRelax).
 
     Convolves the inputs with `u = (lambda * q(w) + w) / (lambda + 1)`
-    (seed 003, Algorithm 1): `q` is `kernel_quantizer`, `w` the float kernel
+    (Li et al. 2020, Algorithm 1): `q` is `kernel_quantizer`, `w` the float kernel
     variable the optimizer updates (straight-through gradient) and `lambda`
     the non-trainable weight `relax_lambda`, `inf` by default, i.e. `u =
     q(w)` (BinaryConnect). The `BinaryRelax` callback relaxes `lambda` during
@@ -217,7 +216,7 @@ class QuantConv2D(QuantizedKernelMixin, keras.layers.Conv2D):
     `layer.kernel` is `u` (a tensor), `layer.float_kernel` the variable `w`,
     `layer.quantized_kernel()` is `q(w)`: with a ternary or k-bit quantizer
     its output channels (last axis) can be exactly zero, the channel sparsity
-    of seed 003 (sec. V-A), which counts on `layer.kernel` see.
+    of Li et al. (2020) (sec. V-A), which counts on `layer.kernel` see.
 
     The other arguments are those of `keras.layers.Conv2D`, with the same
     defaults.
@@ -237,15 +236,14 @@ class QuantConv2D(QuantizedKernelMixin, keras.layers.Conv2D):
         4D tensor `(batch_size, new_height, new_width, filters)` or
         `(batch_size, filters, new_height, new_width)`.
 
-    Example:
-
-    >>> layer = QuantConv2D(8, 3, kernel_quantizer="ternary")
-    >>> tuple(layer(keras.ops.ones((1, 5, 5, 2))).shape)
-    (1, 3, 3, 8)
+    Examples:
+        >>> layer = QuantConv2D(8, 3, kernel_quantizer="ternary")
+        >>> tuple(layer(keras.ops.ones((1, 5, 5, 2))).shape)
+        (1, 3, 3, 8)
 
     Reference:
         - Li, Wang, Xin, An Integrated Approach to Produce Robust Models
-          with High Efficiency (seed 003), Algorithm 1 and sec. V-A.
+          with High Efficiency (Li et al. 2020), Algorithm 1 and sec. V-A.
     """
 
     def __init__(
@@ -418,7 +416,7 @@ def to_quantized(model, kernel_quantizer="binary", skip_first_last=False):
         kernel_quantizer: the quantizer of every converted layer, as
             `hdl_keras.quantizers.get` accepts. Defaults to `"binary"`.
         skip_first_last: keep the first and last Dense/Conv2D layers float
-            (common practice for binary nets; seed 003 does not say): those
+            (common practice for binary nets; Li et al. (2020) do not say): those
             a model input reaches, or that reach a model output, through no
             other Dense/Conv2D layer of the top-level graph, e.g. the stem
             convolution and the classifier of each ensemble member. Defaults
@@ -429,12 +427,11 @@ def to_quantized(model, kernel_quantizer="binary", skip_first_last=False):
         `lambda = inf` its outputs are those of `model` with every converted
         kernel `w` replaced by `q(w)`.
 
-    Example:
-
-    >>> from hdl_keras.models import mlp
-    >>> quantized = to_quantized(mlp(input_shape=(4,), num_classes=3), "ternary")
-    >>> type(quantized.layers[-1]).__name__
-    'QuantDense'
+    Examples:
+        >>> from hdl_keras.models import mlp
+        >>> quantized = to_quantized(mlp(input_shape=(4,), num_classes=3), "ternary")
+        >>> type(quantized.layers[-1]).__name__
+        'QuantDense'
     """
     if not isinstance(model, keras.Model) or not model.built:
         raise ValueError(f"Expected a built keras.Model. Received: model={model!r}")

@@ -67,11 +67,10 @@ def get(name, /, **kwargs):
     Returns:
         A functional `keras.Model` that outputs logits.
 
-    Example:
-
-    >>> model = get("resnet20", num_classes=100)
-    >>> model.output_shape
-    (None, 100)
+    Examples:
+        >>> model = get("resnet20", num_classes=100)
+        >>> model.output_shape
+        (None, 100)
     """
     if not isinstance(name, str) or name not in _BUILDERS:
         raise ValueError(

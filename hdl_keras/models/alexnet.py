@@ -62,11 +62,10 @@ def alexnet(
         A functional `keras.Model` mapping `(batch, height, width, channels)`
         images to `(batch, num_classes)` logits (no softmax).
 
-    Example:
-
-    >>> model = alexnet(input_shape=(28, 28, 1), width=0.5)
-    >>> model.output_shape
-    (None, 10)
+    Examples:
+        >>> model = alexnet(input_shape=(28, 28, 1), width=0.5)
+        >>> model.output_shape
+        (None, 10)
 
     Reference:
         - [Krizhevsky et al., ImageNet Classification with Deep Convolutional

@@ -74,11 +74,10 @@ def en_resnet(
         two calls on the same input differ (attack it with
         `hdl_keras.attacks.EoT`).
 
-    Example:
-
-    >>> model = en_resnet(2, 20)
-    >>> model.name, model.output_shape
-    ('en2_resnet20', (None, 10))
+    Examples:
+        >>> model = en_resnet(2, 20)
+        >>> model.name, model.output_shape
+        ('en2_resnet20', (None, 10))
 
     Reference:
         - [Wang, Yuan, Shi, Osher, ResNets Ensemble via the Feynman-Kac

@@ -35,11 +35,10 @@ def mlp(
         A functional `keras.Model` mapping `(batch, *input_shape)` inputs to
         `(batch, num_classes)` logits (no softmax).
 
-    Example:
-
-    >>> model = mlp(input_shape=(20,), num_classes=2)
-    >>> model.output_shape
-    (None, 2)
+    Examples:
+        >>> model = mlp(input_shape=(20,), num_classes=2)
+        >>> model.output_shape
+        (None, 2)
 
     Reference:
         - [Bertsimas et al., Holistic Deep Learning, Machine Learning 113,

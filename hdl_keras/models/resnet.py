@@ -24,11 +24,10 @@ class ZeroPadChannels(layers.Layer):
             `p` after the existing channels) or a tuple `(before, after)`.
         **kwargs: base layer keyword arguments, such as `name`.
 
-    Example:
-
-    >>> layer = ZeroPadChannels((8, 8))
-    >>> layer.compute_output_shape((2, 4, 4, 16))
-    (2, 4, 4, 32)
+    Examples:
+        >>> layer = ZeroPadChannels((8, 8))
+        >>> layer.compute_output_shape((2, 4, 4, 16))
+        (2, 4, 4, 32)
     """
 
     def __init__(self, padding, **kwargs):
@@ -177,11 +176,10 @@ def resnet(depth, input_shape=(32, 32, 3), num_classes=10, name=None):
         A functional `keras.Model` mapping `(batch, height, width, channels)`
         images to `(batch, num_classes)` logits (no softmax).
 
-    Example:
-
-    >>> model = resnet(20)
-    >>> model.output_shape
-    (None, 10)
+    Examples:
+        >>> model = resnet(20)
+        >>> model.output_shape
+        (None, 10)
 
     Reference:
         - [He et al., Deep Residual Learning for Image Recognition, CVPR
@@ -214,12 +212,11 @@ def resnet_logits(inputs, depth, num_classes=10, noise=None, prefix=""):
     Returns:
         The `(batch, num_classes)` logits tensor.
 
-    Example:
-
-    >>> inputs = keras.Input((32, 32, 3))
-    >>> logits = resnet_logits(inputs, 20, prefix="member1_")
-    >>> logits.shape
-    (None, 10)
+    Examples:
+        >>> inputs = keras.Input((32, 32, 3))
+        >>> logits = resnet_logits(inputs, 20, prefix="member1_")
+        >>> logits.shape
+        (None, 10)
     """
     depth = check_resnet_depth(depth)
     num_classes = check_positive_int(num_classes, "num_classes")

@@ -38,11 +38,10 @@ def small_cnn(
         A functional `keras.Model` mapping `(batch, height, width, channels)`
         images to `(batch, num_classes)` logits (no softmax).
 
-    Example:
-
-    >>> model = small_cnn(input_shape=(32, 32, 3))
-    >>> model.output_shape
-    (None, 10)
+    Examples:
+        >>> model = small_cnn(input_shape=(32, 32, 3))
+        >>> model.output_shape
+        (None, 10)
 
     Reference:
         - Investigating the Effects of Training Techniques on Classification

@@ -47,11 +47,10 @@ def vgg16(
         A functional `keras.Model` mapping `(batch, height, width, channels)`
         images to `(batch, num_classes)` logits (no softmax).
 
-    Example:
-
-    >>> model = vgg16(num_classes=100)
-    >>> model.output_shape
-    (None, 100)
+    Examples:
+        >>> model = vgg16(num_classes=100)
+        >>> model.output_shape
+        (None, 100)
 
     Reference:
         - [Simonyan & Zisserman, Very Deep Convolutional Networks for

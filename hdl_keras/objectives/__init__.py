@@ -7,12 +7,12 @@ Holistic Deep Learning (Bertsimas et al. 2023): `robust_cross_entropy` (eq. 7),
 
 Adversarial training (models that attack their own batches with the attack
 suite's PGD inside the train step): `PGDAdversarialTraining` (Madry et al.
-2018; seeds 001 and 004), `TRADES` (Zhang et al. 2019) and `TradeOff`
-(seed 003's `alpha * L_nat + beta * L_rob`), on the shared base
-`AdversarialModel`; `ATTACK_PRESETS` holds the seeds' PGD settings.
+2018; Dinh et al. (2020) and the training-techniques report), `TRADES` (Zhang et al. 2019) and `TradeOff`
+(Li, Wang and Xin's (2020) `alpha * L_nat + beta * L_rob`), on the shared base
+`AdversarialModel`; `ATTACK_PRESETS` holds the papers' PGD settings.
 
 Verified training: `IBPTraining` (interval bound propagation, Gowal et al.
-2018, with its eps and kappa ramps), seed 002's verified objective.
+2018, with its eps and kappa ramps), Sehwag et al.'s (2019) verified objective.
 """
 
 from hdl_keras.objectives.adversarial import ATTACK_PRESETS

@@ -6,9 +6,10 @@ from keras import ops
 from hdl_keras.attacks import PGD
 
 ATTACK_PRESETS = {
-    # Seeds 001 (CIFAR-10 PGD training: IFGSM^10, alpha 2/255, random start) and 004 (CIFAR-10).
+    # Dinh et al. (2020) (CIFAR-10 PGD training: IFGSM^10, alpha 2/255, random start) and the
+    # training-techniques report (CIFAR-10).
     "cifar10": {"eps": 8 / 255, "step_size": 2 / 255, "steps": 10},
-    # Seed 004 (MNIST).
+    # The training-techniques report (MNIST).
     "mnist": {"eps": 16 / 255, "step_size": 2 / 255, "steps": 20},
 }
 
@@ -38,7 +39,7 @@ class AdversarialModel(keras.Model):
     they may override `attack_targets`, the second argument of the attack's
     loss. Besides the compiled metrics, the model tracks `adversarial_accuracy`,
     the accuracy on the attacked batch: its validation value
-    (`val_adversarial_accuracy`) is the PGD validation accuracy of seed 004's
+    (`val_adversarial_accuracy`) is the PGD validation accuracy of the training-techniques report's
     pocket criterion, e.g. `keras.callbacks.ModelCheckpoint(path,
     monitor="val_adversarial_accuracy", mode="max", save_best_only=True)`.
     The loss of `evaluate` and `val_loss` are the objective itself, attack
@@ -56,7 +57,7 @@ class AdversarialModel(keras.Model):
         seed: int seed of the random starts, default None.
         **kwargs: those of `keras.Model` (e.g. `name`).
 
-    `ATTACK_PRESETS["cifar10"]` and `ATTACK_PRESETS["mnist"]` hold the seeds'
+    `ATTACK_PRESETS["cifar10"]` and `ATTACK_PRESETS["mnist"]` hold the papers'
     settings (eps, step_size, steps) to pass as keyword arguments.
     """
 
@@ -111,7 +112,7 @@ class AdversarialModel(keras.Model):
             A `cls` on `base.input -> base.output`; training it trains
             `base`'s weights.
 
-        Example:
+        Examples:
             >>> model = TRADES.from_model(resnet20(), beta=6.0)
         """
         return cls(base.input, base.output, **kwargs)
@@ -162,9 +163,9 @@ class PGDAdversarialTraining(AdversarialModel):
     """PGD adversarial training (Madry et al. 2018): the cross-entropy at PGD examples.
 
     Minimises `(1/B) sum_n CE(f(x'_n), y_n)` with `x'_n` the PGD-k maximiser of
-    the cross-entropy in the `eps`-ball around `x_n` (seed 001, eq. 7-8;
-    seed 003, eq. 3). The defaults are seed 001's CIFAR-10 setting: IFGSM^10
-    with step 2/255, eps = 8/255 and a uniform random start; seed 004's MNIST
+    the cross-entropy in the `eps`-ball around `x_n` (Dinh et al. 2020, eq. 7-8;
+    Li, Wang and Xin (2020), eq. 3). The defaults are Dinh et al.'s (2020) CIFAR-10 setting: IFGSM^10
+    with step 2/255, eps = 8/255 and a uniform random start; the training-techniques report's MNIST
     setting is `ATTACK_PRESETS["mnist"]` (eps 16/255, step 2/255, 20 steps).
 
     Build it like a functional model from logits outputs (or wrap one with
@@ -180,7 +181,7 @@ class PGDAdversarialTraining(AdversarialModel):
             `norm`, `bounds`, `seed` (see `AdversarialModel`), and those of
             `keras.Model`.
 
-    Example:
+    Examples:
         >>> base = small_cnn(input_shape=(28, 28, 1))
         >>> model = PGDAdversarialTraining(base.input, base.output, **ATTACK_PRESETS["mnist"])
         >>> model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), metrics=["accuracy"])

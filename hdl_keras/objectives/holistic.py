@@ -48,7 +48,7 @@ class HolisticModel(keras.Model):
         robust_top_k: `None` (default, exact robust term) or `k`: penalise
             only the k most competing classes (see `robust_cross_entropy`).
 
-    Example:
+    Examples:
         >>> inputs = keras.Input((784,))
         >>> h = MaskedDense(128, activation="relu")(inputs)
         >>> model = HolisticModel(inputs, MaskedDense(10)(h), method="HDL", rho=1e-2)

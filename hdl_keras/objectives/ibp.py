@@ -64,11 +64,11 @@ class IBPTraining(keras.Model):
     fraction of the batch whose worst-case logits are classified correctly
     at the current radius (`val_verified_accuracy` in validation).
 
-    Seed 002 trains and fine-tunes verified networks with MixTrain (Wang et
+    Sehwag et al. (2019) train and fine-tunes verified networks with MixTrain (Wang et
     al. 2018), which mixes IBP-like symbolic-interval bounds on sampled
     sub-batches with natural training. IBP is the substitute here: it is the
     same kind of objective (a convex mix of the natural loss and a sound
-    worst-case bound, seed 002's vra is certified with such bounds), needs
+    worst-case bound, Sehwag et al.'s (2019) vra is certified with such bounds), needs
     only the interval propagation the project already has, and is
     traceable in one train step on all backends; MixTrain's symbolic
     intervals (per-neuron linear relaxations) have no implementation here.
@@ -76,7 +76,7 @@ class IBPTraining(keras.Model):
     Args:
         *args: `inputs, outputs` as for `keras.Model`; outputs are logits
             `(B, K)`, made of the layers `interval_bounds` supports.
-        eps: final L-inf training radius, default 2/255 (seed 002's verified
+        eps: final L-inf training radius, default 2/255 (Sehwag et al.'s (2019) verified
             training budget, 2 on the 0-255 scale).
         kappa_final: final weight of the clean loss, in `[0, 1]`, default 0.5
             (Gowal et al.).
@@ -86,7 +86,7 @@ class IBPTraining(keras.Model):
         bounds: `(low, high)` of valid inputs, or None; default `(0.0, 1.0)`.
         **kwargs: those of `keras.Model` (e.g. `name`).
 
-    Example:
+    Examples:
         >>> base = small_cnn(input_shape=(28, 28, 1))
         >>> model = IBPTraining.from_model(base, eps=0.1, eps_ramp_steps=2000,
         ...                                kappa_ramp_steps=2000)

@@ -45,7 +45,7 @@ class BetaAnnealing(keras.callbacks.Callback):
     `beta_bar`.
 
     Args:
-        beta_bar: final temperature, >= 1 (the seed's grid: 200, 1000).
+        beta_bar: final temperature, >= 1 (the paper's grid: 200, 1000).
         epochs: epochs in the round.
     """
 
@@ -72,7 +72,7 @@ class BetaAnnealing(keras.callbacks.Callback):
 def fit_sparse_rounds(model, x, y=None, rounds=5, epochs=1, beta_bar=200.0, callbacks=(), **fit_kwargs):
     """Trains `rounds` rounds of `model.fit`, annealing `beta` and re-initialising gates.
 
-    The seed trains 5 rounds; each round anneals `beta` from 1 to `beta_bar`
+    The paper trains 5 rounds; each round anneals `beta` from 1 to `beta_bar`
     (`BetaAnnealing`), then `start_new_round` resets the gates before the next.
     The last round keeps its gates (its hard mask is the final sparsity).
 

@@ -1,4 +1,4 @@
-"""The trade-off loss of seed 003: `alpha * L_nat + beta * L_rob`."""
+"""The trade-off loss of Li, Wang and Xin (2020): `alpha * L_nat + beta * L_rob`."""
 
 import keras
 from keras import ops
@@ -25,11 +25,11 @@ class TradeOff(AdversarialModel):
         alpha: weight of the natural loss, `>= 0`, default 1.0.
         beta: weight of the robust loss, `>= 0`, default 8.0; `alpha + beta > 0`.
         **kwargs: the attack's `eps`, `step_size`, `steps`, `random_start`,
-            `norm`, `bounds`, `seed` (see `AdversarialModel`; defaults: seed
+            `norm`, `bounds`, `seed` (see `AdversarialModel`; defaults: paper
             001's IFGSM^10 with step 2/255, eps 8/255), and those of
             `keras.Model`.
 
-    Example:
+    Examples:
         >>> base = resnet20()
         >>> model = TradeOff(base.input, base.output, alpha=1.0, beta=8.0)
         >>> model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), metrics=["accuracy"])
@@ -37,7 +37,7 @@ class TradeOff(AdversarialModel):
 
     Reference:
         Li, Wang, Xin, "An Integrated Approach to Produce Robust Models with
-        High Efficiency" (seed 003), sec. IV, eq. 6.
+        High Efficiency" (Li et al. 2020), sec. IV, eq. 6.
     """
 
     def __init__(self, *args, alpha=1.0, beta=8.0, **kwargs):

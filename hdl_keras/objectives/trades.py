@@ -31,7 +31,7 @@ class TRADES(AdversarialModel):
     """TRADES: `CE(f(x), y) + beta * KL(softmax f(x) || softmax f(x'))`, averaged over the batch.
 
     Zhang et al. (2019), eq. 5 with the cross-entropy surrogate; the loss (5)
-    of seed 003 with `l` the KL divergence. `x'` maximises the KL term by PGD
+    of Li, Wang and Xin (2020) with `l` the KL divergence. `x'` maximises the KL term by PGD
     in the `eps`-ball: the attack suite's `PGD` ascends `kl_divergence`
     against the clean logits of the model in inference mode (passed to the
     attack's loss in place of labels). The weights' gradient flows through
@@ -50,7 +50,7 @@ class TRADES(AdversarialModel):
             (must stay True), `norm`, `bounds`, `seed` (see `AdversarialModel`),
             and those of `keras.Model`.
 
-    Example:
+    Examples:
         >>> base = resnet20()
         >>> model = TRADES(base.input, base.output, beta=6.0)
         >>> model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), metrics=["accuracy"])

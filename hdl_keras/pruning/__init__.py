@@ -1,6 +1,6 @@
-"""Sparsity for robust nets (issue 7): splitting methods, magnitude pruning, measurement.
+"""Sparsity for robust nets: splitting methods, magnitude pruning, measurement.
 
-RVSM, RGSM and ADMM (seed 001, sec. 4) run inside `model.fit` as kernel
+RVSM, RGSM and ADMM (Dinh et al. 2020, sec. 4) run inside `model.fit` as kernel
 regularizers plus callbacks (`apply_rvsm`, `apply_rgsm`, `apply_admm`); the
 operators they use are in `hdl_keras.pruning.operators`; `zero_weight_fraction`,
 `zero_channel_fraction` and `sparsity_report` measure the result.

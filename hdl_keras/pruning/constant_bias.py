@@ -59,15 +59,14 @@ class ConstantChannelsBias(keras.layers.Layer):
     Output shape:
         Same as the input.
 
-    Example:
-
-    >>> layer = ConstantChannelsBias((3, 3), 3)  # 3x3 "same" conv on 3x3 images
-    >>> layer.build((None, 3, 3, 1))
-    >>> layer.set_weights([np.ones((3, 3, 1))])  # taps inside the image
-    >>> keras.ops.convert_to_numpy(layer(np.zeros((1, 3, 3, 1))))[0, :, :, 0]
-    array([[4., 6., 4.],
-           [6., 9., 6.],
-           [4., 6., 4.]], dtype=float32)
+    Examples:
+        >>> layer = ConstantChannelsBias((3, 3), 3)  # 3x3 "same" conv on 3x3 images
+        >>> layer.build((None, 3, 3, 1))
+        >>> layer.set_weights([np.ones((3, 3, 1))])  # taps inside the image
+        >>> keras.ops.convert_to_numpy(layer(np.zeros((1, 3, 3, 1))))[0, :, :, 0]
+        array([[4., 6., 4.],
+               [6., 9., 6.],
+               [4., 6., 4.]], dtype=float32)
     """
 
     def __init__(

@@ -60,14 +60,13 @@ def count_flops(model):
         ValueError: for another layer with a kernel (e.g. `Conv1D`), whose
             cost this function does not know.
 
-    Example:
-
-    >>> inputs = keras.Input((6, 6, 2))
-    >>> x = keras.layers.Conv2D(4, 3)(inputs)  # 4 * 4 positions * 9 * 2 * 4
-    >>> x = keras.layers.Flatten()(x)
-    >>> outputs = keras.layers.Dense(3)(x)  # 64 * 3
-    >>> count_flops(keras.Model(inputs, outputs))
-    1344
+    Examples:
+        >>> inputs = keras.Input((6, 6, 2))
+        >>> x = keras.layers.Conv2D(4, 3)(inputs)  # 4 * 4 positions * 9 * 2 * 4
+        >>> x = keras.layers.Flatten()(x)
+        >>> outputs = keras.layers.Dense(3)(x)  # 64 * 3
+        >>> count_flops(keras.Model(inputs, outputs))
+        1344
     """
     total = 0
     for node in graph_nodes(model):
@@ -112,15 +111,14 @@ def model_summary(model, tol=1e-15):
         the `Dense` / `Conv2D` layers (masked ones by their hard-pruned
         kernel, see `hdl_keras.pruning.measure.sparsity_report`):
         `"zero_weights"`, `"total_weights"`, `"zero_weight_fraction"`,
-        `"zero_channels"` (output channels of l2 norm below `tol`, seed 001),
+        `"zero_channels"` (output channels of l2 norm below `tol`, Dinh et al. 2020),
         `"total_channels"` and `"zero_channel_fraction"`.
 
-    Example:
-
-    >>> model = hdl_keras.models.mlp((4,), num_classes=2, hidden_units=(3,))
-    >>> summary = model_summary(model)
-    >>> summary["parameters"], summary["flops"], summary["zero_channels"]
-    (23, 18, 0)
+    Examples:
+        >>> model = hdl_keras.models.mlp((4,), num_classes=2, hidden_units=(3,))
+        >>> summary = model_summary(model)
+        >>> summary["parameters"], summary["flops"], summary["zero_channels"]
+        (23, 18, 0)
     """
     report = sparsity_report(model, tol=tol)
     zero_weights = sum(row["zero_weights"] for row in report)

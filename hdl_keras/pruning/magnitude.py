@@ -1,6 +1,6 @@
-"""Magnitude pruning (seed 002, sec. 3): masks of the smallest weights or filters, kept at zero.
+"""Magnitude pruning (Sehwag et al. 2019, sec. 3): masks of the smallest weights or filters, kept at zero.
 
-Seed 002 (Sehwag et al.) prunes a pre-trained network by weight magnitude and
+Sehwag et al. (2019) prune a pre-trained network by weight magnitude and
 fine-tunes the rest: a pruning step applies a binary mask `M` to the weights,
 `theta <- M * theta`, and fine-tuning minimises the loss over the kept
 weights. Unstructured pruning zeroes the connections with the smallest `|w|`;
@@ -69,14 +69,13 @@ class MaskConstraint(keras.constraints.Constraint):
 
     Args:
         mask: boolean array of the variable's shape, True where the entry is
-            kept (the seed's `M`).
+            kept (the paper's `M`).
         constraint: the constraint the variable had before, or None.
 
-    Example:
-
-    >>> constraint = MaskConstraint(np.array([True, False]))
-    >>> keras.ops.convert_to_numpy(constraint(np.array([3.0, 4.0]))).tolist()
-    [3.0, 0.0]
+    Examples:
+        >>> constraint = MaskConstraint(np.array([True, False]))
+        >>> keras.ops.convert_to_numpy(constraint(np.array([3.0, 4.0]))).tolist()
+        [3.0, 0.0]
     """
 
     def __init__(self, mask, constraint=None):
@@ -223,7 +222,7 @@ def magnitude_masks(model, amount, structured=False, scope="layer"):
     classifier, the `round(amount * filters)` output filters (neurons) with
     the smallest l1 norm `sum |w|` over the filter's kernel slice are pruned,
     kernel slice and bias entry both; a layer keeps at least one filter
-    unless `amount == 1`. This is seed 002's constraint (eq. 3), `1 -
+    unless `amount == 1`. This is Sehwag et al.'s (2019) constraint (eq. 3), `1 -
     ||theta||_0 / ||theta_p||_0 <= t`, met with the magnitude heuristic of
     its sec. 3 (Han et al. 2015 for weights, Li et al. 2017 for filters).
 
@@ -253,13 +252,12 @@ def magnitude_masks(model, amount, structured=False, scope="layer"):
             `MaskedDense`/`MaskedConv2D` layers (export them first with
             `hdl_keras.layers.export_pruned`).
 
-    Example:
-
-    >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
-    >>> model.set_weights([np.array([[1.0, -4.0], [3.0, 0.5]]), np.zeros(2)])
-    >>> masks = magnitude_masks(model, 0.5)
-    >>> masks[model.layers[0].kernel.path].tolist()
-    [[False, True], [True, False]]
+    Examples:
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
+        >>> model.set_weights([np.array([[1.0, -4.0], [3.0, 0.5]]), np.zeros(2)])
+        >>> masks = magnitude_masks(model, 0.5)
+        >>> masks[model.layers[0].kernel.path].tolist()
+        [[False, True], [True, False]]
     """
     amount = _check_amount(amount)
     if scope not in SCOPES:

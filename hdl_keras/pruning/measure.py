@@ -1,6 +1,6 @@
-"""Sparsity accounting: % zero weights and % zero channels (seed 001, sec. 5).
+"""Sparsity accounting: % zero weights and % zero channels (Dinh et al. 2020, sec. 5).
 
-Seed 001 reports "sparsity", the percentage of zero weights, and "channel
+Dinh et al. (2020) report "sparsity", the percentage of zero weights, and "channel
 sparsity", the percentage of channels whose weights' l2 norm is below
 `1e-15`. Here both are computed over the kernels of the prunable layers:
 
@@ -13,7 +13,7 @@ sparsity", the percentage of channels whose weights' l2 norm is below
 
 A channel is a slice of a kernel along `channel_axis`: the default `-1` is
 the output channel (a `Conv2D` filter `w[:, :, :, c]`, a `Dense` unit's
-column `w[:, c]`); `-2` is the input channel, the grouping of seed 001's
+column `w[:, c]`); `-2` is the input channel, the grouping of Dinh et al.'s (2020)
 reference code. Nested models are walked; a layer shared by several paths
 counts once.
 """
@@ -60,7 +60,7 @@ def _check_tol(tol):
     if isinstance(tol, bool) or not isinstance(tol, (int, float)) or not tol > 0:
         raise ValueError(
             "Expected `tol` to be a positive number (channels with l2 norm below it count "
-            f"as zero; seed 001 uses 1e-15). Received: tol={tol!r}"
+            f"as zero; Dinh et al. (2020) use 1e-15). Received: tol={tol!r}"
         )
 
 
@@ -70,7 +70,7 @@ def sparsity_report(model, tol=1e-15, channel_axis=-1):
     Args:
         model: a built `keras.Model`.
         tol: a channel whose l2 norm is `< tol` is a zero channel (default
-            `1e-15`, seed 001's definition).
+            `1e-15`, Dinh et al.'s (2020) definition).
         channel_axis: the kernel axis indexing channels, `-1` (output
             channels, default) or `-2` (input channels).
 
@@ -80,7 +80,7 @@ def sparsity_report(model, tol=1e-15, channel_axis=-1):
         `"zero_weights"`, `"zero_weight_fraction"`, `"channels"`,
         `"zero_channels"` and `"zero_channel_fraction"`.
 
-    Example:
+    Examples:
         >>> for row in sparsity_report(model):
         ...     print(row["name"], row["zero_weight_fraction"], row["zero_channel_fraction"])
     """
@@ -119,7 +119,7 @@ def sparsity_report(model, tol=1e-15, channel_axis=-1):
 
 
 def zero_weight_fraction(model):
-    """The fraction of zero entries over all prunable kernels of `model` (seed 001's "Sp").
+    """The fraction of zero entries over all prunable kernels of `model` (Dinh et al.'s (2020) "Sp").
 
     Kernels of `Dense` and `Conv2D` layers (masked ones by their effective
     kernel) count; biases and batch normalization do not.
@@ -135,11 +135,11 @@ def zero_weight_fraction(model):
 
 
 def zero_channel_fraction(model, tol=1e-15, channel_axis=-1):
-    """The fraction of channels of l2 norm `< tol` over all prunable kernels (seed 001's "Ch. Sp").
+    """The fraction of channels of l2 norm `< tol` over all prunable kernels (Dinh et al.'s (2020) "Ch. Sp").
 
     Args:
         model: a built `keras.Model`.
-        tol: zero-channel threshold on the l2 norm, default `1e-15` (seed 001).
+        tol: zero-channel threshold on the l2 norm, default `1e-15` (Dinh et al. 2020).
         channel_axis: `-1` (output channels, default) or `-2` (input channels).
 
     Returns:

@@ -1,4 +1,4 @@
-"""Thresholding, proximal and projection operators of the splitting methods (seed 001, sec. 4).
+"""Thresholding, proximal and projection operators of the splitting methods (Dinh et al. 2020, sec. 4).
 
 Every operator maps a kernel `w` (any shape) to a tensor of the same shape
 and dtype whose pruned entries are exact zeros (`ops.where`, never a small
@@ -6,7 +6,7 @@ multiplier). Channel (group) operators group the entries of `w` by their
 index along `axis`: with the default `axis=-1`, group `g` is the output
 channel `w[..., g]` of a `Dense` kernel `(in, out)` or a `Conv2D` kernel
 `(kh, kw, in, out)`. `axis=-2` groups by input channel instead, as the
-reference code of seed 001 does (it reduces PyTorch's `(out, in, kh, kw)`
+reference code of Dinh et al. (2020) does (it reduces PyTorch's `(out, in, kh, kw)`
 kernels over dims 0, 2 and 3).
 
 | operator | formula | where |
@@ -16,7 +16,7 @@ kernels over dims 0, 2 and 3).
 | `group_soft_threshold(w, a)` | `w_g * max(norm(w_g) - a, 0) / norm(w_g)` | group lasso, eq. (6) |
 | `group_hard_threshold(w, a)` | `w_g * 1[norm(w_g) > a]` | group-l0 prox, eq. (6) |
 | `rgsm_prox(w, lam1, beta)` | group-l0 or group-lasso prox | RGSM's u-step (Alg. 2) |
-| `sparsity_projection(w, s)` | keep the largest `abs(w)` | ADMM's projection (seed 001's code) |
+| `sparsity_projection(w, s)` | keep the largest `abs(w)` | ADMM's projection (Dinh et al.'s (2020) code) |
 | `channel_sparsity_projection(w, s)` | keep the largest `norm(w_g)` | ADMM's channel projection |
 
 Thresholds follow the relaxed augmented Lagrangian
@@ -81,7 +81,7 @@ def _per_group(values, w, axis):
 
 
 def hard_threshold(w, threshold):
-    """Hard thresholding `H_a(w) = w * 1[|w| > a]`, RVSM's u-step (seed 001, Algorithm 1).
+    """Hard thresholding `H_a(w) = w * 1[|w| > a]`, RVSM's u-step (Dinh et al. 2020, Algorithm 1).
 
     Args:
         w: tensor of any shape.
@@ -90,7 +90,7 @@ def hard_threshold(w, threshold):
     Returns:
         A tensor like `w`, exact zeros where `|w| <= a`.
 
-    Example:
+    Examples:
         >>> hard_threshold(keras.ops.array([0.5, -0.2, 0.3, -0.9]), 0.3)  # [0.5, 0, 0, -0.9]
     """
     threshold = check_number("threshold", threshold)
@@ -101,7 +101,7 @@ def hard_threshold(w, threshold):
 def soft_threshold(w, threshold):
     """Soft thresholding `sign(w) * max(|w| - a, 0)`, the prox of `a * ||.||_1`.
 
-    The u-step of ADMM on seed 001's eq. (2) is `soft_threshold(w + z, lam / rho)`.
+    The u-step of ADMM on eq. (2) of Dinh et al. (2020) is `soft_threshold(w + z, lam / rho)`.
 
     Args:
         w: tensor of any shape.
@@ -110,7 +110,7 @@ def soft_threshold(w, threshold):
     Returns:
         A tensor like `w`, exact zeros where `|w| <= a`.
 
-    Example:
+    Examples:
         >>> soft_threshold(keras.ops.array([0.5, -0.2, -0.9]), 0.3)  # [0.2, 0, -0.6]
     """
     threshold = check_number("threshold", threshold)
@@ -144,7 +144,7 @@ def channel_norms(w, axis=-1):
 
 
 def group_soft_threshold(w, threshold, axis=-1):
-    """Group-lasso prox `w_g * max(||w_g|| - a, 0) / ||w_g||` per channel (seed 001, eq. 6).
+    """Group-lasso prox `w_g * max(||w_g|| - a, 0) / ||w_g||` per channel (Dinh et al. 2020, eq. 6).
 
     Args:
         w: tensor of rank >= 1.
@@ -155,7 +155,7 @@ def group_soft_threshold(w, threshold, axis=-1):
         A tensor like `w`: channels of norm `<= a` are exact zeros, the others
         shrunk towards 0 by `a` in norm.
 
-    Example:
+    Examples:
         >>> w = keras.ops.array([[3.0, 0.1], [4.0, 0.1]])  # column norms 5 and 0.14
         >>> group_soft_threshold(w, 1.0)  # [[2.4, 0], [3.2, 0]]
     """
@@ -173,7 +173,7 @@ def group_soft_threshold(w, threshold, axis=-1):
 
 
 def group_hard_threshold(w, threshold, axis=-1):
-    """Group-l0 prox `w_g * 1[||w_g|| > a]` per channel (seed 001, eq. 6).
+    """Group-l0 prox `w_g * 1[||w_g|| > a]` per channel (Dinh et al. 2020, eq. 6).
 
     Args:
         w: tensor of rank >= 1.
@@ -184,7 +184,7 @@ def group_hard_threshold(w, threshold, axis=-1):
         A tensor like `w`: channels of norm `<= a` are exact zeros, the others
         unchanged.
 
-    Example:
+    Examples:
         >>> w = keras.ops.array([[3.0, 0.1], [4.0, 0.1]])
         >>> group_hard_threshold(w, 1.0)  # [[3, 0], [4, 0]]
     """
@@ -196,12 +196,12 @@ def group_hard_threshold(w, threshold, axis=-1):
 
 
 def rgsm_prox(w, lam1, beta, penalty="group_l0", axis=-1):
-    """RGSM's u-step `u_g = Prox_{lam1}(w_g)` (seed 001, Algorithm 2).
+    """RGSM's u-step `u_g = Prox_{lam1}(w_g)` (Dinh et al. 2020, Algorithm 2).
 
     The minimiser of `lam1 * P(u) + (beta / 2) * ||w - u||^2` over `u`:
 
     - `penalty="group_l0"` (default; `P = ||.||_{G l0}`, the relaxed, l0-type
-      choice of RVSM, and what seed 001's reference code runs):
+      choice of RVSM, and what Dinh et al.'s (2020) reference code runs):
       `group_hard_threshold(w, sqrt(2 * lam1 / beta))`;
     - `penalty="group_lasso"` (`P = ||.||_GL`):
       `group_soft_threshold(w, lam1 / beta)`.
@@ -235,7 +235,7 @@ def sparsity_projection(w, sparsity):
     Keeps the `n - floor(sparsity * n)` entries of largest magnitude (all
     entries tied with the smallest kept magnitude are kept too) and zeroes the
     rest: the Euclidean projection on `{u : ||u||_0 <= k}` used as ADMM's
-    u-step by seed 001's ADMM baseline (Zhang et al. 2018).
+    u-step by Dinh et al.'s (2020) ADMM baseline (Zhang et al. 2018).
 
     Args:
         w: tensor of any shape.
@@ -244,7 +244,7 @@ def sparsity_projection(w, sparsity):
     Returns:
         A tensor like `w`.
 
-    Example:
+    Examples:
         >>> sparsity_projection(keras.ops.array([0.5, -0.2, 0.3, -0.9]), 0.5)  # [0.5, 0, 0, -0.9]
     """
     sparsity = check_number("sparsity", sparsity, high=1.0)
@@ -260,7 +260,7 @@ def sparsity_projection(w, sparsity):
 def channel_sparsity_projection(w, sparsity, axis=-1):
     """Keeps the channels of largest l2 norm, zeroing a `sparsity` fraction of them.
 
-    The channel version of `sparsity_projection` (seed 001's ADMM channel
+    The channel version of `sparsity_projection` (Dinh et al.'s (2020) ADMM channel
     pruning): keeps the `C - floor(sparsity * C)` channels of largest norm
     (ties with the smallest kept norm are kept).
 

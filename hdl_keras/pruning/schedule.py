@@ -1,6 +1,6 @@
-"""Iterative magnitude pruning with matched fine-tuning; the compact-from-scratch baseline (seed 002).
+"""Iterative magnitude pruning with matched fine-tuning; the compact-from-scratch baseline (Sehwag et al. 2019).
 
-Seed 002 (Sehwag et al., sec. 3-4) prunes a pre-trained network in steps:
+Sehwag et al. (2019, sec. 3-4) prunes a pre-trained network in steps:
 each step raises the pruned fraction, applies the magnitude mask `M^j`
 (`theta <- M^j * theta`), and fine-tunes the kept weights for a few epochs,
 with the fine-tuning objective matched to the pre-training one (adversarial
@@ -82,13 +82,13 @@ def prune_and_finetune(
     fine-tunes for `epochs_per_step` epochs with the objective:
 
     - `"adversarial"`: `PGDAdversarialTraining` (Madry et al.), for a network
-      pre-trained with it (seed 002 sec. 6.1; attack settings in
+      pre-trained with it (Sehwag et al. 2019, sec. 6.1; attack settings in
       `objective_kwargs`, e.g. `ATTACK_PRESETS["mnist"]`);
-    - `"natural"`: the cross-entropy (seed 002's "Nat" fine-tuning);
-    - `"verified"`: `IBPTraining` (seed 002 sec. 6.2 fine-tunes with MixTrain;
+    - `"natural"`: the cross-entropy (Sehwag et al.'s (2019) "Nat" fine-tuning);
+    - `"verified"`: `IBPTraining` (Sehwag et al. (2019, sec. 6.2) fine-tunes with MixTrain;
       IBP is the substitute, see `IBPTraining`; `objective_kwargs` e.g.
       `{"eps": 0.1}`);
-    - `None`: prune only (seed 002's "None"); since pruned entries are the
+    - `None`: prune only (Sehwag et al.'s (2019) "None"); since pruned entries are the
       smallest, this equals one-shot pruning at `target_sparsity`.
 
     One training model (and optimizer) serves all steps, so optimizer state
@@ -107,14 +107,14 @@ def prune_and_finetune(
             `y=None`); required unless `objective is None`.
         y: int labels.
         structured: filter pruning instead of weight pruning, default False.
-        steps: number of pruning steps, default 40 (seed 002).
-        epochs_per_step: fine-tuning epochs after each step, default 5 (seed 002).
+        steps: number of pruning steps, default 40 (Sehwag et al. 2019).
+        epochs_per_step: fine-tuning epochs after each step, default 5 (Sehwag et al. 2019).
         objective: `"adversarial"` (default), `"natural"`, `"verified"` or None.
         objective_kwargs: keyword arguments of the objective model
             (`PGDAdversarialTraining` or `IBPTraining`).
         scope: `"layer"` (default) or `"global"`, see `magnitude_masks`.
         optimizer: Keras optimizer (or its name); defaults to
-            `SGD(learning_rate=0.001, momentum=0.9)` (seed 002: learning rate
+            `SGD(learning_rate=0.001, momentum=0.9)` (Sehwag et al. 2019: learning rate
             0.001, the rest as in pre-training).
         metrics: compiled metrics of the fine-tuning, default `("accuracy",)`.
         **fit_kwargs: passed to `fit` (`batch_size`, `callbacks`,
@@ -126,7 +126,7 @@ def prune_and_finetune(
         `"adversarial_accuracy"` or `"verified_accuracy"`; none without
         fine-tuning).
 
-    Example:
+    Examples:
         >>> history = prune_and_finetune(
         ...     model, 0.9, x_train, y_train, steps=40, epochs_per_step=5,
         ...     objective="adversarial", objective_kwargs=ATTACK_PRESETS["mnist"],
@@ -177,12 +177,12 @@ def train_from_scratch(
 ):
     """Trains the compact network of `pruned_model` from a fresh initialization.
 
-    Seed 002's Table 6 baseline: a copy of `pruned_model`'s architecture
+    Sehwag et al.'s (2019) Table 6 baseline: a copy of `pruned_model`'s architecture
     (`keras.models.clone_model`, so every weight is re-drawn from its
     initializer), pruned with the same mask (read from `pruned_model`'s exact
     zeros with `masks_from_zeros`, and kept at zero by `apply_masks`), and
     trained for `epochs` with the objective of `prune_and_finetune`. The
-    seed's baseline removes random filters in each layer instead of the
+    paper's baseline removes random filters in each layer instead of the
     pruned ones; with structured pruning the two give the same compact
     architecture and, since filters are exchangeable at initialization, the
     same distribution of initial networks.
@@ -200,7 +200,7 @@ def train_from_scratch(
         structured: whether `pruned_model` was filter-pruned (then pruned
             filters' biases are kept at zero too), default False.
         optimizer: Keras optimizer; defaults to `SGD(learning_rate=0.1,
-            momentum=0.9)` (seed 002's pre-training learning rate).
+            momentum=0.9)` (Sehwag et al.'s (2019) pre-training learning rate).
         metrics: compiled metrics, default `("accuracy",)`.
         **fit_kwargs: passed to `fit`.
 

@@ -1,6 +1,6 @@
 """Physically smaller models: `shrink` removes the zero channels of a pruned network.
 
-Channel pruning (RGSM of seed 001, filter pruning of seed 002) leaves
+Channel pruning (RGSM of Dinh et al. (2020), filter pruning of Sehwag et al. 2019) leaves
 convolution filters and Dense units whose weights are zero. The network then
 has as many multiply-adds as before; `shrink(model)` rebuilds it with those
 channels gone, as real `Conv2D` / `Dense` layers with fewer filters and units,
@@ -9,7 +9,7 @@ so that inference costs the FLOPs of the compact network.
 How it works, on the functional graph (channels = the last axis):
 
 1. Forward: the channels each tensor holds as a constant. A filter (unit)
-   whose kernel has l2 norm below `tol` (seed 001 counts such a channel as
+   whose kernel has l2 norm below `tol` (Dinh et al. (2020) count such a channel as
    zero at 1e-15) outputs the constant `activation(bias)`; batch
    normalization (inference form), activations, pooling, `Flatten`, `Add` and
    `ZeroPadChannels` map constants to constants. A removed channel's batch
@@ -412,7 +412,7 @@ def shrink(model, tol=1e-15):
     """Rebuilds a structurally pruned model without its zero channels.
 
     Every `Conv2D` filter / `Dense` unit whose kernel has l2 norm below `tol`
-    (seed 001's "zero channel"), and every channel no later layer reads, is
+    (Dinh et al.'s (2020) "zero channel"), and every channel no later layer reads, is
     removed: the layer is rebuilt with fewer filters or units and the layers
     downstream get the matching slices of their weights (batch-normalization
     parameters, the input rows of the next `Dense`, through `Flatten`, the
@@ -444,7 +444,7 @@ def shrink(model, tol=1e-15):
         model: a built functional or Sequential `keras.Model`; each layer is
             called once (no shared layers, no nested models).
         tol: l2-norm threshold below which a filter, unit or input slice of a
-            kernel counts as zero. Defaults to `1e-15` (seed 001).
+            kernel counts as zero. Defaults to `1e-15` (Dinh et al. 2020).
 
     Returns:
         A new, uncompiled functional `keras.Model` with the same name, inputs
@@ -458,22 +458,21 @@ def shrink(model, tol=1e-15):
         ValueError: for an unsupported layer (named in the message), a shared
             layer, unknown channel counts or a bad `tol`.
 
-    Example:
-
-    >>> model = hdl_keras.models.small_cnn(filters=(8, 16), dense_units=16)
-    >>> conv = model.get_layer("conv1")
-    >>> kernel, bias = conv.get_weights()
-    >>> kernel[..., :4] = 0.0  # Filter-prune half of the first convolution.
-    >>> conv.set_weights([kernel, bias])
-    >>> shrink(model).get_layer("conv1").filters
-    4
+    Examples:
+        >>> model = hdl_keras.models.small_cnn(filters=(8, 16), dense_units=16)
+        >>> conv = model.get_layer("conv1")
+        >>> kernel, bias = conv.get_weights()
+        >>> kernel[..., :4] = 0.0  # Filter-prune half of the first convolution.
+        >>> conv.set_weights([kernel, bias])
+        >>> shrink(model).get_layer("conv1").filters
+        4
 
     Reference:
         - Dinh, Wang, Bertozzi, Osher, Xin, Sparsity Meets Robustness:
           Channel Pruning for the Feynman-Kac Formalism Principled Robust
-          DNNs (seed 001), section 4: zero channels at l2 norm < 1e-15.
+          DNNs (Dinh et al. 2020), section 4: zero channels at l2 norm < 1e-15.
         - Sehwag, Wang, Mittal, Jana, Towards Compact and Robust Deep Neural
-          Networks (seed 002): filter pruning.
+          Networks (Sehwag et al. 2019): filter pruning.
     """
     tol = _check_tol(tol)
     nodes = graph_nodes(model)

@@ -1,4 +1,4 @@
-"""RVSM, RGSM and ADMM pruning inside `model.fit` (seed 001, sec. 4).
+"""RVSM, RGSM and ADMM pruning inside `model.fit` (Dinh et al. 2020, sec. 4).
 
 Each method splits a kernel `w` into itself and a sparse copy `u` coupled by
 `(beta / 2) * ||w - u||^2` (the relaxed augmented Lagrangian, eq. 4; ADMM's
@@ -16,11 +16,11 @@ eq. 2 adds the multiplier `z`). Here a method is two Keras objects:
   `keras.optimizers.SGD(eta)` (no momentum) one step is exactly Algorithm
   1's `w <- w - eta * grad f(w) - eta * beta * (w - u)` with `u = H(w)`,
   recomputed from the current `w` at every step (the u-update
-  `argmin_u L_beta(w, u)` after each w-step, as in seed 001's reference
+  `argmin_u L_beta(w, u)` after each w-step, as in Dinh et al.'s (2020) reference
   code). With momentum or Adam the coupling goes through the optimizer like
   the loss gradient (the reference code subtracts it outside the momentum).
 - a **callback** for what happens between epochs: `ReplaceWithU` replaces
-  `w` by `u` (seed 001: "at the end of each training epoch, we replace w by
+  `w` by `u` (Dinh et al. 2020: "at the end of each training epoch, we replace w by
   u for the validation process": it runs before validation, in
   `on_test_begin` within `fit`, or at `on_epoch_end` without validation);
   `ADMMUpdate` runs ADMM's u- and z-steps (eq. 3) every `update_every`
@@ -85,7 +85,7 @@ def _coupling(w, target, weight):
 
 @keras.saving.register_keras_serializable(package="hdl_keras")
 class RVSM(keras.regularizers.Regularizer):
-    """RVSM's w-step coupling `(beta / 2) * ||w - H(w)||^2` (seed 001, Algorithm 1, eq. 4).
+    """RVSM's w-step coupling `(beta / 2) * ||w - H(w)||^2` (Dinh et al. 2020, Algorithm 1, eq. 4).
 
     `u = H_{sqrt(2 lam / beta)}(w)` (hard thresholding, the minimiser of
     `lam * ||u||_0 + (beta / 2) * ||w - u||^2`) is held constant in the
@@ -93,10 +93,10 @@ class RVSM(keras.regularizers.Regularizer):
     callback (`apply_rvsm` does both).
 
     Args:
-        beta: coupling weight `beta > 0` (seed 001's Table 1 grid: 0.5, 1, ...).
-        lam: l0 weight `lam >= 0` (seed 001: 1e-6).
+        beta: coupling weight `beta > 0` (Dinh et al.'s (2020) Table 1 grid: 0.5, 1, ...).
+        lam: l0 weight `lam >= 0` (Dinh et al. 2020: 1e-6).
 
-    Example:
+    Examples:
         >>> layer = keras.layers.Dense(10, kernel_regularizer=RVSM(beta=0.5, lam=1e-6))
     """
 
@@ -122,7 +122,7 @@ class RVSM(keras.regularizers.Regularizer):
 
 @keras.saving.register_keras_serializable(package="hdl_keras")
 class RGSM(keras.regularizers.Regularizer):
-    """RGSM's w-step: `lam2 * ||w||_GL + (beta / 2) * ||w - Prox(w)||^2` (seed 001, Algorithm 2).
+    """RGSM's w-step: `lam2 * ||w||_GL + (beta / 2) * ||w - Prox(w)||^2` (Dinh et al. 2020, Algorithm 2).
 
     Algorithm 2 descends `f~(w) = f(w) + lam2 * ||w||_GL` plus the coupling
     `beta * (w - u)` with `u = Prox_{lam1}(w)` per channel (`rgsm_prox`:
@@ -132,14 +132,14 @@ class RGSM(keras.regularizers.Regularizer):
     `ReplaceWithU` (`apply_rgsm` does both).
 
     Args:
-        beta: coupling weight `beta > 0` (seed 001: 1).
-        lam1: channel penalty on `u`, `>= 0` (seed 001: 5e-2, 1e-1).
-        lam2: group-lasso weight on `w`, `>= 0` (seed 001: 1e-5).
+        beta: coupling weight `beta > 0` (Dinh et al. 2020: 1).
+        lam1: channel penalty on `u`, `>= 0` (Dinh et al. 2020: 5e-2, 1e-1).
+        lam2: group-lasso weight on `w`, `>= 0` (Dinh et al. 2020: 1e-5).
         penalty: `"group_l0"` (default) or `"group_lasso"`, the prox of `u`.
         channel_axis: `-1` (output channels, default) or `-2` (input
-            channels, seed 001's reference code).
+            channels, Dinh et al.'s (2020) reference code).
 
-    Example:
+    Examples:
         >>> layer = keras.layers.Conv2D(16, 3, kernel_regularizer=RGSM(1.0, 5e-2, 1e-5))
     """
 
@@ -174,7 +174,7 @@ class RGSM(keras.regularizers.Regularizer):
 
 @keras.saving.register_keras_serializable(package="hdl_keras")
 class ADMM(keras.regularizers.Regularizer):
-    """ADMM's w-step penalty `(rho / 2) * ||w - u + z||^2` (seed 001, eq. 2-3, scaled form).
+    """ADMM's w-step penalty `(rho / 2) * ||w - u + z||^2` (Dinh et al. 2020, eq. 2-3, scaled form).
 
     `z` is the scaled dual variable (eq. 3's `z / beta`) and `u` the sparse
     split variable; both are weights of the layer, attached by `apply_admm`
@@ -182,7 +182,7 @@ class ADMM(keras.regularizers.Regularizer):
     `u <- prox(w + z)`, `z <- z + w - u`. The u-step `prox` is, by
     `structure` and whichever of `lam` / `sparsity` is given:
 
-    | | `lam` (eq. 2: l1 / group lasso) | `sparsity` (projection, seed 001's code) |
+    | | `lam` (eq. 2: l1 / group lasso) | `sparsity` (projection, Dinh et al.'s (2020) code) |
     | --- | --- | --- |
     | `"weight"` | `soft_threshold(v, lam / rho)` | `sparsity_projection(v, sparsity)` |
     | `"channel"` | `group_soft_threshold(v, lam / rho)` | `channel_sparsity_projection(v, s)` |
@@ -191,7 +191,7 @@ class ADMM(keras.regularizers.Regularizer):
     `apply_admm` attaches it, and calling it before raises a ValueError.
 
     Args:
-        rho: penalty weight `rho > 0` (seed 001's ADMM code: 1e-2).
+        rho: penalty weight `rho > 0` (Dinh et al.'s (2020) ADMM code: 1e-2).
         lam: l1 weight `>= 0`; give this or `sparsity`.
         sparsity: fraction of weights (or channels) the projection prunes, in [0, 1].
         structure: `"weight"` (unstructured, default) or `"channel"`.
@@ -202,7 +202,7 @@ class ADMM(keras.regularizers.Regularizer):
         self.rho = check_number("rho", rho, low_inclusive=False)
         if (lam is None) == (sparsity is None):
             raise ValueError(
-                "ADMM needs exactly one of `lam` (l1 prox, seed 001's eq. 2) and `sparsity` "
+                "ADMM needs exactly one of `lam` (l1 prox, eq. 2 of Dinh et al. 2020) and `sparsity` "
                 f"(projection on the sparse set). Received: lam={lam!r}, sparsity={sparsity!r}"
             )
         self.lam = None if lam is None else check_number("lam", lam)
@@ -402,7 +402,7 @@ def _attach(model, make_regularizer, layers, in_config):
 
 
 def apply_rvsm(model, beta, lam, layers=None):
-    """Attaches RVSM (seed 001, Algorithm 1) to the kernels of a built model.
+    """Attaches RVSM (Dinh et al. 2020, Algorithm 1) to the kernels of a built model.
 
     Sets an `RVSM(beta, lam)` regularizer on every prunable kernel (`Dense`,
     `Conv2D` and the masked layers' `W`; or those of `layers`), keeping any
@@ -417,13 +417,13 @@ def apply_rvsm(model, beta, lam, layers=None):
         beta: coupling weight `> 0`.
         lam: l0 weight `>= 0`; the threshold is `sqrt(2 * lam / beta)`.
         layers: optional list of the model's `Dense`/`Conv2D` layers (objects
-            or names) to prune; default all of them. Seed 001's reference
+            or names) to prune; default all of them. Dinh et al.'s (2020) reference
             code prunes the convolutions only.
 
     Returns:
         A `ReplaceWithU` callback to pass to `fit`.
 
-    Example:
+    Examples:
         >>> model = PGDAdversarialTraining.from_model(resnet20(), **ATTACK_PRESETS["cifar10"])
         >>> replace = apply_rvsm(model, beta=0.5, lam=1e-6)
         >>> model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), jit_compile=True)
@@ -435,7 +435,7 @@ def apply_rvsm(model, beta, lam, layers=None):
 
 
 def apply_rgsm(model, beta, lam1, lam2, penalty="group_l0", channel_axis=-1, layers=None):
-    """Attaches RGSM (seed 001, Algorithm 2) to the kernels of a built model.
+    """Attaches RGSM (Dinh et al. 2020, Algorithm 2) to the kernels of a built model.
 
     As `apply_rvsm`, with `RGSM(beta, lam1, lam2, penalty, channel_axis)`.
 
@@ -451,7 +451,7 @@ def apply_rgsm(model, beta, lam1, lam2, penalty="group_l0", channel_axis=-1, lay
     Returns:
         A `ReplaceWithU` callback to pass to `fit`.
 
-    Example:
+    Examples:
         >>> replace = apply_rgsm(model, beta=1.0, lam1=5e-2, lam2=1e-5)
         >>> model.fit(x, y, epochs=200, callbacks=[replace])  # doctest: +SKIP
     """
@@ -462,7 +462,7 @@ def apply_rgsm(model, beta, lam1, lam2, penalty="group_l0", channel_axis=-1, lay
 
 def apply_admm(model, rho, lam=None, sparsity=None, structure="weight", channel_axis=-1,
                layers=None):
-    """Attaches ADMM (seed 001's baseline, eq. 2-3) to the kernels of a built model.
+    """Attaches ADMM (Dinh et al.'s (2020) baseline, eq. 2-3) to the kernels of a built model.
 
     Sets an `ADMM` regularizer (one per kernel, not in the layer config) and
     adds the non-trainable weights `admm_u = prox(w)` and `admm_z = 0` to each
@@ -482,7 +482,7 @@ def apply_admm(model, rho, lam=None, sparsity=None, structure="weight", channel_
         `fit`; build your own `ADMMUpdate(update_every=..., hard_prune=True)`
         for other settings.
 
-    Example:
+    Examples:
         >>> update = apply_admm(model, rho=1e-2, sparsity=0.8)
         >>> model.fit(x, y, epochs=200, callbacks=[update])  # doctest: +SKIP
     """
@@ -527,7 +527,7 @@ def split_kernels(model, types=SPLITTING_TYPES):
 class ReplaceWithU(keras.callbacks.Callback):
     """Replaces each RVSM / RGSM kernel `w` by its sparse `u = prox(w)` once per epoch.
 
-    Seed 001, sec. 4.1: "At the end of each training epoch, we replace w by
+    Dinh et al. (2020), sec. 4.1: "At the end of each training epoch, we replace w by
     u for the validation process." Within `fit`, the replacement runs when
     validation begins (`on_test_begin`) or, without validation data, at
     `on_epoch_end`; once per epoch. `model.evaluate` outside `fit` replaces
@@ -535,7 +535,7 @@ class ReplaceWithU(keras.callbacks.Callback):
     `apply_rgsm`, or `kernel_regularizer=RVSM(...)` set by hand); `fit`
     raises a ValueError if there are none.
 
-    Example:
+    Examples:
         >>> model.fit(x, y, epochs=10, callbacks=[ReplaceWithU()],
         ...           validation_data=(x_val, y_val))  # doctest: +SKIP
     """
@@ -583,14 +583,14 @@ class ReplaceWithU(keras.callbacks.Callback):
 
 @keras.saving.register_keras_serializable(package="hdl_keras")
 class ADMMUpdate(keras.callbacks.Callback):
-    """ADMM's u- and z-steps (seed 001, eq. 3) between epochs: `u <- prox(w + z)`, `z <- z + w - u`.
+    """ADMM's u- and z-steps (Dinh et al. 2020, eq. 3) between epochs: `u <- prox(w + z)`, `z <- z + w - u`.
 
-    Runs at the end of every `update_every`-th epoch (seed 001's ADMM code,
-    Zhang et al.'s, updates every few thousand steps; the seed's own
+    Runs at the end of every `update_every`-th epoch (Dinh et al.'s (2020) ADMM code,
+    Zhang et al.'s, updates every few thousand steps; the paper's own
     reference updates after every batch, which a compiled Keras train step
     cannot do without leaving the compiled loop). With `hard_prune=True`,
     `w` is set to its latest `u` when training ends (the hard-pruning step
-    of Zhang et al.; seed 001 measures ADMM's sparsity on `w` without it).
+    of Zhang et al.; Dinh et al. (2020) measure ADMM's sparsity on `w` without it).
 
     Args:
         update_every: epochs between updates, a positive integer (default 1).

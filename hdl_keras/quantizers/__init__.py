@@ -1,4 +1,4 @@
-"""Weight quantizers and the BinaryConnect/BinaryRelax training schemes (seed 003).
+"""Weight quantizers and the BinaryConnect/BinaryRelax training schemes (Li, Wang and Xin 2020).
 
 Quantizers (registered, serializable; resolve by name with `get`):
     BinaryQuantizer: `mean(|w|) * sign(w)` (1 bit).

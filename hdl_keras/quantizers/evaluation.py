@@ -2,7 +2,7 @@
 
 Quantized networks are a classic place for gradient masking: a rounding step
 has zero gradient almost everywhere, and attacks that follow it stall. In
-`QuantDense`/`QuantConv2D` (seed 003's BinaryConnect/BinaryRelax layers) only
+`QuantDense`/`QuantConv2D` (Li, Wang and Xin's (2020) BinaryConnect/BinaryRelax layers) only
 the *weights* are quantized, through a straight-through estimator (STE):
 `q(w) = stop_gradient(levels * scale) + (w - stop_gradient(w))`. With respect
 to the *input* the network is an ordinary float network whose kernels happen
@@ -17,7 +17,7 @@ ways that expose masking when there is some (Athalye et al. 2018, sec. 5):
   shadow weights `w` backward (`hdl_keras.attacks.BPDA`), the differentiable
   approximation BPDA would use if the quantization blocked gradients;
 - `transfer`: PGD on a float surrogate (the float twin trained alongside,
-  seed 003's Table III oracle, or the shadow-weight network), scored on the
+  Li et al.'s (2020) Table III oracle, or the shadow-weight network), scored on the
   quantized model (`hdl_keras.attacks.Transfer`);
 - `square`: the black-box Square attack (queries only, images only);
 
@@ -40,7 +40,7 @@ from hdl_keras.pruning import zero_channel_fraction
 from hdl_keras.pruning import zero_weight_fraction
 
 TWIN_KERNELS = ("quantized", "shadow")
-# Channels with an l2 norm below this count as zero (seed 001's channel sparsity).
+# Channels with an l2 norm below this count as zero (Dinh et al.'s (2020) channel sparsity).
 CHANNEL_TOLERANCE = 1e-15
 
 
@@ -49,8 +49,8 @@ def weight_statistics(model):
 
     Counts the kernels of `hdl_keras.pruning.prunable_layers` (Dense, Conv2D
     and their subclasses, quantized ones by the kernel of their forward pass,
-    `q(w)`); biases and batch normalization are left out, as in seeds 001 and
-    003.
+    `q(w)`); biases and batch normalization are left out, as in Dinh et al. (2020)
+    and Li et al. (2020).
 
     Args:
         model: a built `keras.Model`.
@@ -58,17 +58,16 @@ def weight_statistics(model):
     Returns:
         A dict: `zero_weights` (fraction of kernel entries equal to 0),
         `zero_channels` (fraction of output channels whose kernel slice has
-        l2 norm `< 1e-15`, `hdl_keras.pruning.zero_channel_fraction`: seed
+        l2 norm `< 1e-15`, `hdl_keras.pruning.zero_channel_fraction`: paper
         003's "channel sparsity"), `bits_per_weight` (the `bits` of each
         layer's `kernel_quantizer`, 32 for float32 kernels, averaged over the
         kernel entries) and `kernel_weights` (the number of kernel entries).
 
-    Example:
-
-    >>> from hdl_keras.layers import to_quantized
-    >>> from hdl_keras.models import small_cnn
-    >>> weight_statistics(to_quantized(small_cnn(), "binary"))["bits_per_weight"]
-    1.0
+    Examples:
+        >>> from hdl_keras.layers import to_quantized
+        >>> from hdl_keras.models import small_cnn
+        >>> weight_statistics(to_quantized(small_cnn(), "binary"))["bits_per_weight"]
+        1.0
     """
     layers = prunable_layers(model)
     if not layers:
@@ -140,13 +139,12 @@ def float_twin(model, kernels="quantized"):
     Returns:
         A new, uncompiled model of the same structure and layer names.
 
-    Example:
-
-    >>> from hdl_keras.layers import to_quantized
-    >>> from hdl_keras.models import mlp
-    >>> twin = float_twin(to_quantized(mlp(input_shape=(4,), num_classes=3), "ternary"))
-    >>> type(twin.layers[-1]).__name__
-    'Dense'
+    Examples:
+        >>> from hdl_keras.layers import to_quantized
+        >>> from hdl_keras.models import mlp
+        >>> twin = float_twin(to_quantized(mlp(input_shape=(4,), num_classes=3), "ternary"))
+        >>> type(twin.layers[-1]).__name__
+        'Dense'
     """
     if not isinstance(model, keras.Model) or not model.built:
         raise ValueError(f"Expected a built keras.Model. Received: model={model!r}")
@@ -254,9 +252,9 @@ def evaluate_quantized(
             the default transfer surrogate are then the model itself).
         x: float array `(N, *input_shape)` in [0, 1].
         y: int array `(N,)`.
-        eps: l_inf radius, `> 0` (seed 003: 8/255).
+        eps: l_inf radius, `> 0` (Li et al. 2020: 8/255).
         float_model: the transfer surrogate, default None (the shadow-weight
-            float network). Seed 003's Table III uses the float twin trained
+            float network). Table III of Li et al. (2020) use the float twin trained
             alongside (the same architecture and data, float weights).
         steps: PGD steps (all three gradient attacks), default 20.
         step_size: PGD step, default `eps / 4` (2/255 at 8/255).
@@ -278,7 +276,7 @@ def evaluate_quantized(
         (`weight_statistics`), `settings`, `seconds` (per attack),
         `num_examples`, `transfer_source` (`"float_model"` or `"shadow"`).
 
-    Example:
+    Examples:
 
     ```python
     result = evaluate_quantized(binary_model, x_test[:500], y_test[:500], eps=8 / 255,

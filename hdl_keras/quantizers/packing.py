@@ -3,7 +3,7 @@
 A quantized kernel of `n` weights with `k` bits each (binary `k = 1`, ternary
 `k = 2`, k-bit `k`) is stored in `ceil(n * k / 8)` bytes plus its float32
 scale (one per layer, or one per output channel), against `4 n` bytes in
-float32: the size ratio tends to `32 / k` (seed 003, Section III: binary
+float32: the size ratio tends to `32 / k` (Li, Wang and Xin 2020, Section III: binary
 weights `mean|w| * sign(w)`; Section V: ternary and 4-bit weights).
 
 `export_packed(model, path)` writes one file holding the model's
@@ -74,12 +74,11 @@ def pack_bits(codes, bits):
     Returns:
         A 1-D `np.uint8` array of `ceil(codes.size * bits / 8)` bytes.
 
-    Example:
-
-    >>> pack_bits([1, 0, 1, 1], bits=1)
-    array([13], dtype=uint8)
-    >>> pack_bits([2, 1, 0, 3], bits=2)
-    array([198], dtype=uint8)
+    Examples:
+        >>> pack_bits([1, 0, 1, 1], bits=1)
+        array([13], dtype=uint8)
+        >>> pack_bits([2, 1, 0, 3], bits=2)
+        array([198], dtype=uint8)
     """
     bits = _check_bits(bits)
     codes = np.asarray(codes)
@@ -114,10 +113,9 @@ def unpack_bits(packed, bits, count):
     Returns:
         A 1-D `np.uint8` array of `count` codes in `[0, 2**bits)`.
 
-    Example:
-
-    >>> unpack_bits(pack_bits([5, 0, 7, 3, 6], bits=3), bits=3, count=5)
-    array([5, 0, 7, 3, 6], dtype=uint8)
+    Examples:
+        >>> unpack_bits(pack_bits([5, 0, 7, 3, 6], bits=3), bits=3, count=5)
+        array([5, 0, 7, 3, 6], dtype=uint8)
     """
     bits = _check_bits(bits)
     if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
@@ -192,11 +190,10 @@ def export_packed(model, path):
     Returns:
         The number of bytes written.
 
-    Example:
-
-    >>> from hdl_keras.layers import QuantDense
-    >>> model = keras.Sequential([keras.Input((64,)), QuantDense(10)])
-    >>> size = export_packed(model, "model.hdlpack")  # kernel: 640 bits, 80 bytes
+    Examples:
+        >>> from hdl_keras.layers import QuantDense
+        >>> model = keras.Sequential([keras.Input((64,)), QuantDense(10)])
+        >>> size = export_packed(model, "model.hdlpack")  # kernel: 640 bits, 80 bytes
     """
     if not isinstance(model, keras.Model):
         raise ValueError(
@@ -321,10 +318,9 @@ def load_packed(path):
             version, is corrupt or truncated, or does not match the
             architecture it describes.
 
-    Example:
-
-    >>> model = load_packed("model.hdlpack")
-    >>> logits = model.predict(x)
+    Examples:
+        >>> model = load_packed("model.hdlpack")
+        >>> logits = model.predict(x)
     """
     header, payload = _read(path)
     model = keras.saving.deserialize_keras_object(header["model"])

@@ -1,13 +1,13 @@
 """Weight quantizers: binary, ternary and k-bit projections with a straight-through gradient.
 
 Each quantizer is the projection `proj_Q(w)` onto a set of quantized weights
-`Q = R_+ x {levels}^n` (seed 003, sec. II-A): it factors `w` into integer
+`Q = R_+ x {levels}^n` (Li, Wang and Xin 2020, sec. II-A): it factors `w` into integer
 *levels* times a positive *scale* (one per layer, or one per output channel
 with `per_channel=True`; the output channel is the last axis of a Keras
 `Dense` kernel `(in, out)` and `Conv2D` kernel `(kh, kw, in, out)`), and
 
 * `q(w)` returns `levels * scale` in the forward pass with the identity as
-  its gradient (straight-through estimator): Algorithm 1 of seed 003 (lines 6
+  its gradient (straight-through estimator): Algorithm 1 of Li et al. (2020) (lines 6
   and 11) updates the float weights `w` with the gradient taken at the
   quantized weights, `w <- w - gamma * grad L(u)`. The forward value is
   exactly `levels * scale` (computed as `stop_gradient(levels * scale) +
@@ -184,9 +184,9 @@ class WeightQuantizer:
 
 @keras.saving.register_keras_serializable(package="hdl_keras")
 class BinaryQuantizer(WeightQuantizer):
-    """Binary projection `proj_Q(w) = mean(|w|) * sign(w)` (seed 003, sec. III-A).
+    """Binary projection `proj_Q(w) = mean(|w|) * sign(w)` (Li et al. 2020, sec. III-A).
 
-    The XNOR-Net projection seed 003 uses for BinaryConnect and BinaryRelax:
+    The XNOR-Net projection Li et al. (2020) use for BinaryConnect and BinaryRelax:
     `E[|w|] * sign(w) = (||w||_1 / n) * sign(w)`, the closest point to `w` in
     `R_+ x {-1, +1}^n`. Here `sign(0) = +1`, so every weight is `+-scale`.
     Codes: `{0, 1}` for `{-1, +1}` (1 bit).
@@ -194,13 +194,12 @@ class BinaryQuantizer(WeightQuantizer):
     Args:
         per_channel: one scale `mean(|w|)` per output channel (last axis)
             when `True`, one for the whole tensor when `False` (default, the
-            seed's per-layer scale).
+            paper's per-layer scale).
 
-    Example:
-
-    >>> q = BinaryQuantizer()
-    >>> keras.ops.convert_to_numpy(q(keras.ops.array([0.5, -1.0, 0.0, 2.5])))
-    array([ 1., -1.,  1.,  1.], dtype=float32)
+    Examples:
+        >>> q = BinaryQuantizer()
+        >>> keras.ops.convert_to_numpy(q(keras.ops.array([0.5, -1.0, 0.0, 2.5])))
+        array([ 1., -1.,  1.,  1.], dtype=float32)
     """
 
     bits = 1
@@ -240,13 +239,13 @@ def _check_threshold_factor(threshold_factor):
 class TernaryQuantizer(WeightQuantizer):
     """Ternary projection onto `R_+ x {-1, 0, +1}^n` (TWN rule).
 
-    Seed 003 (sec. V-A) runs its Algorithm 1 "with the projection replaced by
+    Li et al. (2020, sec. V-A) run their Algorithm 1 "with the projection replaced by
     ternary" without giving the rule; this is the standard Ternary Weight
     Networks approximation of that projection (Li, Zhang and Liu, 2016):
     threshold `delta = threshold_factor * mean(|w|)`, levels
     `sign(w) * 1[|w| > delta]`, scale the mean of `|w|` over the entries
     above the threshold (0 when there are none). Entries at or below the
-    threshold are exact zeros: the source of the channel sparsity seed 003
+    threshold are exact zeros: the source of the channel sparsity Li et al. (2020)
     observes. Codes: `{0, 1, 2}` for `{-1, 0, +1}` (2 bits).
 
     Args:
@@ -255,11 +254,10 @@ class TernaryQuantizer(WeightQuantizer):
         per_channel: threshold and scale per output channel (last axis) when
             `True`; per tensor when `False` (default).
 
-    Example:
-
-    >>> q = TernaryQuantizer()
-    >>> keras.ops.convert_to_numpy(q(keras.ops.array([1.0, -3.0, 0.1, 0.3])))
-    array([ 2., -2.,  0.,  0.], dtype=float32)
+    Examples:
+        >>> q = TernaryQuantizer()
+        >>> keras.ops.convert_to_numpy(q(keras.ops.array([1.0, -3.0, 0.1, 0.3])))
+        array([ 2., -2.,  0.,  0.], dtype=float32)
     """
 
     bits = 2
@@ -296,8 +294,8 @@ class KBitQuantizer(WeightQuantizer):
 
     `L = 2**(bits - 1) - 1` and `scale = max(|w|) / L`, so the levels are the
     `2L + 1` integers `-L .. L` (for 4 bits: -7..7, 15 levels; zero is one of
-    them, which gives the exact zeros and channel sparsity seed 003 reports
-    for 4-bit nets). Seed 003 does not give its 4-bit rule; this max-scaled
+    them, which gives the exact zeros and channel sparsity Li et al. (2020) report
+    for 4-bit nets). Li et al. (2020) do not give their 4-bit rule; this max-scaled
     uniform grid is the simplest symmetric one and keeps every weight inside
     the grid's range (no clipping error). Rounding is half to even. Codes:
     `level + L` in `0 .. 2**bits - 2` (`bits` bits).
@@ -307,11 +305,10 @@ class KBitQuantizer(WeightQuantizer):
         per_channel: one scale `max(|w|) / L` per output channel (last axis)
             when `True`; per tensor when `False` (default).
 
-    Example:
-
-    >>> q = KBitQuantizer(bits=3)  # levels -3..3, scale = max|w| / 3
-    >>> keras.ops.convert_to_numpy(q(keras.ops.array([3.0, -1.2, 0.4, 2.6])))
-    array([ 3., -1.,  0.,  3.], dtype=float32)
+    Examples:
+        >>> q = KBitQuantizer(bits=3)  # levels -3..3, scale = max|w| / 3
+        >>> keras.ops.convert_to_numpy(q(keras.ops.array([3.0, -1.2, 0.4, 2.6])))
+        array([ 3., -1.,  0.,  3.], dtype=float32)
     """
 
     def __init__(self, bits=4, per_channel=False):
@@ -359,10 +356,9 @@ def get(identifier):
     `"8bit"` (`KBitQuantizer(bits=k)`), and the class names. `None` gives
     `None`.
 
-    Example:
-
-    >>> get("4bit")
-    KBitQuantizer(bits=4, per_channel=False)
+    Examples:
+        >>> get("4bit")
+        KBitQuantizer(bits=4, per_channel=False)
     """
     if identifier is None or isinstance(identifier, WeightQuantizer):
         return identifier

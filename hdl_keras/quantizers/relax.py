@@ -1,4 +1,4 @@
-"""BinaryConnect and BinaryRelax (seed 003, Algorithm 1) as training schemes inside `model.fit`.
+"""BinaryConnect and BinaryRelax (Li, Wang and Xin 2020, Algorithm 1) as training schemes inside `model.fit`.
 
 Both schemes keep float weights `w` (the variables the optimizer updates) and
 run the forward pass with
@@ -8,7 +8,7 @@ run the forward pass with
 BinaryRelax's relaxed weights (Yin et al. 2018, the closed-form minimizer of
 `||w - u||^2 / 2 + lambda / 2 * dist(u, Q)^2`), where `proj_Q` is a weight
 quantizer (`hdl_keras.quantizers`). `lambda = inf` gives `u = proj_Q(w)`:
-BinaryConnect. BinaryRelax starts at `lambda_0` (1 in the seed), multiplies
+BinaryConnect. BinaryRelax starts at `lambda_0` (1 in the paper), multiplies
 `lambda` by `rho > 1` each epoch and switches to BinaryConnect from epoch `M`
 on. The gradient of the loss with respect to `u` updates `w` directly
 (`w <- w - gamma * grad L(u)`, lines 6 and 11 of Algorithm 1): the
@@ -23,7 +23,7 @@ quantized layer (`hdl_keras.layers.QuantDense`, `QuantConv2D`), initialised to
   on jax, tensorflow and torch) sees each new `lambda` without retracing,
   and the scheme composes with any `train_step`/`compute_loss` (plain models,
   `PGDAdversarialTraining`, `TRADES`, `TradeOff`: their PGD attacks the
-  relaxed model the optimizer trains, as in the seed).
+  relaxed model the optimizer trains, as in the paper).
 * The value is saved with the model (`.keras`), so a resumed or reloaded
   model computes what it computed when saved; the callback itself holds only
   its schedule (`get_config`), and recomputes `lambda` from the epoch index,
@@ -112,7 +112,7 @@ def set_relax_lambda(model, value):
 
 @keras.saving.register_keras_serializable(package="hdl_keras")
 class BinaryRelax(keras.callbacks.Callback):
-    """BinaryRelax's schedule (seed 003, Algorithm 1): relaxed epochs, then BinaryConnect.
+    """BinaryRelax's schedule (Li et al. 2020, Algorithm 1): relaxed epochs, then BinaryConnect.
 
     At the start of each epoch sets every quantized layer's `relax_lambda` to
 
@@ -120,7 +120,7 @@ class BinaryRelax(keras.callbacks.Callback):
         lambda_t = inf (BinaryConnect)         for t >= switch_epoch,
 
     where `t = epoch + 1` is the 1-based epoch number Keras displays ("Epoch
-    t/N") and the seed's `t`; `switch_epoch` is the seed's cut-off `M`. So
+    t/N") and the paper's `t`; `switch_epoch` is the paper's cut-off `M`. So
     the first epoch runs at `lambda_0`, `lambda` grows by `rho` per epoch,
     and from epoch `M` on the forward pass uses the quantized weights
     exactly. Train for at least `switch_epoch` epochs to end with a quantized
@@ -130,16 +130,15 @@ class BinaryRelax(keras.callbacks.Callback):
     Args:
         lambda_0: `lambda` of the first epoch, `> 0`. Defaults to `1.0`
             (Algorithm 1).
-        rho: growth factor per epoch, `>= 1` (the seed requires `rho > 1`;
+        rho: growth factor per epoch, `>= 1` (the paper requires `rho > 1`;
             `1` keeps `lambda` constant).
         switch_epoch: `M`, the first (1-based) BinaryConnect epoch, an int
             `>= 1` (`1`: BinaryConnect throughout).
 
-    Example:
-
-    >>> relax = BinaryRelax(lambda_0=1.0, rho=1.5, switch_epoch=3)
-    >>> [relax.lambda_at(epoch) for epoch in range(4)]  # 0-based epochs
-    [1.0, 1.5, inf, inf]
+    Examples:
+        >>> relax = BinaryRelax(lambda_0=1.0, rho=1.5, switch_epoch=3)
+        >>> [relax.lambda_at(epoch) for epoch in range(4)]  # 0-based epochs
+        [1.0, 1.5, inf, inf]
     """
 
     def __init__(self, lambda_0=1.0, *, rho, switch_epoch):

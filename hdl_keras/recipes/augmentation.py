@@ -10,7 +10,7 @@ from keras import ops
 def augmentation(input_shape, padding=4, flip=True, seed=None, name="augmentation"):
     """Random crop after zero padding, and optionally a random horizontal flip.
 
-    The standard CIFAR augmentation of the seeds' training code: pad each
+    The standard CIFAR augmentation of the papers' training code: pad each
     image with `padding` zero pixels on every side, crop a random
     `height x width` window, and flip left-right with probability 1/2
     (`flip=False` for MNIST and Fashion-MNIST, whose flipped digits and
@@ -38,7 +38,7 @@ def augmentation(input_shape, padding=4, flip=True, seed=None, name="augmentatio
         A `keras.Sequential` mapping `(batch, height, width, channels)` to
         the same shape; call it with `training=True` to augment.
 
-    Example:
+    Examples:
         >>> augment = augmentation((32, 32, 3), seed=0)
         >>> augment(x_batch, training=True).shape
         (128, 32, 32, 3)
@@ -70,7 +70,7 @@ class AugmentedBatches(keras.utils.PyDataset):
 
     The augmentation runs in the data pipeline, on each batch before the
     train step, not inside the trained model: an adversarial objective then
-    attacks the augmented image, as the seeds' code does (augment, then run
+    attacks the augmented image, as the papers' code does (augment, then run
     PGD on the result). Inside the model the attack would see the clean image
     and the crop would move its perturbation. A `keras.utils.PyDataset` works
     on all backends without `tf.data`.
@@ -85,7 +85,7 @@ class AugmentedBatches(keras.utils.PyDataset):
         seed: int seed of the shuffling, default None.
         **kwargs: those of `keras.utils.PyDataset` (`workers`, ...).
 
-    Example:
+    Examples:
         >>> batches = AugmentedBatches(x_train, y_train, 128, augmentation((32, 32, 3)))
         >>> model.fit(batches, epochs=200)  # doctest: +SKIP
     """

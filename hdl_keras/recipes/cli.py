@@ -1,24 +1,24 @@
-"""`hdl-train`: train a model of the zoo on a recipe, then evaluate it like the seeds' tables.
+"""`hdl-train`: train a model of the zoo on a recipe, then evaluate it like the papers' tables.
 
 Example (a reduced CPU run; the report says so):
 
 ```
-hdl-train seed --model en2_resnet20 --dataset fashion_mnist --objective pgd --epochs 3 \
+hdl-train paper --model en2_resnet20 --dataset fashion_mnist --objective pgd --epochs 3 \
     --train-subset 4096 --attack-steps 3 --evaluate 500 --out runs/fmnist
 ```
 
 Writes the outputs of `train_recipe` into `--out` (resumable: rerun the same
 command after an interruption), and with `--evaluate N` also
-`evaluation.json` and `evaluation.md` (`evaluate_like_seed` on the first N
+`evaluation.json` and `evaluation.md` (`evaluate_like_paper` on the first N
 test images, with the kernels' channel sparsity and bits per weight).
 
-Quantized nets (seed 003): `--kernel-quantizer binary|ternary|4bit` trains the
+Quantized nets (Li, Wang and Xin 2020): `--kernel-quantizer binary|ternary|4bit` trains the
 model's quantized twin (`to_quantized`) with `--scheme binaryconnect` or
 `--scheme binaryrelax` (`--relax-rho`, `--relax-switch-epoch`), with any
 `--objective`, and also writes the packed `model.hdlpack`:
 
 ```
-hdl-train seed --model small_cnn --dataset mnist --kernel-quantizer binary \
+hdl-train paper --model small_cnn --dataset mnist --kernel-quantizer binary \
     --scheme binaryrelax --relax-rho 2 --epochs 3 --train-subset 8192 --evaluate 500 --out runs/br
 ```
 """
@@ -33,9 +33,10 @@ from hdl_keras import data
 from hdl_keras import models
 from hdl_keras import quantizers
 from hdl_keras.quantizers.evaluation import weight_statistics
-from hdl_keras.recipes.evaluation import SEED_EVALUATION
-from hdl_keras.recipes.evaluation import evaluate_like_seed
-from hdl_keras.recipes.evaluation import seed_table_markdown
+from hdl_keras.recipes.evaluation import PAPER_EVALUATION
+from hdl_keras.recipes.evaluation import evaluate_like_paper
+from hdl_keras.recipes.evaluation import paper_table_markdown
+from hdl_keras.recipes.recipes import DEPRECATED_RECIPE_NAMES
 from hdl_keras.recipes.recipes import OBJECTIVES
 from hdl_keras.recipes.recipes import RECIPES
 from hdl_keras.recipes.recipes import SCHEMES
@@ -46,21 +47,22 @@ def build_parser():
     """The argument parser of `hdl-train`."""
     parser = argparse.ArgumentParser(
         prog="hdl-train",
-        description="Adversarial training recipes (seeds 001/003 schedule, fast FGSM training) and "
-        "evaluation like the seeds' tables (natural, FGSM, IFGSM20, C&W, NAttack, EoT-PGD).",
+        description="Adversarial training recipes (the schedule of Dinh et al. 2020 and Li et al. 2020, fast FGSM "
+        "training) and "
+        "evaluation like the papers' tables (natural, FGSM, IFGSM20, C&W, NAttack, EoT-PGD).",
     )
     parser.add_argument("recipe", help="; ".join(f"{r.name}: {r.description}" for r in RECIPES.values()))
     parser.add_argument("--model", default="en2_resnet20", help="a model of hdl_keras.models (default en2_resnet20)")
     parser.add_argument("--dataset", default="cifar10", help="cifar10, mnist or fashion_mnist (default cifar10)")
     parser.add_argument("--objective", default="pgd", help=f"one of {', '.join(OBJECTIVES)} (default pgd)")
-    parser.add_argument("--epochs", type=int, help="default the recipe's (seed 200, fast 15)")
+    parser.add_argument("--epochs", type=int, help="default the recipe's (paper 200, fast 15)")
     parser.add_argument("--batch-size", type=int, help="default 128")
     parser.add_argument("--train-subset", type=int, help="train on N images of the training set")
     parser.add_argument("--eps", type=float, help="training attack radius (default 8/255)")
-    parser.add_argument("--attack-steps", type=int, help="training attack steps (seed 10, fast 1)")
+    parser.add_argument("--attack-steps", type=int, help="training attack steps (paper 10, fast 1)")
     parser.add_argument("--weight-decay", type=float, help="coupled L2 weight decay (default 5e-4)")
     parser.add_argument("--learning-rate", type=float,
-                        help="initial (seed) or peak (fast) learning rate (default the recipe's: 0.1, 0.2)")
+                        help="initial (paper) or peak (fast) learning rate (default the recipe's: 0.1, 0.2)")
     parser.add_argument("--no-augment", action="store_true", help="no random crop / flip")
     parser.add_argument("--seed", type=int, default=0, help="seed of data order, noise and attacks")
     parser.add_argument("--kernel-quantizer", metavar="Q",
@@ -76,7 +78,7 @@ def build_parser():
                         help="keep the first and last Dense/Conv2D layers float")
     parser.add_argument("--out", required=True, help="output folder (resumable)")
     parser.add_argument("--evaluate", type=int, default=0, metavar="N",
-                        help="evaluate like the seeds' tables on the first N test images")
+                        help="evaluate like the papers' tables on the first N test images")
     parser.add_argument("--nattack-examples", type=int, default=100, help="NAttack images (default 100)")
     parser.add_argument("--nattack-population", type=int, default=300, help="NAttack population (default 300)")
     parser.add_argument("--nattack-iterations", type=int, default=500, help="NAttack iterations (default 500)")
@@ -96,10 +98,15 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.recipe in DEPRECATED_RECIPE_NAMES:
+        current = DEPRECATED_RECIPE_NAMES[args.recipe]
+        print(f"hdl-train: the recipe name {args.recipe!r} is deprecated; use {current!r} (the same recipe).",
+              file=sys.stderr)
+        args.recipe = current
     for value, known, what in (
         (args.recipe, list(RECIPES), "recipe"),
         (args.model, models.available_models(), "model"),
-        (args.dataset, [d for d in SEED_EVALUATION if d in data.available_datasets()], "dataset"),
+        (args.dataset, [d for d in PAPER_EVALUATION if d in data.available_datasets()], "dataset"),
         (args.objective, list(OBJECTIVES), "objective"),
         (args.scheme, list(SCHEMES), "scheme"),
     ):
@@ -139,7 +146,7 @@ def main(argv=None):
         )
         if args.evaluate:
             _, (x_test, y_test) = data.load(args.dataset)
-            result = evaluate_like_seed(
+            result = evaluate_like_paper(
                 model,
                 x_test[: args.evaluate],
                 y_test[: args.evaluate],
@@ -160,7 +167,7 @@ def main(argv=None):
                 json.dump(result, f, indent=2)
             title = args.title or f"{args.model} on {args.dataset}, recipe {args.recipe}"
             note = f"Command: `{command}`\n\n{_weights_line(result)}"
-            markdown = seed_table_markdown(result, title, model_label=args.model, note=note)
+            markdown = paper_table_markdown(result, title, model_label=args.model, note=note)
             with open(os.path.join(args.out, "evaluation.md"), "w") as f:
                 f.write(markdown)
             print(markdown)

@@ -1,6 +1,7 @@
-"""Evaluation as in the seeds' tables: natural, FGSM, IFGSM^20, C&W and NAttack accuracy."""
+"""Evaluation as in the papers' tables: natural, FGSM, IFGSM^20, C&W and NAttack accuracy."""
 
 import math
+import warnings
 
 import numpy as np
 
@@ -11,22 +12,26 @@ from hdl_keras.attacks import NAttack
 from hdl_keras.attacks import cw_linf
 from hdl_keras.attacks import evaluate
 
-# The l_inf evaluation of seeds 001 (CIFAR-10/100) and 003 (Tables I-VIII, all datasets):
+# The l_inf evaluation of Dinh et al. (2020) (CIFAR-10/100) and Li, Wang and Xin (2020) (Tables I-VIII,
+# all datasets):
 # FGSM at eps, IFGSM^20 with step 2/255 from x, C&W-l_inf with IFGSM^20's settings.
-# Seed 003 gives no eps of its own for MNIST / Fashion-MNIST: the same 8/255 is used.
-SEED_EVALUATION = {
+# Li et al. (2020) give no eps of their own for MNIST / Fashion-MNIST: the same 8/255 is used.
+PAPER_EVALUATION = {
     dataset: {"eps": 8 / 255, "step_size": 2 / 255, "steps": 20}
     for dataset in ("cifar10", "cifar100", "svhn", "mnist", "fashion_mnist")
 }
 
-# Seed 003, Table VIII (En2ResNet20, float, trade-off loss alpha = 1, beta = 8), in %.
-SEED_TARGETS = {
+# Li et al. (2020), Table VIII (En2ResNet20, float, trade-off loss alpha = 1, beta = 8), in %.
+PAPER_TARGETS = {
     "mnist": {"natural": 99.21, "fgsm": 99.02, "ifgsm20": 98.91, "cw": 99.14},
     "fashion_mnist": {"natural": 92.74, "fgsm": 89.35, "ifgsm20": 88.68, "cw": 91.72},
 }
+# Deprecated aliases of `PAPER_EVALUATION` and `PAPER_TARGETS`, kept for one release.
+SEED_EVALUATION = PAPER_EVALUATION
+SEED_TARGETS = PAPER_TARGETS
 
 
-def evaluate_like_seed(
+def evaluate_like_paper(
     model,
     x,
     y,
@@ -41,12 +46,12 @@ def evaluate_like_seed(
     seed=0,
     verbose=0,
 ):
-    """Accuracies of the seeds' tables, plus EoT-PGD and the suite's masking flags.
+    """Accuracies of the papers' tables, plus EoT-PGD and the suite's masking flags.
 
     Runs `hdl_keras.attacks.evaluate` with, at the dataset's
-    `SEED_EVALUATION` settings (eps 8/255):
+    `PAPER_EVALUATION` settings (eps 8/255):
 
-    - `natural` (seed 003's N, seed 001's A_1): clean accuracy;
+    - `natural` (Li et al.'s (2020) N, Dinh et al.'s (2020) A_1): clean accuracy;
     - `fgsm` (A_1 / A_2): `FGSM(eps)`;
     - `ifgsm20` (A_2 / A_3): `PGD(eps, step 2/255, 20 steps, no random start)`;
     - `cw` (A_3 / A_4): `cw_linf`, IFGSM^20 on the C&W margin (see its doc for the
@@ -54,8 +59,8 @@ def evaluate_like_seed(
     - `eot_pgd`: `EoT(PGD(eps, step 2/255, eot_steps steps, random start),
       n=eot_samples)`, gradients averaged over noise draws: the attack a
       randomized model (EnResNet, noise on at inference) calls for, which the
-      seeds do not run;
-    - `nattack` (seed 001's A_5): `NAttack(eps)` on the first `nattack_examples`
+      papers do not run;
+    - `nattack` (Dinh et al.'s (2020) A_5): `NAttack(eps)` on the first `nattack_examples`
       examples only (it costs up to `population * iterations` forward
       passes per example), in a second `evaluate`; `nattack_natural` is the
       clean accuracy of that subset and `nattack_ifgsm20` the IFGSM^20
@@ -64,7 +69,7 @@ def evaluate_like_seed(
 
     An example counts as robust when it is classified correctly clean and
     under the attack (`evaluate`'s convention), so each attack's accuracy is
-    at most the natural accuracy of its examples. The seeds' tables attack
+    at most the natural accuracy of its examples. The the papers' tables attack
     the randomized model with single-draw gradients, as `fgsm`, `ifgsm20`
     and `cw` do here.
 
@@ -72,12 +77,12 @@ def evaluate_like_seed(
         model: the logits network (`x -> (B, K)` logits), inputs in [0, 1].
         x: float array `(N, H, W, C)` in [0, 1].
         y: int array `(N,)`.
-        dataset: a key of `SEED_EVALUATION` (its eps and steps).
+        dataset: a key of `PAPER_EVALUATION` (its eps and steps).
         eot_samples: gradient draws per EoT step, default 10.
         eot_steps: PGD steps of EoT-PGD, default 20.
         nattack_examples: examples attacked by NAttack, default 100; 0 skips it.
         nattack_population: NAttack samples per iteration, default 300
-            (attackbox's default, seed 001).
+            (attackbox's default, Dinh et al. 2020).
         nattack_iterations: NAttack iterations, default 500 (attackbox's).
         batch_size: largest evaluation batch, default 256; the examples are
             split into equal batches (each attack then compiles once).
@@ -92,14 +97,14 @@ def evaluate_like_seed(
         `"num_examples"`, `"nattack_examples"`, `"randomized"`, `"seconds"`
         (per attack) and `"dataset"`.
 
-    Example:
-        >>> result = evaluate_like_seed(model, x_test[:500], y_test[:500], "fashion_mnist",
+    Examples:
+        >>> result = evaluate_like_paper(model, x_test[:500], y_test[:500], "fashion_mnist",
         ...                             nattack_examples=20)
         >>> result["accuracy"]["ifgsm20"] <= result["accuracy"]["natural"]
         True
     """
-    if dataset not in SEED_EVALUATION:
-        raise ValueError(f"Unknown dataset. Expected one of {list(SEED_EVALUATION)}. Received: dataset={dataset!r}")
+    if dataset not in PAPER_EVALUATION:
+        raise ValueError(f"Unknown dataset. Expected one of {list(PAPER_EVALUATION)}. Received: dataset={dataset!r}")
     for name, value in (("eot_samples", eot_samples), ("eot_steps", eot_steps)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an int >= 1. Received: {name}={value!r}")
@@ -107,7 +112,7 @@ def evaluate_like_seed(
         raise ValueError(f"nattack_examples must be an int >= 0. Received: nattack_examples={nattack_examples!r}")
     x = np.asarray(x, dtype="float32")
     y = np.asarray(y).astype("int64")
-    settings = dict(SEED_EVALUATION[dataset])
+    settings = dict(PAPER_EVALUATION[dataset])
     eps, step, steps = settings["eps"], settings["step_size"], settings["steps"]
     ifgsm = PGD(model, eps=eps, step_size=step, steps=steps, random_start=False, seed=seed)
     attacks = {
@@ -164,11 +169,11 @@ def evaluate_like_seed(
     }
 
 
-def seed_table_markdown(result, title, model_label="En2ResNet20", note=None):
-    """A markdown table of `evaluate_like_seed`'s result next to seed 003's Table VIII row.
+def paper_table_markdown(result, title, model_label="En2ResNet20", note=None):
+    """A markdown table of `evaluate_like_paper`'s result next to Li et al.'s (2020) Table VIII row.
 
     Args:
-        result: the dict returned by `evaluate_like_seed`.
+        result: the dict returned by `evaluate_like_paper`.
         title: heading of the table.
         model_label: the model column, default `"En2ResNet20"`.
         note: optional paragraph placed under the heading.
@@ -185,10 +190,10 @@ def seed_table_markdown(result, title, model_label="En2ResNet20", note=None):
     lines += ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
     measured = [f"{100 * acc[c]:.2f}" if c in acc else "-" for c in columns]
     lines.append(f"| {model_label}, this run | " + " | ".join(measured) + " |")
-    target = SEED_TARGETS.get(result["dataset"])
+    target = PAPER_TARGETS.get(result["dataset"])
     if target:
         cells = [f"{target[c]:.2f}" if c in target else "-" for c in columns]
-        lines.append("| seed 003 Table VIII (float, full training) | " + " | ".join(cells) + " |")
+        lines.append("| Table VIII of Li et al. (2020) (float, full training) | " + " | ".join(cells) + " |")
     lines += [
         "",
         f"{result['num_examples']} test images; NAttack on the first {result['nattack_examples']} "
@@ -203,3 +208,15 @@ def seed_table_markdown(result, title, model_label="En2ResNet20", note=None):
         lines += [f"- `{code}`: {message}" for code, message in result["flags"].items()]
         lines.append("")
     return "\n".join(lines)
+
+
+def evaluate_like_seed(*args, **kwargs):
+    """Deprecated alias of `evaluate_like_paper`, kept for one release."""
+    warnings.warn("evaluate_like_seed is deprecated; use evaluate_like_paper.", DeprecationWarning, stacklevel=2)
+    return evaluate_like_paper(*args, **kwargs)
+
+
+def seed_table_markdown(*args, **kwargs):
+    """Deprecated alias of `paper_table_markdown`, kept for one release."""
+    warnings.warn("seed_table_markdown is deprecated; use paper_table_markdown.", DeprecationWarning, stacklevel=2)
+    return paper_table_markdown(*args, **kwargs)

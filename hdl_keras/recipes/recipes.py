@@ -1,9 +1,10 @@
-"""Training recipes: the seeds' 200-epoch schedule and fast adversarial training."""
+"""Training recipes: the papers' 200-epoch schedule and fast adversarial training."""
 
 import dataclasses
 import json
 import os
 import time
+import warnings
 
 import keras
 import numpy as np
@@ -18,24 +19,26 @@ from hdl_keras.objectives import TradeOff
 from hdl_keras.recipes.augmentation import AugmentedBatches
 from hdl_keras.recipes.augmentation import augmentation
 from hdl_keras.recipes.schedules import OneCycle
-from hdl_keras.recipes.schedules import seed_schedule
+from hdl_keras.recipes.schedules import paper_schedule
 
 OBJECTIVES = {"pgd": PGDAdversarialTraining, "trades": TRADES, "tradeoff": TradeOff}
 
-# Weight quantization schemes of seed 003 (sec. III): BinaryConnect quantizes every forward
+# Weight quantization schemes of Li, Wang and Xin (2020) (sec. III): BinaryConnect quantizes every forward
 # pass; BinaryRelax relaxes the quantization, lambda growing by rho per epoch, then switches
 # to BinaryConnect (Algorithm 1).
 SCHEMES = ("binaryconnect", "binaryrelax")
-# Seed 003 gives neither its growth rate nor its cut-off epoch M. Default rho: lambda doubles
+# Li et al. (2020) give neither their growth rate nor their cut-off epoch M. Default rho: lambda doubles
 # each epoch (1, 2, 4, ...); default M: the last epoch, the one with the smallest learning
 # rate on both schedules (BinaryRelax's exact-quantization phase runs at a small learning rate).
 DEFAULT_RELAX_RHO = 2.0
 PACKED_FILE = "model.hdlpack"
 
-# The l_inf threat model of the seeds' training and tables. Seed 001 (CIFAR): IFGSM^10,
-# step 2/255, eps 8/255, random start. Seed 003 states no other eps for its Table VIII
+# The l_inf threat model of the papers' training and tables. Dinh et al. (2020) (CIFAR): IFGSM^10,
+# step 2/255, eps 8/255, random start. Li et al. (2020) state no other eps for their Table VIII
 # (MNIST, Fashion-MNIST): its models come from the same EnResNet code, eps 8/255.
-SEED_THREAT_MODEL = {"eps": 8 / 255, "step_size": 2 / 255, "steps": 10}
+PAPER_THREAT_MODEL = {"eps": 8 / 255, "step_size": 2 / 255, "steps": 10}
+# Deprecated alias of `PAPER_THREAT_MODEL`, kept for one release.
+SEED_THREAT_MODEL = PAPER_THREAT_MODEL
 
 # Datasets whose images must not be flipped (digits, garments drawn in one orientation).
 NO_FLIP = ("mnist", "fashion_mnist")
@@ -49,14 +52,15 @@ class Recipe:
         name: registry name.
         epochs: default number of epochs.
         batch_size: default batch size.
-        schedule: `"seed"` (step decay at `decay_epochs`) or `"one_cycle"`.
-        learning_rate: initial (seed) or peak (one-cycle) learning rate.
-        decay_epochs: epochs of the x0.1 decays of the seed schedule, as
+        schedule: `"paper"` (step decay at `decay_epochs`) or `"one_cycle"`;
+            `"seed"` is a deprecated alias of `"paper"`.
+        learning_rate: initial (paper) or peak (one-cycle) learning rate.
+        decay_epochs: epochs of the x0.1 decays of the paper schedule, as
             fractions of the run when `epochs` is changed.
         momentum: SGD momentum.
         weight_decay: L2 weight decay coefficient (see `train_recipe`).
         attack: the training attack's settings (`eps`, `step_size`, `steps`,
-            `random_start`), or None for `SEED_THREAT_MODEL`.
+            `random_start`), or None for `PAPER_THREAT_MODEL`.
         description: one line for the CLI and the docs.
     """
 
@@ -71,14 +75,23 @@ class Recipe:
     attack: dict | None = None
     description: str = ""
 
+    def __post_init__(self):
+        if self.schedule == "seed":
+            warnings.warn(
+                'Recipe(schedule="seed") is deprecated; use schedule="paper" (the same step decay).',
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            object.__setattr__(self, "schedule", "paper")
+
     def attack_settings(self, eps=None, steps=None, step_size=None):
         """The training attack's `PGD` settings, with `eps`, `steps`, `step_size` overridden.
 
-        The step size follows `eps` (`step_ratio * eps`: 1/4 for the seed's
+        The step size follows `eps` (`step_ratio * eps`: 1/4 for the paper's
         2/255 at 8/255, 1.25 for fast FGSM) unless given.
         """
-        settings = {**SEED_THREAT_MODEL, "random_start": True, **(self.attack or {})}
-        ratio = settings.pop("step_ratio", SEED_THREAT_MODEL["step_size"] / SEED_THREAT_MODEL["eps"])
+        settings = {**PAPER_THREAT_MODEL, "random_start": True, **(self.attack or {})}
+        ratio = settings.pop("step_ratio", PAPER_THREAT_MODEL["step_size"] / PAPER_THREAT_MODEL["eps"])
         if eps is not None:
             settings["eps"] = float(eps)
         settings["step_size"] = float(step_size) if step_size is not None else ratio * settings["eps"]
@@ -87,7 +100,7 @@ class Recipe:
         return settings
 
     def scaled_decay_epochs(self, epochs):
-        """The seed schedule's decay epochs for a run of `epochs` (scaled from `self.epochs`)."""
+        """The paper schedule's decay epochs for a run of `epochs` (scaled from `self.epochs`)."""
         if epochs == self.epochs:
             return tuple(self.decay_epochs)
         scaled = sorted({max(1, round(e * epochs / self.epochs)) for e in self.decay_epochs})
@@ -95,16 +108,16 @@ class Recipe:
 
 
 RECIPES = {
-    "seed": Recipe(
-        name="seed",
+    "paper": Recipe(
+        name="paper",
         epochs=200,
         batch_size=128,
-        schedule="seed",
+        schedule="paper",
         learning_rate=0.1,
         decay_epochs=(80, 120, 160),
         momentum=0.9,
         weight_decay=5e-4,
-        description="seeds 001/003: 200 epochs, SGD 0.9, lr 0.1 x0.1 at 80/120/160, wd 5e-4, "
+        description="Dinh et al. 2020 / Li et al. 2020: 200 epochs, SGD 0.9, lr 0.1 x0.1 at 80/120/160, wd 5e-4, "
         "PGD-10 (2/255, eps 8/255)",
     ),
     "fast": Recipe(
@@ -122,15 +135,32 @@ RECIPES = {
 }
 
 
+# Recipe names kept for one release: old name -> current name.
+DEPRECATED_RECIPE_NAMES = {"seed": "paper"}
+
+
 def available_recipes():
     """The names `train_recipe` accepts."""
     return list(RECIPES)
 
 
+def resolve_recipe_name(name):
+    """`name`, or the current name of a deprecated recipe name (with a `DeprecationWarning`)."""
+    if name in DEPRECATED_RECIPE_NAMES:
+        current = DEPRECATED_RECIPE_NAMES[name]
+        warnings.warn(
+            f"The recipe name {name!r} is deprecated; use {current!r} (the same recipe).",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return current
+    return name
+
+
 def add_weight_decay(model, weight_decay):
     """Adds the L2 penalty `(weight_decay / 2) * ||w||^2` of every trainable variable to the loss.
 
-    The seeds train with PyTorch's `SGD(weight_decay=5e-4)`, which adds
+    The papers train with PyTorch's `SGD(weight_decay=5e-4)`, which adds
     `weight_decay * w` to the gradient before the momentum: coupled L2
     weight decay, the gradient of `(weight_decay / 2) * ||w||^2`. Keras'
     `SGD(weight_decay=...)` is decoupled (`w -= lr * weight_decay * w` after
@@ -186,9 +216,9 @@ def train_recipe(
 ):
     """Trains `model_name` on `dataset` with the recipe `name` and an adversarial objective.
 
-    The model (`hdl_keras.models.get(model_name)`, e.g. En2ResNet20, seed
-    001 sec. 2) is wrapped in the objective (`"pgd"`: Madry et al., seed
-    001 eq. 7-8; `"trades"`; `"tradeoff"`: seed 003's
+    The model (`hdl_keras.models.get(model_name)`, e.g. En2ResNet20, Dinh et al.
+    2020, sec. 2) is wrapped in the objective (`"pgd"`: Madry et al.; Dinh et al.
+    2020, eq. 7-8; `"trades"`; `"tradeoff"`: Li et al.'s (2020)
     `alpha * L_nat + beta * L_rob`, `alpha = 1, beta = 8` by default, the
     setting of its Table VIII), trained by SGD with momentum on the recipe's
     schedule with coupled L2 weight decay (`add_weight_decay`), on batches
@@ -199,13 +229,13 @@ def train_recipe(
     With `kernel_quantizer`, the model is converted by
     `hdl_keras.layers.to_quantized` (its Dense/Conv2D layers become
     `QuantDense`/`QuantConv2D` computing with `q(w)`, the float weights `w`
-    updated straight through) and trained by seed 003's scheme (sec. III,
+    updated straight through) and trained by Li et al.'s (2020) scheme (sec. III,
     Algorithm 1): `"binaryconnect"` (quantized forward pass from the first
     step) or `"binaryrelax"` (the `hdl_keras.quantizers.BinaryRelax`
     callback: `u = (lambda * q(w) + w) / (lambda + 1)` with `lambda = 1,
     rho, rho^2, ...` per epoch, BinaryConnect from epoch
     `relax_switch_epoch` on). The objective's attack runs on the model the
-    optimizer trains (relaxed, then quantized), as in the seed; the weight
+    optimizer trains (relaxed, then quantized), as in the paper; the weight
     decay applies to the float weights `w`.
 
     With `output_dir`, the run is resumable: `keras.callbacks.BackupAndRestore`
@@ -221,16 +251,17 @@ def train_recipe(
     `log.json` records its `"quantization"` settings and packed size.
 
     Args:
-        name: a recipe of `available_recipes()`: `"seed"` (200 epochs, lr
+        name: a recipe of `available_recipes()`: `"paper"` (200 epochs, lr
             0.1 decayed x0.1 at epochs 80/120/160) or `"fast"` (15 epochs,
-            one-cycle lr, FGSM with random start).
+            one-cycle lr, FGSM with random start); `"seed"` is a deprecated
+            alias of `"paper"`.
         model_name: a name of `hdl_keras.models.available_models()`, default
             `"en2_resnet20"`.
         dataset: `"cifar10"`, `"mnist"` or `"fashion_mnist"` (loaded by
             `hdl_keras.data.load`), default `"cifar10"`; ignored for loading
             when `train_data` is given (it still picks the flip).
         objective: `"pgd"`, `"trades"` or `"tradeoff"`, default `"pgd"`.
-        epochs: default the recipe's. The seed schedule's decay epochs are
+        epochs: default the recipe's. The paper schedule's decay epochs are
             scaled to the run (80/120/160 of 200 become 2/3/4 of 5).
         train_subset: train on the first N images of a seeded permutation of
             the training set, default None (all).
@@ -238,9 +269,9 @@ def train_recipe(
         output_dir: folder of the backup and the outputs, default None
             (nothing written, not resumable).
         eps, attack_steps, step_size: override the training attack
-            (`SEED_THREAT_MODEL` or the fast recipe's FGSM).
+            (`PAPER_THREAT_MODEL` or the fast recipe's FGSM).
         weight_decay: override the recipe's (5e-4).
-        learning_rate: override the recipe's initial (seed) or peak
+        learning_rate: override the recipe's initial (paper) or peak
             (one-cycle) learning rate, e.g. for a network without batch
             normalization, which lr 0.1 can make diverge.
         augment: augment the training batches, default True.
@@ -255,18 +286,18 @@ def train_recipe(
         model_kwargs: extra arguments of the model builder (e.g.
             `{"noise_stddev": 0.2}`), default None.
         kernel_quantizer: quantize the weights: `"binary"` (`mean|w| *
-            sign(w)`, seed 003), `"ternary"`, `"4bit"` or anything
+            sign(w)`, Li et al. 2020), `"ternary"`, `"4bit"` or anything
             `hdl_keras.quantizers.get` resolves; default None (float).
         scheme: `"binaryconnect"` (default) or `"binaryrelax"`; needs
             `kernel_quantizer`.
         relax_rho: BinaryRelax's growth factor of `lambda` per epoch, `>= 1`;
-            default `DEFAULT_RELAX_RHO` (2; seed 003 gives no value).
+            default `DEFAULT_RELAX_RHO` (2; Li et al. (2020) give no value).
         relax_switch_epoch: BinaryRelax's cut-off `M`, the first (1-based)
             BinaryConnect epoch, in `1..epochs`, so that the run ends with
             quantized weights; default `epochs` (the last epoch, at the
             schedule's smallest learning rate).
         skip_first_last: keep the first and last Dense/Conv2D layers float
-            (`to_quantized`), default False: seed 003 does not say it keeps
+            (`to_quantized`), default False: Li et al. (2020) do not say they keep
             any layer float, so every layer is quantized.
         command: the command line to record, default None (a Python call).
         verbose: verbosity of `fit`, default 1.
@@ -275,13 +306,14 @@ def train_recipe(
         The trained logits network, a functional `keras.Model`; its
         `history` attribute is the `fit` history of this call.
 
-    Example:
+    Examples:
         >>> model = train_recipe("fast", "en1_resnet20", "cifar10", epochs=1,
         ...                      train_subset=512, output_dir="runs/fast")  # doctest: +SKIP
-        >>> binary = train_recipe("seed", "small_cnn", "mnist", epochs=3, train_subset=512,
+        >>> binary = train_recipe("paper", "small_cnn", "mnist", epochs=3, train_subset=512,
         ...                       kernel_quantizer="binary", scheme="binaryrelax",
         ...                       output_dir="runs/binary")  # doctest: +SKIP
     """
+    name = resolve_recipe_name(name)
     if name not in RECIPES:
         raise ValueError(f"Unknown recipe. Expected one of {available_recipes()}. Received: name={name!r}")
     if objective not in OBJECTIVES:
@@ -314,7 +346,7 @@ def train_recipe(
     x_train = np.asarray(x_train, dtype="float32")
     y_train = np.asarray(y_train).astype("int64")
     input_shape = tuple(x_train.shape[1:])
-    num_classes = int(max(10, y_train.max() + 1))  # the seeds' datasets have 10 classes; a subset may miss some
+    num_classes = int(max(10, y_train.max() + 1))  # the papers' datasets have 10 classes; a subset may miss some
 
     keras.utils.set_random_seed(seed)
     builder_kwargs = {"input_shape": input_shape, "num_classes": num_classes}
@@ -430,12 +462,12 @@ def _quantization_settings(kernel_quantizer, scheme, relax_rho, relax_switch_epo
 
 
 def _schedule(recipe, epochs, steps_per_epoch):
-    if recipe.schedule == "seed":
+    if recipe.schedule == "paper":
         decay_epochs = recipe.scaled_decay_epochs(epochs)
         schedule = recipe.learning_rate  # a run too short for any decay
         if decay_epochs:
-            schedule = seed_schedule(steps_per_epoch, recipe.learning_rate, decay_epochs)
-        return schedule, {"name": "seed", "initial_learning_rate": recipe.learning_rate,
+            schedule = paper_schedule(steps_per_epoch, recipe.learning_rate, decay_epochs)
+        return schedule, {"name": "paper", "initial_learning_rate": recipe.learning_rate,
                           "decay_epochs": list(decay_epochs), "factor": 0.1}
     total_steps = max(2, epochs * steps_per_epoch)
     schedule = OneCycle(recipe.learning_rate, total_steps)

@@ -1,19 +1,21 @@
-"""Learning-rate schedules of the training recipes: the seed's step decay and one-cycle."""
+"""Learning-rate schedules of the training recipes: the paper's step decay and one-cycle."""
+
+import warnings
 
 import keras
 from keras import ops
 
 
-def seed_schedule(
+def paper_schedule(
     steps_per_epoch,
     initial_learning_rate=0.1,
     decay_epochs=(80, 120, 160),
     factor=0.1,
 ):
-    """The step decay of seeds 001 and 003: lr 0.1, times 0.1 at epochs 80, 120 and 160.
+    """The step decay of Dinh et al. (2020) and Li, Wang and Xin (2020): lr 0.1, times 0.1 at epochs 80, 120 and 160.
 
     "The initial learning rate of 0.1 decays by a factor of 10 at the 80th,
-    120th, and 160th epochs" (seed 001, sec. 5; 200 epochs). Keras schedules
+    120th, and 160th epochs" (Dinh et al. 2020, sec. 5; 200 epochs). Keras schedules
     count optimizer steps, so the epoch boundaries become step boundaries
     `epoch * steps_per_epoch`: the learning rate of step `t` (0-based) is
     `initial_learning_rate * factor^j`, `j` the number of boundaries `<= t`
@@ -29,8 +31,8 @@ def seed_schedule(
     Returns:
         A `keras.optimizers.schedules.PiecewiseConstantDecay`.
 
-    Example:
-        >>> schedule = seed_schedule(steps_per_epoch=352)
+    Examples:
+        >>> schedule = paper_schedule(steps_per_epoch=352)
         >>> float(schedule(80 * 352))
         0.01
     """
@@ -46,6 +48,12 @@ def seed_schedule(
     boundaries = [epoch * steps_per_epoch - 1 for epoch in decay_epochs]
     values = [initial_learning_rate * factor**i for i in range(len(decay_epochs) + 1)]
     return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
+
+
+def seed_schedule(*args, **kwargs):
+    """Deprecated alias of `paper_schedule`, kept for one release."""
+    warnings.warn("seed_schedule is deprecated; use paper_schedule.", DeprecationWarning, stacklevel=2)
+    return paper_schedule(*args, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="hdl_keras")
@@ -67,7 +75,7 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
         final_learning_rate: learning rate from `total_steps` on, `>= 0`,
             default 0.0.
 
-    Example:
+    Examples:
         >>> schedule = OneCycle(0.2, total_steps=100)
         >>> [round(float(schedule(t)), 3) for t in (0, 20, 40, 70, 100)]
         [0.0, 0.1, 0.2, 0.1, 0.0]

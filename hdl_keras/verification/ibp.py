@@ -220,13 +220,12 @@ def interval_bounds(model, x, eps, bounds=(0.0, 1.0)):
         ValueError: for an unsupported layer (the message names it and lists
             the supported ones) or an invalid `eps` / `bounds`.
 
-    Example:
-
-    >>> from hdl_keras.models import mlp
-    >>> model = mlp(input_shape=(4,), num_classes=3)
-    >>> lower, upper = interval_bounds(model, np.zeros((2, 4)), eps=0.1)
-    >>> bool(keras.ops.all(lower <= upper))
-    True
+    Examples:
+        >>> from hdl_keras.models import mlp
+        >>> model = mlp(input_shape=(4,), num_classes=3)
+        >>> lower, upper = interval_bounds(model, np.zeros((2, 4)), eps=0.1)
+        >>> bool(keras.ops.all(lower <= upper))
+        True
 
     Reference:
         - [Gowal et al., On the Effectiveness of Interval Bound Propagation
@@ -280,13 +279,12 @@ def verified_accuracy(model, x, y, eps, bounds=(0.0, 1.0), batch_size=128):
     Returns:
         A Python float in `[0, 1]`.
 
-    Example:
-
-    >>> from hdl_keras.models import mlp
-    >>> model = mlp(input_shape=(4,), num_classes=3)
-    >>> x = np.random.uniform(size=(8, 4))
-    >>> 0.0 <= verified_accuracy(model, x, np.zeros(8, "int32"), 0.01) <= 1.0
-    True
+    Examples:
+        >>> from hdl_keras.models import mlp
+        >>> model = mlp(input_shape=(4,), num_classes=3)
+        >>> x = np.random.uniform(size=(8, 4))
+        >>> 0.0 <= verified_accuracy(model, x, np.zeros(8, "int32"), 0.01) <= 1.0
+        True
     """
     if (
         isinstance(batch_size, bool)

@@ -15,7 +15,7 @@ Environment variables:
         (default: the project's release URL).
     HDL_KERAS_OFFLINE: `"1"` forbids downloads.
 
-Example:
+Examples:
 
 ```python
 from hdl_keras import zoo

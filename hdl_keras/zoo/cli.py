@@ -148,12 +148,12 @@ def eval_command(
                       f"{card['threat_model']['eps']:g}", box=rich.box.SIMPLE_HEAD)
         table.add_column("metric")
         table.add_column("this run", justify="right")
-        table.add_column("seed", justify="right")
-        seed = card["reference"]["values"]
-        for label, value, reference in _metric_rows(result, seed):
+        table.add_column("paper", justify="right")
+        paper = card["reference"]["values"]
+        for label, value, reference in _metric_rows(result, paper):
             table.add_row(label, value, reference)
         _console().print(table)
-        _console().print(f"seed: {_source(card['reference'])}", soft_wrap=True)
+        _console().print(f"paper: {_source(card['reference'])}", soft_wrap=True)
 
 
 @app.command("train")
@@ -184,7 +184,7 @@ def compare_command(
     names: Annotated[list[str], typer.Argument(metavar="NAME", help="Entry names.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
 ):
-    """Compare entries side by side, with the seed papers' values."""
+    """Compare entries side by side, with the papers' values."""
     with _reported_errors():
         cards = [registry.card(name) for name in names]
         if as_json:
@@ -196,7 +196,7 @@ def compare_command(
         for card in cards:
             table.add_column(card["name"], justify="right")
         attack_names = list(dict.fromkeys(a for c in cards for a in (c["metrics"] or {}).get("attacks", {})))
-        seed_keys = list(dict.fromkeys(k for c in cards for k in c["reference"]["values"]))
+        paper_keys = list(dict.fromkeys(k for c in cards for k in c["reference"]["values"]))
         rows = [
             ("method", [c["method"]["name"] for c in cards]),
             ("parameters", [str(c["parameters"]) for c in cards]),
@@ -209,9 +209,9 @@ def compare_command(
             ("zero channels", [_percent((c["metrics"] or {}).get("zero_channels")) for c in cards]),
             ("bits/weight", [_number((c["metrics"] or {}).get("bits_per_weight")) for c in cards]),
             ("size", [_size(c["file_size_bytes"]) for c in cards]),
-            *[(f"seed {key}", [_seed_value(key, c["reference"]["values"].get(key)) for c in cards])
-              for key in seed_keys],
-            ("seed source", [_source(c["reference"]) for c in cards]),
+            *[(f"paper {key}", [_paper_value(key, c["reference"]["values"].get(key)) for c in cards])
+              for key in paper_keys],
+            ("paper source", [_source(c["reference"]) for c in cards]),
         ]
         for label, values in rows:
             table.add_row(label, *values)
@@ -241,7 +241,7 @@ def _size(num_bytes):
     return f"{num_bytes / 1024:.0f} KB"
 
 
-def _seed_value(key, value):
+def _paper_value(key, value):
     if value is None:
         return "-"
     return f"{value:.4g}" if key == "eps" else _percent(value)
@@ -249,20 +249,20 @@ def _seed_value(key, value):
 
 def _source(reference):
     parts = [reference.get(key) for key in ("paper", "table", "figure")]
-    return ", ".join(part for part in parts if part) or "no seed value for this setting"
+    return ", ".join(part for part in parts if part) or "no paper value for this setting"
 
 
-def _metric_rows(result, seed):
-    """(label, value, seed value) rows of an evaluation, with the seed's numbers where it has them."""
-    seed_eps = seed.get("eps")
-    at = f" (eps {seed_eps:.4g})" if seed_eps is not None else ""
-    rows = [("clean", _percent(result["clean_accuracy"]), _percent(seed.get("clean_accuracy")))]
+def _metric_rows(result, paper):
+    """(label, value, paper value) rows of an evaluation, with the paper's numbers where it has them."""
+    paper_eps = paper.get("eps")
+    at = f" (eps {paper_eps:.4g})" if paper_eps is not None else ""
+    rows = [("clean", _percent(result["clean_accuracy"]), _percent(paper.get("clean_accuracy")))]
     for name, accuracy in result["attacks"].items():
-        reference = seed.get("pgd") if name == "pgd20" else seed.get(name)
+        reference = paper.get("pgd") if name == "pgd20" else paper.get(name)
         rows.append((name, _percent(accuracy), _percent(reference) + (at if reference is not None else "")))
     rows += [
         ("worst case", _percent(result["worst_case_accuracy"]), ""),
-        ("zero weights", _percent(result["zero_weights"]), _percent(seed.get("zero_weights"))),
+        ("zero weights", _percent(result["zero_weights"]), _percent(paper.get("zero_weights"))),
         ("zero channels", _percent(result["zero_channels"]), ""),
         ("bits/weight", _number(result["bits_per_weight"]), ""),
         ("masking flags", ", ".join(result["gradient_masking_flags"]) or "none", ""),
@@ -287,7 +287,7 @@ def _card_rows(card):
         ("training", training["command"]),
         ("", f"{training['epochs']} epochs, {training['train_examples']} examples, {training['backend']}, "
              f"{training['hardware']}, {training['wall_time_seconds']:.0f} s"),
-        ("reduced", training["reduced"] or "no (the seed setting)"),
+        ("reduced", training["reduced"] or "no (the paper's setting)"),
     ]
     if metrics is None:
         rows.append(("metrics", f"not evaluated yet: hdl-zoo eval {card['name']} --update-card"))
@@ -308,7 +308,7 @@ def _card_rows(card):
     rows += [
         ("file", f"{card['file']}, {_size(card['file_size_bytes'])}"),
         ("sha256", card["sha256"]),
-        ("seed", _source(reference)),
+        ("paper", _source(reference)),
     ]
-    rows += [(f"  {key}", _seed_value(key, value)) for key, value in reference["values"].items()]
+    rows += [(f"  {key}", _paper_value(key, value)) for key, value in reference["values"].items()]
     return rows

@@ -60,10 +60,9 @@ def entry_url(name, suffix=".keras"):
     (`.keras`, or `.hdlpack` for a packed quantized model): a `{name}.keras`
     in a pattern becomes `<name><suffix>`.
 
-    Example:
-
-    >>> entry_url("iris-mlp-hdl")
-    'https://github.com/hdl-keras/hdl_keras/releases/download/zoo-v1/iris-mlp-hdl.keras'
+    Examples:
+        >>> entry_url("iris-mlp-hdl")
+        'https://github.com/hdl-keras/hdl_keras/releases/download/zoo-v1/iris-mlp-hdl.keras'
     """
     pattern = os.environ.get("HDL_KERAS_ZOO_URL") or DEFAULT_URL
     if "{name}" in pattern:

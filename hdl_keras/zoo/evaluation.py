@@ -14,7 +14,7 @@ range, so no test point was seen in training), at the card's l_inf radius:
 `update_card` is the only writer of a card's `metrics`,
 `gradient_masking_flags` and `evaluation`.
 
-Example:
+Examples:
 
 ```python
 from hdl_keras.zoo.evaluation import evaluate_entry, update_card
@@ -42,7 +42,7 @@ from hdl_keras.zoo import registry
 
 PRESETS = ("standard", "full")
 # A channel (output unit or filter) counts as pruned when its kernel slice has a smaller l2 norm
-# (seed 001's channel sparsity).
+# (Dinh et al.'s (2020) channel sparsity).
 CHANNEL_NORM_THRESHOLD = 1e-15
 SQUARE_QUERIES = 1000
 
@@ -119,7 +119,7 @@ def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, ve
         — plus `gradient_masking_flags`, the codes of the report's flags.
         Accuracies are fractions in [0, 1].
 
-    Example:
+    Examples:
 
     ```python
     result = evaluate_entry("iris-mlp-hdl", n=30, verbose=0)
@@ -168,7 +168,7 @@ def sparsity_statistics(model):
     (`hdl_keras.layers.count_zero_weights`, the HDL paper's sparsity).
     `zero_channels`: fraction of output channels (the last kernel axis: Dense
     units, Conv filters) whose kernel slice has l2 norm below
-    `CHANNEL_NORM_THRESHOLD` (seed 001's channel sparsity); masked layers
+    `CHANNEL_NORM_THRESHOLD` (Dinh et al.'s (2020) channel sparsity); masked layers
     count with their hard-pruned kernel, as in `count_zero_weights`. `bits_per_weight`:
     bits per kernel entry, averaged over entries: the `bits` of a layer's
     `kernel_quantizer` (quantized layers), else those of the kernel's dtype

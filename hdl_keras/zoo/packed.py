@@ -5,7 +5,7 @@ A quantized `hdl-train` run (`--kernel-quantizer ...`) writes `model.hdlpack`
 kernels, 1 bit per weight for binary nets) and `log.json`. `add_packed_entry`
 turns such a run into a zoo entry: it copies the packed file into
 `<zoo>/<name>/model.hdlpack` and writes a validated card (method and training
-sections from the run's log, the seed's values from `PACKED_ENTRIES`;
+sections from the run's log, the paper's values from `PACKED_ENTRIES`;
 `metrics` null until `hdl-zoo eval NAME --update-card`). `hdl_keras.zoo.load`
 reads the entry with `load_packed`, hash-checked like every entry.
 
@@ -30,6 +30,7 @@ import sys
 import tempfile
 
 from hdl_keras.quantizers import load_packed
+from hdl_keras.recipes.recipes import DEPRECATED_RECIPE_NAMES
 from hdl_keras.zoo.download import sha256_file
 from hdl_keras.zoo.errors import ZooError
 from hdl_keras.zoo.recipes import hardware
@@ -37,14 +38,14 @@ from hdl_keras.zoo.registry import validate_card
 from hdl_keras.zoo.registry import zoo_root
 
 PACKED_MODEL_FILE = "model.hdlpack"
-_SEED_003 = "003 Li, Wang, Xin, An Integrated Approach to Produce Robust Models with High Efficiency"
-_SEED_SETTING = ("seed 003 Table VIII: En2ResNet20, all 60000 training images, 200 epochs, trade-off loss (6) "
+_BINARYRELAX_PAPER = "Li, Wang and Xin (2020), An Integrated Approach to Produce Robust Models with High Efficiency"
+_PAPER_SETTING = ("Li et al. 2020, Table VIII: En2ResNet20, all 60000 training images, 200 epochs, trade-off loss (6) "
                  "alpha = 1, beta = 8, IFGSM^10 training attack")
 
 
 def _table_viii(dataset, natural, fgsm, ifgsm20, cw):
     return {
-        "paper": _SEED_003,
+        "paper": _BINARYRELAX_PAPER,
         "table": f"Table VIII (En2ResNet20, BR, {dataset})",
         "figure": None,
         "values": {"clean_accuracy": round(natural / 100, 4), "fgsm": round(fgsm / 100, 4),
@@ -52,7 +53,7 @@ def _table_viii(dataset, natural, fgsm, ifgsm20, cw):
     }
 
 
-# Entries built from quantized runs, with the seed's values they are compared with.
+# Entries built from quantized runs, with the paper's values they are compared with.
 PACKED_ENTRIES = {
     "fashion_mnist-small_cnn-binaryrelax": _table_viii("Fashion-MNIST", 91.69, 87.85, 87.22, 90.44),
     "mnist-small_cnn-binaryrelax": _table_viii("MNIST", 99.22, 98.90, 98.90, 99.12),
@@ -61,7 +62,7 @@ _SCHEME_NAMES = {"binaryconnect": "BinaryConnect", "binaryrelax": "BinaryRelax"}
 _OBJECTIVES = {
     "pgd": "adversarial: cross-entropy at PGD examples (Madry et al. 2018)",
     "trades": "TRADES (Zhang et al. 2019)",
-    "tradeoff": "trade-off loss (6) of seed 003: alpha * CE(x) + beta * CE(PGD(x))",
+    "tradeoff": "trade-off loss (6) of Li et al. (2020): alpha * CE(x) + beta * CE(PGD(x))",
 }
 
 
@@ -92,7 +93,7 @@ def add_packed_entry(name, run_dir, zoo_dir=None, reference=None):
             match `name`.
         ZooError: the card does not validate.
 
-    Example:
+    Examples:
 
     ```python
     card = add_packed_entry("mnist-small_cnn-binaryrelax", "runs/quantization/mnist/br_binary")
@@ -125,7 +126,7 @@ def add_packed_entry(name, run_dir, zoo_dir=None, reference=None):
         "method": _method(log),
         "threat_model": {"norm": "linf", "eps": log["attack"]["eps"]},
         "training": {
-            "recipe": f"hdl-train {log['recipe']['name']}",
+            "recipe": f"hdl-train {DEPRECATED_RECIPE_NAMES.get(log['recipe']['name'], log['recipe']['name'])}",
             "command": log["command"],
             "epochs": log["epochs"],
             "train_examples": log["train_examples"],
@@ -177,14 +178,14 @@ def _method(log):
     return {
         "name": _SCHEME_NAMES[quantization["scheme"]],
         "objective": f"{_OBJECTIVES[log['objective']]}; {quantization['bits']}-bit weights "
-                     f"({quantizer['class_name']}) by {_SCHEME_NAMES[quantization['scheme']]} (seed 003, Algorithm 1)",
+                     f"({quantizer['class_name']}) by {_SCHEME_NAMES[quantization['scheme']]} (Li et al. 2020, Algorithm 1)",
         "hyperparameters": hyperparameters,
     }
 
 
 def _reduced(log):
     return (f"{log['model']}, {log['train_examples']} training images, {log['epochs']} epochs, "
-            f"{log['objective']} objective with a PGD-{log['attack']['steps']} training attack ({_SEED_SETTING})")
+            f"{log['objective']} objective with a PGD-{log['attack']['steps']} training attack ({_PAPER_SETTING})")
 
 
 def _temporary(folder, suffix):

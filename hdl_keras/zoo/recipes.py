@@ -14,11 +14,11 @@ Recipes:
   2 x 128 of Bertsimas et al. (2023, sec. 4) with the configuration our
   reduced protocol runs (`docs/results/<dataset>`): Adam 1e-2, batch 32,
   30 epochs, HDL with rho 0.1, lambda 1e-6, beta_bar 200, alpha 0.7 and
-  2 rounds (the seed: 150 epochs, 5 rounds, a searched grid);
+  2 rounds (the paper: 150 epochs, 5 rounds, a searched grid);
 - `mnist`, `fashion_mnist` x {DL, Robust, HDL, PGD-AT}: the small CNN
   (`hdl_keras.models.small_cnn`) on a stratified subset of the training
   images, a reduced setting that trains in minutes on a 2-core CPU (each
-  card's `training.reduced` says how it departs from the seed); PGD-AT is
+  card's `training.reduced` says how it departs from the paper); PGD-AT is
   `PGDAdversarialTraining` (Madry et al. 2018) at the entries' radius
   (PGD-10, step eps/4, random start).
 
@@ -27,7 +27,7 @@ on tables and MNIST). Sparse (HDL) models are hard-pruned before saving
 (`harden_gates`, then `hdl_keras.layers.export_pruned`), so every zoo file is
 a plain network of Keras layers that predicts logits.
 
-Example:
+Examples:
 
 ```python
 from hdl_keras.zoo.recipes import RECIPES, train_entry
@@ -78,10 +78,10 @@ _OBJECTIVES = {
 }
 _SLUGS = {"DL": "dl", "Robust": "robust", "HDL": "hdl", "PGD-AT": "pgd_at"}
 
-_HDL_PAPER = "000 Bertsimas et al., Holistic Deep Learning"
-_SEED_004 = "004 Investigating the Effects of Training Techniques on Classification Robustness"
+_HDL_PAPER = "Bertsimas et al. (2023), Holistic Deep Learning"
+_TECHNIQUES_REPORT = "Investigating the Effects of Training Techniques on Classification Robustness (course project report)"
 
-# Seed 000, appendix Tables 8-11 (natural accuracy, adversarial accuracy at rho = 0.1,
+# Bertsimas et al. (2023), appendix Tables 8-11 (natural accuracy, adversarial accuracy at rho = 0.1,
 # stability, sparsity; test set, %), the rows of our tables: (row, DL values, HDL values),
 # values as (natural, adversarial, stability, sparsity).
 _UCI_ROWS = {
@@ -90,10 +90,10 @@ _UCI_ROWS = {
     # scikit-learn's breast_cancer is UCI's Wisconsin Diagnostic set.
     "breast_cancer": ("brst-cancer-ws-diag", (97.37, 25.44, 95.61, 0.0), (96.67, 58.77, 95.61, 70.69)),
     # scikit-learn's digits is the test part (1797 rows) of UCI's optical recognition
-    # of handwritten digits; the seed's row is its 3822-row training part.
+    # of handwritten digits; the paper's row is its 3822-row training part.
     "digits": ("optical-recog-digits", (97.83, 1.36, 97.39, 0.0), (97.93, 10.27, 97.65, 69.22)),
 }
-# Seed 000, Table 3 (MNIST, rho = 0.1) and Table 2 (Fashion-MNIST, rho = 0.01): the
+# Bertsimas et al. (2023), Table 3 (MNIST, rho = 0.1) and Table 2 (Fashion-MNIST, rho = 0.01): the
 # average-rank selection, as (natural, adversarial, stability, sparsity) in %.
 _IMAGE_TABLES = {
     "mnist": ("Table 3", 0.1, {
@@ -128,10 +128,10 @@ class ZooRecipe:
         train_examples: size of the stratified training subset, None for
             the whole train+validation pool.
         threat_model: `{"norm": "linf", "eps": 0.1}`.
-        reference: `{"paper", "table", "figure", "values"}`: the seed's
+        reference: `{"paper", "table", "figure", "values"}`: the paper's
             numbers for this setting (fractions; `eps` is the radius of the
-            seed's adversarial value), or None entries and `{}`.
-        reduced: how the recipe departs from the seed's setting, or None.
+            paper's adversarial value), or None entries and `{}`.
+        reduced: how the recipe departs from the paper's setting, or None.
     """
 
     name: str
@@ -169,7 +169,7 @@ def _tabular_recipe(dataset, method):
     if method == "HDL":
         hyperparameters.update(rho=0.1, sparsity_lambda=1e-6, beta_bar=200.0, stability_alpha=0.7, rounds=2)
     reduced = "30 epochs" + (", 2 rounds" if method == "HDL" else "")
-    seed_run = "150 epochs" + (", 5 rounds" if method == "HDL" else "")
+    paper_run = "150 epochs" + (", 5 rounds" if method == "HDL" else "")
     return ZooRecipe(
         name=f"{dataset}-mlp-{_SLUGS[method]}",
         dataset=dataset,
@@ -186,7 +186,7 @@ def _tabular_recipe(dataset, method):
             "figure": "Fig. 1",
             "values": _values(hdl_values if method == "HDL" else dl_values, 0.1),
         },
-        reduced=f"{reduced}, fixed configuration (seed: {seed_run}, configuration searched on 10 splits)",
+        reduced=f"{reduced}, fixed configuration (paper: {paper_run}, configuration searched on 10 splits)",
     )
 
 
@@ -201,27 +201,27 @@ def _image_recipe(dataset, method):
         eps = THREAT_MODEL["eps"]
         hyperparameters.update(eps=eps, step_size=eps / 4, steps=10)
     rounds = " x 2 rounds" if method == "HDL" else ""
-    seed_name = "Fashion-MNIST" if dataset == "fashion_mnist" else "MNIST"
+    paper_name = "Fashion-MNIST" if dataset == "fashion_mnist" else "MNIST"
     if method == "PGD-AT":
-        seed_setting = "seed 004 (MNIST): eps 16/255, 20 steps of 2/255, all images" if dataset == "mnist" else (
-            "no seed setting")
+        paper_setting = "the training-techniques report, MNIST: eps 16/255, 20 steps of 2/255, all images" if dataset == "mnist" else (
+            "no paper setting")
         reference = {"paper": None, "table": None, "figure": None, "values": {}}
         if dataset == "mnist":
             reference = {
-                "paper": _SEED_004,
+                "paper": _TECHNIQUES_REPORT,
                 "table": "MNIST PGD Adversarial Training Results, configuration FFF",
                 "figure": None,
                 "values": {"clean_accuracy": 0.989, "square": 0.9755, "eps": 16 / 255},
             }
     else:
-        table, seed_eps, rows = _IMAGE_TABLES[dataset]
-        seed_setting = "seed 000: AlexNet, 50 epochs" + (", 5 rounds" if method == "HDL" else "") + (
+        table, paper_eps, rows = _IMAGE_TABLES[dataset]
+        paper_setting = "Bertsimas et al. 2023: AlexNet, 50 epochs" + (", 5 rounds" if method == "HDL" else "") + (
             ", all 60000 images, configuration searched on 10 splits")
         reference = {
             "paper": _HDL_PAPER,
-            "table": f"{table} ({seed_name})",
+            "table": f"{table} ({paper_name})",
             "figure": None,
-            "values": _values(rows[method], seed_eps),
+            "values": _values(rows[method], paper_eps),
         }
     return ZooRecipe(
         name=f"{dataset}-small_cnn-{_SLUGS[method]}",
@@ -234,7 +234,7 @@ def _image_recipe(dataset, method):
         train_examples=_IMAGE_EXAMPLES,
         threat_model=dict(THREAT_MODEL),
         reference=reference,
-        reduced=f"small CNN, {_IMAGE_EXAMPLES} training images, {epochs} epochs{rounds} ({seed_setting})",
+        reduced=f"small CNN, {_IMAGE_EXAMPLES} training images, {epochs} epochs{rounds} ({paper_setting})",
     )
 
 
@@ -286,7 +286,7 @@ def train_entry(name, zoo_dir=None, epochs=None, train_examples=None, verbose=1)
     Returns:
         The card (dict) written to `card.json`.
 
-    Example:
+    Examples:
 
     ```python
     card = train_entry("iris-mlp-hdl", zoo_dir="runs/zoo", epochs=2)
@@ -367,7 +367,7 @@ def _fit(recipe, x, y, num_classes, epochs, verbose):
 def _reduced_label(recipe, epochs, train_examples):
     rounds = f" x {recipe.hyperparameters['rounds']} rounds" if "rounds" in recipe.hyperparameters else ""
     return (f"overridden run: {train_examples} training examples, {epochs} epochs{rounds}; "
-            f"recipe: {recipe.reduced or 'the seed setting'}")
+            f"recipe: {recipe.reduced or 'the setting of the paper'}")
 
 
 def _write_entry(entry_dir, recipe, model, training):

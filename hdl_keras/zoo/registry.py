@@ -87,7 +87,7 @@ def validate_card(card, source="card"):
     Raises:
         ZooError: naming `source`, the first failing field and what to do.
 
-    Example:
+    Examples:
 
     ```python
     validate_card({"name": "iris-mlp-hdl"})
@@ -136,7 +136,7 @@ def list_entries(dataset=None, method=None):
         ValueError: `dataset` is not a dataset name, or a filter is not a str.
         ZooError: a card is unreadable or invalid.
 
-    Example:
+    Examples:
 
     ```python
     [c["name"] for c in list_entries(dataset="iris")]  # ['iris-mlp-dl', 'iris-mlp-hdl']
@@ -228,7 +228,7 @@ def load(name, *, cache_dir=None):
         UnknownEntryError: no such entry.
         ZooError: invalid card, corrupt or unloadable file, failed download.
 
-    Example:
+    Examples:
 
     ```python
     from hdl_keras import zoo

@@ -1,8 +1,8 @@
-"""Seed grids (Bertsimas et al. 2023, sec. 4): values, per-method configurations, reductions."""
+"""Paper grids (Bertsimas et al. 2023, sec. 4): values, per-method configurations, reductions."""
 
 import pytest
 
-from hdl_keras.experiments import SEED_GRIDS
+from hdl_keras.experiments import PAPER_GRIDS
 from hdl_keras.experiments import config_id
 from hdl_keras.experiments import method_configs
 from hdl_keras.experiments import reduced_grid
@@ -22,8 +22,8 @@ EXPECTED_SIZES = {
 }
 
 
-def test_seed_grids_hold_the_paper_values():
-    uci, image = SEED_GRIDS["uci"], SEED_GRIDS["image"]
+def test_paper_grids_hold_the_paper_values():
+    uci, image = PAPER_GRIDS["uci"], PAPER_GRIDS["image"]
     assert uci["lr"] == (1e-2, 1e-3) and image["lr"] == (1e-3, 1e-4)
     assert (uci["epochs"], uci["batch_size"]) == (150, 32)
     assert (image["epochs"], image["batch_size"]) == (50, 64)
@@ -47,7 +47,7 @@ def test_each_method_searches_only_the_keys_of_its_parts(grid):
         assert ("rho" in keys) == ("robust" in METHODS[method])
         assert ({"sparsity_lambda", "beta_bar"} <= keys) == ("sparse" in METHODS[method])
         assert ("stability_alpha" in keys) == ("stable" in METHODS[method])
-    assert method_configs("DL", grid) == [{"lr": value} for value in SEED_GRIDS[grid]["lr"]]
+    assert method_configs("DL", grid) == [{"lr": value} for value in PAPER_GRIDS[grid]["lr"]]
 
 
 def test_reduced_grid_overrides_keys_and_lists_the_differences():
@@ -60,7 +60,7 @@ def test_reduced_grid_overrides_keys_and_lists_the_differences():
         "epochs 20 instead of 150",
     ]
     assert grid_differences("uci", "uci") == []
-    assert SEED_GRIDS["uci"]["lr"] == (1e-2, 1e-3)  # the seed grid is not modified
+    assert PAPER_GRIDS["uci"]["lr"] == (1e-2, 1e-3)  # the paper grid is not modified
 
 
 def test_bad_grids_and_methods_are_rejected():

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from hdl_keras.experiments import SEED_GRIDS
+from hdl_keras.experiments import PAPER_GRIDS
 from hdl_keras.experiments import ProtocolResult
 from hdl_keras.experiments import build_model
 from hdl_keras.experiments import harden_gates
@@ -140,8 +140,8 @@ def test_another_network_is_used_and_labelled_as_a_departure():
         build_model("DL", {"lr": 1e-3}, (4,), 3, network="resnet")
     settings = {"methods": list(METHODS), "num_splits": 10, "train_subset": None,
                 "test_subset": None, "attack_eps": 0.1, "input_shape": [28, 28, 1]}
-    seed_grid = SEED_GRIDS["image"]
-    assert protocol._differences({**settings, "network": "alexnet"}, seed_grid, "image", 0.1) == []
-    assert protocol._differences({**settings, "network": "small_cnn"}, seed_grid, "image", 0.1) == [
+    paper_grid = PAPER_GRIDS["image"]
+    assert protocol._differences({**settings, "network": "alexnet"}, paper_grid, "image", 0.1) == []
+    assert protocol._differences({**settings, "network": "small_cnn"}, paper_grid, "image", 0.1) == [
         "network small_cnn instead of alexnet"
     ]

@@ -220,7 +220,7 @@ def test_objectives_train_one_epoch_and_save_and_load(cls, tmp_path):
     loaded.fit(x, y, epochs=1, batch_size=16, verbose=0)
 
 
-def test_defaults_are_the_seed_settings():
+def test_defaults_are_the_paper_settings():
     inputs = keras.Input((4,))
     outputs = keras.layers.Dense(3)(inputs)
     pgd = PGDAdversarialTraining(inputs, outputs)

@@ -88,7 +88,7 @@ def test_hdl_training_moves_weights_gates_and_theta():
     assert any("stability_theta" in p for p in moved)
 
 
-def test_beta_annealing_and_round_reinitialisation_follow_the_seed():
+def test_beta_annealing_and_round_reinitialisation_follow_the_paper():
     annealing = BetaAnnealing(beta_bar=200.0, epochs=5)
     assert annealing.beta_at(0) == 1.0
     assert annealing.beta_at(4) == pytest.approx(200.0)

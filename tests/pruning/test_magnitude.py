@@ -1,4 +1,4 @@
-"""Magnitude pruning masks (seed 002): hand-computed masks, zeros kept in training, saving."""
+"""Magnitude pruning masks (Sehwag et al. 2019): hand-computed masks, zeros kept in training, saving."""
 
 import keras
 import numpy as np

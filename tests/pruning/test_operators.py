@@ -1,4 +1,4 @@
-"""Thresholding, prox and projection operators against hand-computed values (seed 001, sec. 4)."""
+"""Thresholding, prox and projection operators against hand-computed values (Dinh et al. 2020, sec. 4)."""
 
 import math
 import re

@@ -1,4 +1,4 @@
-"""Iterative pruning with matched fine-tuning and the train-from-scratch baseline (seed 002)."""
+"""Iterative pruning with matched fine-tuning and the train-from-scratch baseline (Sehwag et al. 2019)."""
 
 import keras
 import numpy as np

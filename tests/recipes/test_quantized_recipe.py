@@ -39,7 +39,7 @@ class LambdaLog(keras.callbacks.Callback):
 
 def tiny_run(tmp_path, **kwargs):
     settings = dict(
-        name="seed", model_name="small_cnn", dataset="mnist", objective="pgd", epochs=1, batch_size=16,
+        name="paper", model_name="small_cnn", dataset="mnist", objective="pgd", epochs=1, batch_size=16,
         attack_steps=1, train_data=synthetic_images(), model_kwargs=TINY_CNN, output_dir=str(tmp_path), verbose=0,
     )
     settings.update(kwargs)
@@ -56,7 +56,7 @@ def test_binaryrelax_schedule_ends_quantized_and_packed_file_predicts_the_same(t
     # lambda = 1, rho in the relaxed epochs, then BinaryConnect (inf) from the switch epoch (the last).
     assert log_callback.values == [1.0, 3.0, math.inf]
     quantized = [layer for layer in model.layers if isinstance(layer, (QuantDense, QuantConv2D))]
-    assert [layer.name for layer in quantized] == ["conv1", "fc1", "logits"]  # every layer (seed 003)
+    assert [layer.name for layer in quantized] == ["conv1", "fc1", "logits"]  # every layer (Li, Wang and Xin 2020)
     for layer in quantized:
         kernel = keras.ops.convert_to_numpy(layer.kernel)
         scale = np.mean(np.abs(keras.ops.convert_to_numpy(layer.float_kernel)))
@@ -111,15 +111,15 @@ def test_float_run_writes_no_packed_file_and_records_no_quantization(tmp_path):
 )
 def test_bad_quantization_settings_raise_before_training(kwargs, match):
     with pytest.raises(ValueError, match=match):
-        train_recipe("seed", "small_cnn", "mnist", epochs=2, train_data=synthetic_images(4), **kwargs)
+        train_recipe("paper", "small_cnn", "mnist", epochs=2, train_data=synthetic_images(4), **kwargs)
 
 
 @pytest.mark.parametrize(
     "argv",
     [
-        ["seed", "--kernel-quantizer", "9bit", "--out", "x"],
-        ["seed", "--kernel-quantizer", "binary", "--scheme", "relaxed", "--out", "x"],
-        ["seed", "--relax-rho", "2", "--kernel-quantizer", "binary", "--out", "x", "--dataset", "mnist",
+        ["paper", "--kernel-quantizer", "9bit", "--out", "x"],
+        ["paper", "--kernel-quantizer", "binary", "--scheme", "relaxed", "--out", "x"],
+        ["paper", "--relax-rho", "2", "--kernel-quantizer", "binary", "--out", "x", "--dataset", "mnist",
          "--model", "small_cnn"],
     ],
 )
@@ -136,16 +136,16 @@ def test_cli_trains_a_quantized_model_and_reports_sparsity_bits_and_packed_size(
     monkeypatch.setattr(data, "load", lambda name: images)  # the CLI and train_recipe load through it
     seen = {}
 
-    def fake_evaluation(model, x, y, dataset, **kwargs):  # the attacks are tested in test_evaluate_like_seed
+    def fake_evaluation(model, x, y, dataset, **kwargs):  # the attacks are tested in test_evaluate_like_paper
         seen["model"] = model
         return {"dataset": dataset, "num_examples": len(x), "nattack_examples": 0, "flags": {},
                 "accuracy": {"natural": 0.5, "fgsm": 0.25, "ifgsm20": 0.25, "cw": 0.25, "worst_case": 0.25},
                 "settings": {"eps": 8 / 255}}
 
-    monkeypatch.setattr(cli, "evaluate_like_seed", fake_evaluation)
+    monkeypatch.setattr(cli, "evaluate_like_paper", fake_evaluation)
     out = tmp_path / "run"
     main([
-        "seed", "--model", "small_cnn", "--dataset", "mnist", "--epochs", "1", "--batch-size", "16",
+        "paper", "--model", "small_cnn", "--dataset", "mnist", "--epochs", "1", "--batch-size", "16",
         "--attack-steps", "1", "--kernel-quantizer", "ternary", "--evaluate", "8", "--quiet", "--out", str(out),
     ])
     result = json.loads((out / "evaluation.json").read_text())
@@ -165,4 +165,4 @@ def test_learning_rate_override_reaches_the_schedule_and_the_log(tmp_path):
     log = json.loads((tmp_path / "log.json").read_text())
     assert log["schedule"]["initial_learning_rate"] == 0.02 and log["recipe"]["learning_rate"] == 0.02
     with pytest.raises(ValueError, match="learning_rate"):
-        train_recipe("seed", "small_cnn", "mnist", learning_rate=0.0, train_data=synthetic_images(4))
+        train_recipe("paper", "small_cnn", "mnist", learning_rate=0.0, train_data=synthetic_images(4))

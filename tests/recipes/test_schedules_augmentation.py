@@ -1,17 +1,21 @@
-"""Recipe schedules (seed step decay, one-cycle), augmentation, batches and weight decay."""
+"""Recipe schedules (paper step decay, one-cycle), augmentation, batches and weight decay."""
 
 import keras
 import numpy as np
 import pytest
 from keras import ops
 
+from hdl_keras import experiments
+from hdl_keras import recipes
 from hdl_keras.models import small_cnn
 from hdl_keras.recipes import RECIPES
+from hdl_keras.recipes import Recipe
 from hdl_keras.recipes import AugmentedBatches
 from hdl_keras.recipes import OneCycle
 from hdl_keras.recipes import add_weight_decay
 from hdl_keras.recipes import augmentation
-from hdl_keras.recipes import seed_schedule
+from hdl_keras.recipes import paper_schedule
+from hdl_keras.recipes.recipes import resolve_recipe_name
 
 pytestmark = pytest.mark.backend_suite
 
@@ -20,32 +24,54 @@ def lr(schedule, step):
     return float(ops.convert_to_numpy(schedule(step)))
 
 
-def test_seed_schedule_gives_the_seed_rates_at_the_epoch_boundaries():
-    schedule = seed_schedule(steps_per_epoch=5)
+def test_paper_schedule_gives_the_paper_rates_at_the_epoch_boundaries():
+    schedule = paper_schedule(steps_per_epoch=5)
     expected = {0: 0.1, 399: 0.1, 400: 0.01, 599: 0.01, 600: 1e-3, 799: 1e-3, 800: 1e-4, 999: 1e-4}
     for step, value in expected.items():
         assert lr(schedule, step) == pytest.approx(value), step
 
 
-def test_seed_schedule_rejects_bad_arguments():
+def test_paper_schedule_rejects_bad_arguments():
     with pytest.raises(ValueError, match="steps_per_epoch"):
-        seed_schedule(0)
+        paper_schedule(0)
     with pytest.raises(ValueError, match="decay_epochs"):
-        seed_schedule(5, decay_epochs=(120, 80))
+        paper_schedule(5, decay_epochs=(120, 80))
 
 
-def test_seed_recipe_scales_its_decay_epochs_to_shorter_runs():
-    recipe = RECIPES["seed"]
+def test_paper_recipe_scales_its_decay_epochs_to_shorter_runs():
+    recipe = RECIPES["paper"]
     assert recipe.scaled_decay_epochs(200) == (80, 120, 160)
     assert recipe.scaled_decay_epochs(5) == (2, 3, 4)
 
 
+def test_seed_names_are_deprecated_aliases_of_the_paper_names():
+    with pytest.warns(DeprecationWarning, match="paper_schedule"):
+        schedule = recipes.seed_schedule(steps_per_epoch=5)
+    assert lr(schedule, 400) == pytest.approx(lr(paper_schedule(steps_per_epoch=5), 400))
+    with pytest.warns(DeprecationWarning, match='schedule="paper"'):
+        recipe = Recipe("old", 10, 8, schedule="seed", learning_rate=0.1, momentum=0.9, weight_decay=0.0)
+    assert recipe.schedule == "paper"
+    with pytest.warns(DeprecationWarning, match="'paper'"):
+        assert resolve_recipe_name("seed") == "paper"
+    assert resolve_recipe_name("fast") == "fast"
+    assert recipes.SEED_THREAT_MODEL is recipes.PAPER_THREAT_MODEL
+    assert recipes.SEED_EVALUATION is recipes.PAPER_EVALUATION
+    assert recipes.SEED_TARGETS is recipes.PAPER_TARGETS
+    assert experiments.SEED_GRIDS is experiments.PAPER_GRIDS
+    with pytest.warns(DeprecationWarning, match="evaluate_like_paper"), pytest.raises(ValueError, match="dataset"):
+        recipes.evaluate_like_seed(None, None, None, "imagenet")
+    result = {"dataset": "mnist", "accuracy": {"natural": 0.5, "worst_case": 0.25}, "num_examples": 4,
+              "nattack_examples": 0, "settings": {"eps": 8 / 255}, "flags": {}}
+    with pytest.warns(DeprecationWarning, match="paper_table_markdown"):
+        assert recipes.seed_table_markdown(result, "t") == recipes.paper_table_markdown(result, "t")
+
+
 def test_recipe_attack_settings():
-    seed = RECIPES["seed"].attack_settings()
-    assert seed == pytest.approx({"eps": 8 / 255, "step_size": 2 / 255, "steps": 10, "random_start": True})
+    paper = RECIPES["paper"].attack_settings()
+    assert paper == pytest.approx({"eps": 8 / 255, "step_size": 2 / 255, "steps": 10, "random_start": True})
     fast = RECIPES["fast"].attack_settings(eps=0.1)
     assert fast == pytest.approx({"eps": 0.1, "step_size": 0.125, "steps": 1, "random_start": True})
-    assert RECIPES["seed"].attack_settings(eps=16 / 255, steps=3)["step_size"] == pytest.approx(4 / 255)
+    assert RECIPES["paper"].attack_settings(eps=16 / 255, steps=3)["step_size"] == pytest.approx(4 / 255)
 
 
 def test_one_cycle_rises_to_its_peak_then_falls_to_the_end():

@@ -54,22 +54,22 @@ def test_recipe_end_to_end_writes_weights_log_and_command(tmp_path):
 
 
 @pytest.mark.parametrize("objective", ["pgd", "trades", "tradeoff"])
-def test_recipe_runs_every_objective_on_the_seed_schedule(objective, tmp_path):
+def test_recipe_runs_every_objective_on_the_paper_schedule(objective, tmp_path):
     model = train_recipe(
-        "seed", "small_cnn", dataset="mnist", objective=objective, epochs=1, batch_size=16,
+        "paper", "small_cnn", dataset="mnist", objective=objective, epochs=1, batch_size=16,
         attack_steps=1, train_data=synthetic_images(shape=(28, 28, 1)), model_kwargs=TINY_CNN,
         output_dir=str(tmp_path), verbose=0,
     )
     log = json.loads((tmp_path / "log.json").read_text())
     assert log["objective"] == objective and log["flip"] is False
-    assert log["schedule"] == {"name": "seed", "initial_learning_rate": 0.1, "decay_epochs": [], "factor": 0.1}
+    assert log["schedule"] == {"name": "paper", "initial_learning_rate": 0.1, "decay_epochs": [], "factor": 0.1}
     assert np.isfinite(model.history.history["loss"][0])
 
 
 @pytest.mark.backend_suite
 def test_interrupted_run_resumes_at_the_next_epoch(tmp_path):
     kwargs = dict(
-        name="seed", model_name="small_cnn", dataset="cifar10", epochs=3, batch_size=16,
+        name="paper", model_name="small_cnn", dataset="cifar10", epochs=3, batch_size=16,
         attack_steps=1, train_data=synthetic_images(), model_kwargs=TINY_CNN,
         output_dir=str(tmp_path), verbose=0,
     )
@@ -87,19 +87,19 @@ def test_train_recipe_rejects_unknown_names():
     with pytest.raises(ValueError, match="recipe"):
         train_recipe("slow")
     with pytest.raises(ValueError, match="objective"):
-        train_recipe("seed", objective="mart")
+        train_recipe("paper", objective="mart")
     with pytest.raises(ValueError, match="model"):
-        train_recipe("seed", model_name="resnet7")
+        train_recipe("paper", model_name="resnet7")
 
 
 @pytest.mark.parametrize(
     "argv",
     [
         ["slow", "--out", "x"],
-        ["seed", "--model", "resnet7", "--out", "x"],
-        ["seed", "--dataset", "imagenet", "--out", "x"],
-        ["seed", "--objective", "mart", "--out", "x"],
-        ["seed"],
+        ["paper", "--model", "resnet7", "--out", "x"],
+        ["paper", "--dataset", "imagenet", "--out", "x"],
+        ["paper", "--objective", "mart", "--out", "x"],
+        ["paper"],
     ],
 )
 def test_cli_unknown_names_exit_with_code_2(argv, capsys):

@@ -149,7 +149,7 @@ def test_evaluating_a_packed_entry_counts_one_bit_per_weight(make_packed_entry):
 def tiny_run(tmp_path, **kwargs):
     rng = np.random.default_rng(0)
     images = rng.random((16, 28, 28, 1)).astype("float32"), rng.integers(0, 10, 16)
-    return train_recipe("seed", "small_cnn", "mnist", epochs=2, batch_size=8, attack_steps=1, train_data=images,
+    return train_recipe("paper", "small_cnn", "mnist", epochs=2, batch_size=8, attack_steps=1, train_data=images,
                         model_kwargs={"filters": (4,), "dense_units": 8}, output_dir=str(tmp_path), verbose=0,
                         **kwargs)
 
@@ -168,7 +168,7 @@ def test_add_packed_entry_from_a_binaryrelax_run(tmp_path, zoo_dir):
     assert card["threat_model"] == {"norm": "linf", "eps": pytest.approx(8 / 255)}
     assert card["reference"] == PACKED_ENTRIES[name]
     assert card["reference"]["values"]["clean_accuracy"] == pytest.approx(0.9922)
-    assert card["training"]["command"].startswith("train_recipe('seed'")
+    assert card["training"]["command"].startswith("train_recipe('paper'")
     assert "16 training images, 2 epochs" in card["training"]["reduced"]
     x = np.random.default_rng(1).random((3, 28, 28, 1)).astype("float32")
     loaded = zoo.load(name)

@@ -52,17 +52,17 @@ def test_recipe_is_consistent(name):
         assert recipe.train_examples is None and recipe.epochs == 30
 
 
-def test_seed_reference_values_match_the_papers():
-    # Seed 000, Table 3 (MNIST, HDL column) and Table 9, row iris (HDL adversarial accuracy).
+def test_reference_values_match_the_papers():
+    # Bertsimas et al. (2023), Table 3 (MNIST, HDL column) and Table 9, row iris (HDL adversarial accuracy).
     mnist_hdl = RECIPES["mnist-small_cnn-hdl"].reference
     assert mnist_hdl["table"].startswith("Table 3")
     assert mnist_hdl["values"]["clean_accuracy"] == pytest.approx(0.993)
     assert mnist_hdl["values"]["pgd"] == pytest.approx(0.760)
     assert RECIPES["iris-mlp-hdl"].reference["values"]["pgd"] == pytest.approx(0.3267)
-    # Fashion-MNIST's adversarial column of seed 000 is at rho = 0.01, not our 0.1.
+    # Fashion-MNIST's adversarial column of Bertsimas et al. (2023) is at rho = 0.01, not our 0.1.
     assert RECIPES["fashion_mnist-small_cnn-dl"].reference["values"]["eps"] == 0.01
-    # Seed 004: PGD adversarial training on MNIST; it has no Fashion-MNIST setting.
-    assert RECIPES["mnist-small_cnn-pgd_at"].reference["paper"].startswith("004")
+    # The training-techniques report: PGD adversarial training on MNIST; it has no Fashion-MNIST setting.
+    assert RECIPES["mnist-small_cnn-pgd_at"].reference["paper"].startswith("Investigating the Effects of Training Techniques")
     assert RECIPES["fashion_mnist-small_cnn-pgd_at"].reference["values"] == {}
 
 

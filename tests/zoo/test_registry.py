@@ -33,7 +33,7 @@ GOOD_CARD = {
         "backend": "tensorflow",
         "hardware": "2-core CPU",
         "wall_time_seconds": 321.0,
-        "reduced": "10000 training images, 3 epochs (seed: 50 epochs, all images)",
+        "reduced": "10000 training images, 3 epochs (paper: 50 epochs, all images)",
     },
     "metrics": {
         "num_examples": 1000,
@@ -50,7 +50,7 @@ GOOD_CARD = {
     "file_size_bytes": 1234,
     "sha256": "0123456789abcdef" * 4,
     "reference": {
-        "paper": "000 Bertsimas et al., Holistic Deep Learning",
+        "paper": "Bertsimas et al. (2023), Holistic Deep Learning",
         "table": "Table 3",
         "figure": None,
         "values": {"clean_accuracy": 0.99, "pgd": 0.79},

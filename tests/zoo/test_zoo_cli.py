@@ -30,7 +30,7 @@ def centroid_model():
 
 @pytest.fixture
 def cli_zoo(make_entry):
-    """iris-mlp-dl (evaluated, seed values), iris-mlp-hdl and wine-mlp-dl (not evaluated)."""
+    """iris-mlp-dl (evaluated, paper values), iris-mlp-hdl and wine-mlp-dl (not evaluated)."""
     metrics = {
         "num_examples": 30, "clean_accuracy": 0.9, "attacks": {"fgsm": 0.6, "pgd20": 0.5},
         "worst_case_accuracy": 0.5, "stability": None, "zero_weights": 0.25, "zero_channels": 0.0,
@@ -38,7 +38,7 @@ def cli_zoo(make_entry):
     }
     evaluation = {"command": "hdl-zoo eval iris-mlp-dl --update-card", "date": "2026-01-02",
                   "attacks": "standard", "backend": "tensorflow"}
-    reference = {"paper": "000 Bertsimas et al., Holistic Deep Learning", "table": "Tables 8-11, row iris",
+    reference = {"paper": "Bertsimas et al. (2023), Holistic Deep Learning", "table": "Tables 8-11, row iris",
                  "figure": None, "values": {"clean_accuracy": 1.0, "pgd": 0.12, "eps": 0.1}}
     make_entry("iris-mlp-dl", model=centroid_model(), metrics=metrics, evaluation=evaluation, reference=reference)
     make_entry("iris-mlp-hdl", method="HDL")
@@ -95,7 +95,7 @@ def test_eval_json_last_line_and_update_card(cli_zoo):
     assert card["evaluation"]["command"] == "hdl-zoo eval iris-mlp-dl --attacks standard --n 20 --batch-size 10 --update-card"
 
 
-def test_eval_table_shows_the_seed_values(cli_zoo):
+def test_eval_table_shows_the_paper_values(cli_zoo):
     result = run("eval", "iris-mlp-dl", "--n", 10)
     assert result.exit_code == 0, result.output
     assert "pgd20" in result.stdout and "12.0% (eps 0.1)" in result.stdout
@@ -116,7 +116,7 @@ def test_compare_side_by_side(cli_zoo):
     assert result.exit_code == 0
     header = next(line for line in result.stdout.splitlines() if "iris-mlp-hdl" in line)
     assert header.index("iris-mlp-dl") < header.index("iris-mlp-hdl")
-    assert "seed pgd" in result.stdout and "12.0%" in result.stdout
+    assert "paper pgd" in result.stdout and "12.0%" in result.stdout
     as_json = json.loads(run("compare", "iris-mlp-dl", "wine-mlp-dl", "--json").stdout)
     assert [entry["name"] for entry in as_json] == ["iris-mlp-dl", "wine-mlp-dl"]
     assert as_json[0]["reference"]["values"]["pgd"] == 0.12

@@ -1,25 +1,25 @@
-"""Sparsity for robust nets (issue 7): seeds 001 and 002 on Fashion-MNIST, reduced CPU runs.
+"""Sparsity for robust nets: Dinh et al. (2020) and Sehwag et al. (2019) on Fashion-MNIST, reduced CPU runs.
 
 Parts (each writes its numbers into `results.json` as soon as they exist; a rerun
 skips what is there, so an interrupted run resumes where it stopped):
 
-- A, seed 002 (Tables 2, 3, 6): the PGD-adversarially-trained small CNN (the zoo's
+- A, Sehwag et al. (2019) (Tables 2, 3, 6): the PGD-adversarially-trained small CNN (the zoo's
   `fashion_mnist-small_cnn-pgd_at`, or the same recipe retrained when the zoo has no
   such entry) pruned by magnitude, 90 % of the weights (unstructured) and 50 % of
   the filters/neurons (structured), fine-tuned with no / natural / adversarial
   training (`prune_and_finetune`); the compact network trained adversarially from
   scratch (`train_from_scratch` on the physically smaller network).
-- B, seed 002 (Table 4) with IBP in place of MixTrain: an IBP-trained CNN pruned
+- B, Sehwag et al. (2019) (Table 4) with IBP in place of MixTrain: an IBP-trained CNN pruned
   90 % (unstructured) and fine-tuned with no / natural / IBP training; verified
   robust accuracy by interval bound propagation (`verified_accuracy`).
-- C, seed 001 (Table 4): PGD adversarial training with RVSM, ADMM (unstructured),
+- C, Dinh et al. (2020) (Table 4): PGD adversarial training with RVSM, ADMM (unstructured),
   RGSM and ADMM (channels), continued from the pre-trained network; natural, FGSM,
-  PGD-20 accuracy, % zero weights and channels. ADMM is reported on `w` (what seed
-  001 measures) and hard-pruned (`w <- u`).
+  PGD-20 accuracy, % zero weights and channels. ADMM is reported on `w` (what Dinh et al.
+  2020 measure) and hard-pruned (`w <- u`).
 - D: `shrink` of every structurally pruned model: parameters, multiply-adds,
   `.keras` size before and after, largest prediction difference.
 
-Every departure from the seeds is in `SETTINGS` and printed beside the numbers in
+Every departure from the papers is in `SETTINGS` and printed beside the numbers in
 `results.md`. Usage, from the repository root (see `run.sh`):
 
     KERAS_BACKEND=tensorflow python docs/results/pruning/run.py            # all parts
@@ -346,7 +346,7 @@ def pretrained(run):
     return keras.models.load_model(path, compile=False)
 
 
-# ---------------------------------------------------------------- A: seed 002, empirical robustness
+# ---------------------------------------------------------------- A: Sehwag et al. (2019), empirical robustness
 
 
 def part_a(run):
@@ -392,7 +392,7 @@ def part_a(run):
     run.task("A/scratch", scratch, saves_model=True)
 
 
-# ---------------------------------------------------------------- B: seed 002, verified robustness
+# ---------------------------------------------------------------- B: Sehwag et al. (2019), verified robustness
 
 
 def verified_metrics(run, model):
@@ -447,7 +447,7 @@ def part_b(run):
         run.task(f"B/unstructured/{name}", finetune, saves_model=True)
 
 
-# ---------------------------------------------------------------- C: seed 001, RVSM / RGSM vs ADMM
+# ---------------------------------------------------------------- C: Dinh et al. (2020), RVSM / RGSM vs ADMM
 
 
 def layer_sparsity(model, channels):
@@ -605,11 +605,11 @@ def write_report(run):
     s = run.s
     tuning_seconds = sum(m.get("seconds", 0) for m in r.get("C_tuning", {}).values())
     lines = [
-        "# Sparsity for robust nets: seeds 001 and 002 on Fashion-MNIST (REDUCED CPU run)",
+        "# Sparsity for robust nets: Dinh et al. (2020) and Sehwag et al. (2019) on Fashion-MNIST (REDUCED CPU run)",
         "",
         '!!! warning "REDUCED run, not a reproduction"',
         "    Small CNN on Fashion-MNIST, l_inf eps = 0.1, short schedules on a shared 2-core CPU",
-        "    (every departure from the seeds is listed beside the numbers). The seeds train VGG16 /",
+        "    (every departure from the papers is listed beside the numbers). The papers train VGG16 /",
         "    WRN-28-5 / ResNet20 on CIFAR-10 for hundreds of epochs; the full runs need a GPU.",
         "",
         "Command (from the repository root, tensorflow backend): `bash docs/results/pruning/run.sh` "
@@ -635,7 +635,7 @@ def write_report(run):
             f"`{PRETRAINED}` ({source['kind']}: `{source['path_in_repo']}`, sha256 "
             f"`{source['sha256'][:16]}...`): small CNN (conv 32-64-128, dense 128), PGD-10 adversarial "
             f"training (eps 0.1, step eps/4, random start), Adam 1e-3, batch 64, {t['epochs']} epochs "
-            f"on {t['train_examples']} images (seed 002: SGD 0.1 with step decay, CIFAR-10, full "
+            f"on {t['train_examples']} images (Sehwag et al. 2019: SGD 0.1 with step decay, CIFAR-10, full "
             "training). Benign "
             f"{pct(m.get('clean_accuracy'))} %, FGSM {pct(m.get('fgsm'))} %, era {pct(m.get('pgd20'))} %.",
             "",
@@ -651,11 +651,11 @@ def report_a(r, s):
     if not a or not pre:
         return []
     lines = [
-        "## A. Seed 002, adversarially trained network: magnitude pruning with matched fine-tuning",
+        "## A. Sehwag et al. (2019), adversarially trained network: magnitude pruning with matched fine-tuning",
         "",
         f"Iterative pruning (`prune_and_finetune`): {s['prune_steps']} steps x "
         f"{s['epochs_per_step']} epoch on {s['finetune_examples']} of the pre-training images "
-        "(seed 002: 40 steps x 5 epochs on all of CIFAR-10), Adam at 1e-3 (seed 002: learning rate "
+        "(Sehwag et al. 2019: 40 steps x 5 epochs on all of CIFAR-10), Adam at 1e-3 (Sehwag et al. 2019: learning rate "
         "0.001, the rest as in pre-training; our pre-training uses Adam 1e-3), batch 64. "
         "*Robust* = PGD-10 adversarial training as in pre-training; *Natural* = cross-entropy; "
         "*None* = pruned only. Unstructured: smallest |w| per layer; structured: filters / neurons "
@@ -713,7 +713,7 @@ def report_a(r, s):
             f"Scratch: the compact network (`shrink` of the pruned one: {scratch['parameters']} "
             f"parameters, a fresh initialization via `train_from_scratch`) trained with PGD-10 for "
             f"{scratch['epochs']} epochs on the {scratch['train_examples']} pre-training images, as "
-            "many epochs as pre-training plus fine-tuning (seed 002: removes random filters and "
+            "many epochs as pre-training plus fine-tuning (Sehwag et al. 2019: removes random filters and "
             "trains the compact network from scratch).",
             "",
             "| compact model | benign | FGSM | era |",
@@ -730,9 +730,9 @@ def report_a(r, s):
         noise = "; a margin within noise on 1000 images" if margin < 3 else ""
         claims.append(f"- fine-tuned beats scratch on benign accuracy and era: {verdict(beats)} "
                       f"(benign {pct(ft['clean_accuracy'])} vs {pct(scratch['clean_accuracy'])}, "
-                      f"era {pct(ft['pgd20'])} vs {pct(scratch['pgd20'])}{noise}; seed 002 Table 6 at "
+                      f"era {pct(ft['pgd20'])} vs {pct(scratch['pgd20'])}{noise}; Table 6 of Sehwag et al. (2019) at "
                       "50 %: 80.5 vs 78.3 benign, 45.3 vs 44.9 era).")
-    return lines + ["Seed 002's claims, on this run:", ""] + claims + [""]
+    return lines + ["Sehwag et al.'s (2019) claims, on this run:", ""] + claims + [""]
 
 
 def report_b(r, s):
@@ -742,13 +742,13 @@ def report_b(r, s):
     pre = b["pretrained"]
     sch = pre["schedule"]
     lines = [
-        "## B. Seed 002, verifiably trained network (IBP in place of MixTrain)",
+        "## B. Sehwag et al. (2019), verifiably trained network (IBP in place of MixTrain)",
         "",
         f"Pre-training: `IBPTraining` (Gowal et al.) of a smaller CNN (conv "
         f"{'-'.join(map(str, s['ibp_filters']))}, dense {s['ibp_dense']}: {pre['parameters']} "
         f"parameters) at eps 0.1 with kappa_final 0.5, {pre['epochs']} epochs on {pre['train_examples']} "
         f"images, Adam 1e-3, batch 64; {sch['warmup_steps']} steps at eps 0, then eps and kappa ramps "
-        f"over {sch['eps_ramp_steps']} steps (seed 002: MixTrain, k = 10, alpha 0.7, eps 2/255, "
+        f"over {sch['eps_ramp_steps']} steps (Sehwag et al. 2019: MixTrain, k = 10, alpha 0.7, eps 2/255, "
         "CIFAR-10). Pruning: 90 % unstructured, the schedule of part A; *Verified* fine-tuning = "
         "IBP at eps 0.1 (no ramp).",
         "",
@@ -780,7 +780,7 @@ def report_b(r, s):
         keep = un["verified"]["vra"] / pre["vra"] if pre["vra"] else 0.0
         lines += [
             f"Verified accuracy survives pruning with IBP fine-tuning: {keep:.1%} of vra* kept; "
-            f"IBP fine-tuning beats None and Natural on vra: {verdict(best)} (seed 002 Table 4: "
+            f"IBP fine-tuning beats None and Natural on vra: {verdict(best)} (Sehwag et al. 2019, Table 4: "
             "CIFAR-large keeps 45.5 / 51.0 = 89 % at 90 %).",
             "",
         ]
@@ -793,11 +793,11 @@ def report_c(r, s):
     if not c or not pre:
         return []
     lines = [
-        "## C. Seed 001, Table 4 pattern: RVSM / RGSM vs ADMM inside PGD adversarial training",
+        "## C. Dinh et al. (2020), Table 4 pattern: RVSM / RGSM vs ADMM inside PGD adversarial training",
         "",
         f"Each method continues PGD-10 adversarial training of the pre-trained network for "
         f"{s['splitting_epochs']} epochs on {s['splitting_examples']} images with SGD at "
-        f"{s['splitting_lr']}, momentum {s['splitting_momentum']} (seed 001: 200 epochs from "
+        f"{s['splitting_lr']}, momentum {s['splitting_momentum']} (Dinh et al. 2020: 200 epochs from "
         "scratch, ResNet20 on CIFAR-10, SGD 0.1 with decays to 0.01 and below; here the coupling "
         "goes through the momentum), batch 64, on conv1-3 and fc1 (the classifier is not "
         "pruned). RVSM's threshold sqrt(2 lambda / beta) is one for all layers; RGSM's lambda1 "
@@ -806,8 +806,8 @@ def report_c(r, s):
         "lambda1 removes all of conv1 or nothing elsewhere). *Control* = the same training "
         "without splitting. ADMM (eq. 2-3, u- and z-steps "
         f"every epoch, rho {s['admm_rho']}) projects each layer onto the sparsity that RVSM "
-        "(unstructured) or RGSM (channels) reached there, as the seed's ADMM code does with its "
-        "target sparsities; its row *on w* measures the trained w (as seed 001), *hard-pruned* "
+        "(unstructured) or RGSM (channels) reached there, as the paper's ADMM code does with its "
+        "target sparsities; its row *on w* measures the trained w (as Dinh et al. 2020 do), *hard-pruned* "
         "sets w <- u without the masked retraining of Zhang et al.",
         "",
         "| method | setting | natural | FGSM | PGD-20 | zero weights | zero channels |",
@@ -837,7 +837,7 @@ def report_c(r, s):
         lines.append(row("ADMM, channels, on w", "channel sparsity = RGSM's per layer",
                          c["admm_channel"]["on_w"]))
         lines.append(row("ADMM, channels, hard-pruned", "", c["admm_channel"]["hard_pruned"]))
-    lines += ["", "Seed 001's claims, on this run:", ""]
+    lines += ["", "Dinh et al.'s (2020) claims, on this run:", ""]
     reference = c.get("control", pre)
 
     def points(a, b, key):
@@ -851,11 +851,11 @@ def report_c(r, s):
         what = "weights" if key == "zero_weights" else "channels"
         as_good = m["clean_accuracy"] >= on_w["clean_accuracy"] and m["pgd20"] >= on_w["pgd20"]
         lines.append(
-            f"- {name} sparser than ADMM measured on w (seed 001's measurement): {pct(m[key])} vs "
+            f"- {name} sparser than ADMM measured on w (Dinh et al.'s (2020) measurement): {pct(m[key])} vs "
             f"{pct(on_w[key])} % zero {what}, {verdict(m[key] > on_w[key])}; at equal or better "
             f"accuracy (natural {points(m, on_w, 'clean_accuracy')}, PGD {points(m, on_w, 'pgd20')} "
             f"points vs ADMM): {verdict(as_good)}" + (
-                " (seed 001's Table 4 has the same sign for unstructured pruning: ADMM +1.3 natural, "
+                " (Table 4 of Dinh et al. (2020) have the same sign for unstructured pruning: ADMM +1.3 natural, "
                 "+0.5 IFGSM20 at 10.9 % vs 80.9 % sparsity)." if method == "rvsm" else ".")
         )
         better = m["clean_accuracy"] > hard["clean_accuracy"] and m["pgd20"] > hard["pgd20"]
@@ -883,7 +883,7 @@ def report_c(r, s):
             "RVSM's threshold is sqrt(2 lambda / beta); RGSM's group-l0 threshold is sqrt(2 lambda1 / "
             "beta) times each layer's median channel norm at the start, so 1.00 puts half of every "
             "layer's channels below it at the first step. Kept: RVSM lambda "
-            f"{s['rvsm']['lam']} (sparsity near seed 001's 80.9 %), RGSM lambda1 {s['rgsm']['lam1']} (the "
+            f"{s['rvsm']['lam']} (sparsity near Dinh et al.'s (2020) 80.9 %), RGSM lambda1 {s['rgsm']['lam1']} (the "
             "only tried value reaching 40 % zero channels; the zero-channel fraction jumps between "
             "threshold factors 0.95 and 1.00 because this briefly trained network's channel norms "
             "are still close to their initial, nearly equal values).",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reruns the pruning results (issue 7; reduced CPU settings, labelled in results.md).
+# Reruns the pruning results (reduced CPU settings, labelled in results.md).
 # Usage, from the repository root: bash docs/results/pruning/run.sh
 # Resumable: finished parts are read back from results.json and skipped
 # (`run.py --redo KEY` or `--fresh` to recompute). Smoke test: run.py --tiny.
@@ -9,5 +9,5 @@ export KERAS_BACKEND="${KERAS_BACKEND:-tensorflow}"
 PYTHON="${PYTHON:-.venv/bin/python}"
 # Part C's tuning runs (RVSM lambda, RGSM lambda1), reported in results.md.
 "$PYTHON" docs/results/pruning/run.py --parts C --tune
-# A (seed 002, adversarial), B (seed 002, verified / IBP), C (seed 001 Table 4), D (shrink).
+# A (Sehwag et al. 2019, adversarial), B (Sehwag et al. 2019, verified / IBP), C (Dinh et al. 2020, Table 4), D (shrink).
 "$PYTHON" docs/results/pruning/run.py --parts A B C D

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reruns the quantized robust nets results (issue 8, seed 003 Table VIII) on a CPU, REDUCED:
+# Reruns the quantized robust nets results (Table VIII of Li, Wang and Xin 2020) on a CPU, REDUCED:
 # the small CNN instead of En2ResNet20, 8192 training images instead of 60000, 5 epochs instead
 # of 200, PGD-5 adversarial training instead of the trade-off loss with IFGSM^10. Then
 # evaluates every model (the packed file of the quantized ones) with the masking-aware suite
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/../../.."
 export KERAS_BACKEND="${KERAS_BACKEND:-tensorflow}"
 TRAIN=".venv/bin/hdl-train"
 RUNS="runs/quantization"
-COMMON=(seed --model small_cnn --objective pgd --epochs 5 --train-subset 8192 --attack-steps 5
+COMMON=(paper --model small_cnn --objective pgd --epochs 5 --train-subset 8192 --attack-steps 5
         --evaluate 1000 --nattack-examples 0 --eot-samples 1 --eot-steps 1 --quiet)
 
 # One row: <dataset> <row name> [quantization options].

@@ -1,4 +1,4 @@
-"""evaluate_like_seed: every column of the seeds' tables, bounded by the natural accuracy."""
+"""evaluate_like_paper: every column of the papers' tables, bounded by the natural accuracy."""
 
 import keras
 import numpy as np
@@ -6,9 +6,9 @@ import pytest
 
 from hdl_keras.layers import ResidualNoise
 from hdl_keras.models import small_cnn
-from hdl_keras.recipes import SEED_TARGETS
-from hdl_keras.recipes import evaluate_like_seed
-from hdl_keras.recipes import seed_table_markdown
+from hdl_keras.recipes import PAPER_TARGETS
+from hdl_keras.recipes import evaluate_like_paper
+from hdl_keras.recipes import paper_table_markdown
 
 pytestmark = pytest.mark.backend_suite
 
@@ -34,7 +34,7 @@ def test_every_attack_is_at_most_the_natural_accuracy(randomized):
     x, y = data()
     # Predicted labels make the natural accuracy high enough for the bounds to mean something.
     y = np.argmax(keras.ops.convert_to_numpy(model(x)), axis=1)
-    result = evaluate_like_seed(model, x, y, "fashion_mnist", **BUDGET)
+    result = evaluate_like_paper(model, x, y, "fashion_mnist", **BUDGET)
     accuracy = result["accuracy"]
     assert set(accuracy) == {
         "natural", "fgsm", "ifgsm20", "cw", "eot_pgd", "worst_case", "nattack", "nattack_natural",
@@ -48,17 +48,17 @@ def test_every_attack_is_at_most_the_natural_accuracy(randomized):
     assert result["settings"]["eps"] == pytest.approx(8 / 255)
     assert result["randomized"] is randomized
     assert ("randomized_model" in result["flags"]) is randomized
-    markdown = seed_table_markdown(result, "test run")
+    markdown = paper_table_markdown(result, "test run")
     assert "| 92.74 | 89.35 | 88.68 | 91.72 |" in markdown
 
 
 def test_nattack_can_be_skipped_and_arguments_are_checked():
     model = small_cnn((8, 8, 1), filters=(4,), dense_units=8)
     x, y = data(4)
-    result = evaluate_like_seed(model, x, y, "mnist", eot_samples=1, eot_steps=1, nattack_examples=0)
+    result = evaluate_like_paper(model, x, y, "mnist", eot_samples=1, eot_steps=1, nattack_examples=0)
     assert "nattack" not in result["accuracy"] and result["nattack_examples"] == 0
-    assert set(SEED_TARGETS) == {"mnist", "fashion_mnist"}
+    assert set(PAPER_TARGETS) == {"mnist", "fashion_mnist"}
     with pytest.raises(ValueError, match="dataset"):
-        evaluate_like_seed(model, x, y, "imagenet")
+        evaluate_like_paper(model, x, y, "imagenet")
     with pytest.raises(ValueError, match="eot_samples"):
-        evaluate_like_seed(model, x, y, "mnist", eot_samples=0)
+        evaluate_like_paper(model, x, y, "mnist", eot_samples=0)
