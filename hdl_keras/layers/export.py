@@ -14,7 +14,7 @@ from keras import ops
 from hdl_keras.layers.masking import MaskedKernelMixin
 
 # Constructor arguments the masked layers add to their Keras base layer.
-_MASK_CONFIG_KEYS = ("mask_init", "beta")
+_MASK_CONFIG_KEYS = ("mask_init", "beta", "gate_scale")
 
 
 def _base_layer_class(cls):
@@ -167,19 +167,19 @@ def count_zero_weights(model):
     return zeros, total
 
 
-def _mask_config(value, mask_init):
+def _mask_config(value, mask_config):
     """Rewrites (a copy of) a serialized config, `Dense`/`Conv2D` to masked layers."""
     if isinstance(value, list):
-        return [_mask_config(item, mask_init) for item in value]
+        return [_mask_config(item, mask_config) for item in value]
     if not isinstance(value, dict):
         return value
-    rewritten = {key: _mask_config(item, mask_init) for key, item in value.items()}
+    rewritten = {key: _mask_config(item, mask_config) for key, item in value.items()}
     class_name = rewritten.get("class_name")
     if rewritten.get("module") == "keras.layers" and class_name in ("Dense", "Conv2D"):
         rewritten["module"] = "hdl_keras.layers"
         rewritten["class_name"] = f"Masked{class_name}"
         rewritten["registered_name"] = f"hdl_keras>Masked{class_name}"
-        rewritten["config"] = {**rewritten["config"], "mask_init": mask_init}
+        rewritten["config"] = {**rewritten["config"], **mask_config}
     return rewritten
 
 
@@ -196,7 +196,7 @@ def _copy_into_masked(source, target):
         target.set_weights(source.get_weights())
 
 
-def to_masked(model, mask_init=0.0):
+def to_masked(model, mask_init=0.0, gate_scale=1.0):
     """Returns a copy of `model` whose `Dense`/`Conv2D` layers are masked.
 
     The inverse of `export_pruned`: every Keras `Dense` and `Conv2D` becomes a
@@ -207,6 +207,8 @@ def to_masked(model, mask_init=0.0):
     Args:
         model: a built `keras.Sequential` or functional `keras.Model`.
         mask_init: initial value of every mask logit, default 0.0.
+        gate_scale: `c` of the gates `c * sigmoid(beta * s)`, default 1.0
+            (see `MaskedDense`).
 
     Returns:
         A new, uncompiled model of the same structure and layer names.
@@ -215,6 +217,6 @@ def to_masked(model, mask_init=0.0):
         raise ValueError(f"Expected a built keras.Model. Received: model={model!r}")
     serialized = keras.saving.serialize_keras_object(model)
     serialized.pop("compile_config", None)
-    masked = keras.saving.deserialize_keras_object(_mask_config(serialized, float(mask_init)))
+    masked = keras.saving.deserialize_keras_object(_mask_config(serialized, {"mask_init": float(mask_init), "gate_scale": float(gate_scale)}))
     _copy_into_masked(model, masked)
     return masked
