@@ -1,9 +1,11 @@
 """The HDL sparsity term: sigmoid-gated L0 penalty, beta annealing and rounds.
 
 Bertsimas et al. (2023) sec. 3.3, after Savarese et al. (2020): the penalty
-`lambda * sum_j sigmoid(beta * s_j)` over the masked layers' gates, `beta`
+`lambda * sum_j c * sigmoid(beta * s_j)` over the masked layers' gates, `beta`
 raised from 1 to `beta_bar` within a round, and between rounds the gates
-re-initialised to `s0' = min(beta_bar * s_T, s0)` with `beta` back to 1.
+re-initialised to `s0' = min(beta_bar * s_T, s0)` with `beta` back to 1; as
+in the authors' code, `fit_sparse_rounds` ends with a round at the fixed hard
+mask from rewound weights (docs/holistic.md lists the choices and why).
 """
 
 import keras
@@ -157,51 +159,57 @@ def fit_sparse_rounds(
     beta_bar=200.0,
     callbacks=(),
     gate_reset="beta_bar",
-    fixed_mask_round=False,
-    rewind_epoch=None,
+    fixed_mask_round=True,
+    rewind_epoch="auto",
     restore_best=None,
     **fit_kwargs,
 ):
-    """Trains `rounds` rounds of `model.fit`, annealing `beta` and re-initialising gates.
+    """Trains `rounds` rounds of `model.fit`: gate search by annealing, then a fixed-mask round.
 
-    Bertsimas et al. (2023) sec. 3.3: each round anneals `beta` from 1 to
-    `beta_bar` (`BetaAnnealing`), then `start_new_round` resets the gates
-    before the next. With `fixed_mask_round=True` (the authors' code, after
-    Savarese et al. 2020's ticket search) the last of the `rounds` rounds
-    trains the weights under the hard mask `1[s > 0]` of the round before
-    (gates frozen), rewound first to their values at the start of epoch
-    `rewind_epoch` of the first round when `rewind_epoch` is set. Without it,
-    the last annealing round keeps its gates (its hard mask is the final
-    sparsity).
+    Bertsimas et al. (2023) sec. 3.3 and their code (after Savarese et al.
+    2020's ticket search): each of the first `rounds - 1` rounds anneals
+    `beta` from 1 to `beta_bar` (`BetaAnnealing`) with the penalty on, and
+    `start_new_round` resets the gates between them; the last round trains
+    the weights under the hard mask `1[s > 0]` of the round before (gates
+    frozen, `fix_masks`), starting from the weights the network had at the
+    start of epoch `rewind_epoch` of the first round (weight rewinding).
+    The fixed-mask round is what keeps the accuracy: the annealing rounds
+    end with soft gates whose hard mask the weights were not trained for.
+    `fixed_mask_round=False` gives the procedure of the paper's text (every
+    round anneals; the last one's hard mask is the final sparsity).
 
     Args:
         model: a compiled model with masked layers.
         x, y: training data, as in `model.fit`.
-        rounds: number of rounds (the fixed-mask round included).
+        rounds: number of rounds, the fixed-mask round included (with
+            `rounds=1` the one round anneals).
         epochs: epochs per round.
         beta_bar: final temperature of each annealing round.
         callbacks: extra callbacks for every round.
         gate_reset: see `start_new_round`.
-        fixed_mask_round: whether the last round trains at a fixed mask.
-        rewind_epoch: `None` or an epoch index of the first round whose
-            starting weights the fixed-mask round starts from.
+        fixed_mask_round: whether the last round trains at a fixed mask
+            (default `True`).
+        rewind_epoch: `"auto"` (default: `min(2, epochs - 1)`, the authors'
+            2 epochs), an epoch index of the first round, or `None` (the
+            fixed-mask round continues from the last weights).
         restore_best: `None`, or the name of a logged metric (e.g.
             `"val_sparse_categorical_accuracy"`, with `validation_data` in
-            `fit_kwargs`): the last round ends on its best epoch for it.
+            `fit_kwargs`): the last round ends on its best epoch for it, as
+            the authors report their best-validation checkpoint.
         **fit_kwargs: passed to `model.fit`.
 
     Returns:
         The list of `History` objects, one per round.
     """
-    if rounds < 1 or (fixed_mask_round and rounds < 2):
-        raise ValueError(
-            f"Expected rounds >= 1 (>= 2 with fixed_mask_round=True). Received: rounds={rounds}, "
-            f"fixed_mask_round={fixed_mask_round}"
-        )
+    if rounds < 1:
+        raise ValueError(f"Expected rounds >= 1. Received: rounds={rounds}")
+    fixed_mask_round = fixed_mask_round and rounds >= 2
+    if rewind_epoch == "auto":
+        rewind_epoch = min(2, epochs - 1) if fixed_mask_round else None
     if rewind_epoch is not None and not (fixed_mask_round and 0 <= rewind_epoch < epochs):
         raise ValueError(
-            "rewind_epoch needs fixed_mask_round=True and 0 <= rewind_epoch < epochs. Received: "
-            f"rewind_epoch={rewind_epoch}, fixed_mask_round={fixed_mask_round}, epochs={epochs}"
+            "rewind_epoch needs a fixed-mask round (rounds >= 2) and 0 <= rewind_epoch < epochs. Received: "
+            f"rewind_epoch={rewind_epoch}, rounds={rounds}, fixed_mask_round={fixed_mask_round}, epochs={epochs}"
         )
     rewind = _RewindPoint(rewind_epoch) if rewind_epoch is not None else None
     histories = []
