@@ -8,7 +8,9 @@ images, batch 64, `--rounds` rounds of `--epochs` epochs (every arm trains
 `rounds * epochs` epochs; "DL" arms the same number in one `fit`). Each arm
 changes one thing against `baseline` (the library's procedure before the fix:
 Adam, gates `sigmoid(beta s)`, reset `s <- min(beta_bar s, 0)`, last weights);
-`paper` combines the authors' code's choices. After training, gates are
+`paper` combines the authors' code's choices; `fixed` is the library's default
+after the fix (gates `2 sigmoid(beta s)`, fixed-mask round from weights rewound
+to epoch min(2, epochs - 1) of the first round). After training, gates are
 hardened (`harden_gates`) and the clean accuracy of the pruned network, its
 zero-weight fraction and per-layer sparsity are recorded.
 
@@ -24,7 +26,11 @@ import os
 import sys
 import time
 
-# Each arm: (method, optimizer, overrides of the layer/round options).
+# The library's procedure before the fix; every arm states its changes to it.
+BASELINE = {"gate_scale": 1.0, "gate_reset": "beta_bar", "fixed_mask_round": False, "rewind_epoch": None}
+# The library's defaults after the fix (to_masked's gate scale, fit_sparse_rounds' defaults).
+FIXED = {"gate_scale": 2.0, "fixed_mask_round": True, "rewind_epoch": "auto"}
+# Each arm: (method, optimizer, changes to BASELINE).
 ARMS = {
     "dl": ("DL", "adam", {}),
     "baseline": ("Sparse", "adam", {}),
@@ -39,6 +45,7 @@ ARMS = {
         "gate_scale": 2.0, "gate_reset": "clip", "fixed_mask_round": True, "rewind_epoch": 1,
         "restore_best": "val_sparse_categorical_accuracy",
     }),
+    "fixed": ("Sparse", "adam", FIXED),
 }
 
 LEARNING_RATES = {"adam": 1e-3, "sgd": 0.05}
@@ -57,7 +64,7 @@ def run_arm(name, args):
     from hdl_keras.objectives import masked_layers
 
     method, optimizer_name, options = ARMS[name]
-    options = dict(options)
+    options = {**BASELINE, **options}
     if args.method_override and method != "DL":
         method = args.method_override
     gate_scale = options.pop("gate_scale", 1.0)
@@ -98,7 +105,7 @@ def run_arm(name, args):
         "arm": name,
         "method": method,
         "optimizer": f"{optimizer_name} lr {LEARNING_RATES[optimizer_name]}",
-        "options": {**options, "gate_scale": gate_scale},
+        "options": {} if method == "DL" else {**options, "gate_scale": gate_scale},
         "clean_accuracy": round(float(hard["sparse_categorical_accuracy"]), 4),
         "soft_gate_accuracy": round(float(soft["sparse_categorical_accuracy"]), 4),
         "zero_weights": round(float(zero / weights), 4) if weights else 0.0,
@@ -123,7 +130,8 @@ def write_report(out, command):
         "MNIST, small CNN, seeded stratified subset (training images / validation images / 2000 test images",
         "as in the setting column), batch 64, beta_bar 200, same epochs for every arm. Accuracy: the",
         "hard-pruned network (gates hardened to `1[s > 0]`) on the 2000 test images; soft: the gated network",
-        "before hardening. One change per arm against `baseline`.",
+        "before hardening. One change per arm against `baseline` (options: the changes to the library's",
+        f"procedure before the fix, {BASELINE}; `fixed` is the procedure after the fix).",
         "",
         f"Command: `{command}`",
         "",
@@ -134,7 +142,8 @@ def write_report(out, command):
         s = r["setting"]
         setting = f"{s['train']}/{s['val']} imgs, {s['rounds']}x{s['epochs_per_round']} ep, lambda {s['sparsity_lambda']:g}, seed {s['seed']}"
         per_layer = ", ".join(f"{v:.2f}" for v in r["per_layer_zero"].values()) or "-"
-        options = ", ".join(f"{k}={v}" for k, v in r["options"].items()) or "-"
+        changes = {k: v for k, v in r["options"].items() if k not in BASELINE or BASELINE[k] != v}
+        options = ", ".join(f"{k}={v}" for k, v in changes.items()) or "-"
         lines.append(
             f"| {r['arm']} | {r['method']} | {r['optimizer']} | {options} | {r['clean_accuracy']:.4f} | "
             f"{r['soft_gate_accuracy']:.4f} | {r['zero_weights']:.3f} | {per_layer} | {setting} | {r['seconds']} |"
@@ -174,7 +183,6 @@ def main():
                 json.dump(record, handle, indent=1)
         summary[record["arm"]] = [record["clean_accuracy"], record["zero_weights"]]
         print(json.dumps(record), flush=True)
-    dl = [r for r in summary if r.startswith("dl")]
     print(json.dumps(summary))
 
 
