@@ -349,6 +349,7 @@ def run_protocol(
         "num_classes": int(max(y_pool.max(), y_test.max()) + 1),
         "network": network or network_for(x_pool.shape[1:]),
         "scaling": scaling,
+        "sparse_procedure": "fit_sparse_rounds: annealing rounds, then a fixed-mask round from rewound weights",
         "input_scaling": tabular_scaling if x_pool.ndim == 2 else "none ([0, 1])",
         "attack": attack["description"],
         "attack_eps": attack["eps"],
