@@ -20,7 +20,7 @@ def masked_layers(model):
 
 
 def sparsity_penalty(model):
-    """`sum_j sigmoid(beta * s_j)` over every masked layer of `model` (scalar)."""
+    """`sum_j c * sigmoid(beta * s_j)` over every masked layer of `model` (scalar; `c` = `gate_scale`)."""
     layers = masked_layers(model)
     if not layers:
         raise ValueError(
