@@ -135,9 +135,14 @@ def write_report(out, command):
         "",
         f"Command: `{command}`",
         "",
-        "| arm | method | optimizer | options | clean acc. (pruned) | soft-gate acc. | zero weights | per-layer zero | setting | seconds |",
+        "| arm | method | optimizer | options | clean acc. (pruned) | soft-gate acc. | zero weights | per-layer zero | setting | time / DL time |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
+    def same_budget(a, b):
+        keys = ("train", "epochs_per_round", "rounds")
+        return all(a["setting"][k] == b["setting"][k] for k in keys)
+    dl_seconds = {id(r): next((d["seconds"] for d in records if d["method"] == "DL" and same_budget(d, r)), None)
+                  for r in records}
     for r in records:
         s = r["setting"]
         setting = f"{s['train']}/{s['val']} imgs, {s['rounds']}x{s['epochs_per_round']} ep, lambda {s['sparsity_lambda']:g}, seed {s['seed']}"
@@ -146,8 +151,12 @@ def write_report(out, command):
         options = ", ".join(f"{k}={v}" for k, v in changes.items()) or "-"
         lines.append(
             f"| {r['arm']} | {r['method']} | {r['optimizer']} | {options} | {r['clean_accuracy']:.4f} | "
-            f"{r['soft_gate_accuracy']:.4f} | {r['zero_weights']:.3f} | {per_layer} | {setting} | {r['seconds']} |"
+            f"{r['soft_gate_accuracy']:.4f} | {r['zero_weights']:.3f} | {per_layer} | {setting} | "
+            + (f"{r['seconds'] / dl_seconds[id(r)]:.2f} |" if dl_seconds[id(r)] else "- |")
         )
+    lines += ["", "Commands of the records (each record also holds its own):", ""]
+    lines += [f"- `{command}`" for command in dict.fromkeys(r.get("command", "") for r in records)]
+    lines += ["", "Wall times are on a shared 2-core CPU: compare them only as ratios within a budget."]
     with open(os.path.join(out, "results.md"), "w") as handle:
         handle.write("\n".join(lines) + "\n")
 

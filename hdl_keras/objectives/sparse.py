@@ -180,7 +180,8 @@ def fit_sparse_rounds(
 
     Args:
         model: a compiled model with masked layers.
-        x, y: training data, as in `model.fit`.
+        x: training inputs, as in `model.fit`.
+        y: training labels, as in `model.fit`.
         rounds: number of rounds, the fixed-mask round included (with
             `rounds=1` the one round anneals).
         epochs: epochs per round.
