@@ -1,9 +1,10 @@
 """Regression test of the HDL sparse collapse: sparse training keeps DL's accuracy at >= 50 % zeros.
 
 Before the fix (gates `sigmoid(beta s)` halving every fresh kernel, no
-fixed-mask round), the sparse MLP below lost about 8 points against DL at
-83 % zero weights; `fit_sparse_rounds` now ends with a round at the fixed
-hard mask from rewound weights and `to_masked` gives gates `2 sigmoid(beta s)`
+fixed-mask round: `to_masked(..., gate_scale=1.0)` and
+`fit_sparse_rounds(..., fixed_mask_round=False)`) the sparse MLP below fails
+this test; `fit_sparse_rounds` now ends with a round at the fixed hard mask
+from rewound weights and `to_masked` gives gates `2 sigmoid(beta s)`
 (docs/holistic.md, benchmarks/hdl_collapse.py).
 """
 
