@@ -34,6 +34,24 @@ PAPER_TABLES = {
 }
 
 
+# What our tables' data are, where they differ from the paper's rows.
+DATA_NOTES = {
+    "digits": [
+        "Data: scikit-learn's `digits` (1,797 rows, the test part of UCI's optical recognition of "
+        "handwritten digits), **not** the paper's optical-recog-digits row (3,822 rows): the paper's "
+        "numbers below are for other data.  ",
+    ],
+}
+
+
+def _attack(settings):
+    """The attack of a run, with its steps and clipping (runs saved before the scaling modes lack them)."""
+    if "scaling" in settings:
+        return settings["attack"]
+    return (f"{settings['attack']}, eps {settings['attack_eps']:g}, {settings['attack_steps']} steps of "
+            f"{settings['attack_step_size']:.3g}, clipped to [0, 1]")
+
+
 def dataset_section(name, result):
     settings = result.settings
     chosen = result.selections["rank"]
@@ -41,6 +59,13 @@ def dataset_section(name, result):
     lines = [
         f"## {name}",
         "",
+        *DATA_NOTES.get(name, []),
+        f"Scaling mode: `{settings.get('scaling', 'minmax')}` ({settings['input_scaling']}); "
+        f"attack: {_attack(settings)}.  ",
+        *([] if settings.get("sparse_procedure") else [
+            "Sparse methods trained with the procedure before the fix of the sparse collapse (no "
+            "fixed-mask round, gates `sigmoid(beta s)`; see holistic.md): rerun for the current one.  ",
+        ]),
         f"Command: `{settings.get('command') or 'see ' + name + '/results.md'}`  ",
         f"Details, per-metric selection and chosen configurations: [{name}/results.md]({name}/results.md)",
         "",

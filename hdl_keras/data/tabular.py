@@ -88,7 +88,11 @@ def load_breast_cancer(test_fraction=0.2, seed=0):
 
 
 def load_digits(test_fraction=0.2, seed=0):
-    """Loads Digits (UCI optical digits, 8x8): 1797 rows, 64 features, 10 classes.
+    """Loads scikit-learn's Digits (8x8): 1797 rows, 64 features, 10 classes.
+
+    These are the 1,797 rows of the test part of UCI's optical recognition of
+    handwritten digits, not the 3,822-row set Bertsimas et al. (2023) call
+    optical-recog-digits: results on it are not comparable with that row.
 
     The images are flattened; some pixels are constant (always 0) and stay 0.
 

@@ -33,9 +33,11 @@ from hdl_keras.experiments.grids import SEED_GRIDS as SEED_GRIDS  # deprecated a
 from hdl_keras.experiments.grids import config_id
 from hdl_keras.experiments.grids import method_configs
 from hdl_keras.experiments.grids import reduced_grid
+from hdl_keras.experiments.protocol import SCALINGS
 from hdl_keras.experiments.protocol import ProtocolResult
 from hdl_keras.experiments.protocol import prepare_data
 from hdl_keras.experiments.protocol import run_protocol
+from hdl_keras.experiments.protocol import threat_model
 from hdl_keras.experiments.report import markdown_report
 from hdl_keras.experiments.selection import METRICS
 from hdl_keras.experiments.selection import Recommendation
@@ -51,6 +53,7 @@ from hdl_keras.experiments.training import train
 __all__ = [
     "METRICS",
     "PAPER_GRIDS",
+    "SCALINGS",
     "ProtocolResult",
     "Recommendation",
     "average_ranks",
@@ -66,5 +69,6 @@ __all__ = [
     "select_by_rank",
     "select_per_metric",
     "summarize",
+    "threat_model",
     "train",
 ]

@@ -19,6 +19,7 @@ import sys
 from hdl_keras import data
 from hdl_keras.experiments.grids import PAPER_GRIDS
 from hdl_keras.experiments.grids import reduced_grid
+from hdl_keras.experiments.protocol import SCALINGS
 from hdl_keras.experiments.protocol import grid_kind
 from hdl_keras.experiments.protocol import run_protocol
 from hdl_keras.experiments.training import NETWORKS
@@ -56,7 +57,10 @@ def build_parser():
     parser.add_argument("--test-subset", type=int, help="evaluate on a stratified subset of N test rows")
     parser.add_argument("--attack-eps", type=float,
                         help="PGD radius (paper: 0.1 UCI/MNIST, 0.01 Fashion-MNIST/CIFAR-10)")
-    parser.add_argument("--attack-steps", type=int, default=10, help="PGD steps (default 10)")
+    parser.add_argument("--attack-steps", type=int, help="PGD steps (default 10; 40 with --scaling paper)")
+    parser.add_argument("--scaling", choices=list(SCALINGS), default="minmax",
+                        help="minmax (default: tables in [0, 1], PGD clipped to [0, 1]) or paper (the authors' "
+                             "code: tables standardised then divided by 255, PGD-40 of 0.01, unclipped on tables)")
     parser.add_argument("--seed", type=int, default=0, help="seed of splits, initialisation and attack")
     parser.add_argument("--network", choices=list(NETWORKS),
                         help="default the paper's: mlp for tables, alexnet for images")
@@ -101,6 +105,7 @@ def main(argv=None):
             verbose=0 if args.quiet else 1,
             command=shlex.join(["hdl-protocol", *argv]),
             network=args.network,
+            scaling=args.scaling,
         )
     except ValueError as error:
         parser.error(str(error))

@@ -43,13 +43,24 @@ TABULAR_ATTACK_EPS = 0.1
 # Deprecated aliases of `PAPER_SPLITS` and `PAPER_ATTACK_EPS`, kept for one release.
 SEED_SPLITS = PAPER_SPLITS
 SEED_ATTACK_EPS = PAPER_ATTACK_EPS
+# Input scalings and the threat model that goes with each (see `prepare_data`).
+# "minmax" (default): tables min-max scaled to [0, 1], PGD clipped to [0, 1].
+# "paper": the authors' code (github.com/kimvc7/HDL, src/input_data.py and
+# src/pgd_attack.py): tables standardised then divided by 255 (so a feature's
+# standard deviation is 1/255), PGD of 40 steps of 0.01 from a random start,
+# unclipped on tables, clipped to [0, 1] on images.
+SCALINGS = ("minmax", "paper")
+PAPER_ATTACK_STEPS = 40
+PAPER_ATTACK_STEP_SIZE = 0.01
 # Rows per model call and attack call in evaluation.
 EVAL_BATCH = 512
 # Settings a resumed run must share with the runs already in `runs.jsonl`.
 RESUME_KEYS = (
     "dataset", "num_splits", "train_subset", "test_subset", "epochs", "batch_size", "rounds",
-    "attack_eps", "attack_steps", "seed", "network", "backend",
+    "attack_eps", "attack_steps", "seed", "network", "backend", "scaling",
 )
+# The value of a resume key in settings saved before the key existed.
+_RESUME_DEFAULTS = {"scaling": "minmax"}
 
 
 @dataclasses.dataclass
@@ -101,16 +112,25 @@ def grid_kind(dataset):
     return "image" if dataset in PAPER_ATTACK_EPS else "uci"
 
 
-def prepare_data(dataset, train_subset=None, test_subset=None, seed=0):
+def prepare_data(dataset, train_subset=None, test_subset=None, seed=0, scaling="minmax"):
     """Loads `dataset` as the protocol uses it.
 
     Images (`mnist`, `fashion_mnist`, `cifar10`) are kept in [0, 1] with their
-    official test set. Tables (`iris`, `wine`, `breast_cancer`, `digits`) keep
+    official test set, in both scalings (the authors' code also divides the
+    pixels by 255). Tables (`iris`, `wine`, `breast_cancer`, `digits`) keep
     the 20 % stratified test set of `hdl_keras.data.load`, and their features
-    are min-max scaled to [0, 1] with the minimum and maximum of the
-    train+validation pool (test features clipped into [0, 1]), so that the
-    attack radius and `rho` are fractions of each feature's range, as in the
-    paper's UCI experiments.
+    are scaled with statistics of the train+validation pool:
+
+    - `scaling="minmax"` (default): min-max to [0, 1] (test features clipped
+      into [0, 1]), so that the attack radius and `rho` are fractions of each
+      feature's range. This is our choice, not the paper's: `rho = 0.1` is
+      then 0.3 to 0.7 of a feature's standard deviation.
+    - `scaling="paper"`: standardised to mean 0 and standard deviation 1, then
+      divided by 255, as the authors' code does (an image conversion it also
+      applies to tables), so a feature's standard deviation is 1/255 and the
+      paper's `rho = 0.1` is 25.5 standard deviations. The authors fit the
+      standardisation on each split's training part; here it is fit on the
+      train+validation pool (one scaling for every split).
 
     Args:
         dataset: a name of `hdl_keras.data.available_datasets()`.
@@ -118,11 +138,13 @@ def prepare_data(dataset, train_subset=None, test_subset=None, seed=0):
             many rows of the train+validation pool (reduced runs).
         test_subset: optional int, the same for the test set.
         seed: int seed of the subsets.
+        scaling: `"minmax"` (default) or `"paper"` (see above).
 
     Returns:
-        `((x_pool, y_pool), (x_test, y_test))`: float32 inputs in [0, 1],
-        int labels `(N,)`.
+        `((x_pool, y_pool), (x_test, y_test))`: float32 inputs, int labels `(N,)`.
     """
+    if scaling not in SCALINGS:
+        raise ValueError(f"Expected scaling in {SCALINGS}. Received: scaling={scaling!r}")
     (x_pool, y_pool), (x_test, y_test) = data.load(dataset)
     if train_subset is not None:
         rows = stratified_subset(y_pool, train_subset, seed)
@@ -130,12 +152,52 @@ def prepare_data(dataset, train_subset=None, test_subset=None, seed=0):
     if test_subset is not None:
         rows = stratified_subset(y_test, test_subset, seed)
         x_test, y_test = x_test[rows], y_test[rows]
-    if x_pool.ndim == 2:
+    if x_pool.ndim == 2 and scaling == "minmax":
         low, high = x_pool.min(axis=0), x_pool.max(axis=0)
         scale = np.where(high > low, high - low, 1.0)
         x_pool = np.clip((x_pool - low) / scale, 0.0, 1.0)
         x_test = np.clip((x_test - low) / scale, 0.0, 1.0)
+    elif x_pool.ndim == 2:
+        mean, std = x_pool.mean(axis=0), x_pool.std(axis=0)
+        std = np.where(std > 0, std, 1.0)
+        x_pool = (x_pool - mean) / std / 255.0
+        x_test = (x_test - mean) / std / 255.0
     return (x_pool.astype("float32"), y_pool), (x_test.astype("float32"), y_test)
+
+
+def threat_model(dataset, scaling="minmax", attack_eps=None, attack_steps=None):
+    """The PGD evaluation attack of the protocol for `dataset` under `scaling`.
+
+    Args:
+        dataset: a dataset name.
+        scaling: `"minmax"` or `"paper"` (see `prepare_data`).
+        attack_eps: radius; default the paper's (`PAPER_ATTACK_EPS`, 0.1 on tables).
+        attack_steps: steps; default 10 (`"minmax"`) or 40 (`"paper"`).
+
+    Returns:
+        A dict: `eps`, `steps`, `step_size` (`2.5 * eps / steps` for
+        `"minmax"`, 0.01 for `"paper"`), `bounds` (`(0, 1)`, or unbounded
+        for tables under `"paper"`) and `description` (one line for reports).
+    """
+    if scaling not in SCALINGS:
+        raise ValueError(f"Expected scaling in {SCALINGS}. Received: scaling={scaling!r}")
+    eps = PAPER_ATTACK_EPS.get(dataset, TABULAR_ATTACK_EPS) if attack_eps is None else float(attack_eps)
+    tabular = grid_kind(dataset) == "uci"
+    if scaling == "paper":
+        steps = PAPER_ATTACK_STEPS if attack_steps is None else attack_steps
+        step_size = PAPER_ATTACK_STEP_SIZE
+        clipped = not tabular
+    else:
+        steps = 10 if attack_steps is None else attack_steps
+        step_size = 2.5 * eps / steps
+        clipped = True
+    bounds = (0.0, 1.0) if clipped else (-float("inf"), float("inf"))
+    description = (
+        f"PGD linf eps {eps:g}, {steps} steps of {step_size:g}, random start, "
+        + ("clipped to [0, 1]" if clipped else "unclipped")
+        + (" (the authors' code)" if scaling == "paper" else "")
+    )
+    return {"eps": eps, "steps": steps, "step_size": step_size, "bounds": bounds, "description": description}
 
 
 def stratified_subset(y, size, seed=0):
@@ -174,12 +236,13 @@ def run_protocol(
     train_subset=None,
     test_subset=None,
     attack_eps=None,
-    attack_steps=10,
+    attack_steps=None,
     seed=0,
     output_dir=None,
     verbose=1,
     command=None,
     network=None,
+    scaling="minmax",
 ):
     """Runs the HDL protocol: every method x configuration x split, four metrics.
 
@@ -193,11 +256,13 @@ def run_protocol(
     replaced by their hard mask `1[s > 0]` (`harden_gates`, the network whose
     sparsity is reported), and it is measured on the split's validation part
     and on the fixed test set: natural accuracy, accuracy under L_inf PGD
-    (`attack_steps` steps of `2.5 * eps / steps` from a random start, fixed
-    seed; an example counts as robust when it is classified correctly both
-    clean and attacked), and sparsity (% of kernel entries that are zero,
-    `count_zero_weights`). Data are prepared by `prepare_data` (tabular
-    features min-max scaled to [0, 1] on the train+validation pool).
+    (`threat_model(dataset, scaling)`: by default `attack_steps` steps of
+    `2.5 * eps / steps` from a random start, clipped to [0, 1], fixed seed;
+    an example counts as robust when it is classified correctly both clean
+    and attacked), and sparsity (% of kernel entries that are zero,
+    `count_zero_weights`). Data are prepared by `prepare_data` (by default
+    tabular features min-max scaled to [0, 1] on the train+validation pool;
+    `scaling="paper"` reproduces the authors' preprocessing and attack).
 
     With `output_dir`, every finished record is appended to
     `output_dir/runs.jsonl` at once, and records already there are skipped
@@ -223,7 +288,7 @@ def run_protocol(
             test set (reduced image runs).
         attack_eps: PGD radius; default the paper's: 0.1 for tables and MNIST,
             0.01 for Fashion-MNIST and CIFAR-10.
-        attack_steps: PGD iterations, default 10.
+        attack_steps: PGD iterations, default 10 (40 with `scaling="paper"`).
         seed: int seed of the splits, subsets, initialisation, shuffling and
             attack, default 0.
         output_dir: optional folder for `runs.jsonl`, `settings.json`,
@@ -234,6 +299,11 @@ def run_protocol(
         network: `"mlp"`, `"alexnet"` or `"small_cnn"`; default the paper's
             (MLP 2 x 128 on tables, AlexNet on images). Another network is
             listed among the run's departures from the paper's protocol.
+        scaling: `"minmax"` (default: tables in [0, 1], attacks clipped to
+            [0, 1]) or `"paper"` (the authors' code: tables standardised then
+            divided by 255, PGD of 40 steps of 0.01, unclipped on tables); see
+            `prepare_data` and `threat_model`. Recorded in the settings and
+            the report.
 
     Returns:
         A `ProtocolResult`.
@@ -248,17 +318,22 @@ def run_protocol(
     """
     methods = _check_methods(methods)
     _check_positive_int("num_splits", num_splits)
-    _check_positive_int("attack_steps", attack_steps)
-    (x_pool, y_pool), (x_test, y_test) = prepare_data(dataset, train_subset, test_subset, seed)
+    if attack_steps is not None:
+        _check_positive_int("attack_steps", attack_steps)
+    (x_pool, y_pool), (x_test, y_test) = prepare_data(dataset, train_subset, test_subset, seed, scaling)
     kind = grid_kind(dataset)
     grid_name = grid if isinstance(grid, str) else (kind if grid is None else "custom")
     overrides = {"epochs": epochs, "rounds": rounds, "batch_size": batch_size}
     grid = reduced_grid(get_grid(kind if grid is None else grid),
                         **{key: value for key, value in overrides.items() if value is not None})
     paper_eps = PAPER_ATTACK_EPS.get(dataset, TABULAR_ATTACK_EPS)
-    attack_eps = paper_eps if attack_eps is None else float(attack_eps)
-    if attack_eps <= 0:
+    if attack_eps is not None and attack_eps <= 0:
         raise ValueError(f"Expected attack_eps > 0. Received: attack_eps={attack_eps}")
+    attack = threat_model(dataset, scaling, attack_eps, attack_steps)
+    tabular_scaling = {
+        "minmax": "min-max to [0, 1] on the train+validation pool",
+        "paper": "standardised on the train+validation pool, then divided by 255 (the authors' code)",
+    }[scaling]
     settings = {
         "dataset": dataset,
         "methods": methods,
@@ -276,11 +351,14 @@ def run_protocol(
         "input_shape": list(x_pool.shape[1:]),
         "num_classes": int(max(y_pool.max(), y_test.max()) + 1),
         "network": network or network_for(x_pool.shape[1:]),
-        "input_scaling": "min-max to [0, 1] on the train+validation pool" if x_pool.ndim == 2 else "none ([0, 1])",
-        "attack": "PGD linf, random start",
-        "attack_eps": attack_eps,
-        "attack_steps": attack_steps,
-        "attack_step_size": 2.5 * attack_eps / attack_steps,
+        "scaling": scaling,
+        "sparse_procedure": "fit_sparse_rounds: annealing rounds, then a fixed-mask round from rewound weights",
+        "input_scaling": tabular_scaling if x_pool.ndim == 2 else "none ([0, 1])",
+        "attack": attack["description"],
+        "attack_eps": attack["eps"],
+        "attack_steps": attack["steps"],
+        "attack_step_size": attack["step_size"],
+        "attack_bounds": None if attack["bounds"][0] == -float("inf") else list(attack["bounds"]),
         "seed": seed,
         "backend": keras.backend.backend(),
         "keras_version": keras.__version__,
@@ -324,7 +402,8 @@ def _run_config(method, config, split_indices, splits, test, settings):
     initial_weights = model.get_weights()
     initial_optimizer = [ops.convert_to_numpy(variable) for variable in model.optimizer.variables]
     attack = PGD(model, eps=settings["attack_eps"], step_size=settings["attack_step_size"],
-                 steps=settings["attack_steps"], random_start=True, seed=seed)
+                 steps=settings["attack_steps"], random_start=True, seed=seed,
+                 bounds=_attack_bounds(settings))
     initial_attack_state = ops.convert_to_numpy(attack.seed_generator.state)
     x_test, y_test = test
     batch = min(EVAL_BATCH, max(len(x_test), len(splits[0][1][0])))
@@ -357,6 +436,12 @@ def _run_config(method, config, split_indices, splits, test, settings):
             "train_seconds": train_seconds,
             "eval_seconds": time.perf_counter() - start,
         }
+
+
+def _attack_bounds(settings):
+    """The PGD bounds of `settings` (`[0, 1]` in runs saved before the key existed)."""
+    bounds = settings.get("attack_bounds", [0.0, 1.0])
+    return (-float("inf"), float("inf")) if bounds is None else tuple(bounds)
 
 
 def _accuracies(model, attack, x, y, batch):
@@ -394,7 +479,7 @@ class _RunLog:
         settings_path = output_dir / "settings.json"
         if settings_path.exists():
             saved = json.loads(settings_path.read_text())
-            changed = [key for key in RESUME_KEYS if saved.get(key) != settings[key]]
+            changed = [key for key in RESUME_KEYS if saved.get(key, _RESUME_DEFAULTS.get(key)) != settings[key]]
             if changed:
                 raise ValueError(
                     f"{output_dir} holds runs made with other settings: "

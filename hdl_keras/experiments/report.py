@@ -102,7 +102,7 @@ def _settings_lines(settings, runs):
     rows = [
         f"data: {settings['n_train_pool']} train+validation rows, {settings['n_test']} test rows, "
         f"{settings['num_classes']} classes, input {tuple(settings['input_shape'])}, "
-        f"scaling: {settings['input_scaling']}",
+        f"scaling mode `{settings.get('scaling', 'minmax')}`: {settings['input_scaling']}",
         f"network: {settings['network']}; methods: {', '.join(settings['methods'])}",
         f"splits: {settings['num_splits']} train/validation splits "
         f"({100 * settings['val_fraction']:.0f} % validation), seed {settings['seed']}",

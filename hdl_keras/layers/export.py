@@ -2,11 +2,13 @@
 
 `export_pruned(model)` replaces every masked layer (`MaskedDense`,
 `MaskedConv2D`) by its Keras base layer (`Dense`, `Conv2D`) carrying the
-final sparse kernel `W * 1[s > 0]` of continuous sparsification (Savarese et
+final sparse kernel `gate_scale * W * 1[s > 0]` of continuous sparsification (Savarese et
 al., 2020) and the same bias. The result is made of Keras core layers only,
 has exact zeros where the mask logits are not positive, and equals the masked
 model in the limit `beta -> inf`.
 """
+
+import math
 
 import keras
 from keras import ops
@@ -14,7 +16,7 @@ from keras import ops
 from hdl_keras.layers.masking import MaskedKernelMixin
 
 # Constructor arguments the masked layers add to their Keras base layer.
-_MASK_CONFIG_KEYS = ("mask_init", "beta")
+_MASK_CONFIG_KEYS = ("mask_init", "beta", "gate_scale")
 
 
 def _base_layer_class(cls):
@@ -166,19 +168,19 @@ def count_zero_weights(model):
     return zeros, total
 
 
-def _mask_config(value, mask_init):
+def _mask_config(value, mask_config):
     """Rewrites (a copy of) a serialized config, `Dense`/`Conv2D` to masked layers."""
     if isinstance(value, list):
-        return [_mask_config(item, mask_init) for item in value]
+        return [_mask_config(item, mask_config) for item in value]
     if not isinstance(value, dict):
         return value
-    rewritten = {key: _mask_config(item, mask_init) for key, item in value.items()}
+    rewritten = {key: _mask_config(item, mask_config) for key, item in value.items()}
     class_name = rewritten.get("class_name")
     if rewritten.get("module") == "keras.layers" and class_name in ("Dense", "Conv2D"):
         rewritten["module"] = "hdl_keras.layers"
         rewritten["class_name"] = f"Masked{class_name}"
         rewritten["registered_name"] = f"hdl_keras>Masked{class_name}"
-        rewritten["config"] = {**rewritten["config"], "mask_init": mask_init}
+        rewritten["config"] = {**rewritten["config"], **mask_config}
     return rewritten
 
 
@@ -195,17 +197,22 @@ def _copy_into_masked(source, target):
         target.set_weights(source.get_weights())
 
 
-def to_masked(model, mask_init=0.0):
+def to_masked(model, mask_init=0.0, gate_scale=None):
     """Returns a copy of `model` whose `Dense`/`Conv2D` layers are masked.
 
     The inverse of `export_pruned`: every Keras `Dense` and `Conv2D` becomes a
     `MaskedDense`/`MaskedConv2D` with the same configuration and weights and
     mask logits `s = mask_init` (the HDL paper starts from 0); other layers are
-    copied. Use it to give any zoo architecture the HDL sparsity gates.
+    copied. Use it to give any zoo architecture the HDL sparsity gates. With
+    the default `gate_scale`, every fresh gate is exactly 1, so the masked
+    copy computes the same function as `model` until its gates move.
 
     Args:
         model: a built `keras.Sequential` or functional `keras.Model`.
         mask_init: initial value of every mask logit, default 0.0.
+        gate_scale: `c` of the gates `c * sigmoid(beta * s)`; default
+            `1 / sigmoid(mask_init)` (2 for `mask_init = 0`), as in
+            Bertsimas et al. (2023)'s code. Pass 1.0 for the papers' equation.
 
     Returns:
         A new, uncompiled model of the same structure and layer names.
@@ -214,6 +221,10 @@ def to_masked(model, mask_init=0.0):
         raise ValueError(f"Expected a built keras.Model. Received: model={model!r}")
     serialized = keras.saving.serialize_keras_object(model)
     serialized.pop("compile_config", None)
-    masked = keras.saving.deserialize_keras_object(_mask_config(serialized, float(mask_init)))
+    mask_init = float(mask_init)
+    if gate_scale is None:
+        gate_scale = 1.0 + math.exp(-mask_init)
+    mask_config = {"mask_init": mask_init, "gate_scale": float(gate_scale)}
+    masked = keras.saving.deserialize_keras_object(_mask_config(serialized, mask_config))
     _copy_into_masked(model, masked)
     return masked

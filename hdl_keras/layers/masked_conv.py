@@ -35,6 +35,9 @@ class MaskedConv2D(MaskedKernelMixin, keras.layers.Conv2D):
             mask `1[s > 0]` prunes an entry whose logit never rose above 0.
         beta: initial temperature of the gate (the value of the `beta`
             weight at build time). Defaults to `1.0`, the start of a round.
+        gate_scale: `c` in the gate `c * sigmoid(beta * s)`. Defaults to
+            `1.0` (the papers' equations); `2.0` makes a fresh gate (`s = 0`)
+            exactly 1, as in Bertsimas et al. (2023)'s code.
         **kwargs: base layer keyword arguments, such as `name` and `dtype`.
 
     Input shape:
@@ -78,6 +81,7 @@ class MaskedConv2D(MaskedKernelMixin, keras.layers.Conv2D):
         bias_constraint=None,
         mask_init=0.0,
         beta=1.0,
+        gate_scale=1.0,
         **kwargs,
     ):
         super().__init__(
@@ -99,7 +103,7 @@ class MaskedConv2D(MaskedKernelMixin, keras.layers.Conv2D):
             bias_constraint=bias_constraint,
             **kwargs,
         )
-        self._init_mask(mask_init, beta)
+        self._init_mask(mask_init, beta, gate_scale)
 
     def build(self, input_shape):
         super().build(input_shape)

@@ -35,6 +35,21 @@ def check_mask_init(mask_init):
     return float(mask_init)
 
 
+def check_gate_scale(gate_scale):
+    """Returns `gate_scale` as a float; raises a ValueError unless a positive number."""
+    if (
+        isinstance(gate_scale, bool)
+        or not isinstance(gate_scale, numbers.Real)
+        or not math.isfinite(gate_scale)
+        or gate_scale <= 0
+    ):
+        raise ValueError(
+            "Expected `gate_scale` to be a finite positive number (the gate is "
+            f"`gate_scale * sigmoid(beta * s)`). Received: gate_scale={gate_scale!r}"
+        )
+    return float(gate_scale)
+
+
 def check_beta(beta):
     """Returns `beta` as a float; raises a ValueError unless a positive number."""
     if (
@@ -73,12 +88,17 @@ class StoredVariablesMixin:
 
 
 class MaskedKernelMixin(StoredVariablesMixin):
-    """Gates a layer's kernel with `sigmoid(beta * s)` (continuous sparsification).
+    """Gates a layer's kernel with `c * sigmoid(beta * s)` (continuous sparsification).
+
+    `c = gate_scale`: 1 in Savarese et al. (2020)'s eq. and Bertsimas et al.
+    (2023)'s eq. 9; the authors' code (and the default of `to_masked`) uses
+    `c = 1 / sigmoid(s0) = 2` for `s0 = 0`, so that a fresh gate is 1 and the
+    gated network starts as the dense one.
 
     For a Keras layer that stores its kernel variable as `_kernel`, reads it
     through a `kernel` property and has an optional `bias` (`Dense` and the
     convolutions). The subclass calls `_init_mask(mask_init, beta)` in
-    `__init__` after the base class's `__init__`, and `_build_mask()` in
+    `__init__` after the base class's `__init__` (`gate_scale` optional), and `_build_mask()` in
     `build` after the base class's `build`. The bias is not masked.
 
     Weights added:
@@ -88,9 +108,10 @@ class MaskedKernelMixin(StoredVariablesMixin):
             it with `layer.beta.assign(value)`. Saved with the model.
     """
 
-    def _init_mask(self, mask_init, beta):
+    def _init_mask(self, mask_init, beta, gate_scale=1.0):
         self.mask_init = check_mask_init(mask_init)
         self.initial_beta = check_beta(beta)
+        self.gate_scale = check_gate_scale(gate_scale)
         if getattr(self, "lora_rank", None):
             raise ValueError(
                 f"{type(self).__name__} does not support LoRA. "
@@ -124,7 +145,7 @@ class MaskedKernelMixin(StoredVariablesMixin):
 
     @property
     def kernel(self):
-        """The gated kernel `unmasked_kernel * sigmoid(beta * s)` (a tensor)."""
+        """The gated kernel `unmasked_kernel * gate_scale * sigmoid(beta * s)` (a tensor)."""
         self._check_built("kernel")
         return ops.multiply(self._kernel, self.mask())
 
@@ -141,9 +162,10 @@ class MaskedKernelMixin(StoredVariablesMixin):
         return self.mask_logits
 
     def mask(self):
-        """Returns the soft gate `sigmoid(beta * s)`, the kernel's shape."""
+        """Returns the soft gate `gate_scale * sigmoid(beta * s)`, the kernel's shape."""
         self._check_built("mask")
-        return ops.sigmoid(ops.multiply(self.beta, self.mask_logits))
+        gate = ops.sigmoid(ops.multiply(self.beta, self.mask_logits))
+        return gate if self.gate_scale == 1.0 else ops.multiply(self.gate_scale, gate)
 
     def hard_mask(self):
         """Returns the final mask `1[s > 0]` (float, the kernel's shape)."""
@@ -151,7 +173,7 @@ class MaskedKernelMixin(StoredVariablesMixin):
         return ops.cast(ops.greater(self.mask_logits, 0.0), self._kernel.dtype)
 
     def sparsity_penalty(self):
-        """Returns `sum(sigmoid(beta * s))`, the term weighted by lambda (scalar)."""
+        """Returns `sum(gate_scale * sigmoid(beta * s))`, the term weighted by lambda (scalar)."""
         return ops.sum(self.mask())
 
     def sparsity(self):
@@ -161,8 +183,13 @@ class MaskedKernelMixin(StoredVariablesMixin):
         return float(ops.convert_to_numpy(ops.mean(pruned)))
 
     def pruned_kernel(self):
-        """Returns `unmasked_kernel * hard_mask()`: exact zeros where `s <= 0`."""
-        return ops.multiply(self._kernel, self.hard_mask())
+        """Returns `gate_scale * unmasked_kernel * hard_mask()`: exact zeros where `s <= 0`.
+
+        The gate's limit as `beta -> inf`, so the pruned network computes
+        what the gated one does at a large `beta`.
+        """
+        kernel = ops.multiply(self._kernel, self.hard_mask())
+        return kernel if self.gate_scale == 1.0 else ops.multiply(self.gate_scale, kernel)
 
     def _own_variables(self):
         variables = [self._kernel]
@@ -185,4 +212,4 @@ class MaskedKernelMixin(StoredVariablesMixin):
         )
 
     def _mask_config(self):
-        return {"mask_init": self.mask_init, "beta": self.initial_beta}
+        return {"mask_init": self.mask_init, "beta": self.initial_beta, "gate_scale": self.gate_scale}

@@ -26,7 +26,7 @@ class HolisticModel(keras.Model):
     The loss is eq. 4 of Bertsimas et al. (2023), with each part switched on
     by `method`:
 
-    `lambda * sum_j sigmoid(beta s_j)` (sparse) `+ theta + (1/a) sum_n [L_n - theta]^+`
+    `lambda * sum_j c sigmoid(beta s_j)` (sparse; `c` the gates' `gate_scale`) `+ theta + (1/a) sum_n [L_n - theta]^+`
     (stable, `a = alpha * batch`) where `L_n` is the robust loss of eq. 7
     (robust) or the cross-entropy. Without stability the loss is the mean of
     `L_n`. Regularization losses of the layers are added as usual.

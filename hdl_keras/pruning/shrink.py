@@ -50,7 +50,7 @@ from hdl_keras.pruning.constant_bias import ConstantChannelsBias
 
 _DENSE = (keras.layers.Dense, MaskedDense)
 _CONV = (keras.layers.Conv2D, MaskedConv2D)
-_MASK_CONFIG_KEYS = ("mask_init", "beta")
+_MASK_CONFIG_KEYS = ("mask_init", "beta", "gate_scale")
 _CHANNELWISE = (
     keras.layers.Activation,
     keras.layers.ReLU,

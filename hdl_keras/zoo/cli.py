@@ -283,7 +283,8 @@ def _card_rows(card):
         ("architecture", f"{card['architecture']} ({card['parameters']} parameters)"),
         ("method", f"{method['name']}: {method['objective']}"),
         ("hyperparameters", hyper or "-"),
-        ("threat model", f"{card['threat_model']['norm']}, eps {card['threat_model']['eps']:g}"),
+        ("threat model", f"{card['threat_model']['norm']}, eps {card['threat_model']['eps']:g} "
+                         f"({card['threat_model'].get('scaling', 'minmax')} units)"),
         ("training", training["command"]),
         ("", f"{training['epochs']} epochs, {training['train_examples']} examples, {training['backend']}, "
              f"{training['hardware']}, {training['wall_time_seconds']:.0f} s"),

@@ -145,3 +145,25 @@ def test_another_network_is_used_and_labelled_as_a_departure():
     assert protocol._differences({**settings, "network": "small_cnn"}, paper_grid, "image", 0.1) == [
         "network small_cnn instead of alexnet"
     ]
+
+
+def test_paper_scaling_standardises_then_divides_by_255_and_attacks_unclipped(tmp_path):
+    (x_pool, _), (x_test, _) = prepare_data("iris", scaling="paper")
+    np.testing.assert_allclose(x_pool.mean(axis=0), 0.0, atol=1e-6)
+    np.testing.assert_allclose(x_pool.std(axis=0), 1.0 / 255.0, rtol=1e-4)
+    assert x_pool.min() < 0.0 and np.abs(x_test).max() < 0.05
+    tables = protocol.threat_model("iris", "paper")
+    assert (tables["steps"], tables["step_size"], tables["bounds"]) == (40, 0.01, (-np.inf, np.inf))
+    images = protocol.threat_model("mnist", "paper")
+    assert images["bounds"] == (0.0, 1.0) and images["eps"] == 0.1
+    default = protocol.threat_model("iris")
+    assert (default["steps"], default["step_size"], default["bounds"]) == (10, 0.025, (0.0, 1.0))
+    grid = reduced_grid("uci", lr=[1e-2], rho=[1e-2], epochs=1)
+    result = run_protocol("iris", methods=["DL"], grid=grid, num_splits=1, scaling="paper",
+                          output_dir=tmp_path, verbose=0)
+    settings = result.settings
+    assert settings["scaling"] == "paper" and settings["attack_bounds"] is None
+    assert settings["attack_steps"] == 40 and "unclipped" in settings["attack"]
+    assert "scaling mode `paper`" in (tmp_path / "results.md").read_text()
+    with pytest.raises(ValueError, match="scaling"):
+        prepare_data("iris", scaling="zscore")

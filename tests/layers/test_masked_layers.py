@@ -249,12 +249,30 @@ def test_export_keeps_the_original_untouched():
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_config_round_trip(case):
     masked_class, _, kwargs, _ = CASES[case]
-    layer = masked_class(**kwargs, mask_init=-0.25, beta=3.0)
+    layer = masked_class(**kwargs, mask_init=-0.25, beta=3.0, gate_scale=2.0)
     config = layer.get_config()
     assert config["mask_init"] == -0.25
-    assert config["beta"] == 3.0
+    assert config["beta"] == 3.0 and config["gate_scale"] == 2.0
     rebuilt = assert_config_round_trip(layer)
-    assert rebuilt.mask_init == -0.25 and rebuilt.initial_beta == 3.0
+    assert rebuilt.mask_init == -0.25 and rebuilt.initial_beta == 3.0 and rebuilt.gate_scale == 2.0
+    config.pop("gate_scale")  # a config saved before the option existed: the equations' gate
+    assert masked_class.from_config(config).gate_scale == 1.0
+
+
+def test_gate_scale_scales_gate_penalty_and_pruned_kernel(tmp_path):
+    inputs = keras.Input((3,))
+    model = keras.Model(inputs, MaskedDense(2, gate_scale=2.0, name="gated")(inputs))
+    layer = model.get_layer("gated")
+    layer.mask_logits.assign(np.array([[1.0, -1.0]] * 3, dtype="float32"))
+    layer.beta.assign(50.0)
+    gate = to_numpy(layer.mask())
+    np.testing.assert_allclose(gate, 2.0 / (1.0 + np.exp(-50.0 * to_numpy(layer.mask_logits))), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(layer.sparsity_penalty()), gate.sum(), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(layer.pruned_kernel()), 2.0 * to_numpy(layer.unmasked_kernel) * [1.0, 0.0])
+    x = random_inputs((3,))
+    np.testing.assert_allclose(to_numpy(export_pruned(model)(x)), to_numpy(model(x)), atol=1e-5)
+    loaded = assert_saved_model_round_trip(model, x, tmp_path)
+    assert loaded.get_layer("gated").gate_scale == 2.0
 
 
 def test_saved_model_round_trip_keeps_logits_and_beta(tmp_path):
@@ -285,6 +303,8 @@ def test_saved_model_round_trip_keeps_logits_and_beta(tmp_path):
         {"beta": -1.0},
         {"beta": "1"},
         {"beta": float("inf")},
+        {"gate_scale": 0.0},
+        {"gate_scale": "2"},
     ],
 )
 def test_bad_arguments_raise(case, bad):
@@ -312,7 +332,7 @@ def test_to_masked_keeps_predictions_at_open_gates_and_export_inverts_it():
 
     model = small_cnn(filters=(4, 8), dense_units=8)
     x = np.random.default_rng(0).random((3, 28, 28, 1), dtype=np.float32)
-    masked = to_masked(model, mask_init=10.0)
+    masked = to_masked(model, mask_init=10.0, gate_scale=1.0)
     kinds = {type(layer).__name__ for layer in masked.layers}
     assert {"MaskedConv2D", "MaskedDense"} <= kinds and not {"Conv2D", "Dense"} & kinds
     for layer in masked.layers:
@@ -321,3 +341,7 @@ def test_to_masked_keeps_predictions_at_open_gates_and_export_inverts_it():
     expected = keras.ops.convert_to_numpy(model(x))
     np.testing.assert_allclose(keras.ops.convert_to_numpy(masked(x)), expected, atol=1e-4)
     np.testing.assert_allclose(keras.ops.convert_to_numpy(export_pruned(masked)(x)), expected, atol=1e-5)
+    # The default gate scale 1 / sigmoid(s0) makes fresh gates exactly 1 (s0 = 0: at any beta).
+    fresh = to_masked(model)
+    assert all(layer.gate_scale == 2.0 for layer in fresh.layers if hasattr(layer, "beta"))
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(fresh(x)), expected, atol=1e-5)

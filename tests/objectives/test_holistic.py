@@ -10,6 +10,8 @@ from hdl_keras.layers import MaskedDense
 from hdl_keras.objectives import METHODS
 from hdl_keras.objectives import BetaAnnealing
 from hdl_keras.objectives import HolisticModel
+from hdl_keras.objectives import fit_sparse_rounds
+from hdl_keras.objectives import masked_layers
 from hdl_keras.objectives import robust_cross_entropy
 from hdl_keras.objectives import start_new_round
 from hdl_keras.objectives import worst_subset_loss
@@ -101,6 +103,52 @@ def test_beta_annealing_and_round_reinitialisation_follow_the_paper():
     start_new_round(model, beta_bar=200.0)
     np.testing.assert_allclose(ops.convert_to_numpy(layer.mask_logits), np.minimum(200.0 * s, 0.0), atol=1e-5)
     assert float(ops.convert_to_numpy(layer.beta)) == 1.0
+    layer.mask_logits.assign(s.astype("float32"))
+    start_new_round(model, beta_bar=200.0, gate_reset="clip")  # the authors' code
+    np.testing.assert_allclose(ops.convert_to_numpy(layer.mask_logits), np.minimum(s, 0.0), atol=1e-6)
+    layer.mask_logits.assign(s.astype("float32"))
+    start_new_round(model, beta_bar=200.0, gate_reset="keep")
+    np.testing.assert_allclose(ops.convert_to_numpy(layer.mask_logits), s, atol=1e-6)
+    with pytest.raises(ValueError, match="gate_reset"):
+        start_new_round(model, beta_bar=200.0, gate_reset="zero")
+
+
+class _RoundStarts(keras.callbacks.Callback):
+    """Records each round's starting gates and effective kernels, and the trainable variables."""
+
+    def __init__(self):
+        super().__init__()
+        self.starts = []
+
+    def on_train_begin(self, logs=None):
+        layers = masked_layers(self.model)
+        self.starts.append({
+            "s": [ops.convert_to_numpy(layer.mask_logits) for layer in layers],
+            "kernel": [ops.convert_to_numpy(layer.kernel) for layer in layers],
+            "trainable": {v.path for v in self.model.trainable_variables},
+        })
+
+
+def test_fit_sparse_rounds_ends_with_a_frozen_mask_and_rewound_weights():
+    x, y = separable_data(64)
+    keras.utils.set_random_seed(0)
+    model = masked_mlp(method="Sparse", sparsity_lambda=1e-3)
+    model.compile(optimizer="adam", metrics=["sparse_categorical_accuracy"])
+    initial_kernels = [ops.convert_to_numpy(layer.kernel) for layer in masked_layers(model)]
+    starts = _RoundStarts()
+    histories = fit_sparse_rounds(model, x, y, rounds=3, epochs=2, rewind_epoch=0, callbacks=[starts],
+                                  batch_size=16, verbose=0)
+    assert len(histories) == 3
+    last = starts.starts[2]
+    assert not any("mask_logits" in path for path in last["trainable"])
+    assert any("mask_logits" in path for path in starts.starts[1]["trainable"])
+    for layer, s, kernel, initial in zip(masked_layers(model), last["s"], last["kernel"], initial_kernels):
+        assert set(np.unique(np.abs(s))) == {1e4}  # hard gates: sigmoid(beta s) is exactly 0 or 1
+        np.testing.assert_allclose(kernel, initial * (s > 0), atol=1e-6)  # rewound to the start
+        np.testing.assert_array_equal(ops.convert_to_numpy(layer.mask_logits), s)  # frozen
+        assert layer.mask_logits.trainable  # thawed again after the round
+    with pytest.raises(ValueError, match="rewind_epoch"):
+        fit_sparse_rounds(model, x, y, rounds=2, epochs=2, rewind_epoch=2, verbose=0)
 
 
 @pytest.mark.parametrize("method", list(METHODS))

@@ -37,7 +37,7 @@ def test_recipe_is_consistent(name):
     assert name.startswith(f"{recipe.dataset}-{recipe.architecture}-")
     assert recipe.dataset in data.available_datasets()
     assert recipe.architecture in models.available_models()
-    assert recipe.threat_model == {"norm": "linf", "eps": 0.1}
+    assert recipe.threat_model == {"norm": "linf", "eps": 0.1, "scaling": "minmax"}
     assert recipe.epochs >= 1 and recipe.batch_size >= 1
     assert recipe.reduced  # every recipe departs from its seed's setting and says how
     assert set(recipe.reference) == {"paper", "table", "figure", "values"}
@@ -45,7 +45,7 @@ def test_recipe_is_consistent(name):
         assert 0.0 <= value <= 1.0, (key, value)
     if recipe.method == "HDL":
         hyper = recipe.hyperparameters
-        assert (hyper["rho"], hyper["rounds"], hyper["sparsity_lambda"], hyper["beta_bar"]) == (0.1, 2, 1e-6, 200.0)
+        assert (hyper["rho"], hyper["rounds"], hyper["sparsity_lambda"], hyper["beta_bar"]) == (0.1, 3, 1e-6, 200.0)
     if recipe.dataset in IMAGES:
         assert recipe.train_examples is not None and str(recipe.train_examples) in recipe.reduced
     else:
