@@ -226,10 +226,28 @@ def logits_width(model):
     return shape[1]
 
 
+def check_fit_arrays(model, x, y, owner=None):
+    """Eager checks of `model.fit(x, y)` array inputs before the compiled step runs.
+
+    Non-empty, finite float inputs and int labels `(N,)` in `[0, K)` for a
+    model with `K` logits. Datasets, generators and `y=None` pass unchecked
+    (their batches are only seen inside the traced step).
+    """
+    owner = owner or f"{type(model).__name__}.fit"
+    arrays = (np.ndarray,)
+    if y is None or not (isinstance(x, arrays) or ops.is_tensor(x)):
+        return
+    if not (isinstance(y, arrays) or ops.is_tensor(y)):
+        return
+    check_images(x, None, owner)
+    check_labels(y, x.shape[0], logits_width(model), owner)
+
+
 __all__ = [
     "LARGE_EPS_FRACTION",
     "check_bounds",
     "check_eps",
+    "check_fit_arrays",
     "check_images",
     "check_in_bounds",
     "check_labels",
