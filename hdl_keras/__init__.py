@@ -17,13 +17,17 @@ Subpackages:
     testing: shared test helpers (serialization, parity, gradient checks).
 """
 
-from hdl_keras import attacks
-from hdl_keras import backend
-from hdl_keras import data
-from hdl_keras import experiments
-from hdl_keras import layers
-from hdl_keras import models
-from hdl_keras import objectives
+from hdl_keras import _environment
+
+_environment.prepare()  # before Keras loads: a clear error for an unknown KERAS_BACKEND
+
+from hdl_keras import attacks  # noqa: E402
+from hdl_keras import backend  # noqa: E402
+from hdl_keras import data  # noqa: E402
+from hdl_keras import experiments  # noqa: E402
+from hdl_keras import layers  # noqa: E402
+from hdl_keras import models  # noqa: E402
+from hdl_keras import objectives  # noqa: E402
 
 __version__ = "0.1.0"
 
