@@ -397,9 +397,9 @@ def _check_options(batch_size, eps_sweep, check_unbounded, eot_samples, verbose,
     if eps_sweep is None:
         return None
     eps_sweep = sorted(float(eps) for eps in np.ravel(np.asarray(eps_sweep, dtype="float64")))
-    if not eps_sweep or min(eps_sweep) < 0:
+    if not eps_sweep or not np.all(np.isfinite(eps_sweep)) or min(eps_sweep) < 0:
         raise ValueError(
-            f"eps_sweep must be a non-empty list of eps >= 0. Received: eps_sweep={eps_sweep}"
+            f"eps_sweep must be a non-empty list of finite eps >= 0. Received: eps_sweep={eps_sweep}"
         )
     return eps_sweep
 
@@ -447,6 +447,11 @@ class _Batches:
                     "x and y must hold the same number of examples, x of shape "
                     "(num_examples, *input_shape) and y of shape (num_examples,). "
                     f"Received: x.shape={self._x.shape}, y.shape={self._y.shape}"
+                )
+            if not len(self._x):
+                raise ValueError(
+                    "evaluate needs at least one example. Received: x.shape="
+                    f"{self._x.shape}. Pass a non-empty test set."
                 )
             self._batch_size = batch_size
             self.num_batches = -(-len(self._x) // batch_size)

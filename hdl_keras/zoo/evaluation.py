@@ -30,13 +30,13 @@ import json
 
 import keras
 import numpy as np
-from keras import ops
 
 from hdl_keras import attacks as attack_suite
 from hdl_keras.experiments import prepare_data
 from hdl_keras.layers import MaskedKernelMixin
 from hdl_keras.layers import count_zero_weights
 from hdl_keras.quantizers.relax import forward_bits
+from hdl_keras.utils.arrays import to_numpy
 from hdl_keras.utils.files import atomic_write_text
 from hdl_keras.zoo import registry
 
@@ -180,7 +180,7 @@ def sparsity_statistics(model):
         kernel = layer.pruned_kernel() if isinstance(layer, MaskedKernelMixin) else getattr(layer, "kernel", None)
         if kernel is None or not hasattr(kernel, "shape") or len(kernel.shape) < 2:
             continue
-        values = ops.convert_to_numpy(kernel)
+        values = to_numpy(kernel)
         norms = np.sqrt(np.sum(np.square(values.reshape(-1, values.shape[-1]).astype("float64")), axis=0))
         pruned += int(np.sum(norms < CHANNEL_NORM_THRESHOLD))
         channels += norms.size

@@ -60,6 +60,7 @@ from hdl_keras.objectives import METHODS
 from hdl_keras.objectives import PGDAdversarialTraining
 from hdl_keras.utils.files import atomic_path
 from hdl_keras.utils.files import atomic_write_text
+from hdl_keras.utils.validation import check_number
 from hdl_keras.zoo.download import sha256_file
 from hdl_keras.zoo.errors import UnknownEntryError
 from hdl_keras.zoo.registry import validate_card
@@ -147,10 +148,37 @@ class ZooRecipe:
     reference: dict
     reduced: str | None
 
+    def __post_init__(self):
+        if self.method not in _OBJECTIVES:
+            raise ValueError(
+                f"Unknown method of zoo recipe {self.name!r}. Expected one of {list(_OBJECTIVES)}. "
+                f"Received: method={self.method!r}"
+            )
+        needed = _required_hyperparameters(self.method)
+        missing = [key for key in needed if key not in self.hyperparameters]
+        if missing:
+            raise ValueError(
+                f"Zoo recipe {self.name!r} ({self.method}) lacks the hyperparameters {missing}; "
+                f"it needs {list(needed)}. Received: hyperparameters={self.hyperparameters!r}. "
+                "Add them to the recipe."
+            )
+        for key, value in self.hyperparameters.items():
+            if key in needed:
+                check_number(value, f"hyperparameters[{key!r}]", low=0.0)
+
     @property
     def objective(self):
         """A short description of the training objective."""
         return _OBJECTIVES[self.method]
+
+
+def _required_hyperparameters(method):
+    """The hyperparameters `_fit` reads for `method`."""
+    if method == "PGD-AT":
+        return ("lr", "eps", "step_size", "steps")
+    if "sparse" in METHODS.get(method, ()):
+        return ("lr", "beta_bar")
+    return ("lr",)
 
 
 def _values(row, eps):
