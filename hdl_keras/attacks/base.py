@@ -167,6 +167,7 @@ class Attack:
         """Eager checks of a call's inputs (never traced), then float32 / int32 tensors."""
         owner = type(self).__name__
         validation.check_images(x, self.bounds, owner)
+        validation.check_input_shape(self.model, x, owner)
         num_classes = validation.logits_width(self.model)
         y = validation.check_labels(y, x.shape[0], num_classes, owner)
         return ops.convert_to_tensor(x, dtype="float32"), ops.convert_to_tensor(y, dtype="int32")

@@ -136,7 +136,7 @@ def _first_pass(model, batches, attacks, eot_samples, verbose):
     randomized, input_shape = False, None
     seen, clean_count, worst_count = 0, 0, 0
     for index, (x, y) in enumerate(batches):
-        _check_images(x, attacks)
+        _check_images(model, x, attacks)
         logits = _logits(model, x)
         if index == 0:
             input_shape = x.shape[1:]
@@ -422,12 +422,13 @@ def _check_batch(x, y, num_classes, attacks):
         )
 
 
-def _check_images(x, attacks):
-    """Non-empty, finite inputs within the bounds of every attack (before the model runs)."""
+def _check_images(model, x, attacks):
+    """Non-empty, finite inputs of the model's shape within every attack's bounds (before the model runs)."""
     if not attacks:
         validation.check_images(x, None, "evaluate")
     for name, attack in attacks.items():
         validation.check_images(x, attack.bounds, f"attack {name!r}")
+    validation.check_input_shape(model, x, "evaluate")
 
 
 class _Batches:

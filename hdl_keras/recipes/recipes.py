@@ -366,7 +366,10 @@ def train_recipe(
             *all_callbacks,
         ]
     start = time.perf_counter()
-    history = model.fit(batches, epochs=epochs, callbacks=all_callbacks, verbose=verbose)
+    # The batches shuffle themselves from (seed, epoch); Keras' own shuffle of the
+    # batch order would draw from the global NumPy generator, which a resumed run
+    # does not share with an uninterrupted one.
+    history = model.fit(batches, epochs=epochs, callbacks=all_callbacks, verbose=verbose, shuffle=False)
     seconds = time.perf_counter() - start
     base.history = history
 

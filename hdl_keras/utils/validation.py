@@ -226,6 +226,31 @@ def logits_width(model):
     return shape[1]
 
 
+def check_input_shape(model, x, owner="input", name="x"):
+    """Raises unless `x.shape[1:]` matches the model's declared input shape (when known).
+
+    Dimensions the model leaves free (None) match anything; a model without
+    declared inputs (a plain callable, an unbuilt subclass) passes.
+    """
+    inputs = getattr(model, "inputs", None)
+    try:
+        inputs = list(inputs) if inputs is not None else []
+    except TypeError:
+        inputs = []
+    if len(inputs) != 1:
+        return
+    expected = tuple(inputs[0].shape)[1:]
+    received = tuple(x.shape)[1:]
+    if len(expected) != len(received) or any(
+        e is not None and e != r for e, r in zip(expected, received)
+    ):
+        raise ValueError(
+            f"{owner} expects `{name}` of shape (batch, {', '.join(map(str, expected))}) for model "
+            f"{getattr(model, 'name', model)!r}. Received: {name}.shape={tuple(x.shape)}. "
+            "Reshape the inputs (channels-last images)."
+        )
+
+
 def check_fit_arrays(model, x, y, owner=None):
     """Eager checks of `model.fit(x, y)` array inputs before the compiled step runs.
 
@@ -240,6 +265,7 @@ def check_fit_arrays(model, x, y, owner=None):
     if not (isinstance(y, arrays) or ops.is_tensor(y)):
         return
     check_images(x, None, owner)
+    check_input_shape(model, x, owner)
     check_labels(y, x.shape[0], logits_width(model), owner)
 
 
@@ -250,6 +276,7 @@ __all__ = [
     "check_fit_arrays",
     "check_images",
     "check_in_bounds",
+    "check_input_shape",
     "check_labels",
     "check_number",
     "check_positive_int",
