@@ -449,11 +449,6 @@ class _Batches:
                     "(num_examples, *input_shape) and y of shape (num_examples,). "
                     f"Received: x.shape={self._x.shape}, y.shape={self._y.shape}"
                 )
-            if not len(self._x):
-                raise ValueError(
-                    "evaluate needs at least one example. Received: x.shape="
-                    f"{self._x.shape}. Pass a non-empty test set."
-                )
             self._batch_size = batch_size
             self.num_batches = -(-len(self._x) // batch_size)
             self._iterable = None

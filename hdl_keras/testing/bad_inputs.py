@@ -264,7 +264,7 @@ def _evaluate_cases():
         ("evaluate_all_nan_images", lambda f: run_evaluate(np.full_like(x, np.nan), y), ValueError,
          "finite inputs"),
         ("evaluate_labels_out_of_range", lambda f: run_evaluate(x, y + 5), ValueError, "labels must be in [0, 3)"),
-        ("evaluate_empty_test_set", lambda f: run_evaluate(x[:0], y[:0]), ValueError, "at least one example"),
+        ("evaluate_empty_test_set", lambda f: run_evaluate(x[:0], y[:0]), ValueError, "received no examples"),
         ("evaluate_two_output_model", lambda f: evaluate(_two_outputs(), x, y, attacks=[], verbose=0),
          ValueError, "one logits output"),
         ("evaluate_eps_sweep_nan", lambda f: run_evaluate(x, y, eps_sweep=[0.01, float("nan")]), ValueError,
