@@ -28,17 +28,21 @@ Every registered Keras object of these subpackages (layers, regularizers,
 constraints, schedules, callbacks) is registered by `import hdl_keras` alone.
 """
 
-from hdl_keras import attacks
-from hdl_keras import backend
-from hdl_keras import data
-from hdl_keras import experiments
-from hdl_keras import layers
-from hdl_keras import models
-from hdl_keras import objectives
-from hdl_keras import pruning
-from hdl_keras import quantizers
-from hdl_keras import recipes
-from hdl_keras import verification
+from hdl_keras import _environment
+
+_environment.prepare()  # before Keras loads: a clear error for an unknown KERAS_BACKEND
+
+from hdl_keras import attacks  # noqa: E402
+from hdl_keras import backend  # noqa: E402
+from hdl_keras import data  # noqa: E402
+from hdl_keras import experiments  # noqa: E402
+from hdl_keras import layers  # noqa: E402
+from hdl_keras import models  # noqa: E402
+from hdl_keras import objectives  # noqa: E402
+from hdl_keras import pruning  # noqa: E402
+from hdl_keras import quantizers  # noqa: E402
+from hdl_keras import recipes  # noqa: E402
+from hdl_keras import verification  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -6,6 +6,7 @@ from hdl_keras import backend
 from hdl_keras.attacks import losses
 from hdl_keras.attacks.base import Attack
 from hdl_keras.attacks.base import _expand_like
+from hdl_keras.attacks.base import input_dtype
 from hdl_keras.attacks.base import random_start
 
 
@@ -148,8 +149,9 @@ class APGD(Attack):
         }
 
     def __call__(self, x, y):
+        dtype = input_dtype(x)
         x, y = self._check_inputs(x, y)
-        return self._attack(x, y, self.compile)
+        return ops.cast(self._attack(x, y, self.compile), dtype)
 
     def perturb(self, x, y):
         return self._attack(x, y, lambda fn: fn)

@@ -6,6 +6,8 @@ from keras import ops
 
 from hdl_keras import backend
 from hdl_keras.attacks import losses
+from hdl_keras.utils import validation
+from hdl_keras.utils.validation import check_in_bounds  # noqa: F401  (public name, kept)
 
 NORMS = ("linf", "l2")
 
@@ -20,7 +22,9 @@ class Attack:
     Args:
         model: a callable `x -> logits` (usually a `keras.Model`), called with
             `training=False` when it accepts it.
-        eps: radius of the threat model, `eps >= 0`.
+        eps: radius of the threat model, finite, `eps >= 0`; for l_inf at
+            most `high - low` (a radius of half the range or more warns:
+            usually 8 meant as 8/255).
         norm: `"linf"` or `"l2"`, default `"linf"`.
         targeted: if True, `y` holds target classes and the attack pushes the
             model towards them; default False (push away from `y`).
@@ -32,11 +36,19 @@ class Attack:
             `targeted`), `"dlr"`, or a callable `(logits, labels) -> (B,)`.
 
     Call arguments:
-        x: float array `(batch, *input_shape)` with values in `bounds`.
-        y: int array `(batch,)` of labels (or targets when `targeted`).
+        x: non-empty float array or tensor of any backend `(batch,
+            *input_shape)`, finite, with values in `bounds`.
+        y: int array `(batch,)` of labels (or targets when `targeted`) in
+            `[0, num_classes)`.
 
     Returns:
-        Adversarial inputs, same shape and dtype as `x`, as a backend tensor.
+        Adversarial inputs, same shape and floating dtype as `x` (the attack
+        itself runs in float32), as a backend tensor.
+
+    Raises:
+        ValueError: bad inputs (`hdl_keras.utils.validation`): an empty batch,
+            NaN/inf or out-of-bounds values, labels of the wrong shape or out
+            of the model's range, a model with several outputs.
 
     Subclasses implement `perturb(x, y)` in `keras.ops`, traceable (no Python
     branch on tensor values): `__call__` runs it compiled by
@@ -55,13 +67,10 @@ class Attack:
                 f"{type(self).__name__} supports norm in {self.supported_norms}. "
                 f"Received: norm={norm!r}"
             )
-        if eps < 0:
-            raise ValueError(f"eps must be >= 0. Received: eps={eps}")
-        low, high = bounds
-        if not low < high:
-            raise ValueError(f"bounds must be (low, high) with low < high. Received: bounds={bounds}")
+        low, high = validation.check_bounds(bounds)
+        eps = validation.check_eps(eps, norm=norm, bounds=(low, high), owner=type(self).__name__)
         self.model = model
-        self.eps = float(eps)
+        self.eps = eps
         self.norm = norm
         self.targeted = bool(targeted)
         self.seed = seed
@@ -72,8 +81,10 @@ class Attack:
         self._compiled = {}
 
     def __call__(self, x, y):
+        dtype = input_dtype(x)
         x, y = self._check_inputs(x, y)
-        return self.compile(self.perturb)(x, y)
+        x_adv = self.compile(self.perturb)(x, y)
+        return x_adv if dtype == "float32" else ops.cast(x_adv, dtype)
 
     def __copy__(self):
         """A shallow copy with its own compilation cache and seed generator.
@@ -153,27 +164,19 @@ class Attack:
         return hits if self.targeted else ops.logical_not(hits)
 
     def _check_inputs(self, x, y):
-        if isinstance(x, np.ndarray):
-            check_in_bounds(x, self.bounds, type(self).__name__)
-        x = ops.convert_to_tensor(x, dtype="float32")
-        y = ops.convert_to_tensor(y, dtype="int32")
-        if len(y.shape) != 1 or y.shape[0] != x.shape[0]:
-            raise ValueError(
-                f"y must be int labels of shape (batch,) = ({x.shape[0]},). "
-                f"Received: y.shape={tuple(y.shape)}"
-            )
-        return x, y
+        """Eager checks of a call's inputs (never traced), then float32 / int32 tensors."""
+        owner = type(self).__name__
+        validation.check_images(x, self.bounds, owner)
+        validation.check_input_shape(self.model, x, owner)
+        num_classes = validation.logits_width(self.model)
+        y = validation.check_labels(y, x.shape[0], num_classes, owner)
+        return ops.convert_to_tensor(x, dtype="float32"), ops.convert_to_tensor(y, dtype="int32")
 
 
-def check_in_bounds(x, bounds, owner):
-    """Raises a ValueError unless the numpy array `x` lies within `bounds`."""
-    low, high = bounds
-    if x.size and (x.min() < low or x.max() > high):
-        raise ValueError(
-            f"{owner} expects inputs in bounds={tuple(bounds)}; received values in "
-            f"[{x.min():.4g}, {x.max():.4g}]. Scale the inputs (normalization belongs "
-            "inside the model) or pass bounds=."
-        )
+def input_dtype(x):
+    """The dtype name of `x` when it is floating, else "float32": the dtype `__call__` returns."""
+    dtype = keras.backend.standardize_dtype(getattr(x, "dtype", np.asarray(x).dtype))
+    return dtype if "float" in dtype else "float32"
 
 
 def _unique(variable_lists):

@@ -7,6 +7,7 @@ from keras import ops
 from hdl_keras.attacks import losses
 from hdl_keras.attacks.base import Attack
 from hdl_keras.attacks.base import _expand_like
+from hdl_keras.attacks.base import input_dtype
 from hdl_keras.attacks.pgd import PGD
 
 # Adam (Kingma & Ba 2015) constants, those of the Carlini-Wagner code.
@@ -115,8 +116,9 @@ class CarliniWagner(Attack):
         self.initial_const = float(initial_const)
 
     def __call__(self, x, y):
+        dtype = input_dtype(x)
         x, y = self._check_inputs(x, y)
-        return self._search(x, y, self.compile(self._step))
+        return ops.cast(self._search(x, y, self.compile(self._step)), dtype)
 
     def perturb(self, x, y):
         return self._search(x, y, self._step)

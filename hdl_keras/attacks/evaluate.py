@@ -8,7 +8,7 @@ import numpy as np
 from keras import ops
 
 from hdl_keras.attacks.base import Attack
-from hdl_keras.attacks.base import check_in_bounds
+from hdl_keras.utils import validation
 from hdl_keras.attacks.eot import EoT
 from hdl_keras.attacks.report import AttackResult
 from hdl_keras.attacks.report import RobustnessReport
@@ -92,6 +92,7 @@ def evaluate(
         diverse parameter-free attacks", ICML 2020,
         https://arxiv.org/abs/2003.01690.
     """
+    validation.logits_width(model)  # one logits output
     attacks = _named_attacks(attacks)
     eps_sweep = _check_options(
         batch_size, eps_sweep, check_unbounded, eot_samples, verbose, attacks
@@ -135,6 +136,7 @@ def _first_pass(model, batches, attacks, eot_samples, verbose):
     randomized, input_shape = False, None
     seen, clean_count, worst_count = 0, 0, 0
     for index, (x, y) in enumerate(batches):
+        _check_images(model, x, attacks)
         logits = _logits(model, x)
         if index == 0:
             input_shape = x.shape[1:]
@@ -395,9 +397,9 @@ def _check_options(batch_size, eps_sweep, check_unbounded, eot_samples, verbose,
     if eps_sweep is None:
         return None
     eps_sweep = sorted(float(eps) for eps in np.ravel(np.asarray(eps_sweep, dtype="float64")))
-    if not eps_sweep or min(eps_sweep) < 0:
+    if not eps_sweep or not np.all(np.isfinite(eps_sweep)) or min(eps_sweep) < 0:
         raise ValueError(
-            f"eps_sweep must be a non-empty list of eps >= 0. Received: eps_sweep={eps_sweep}"
+            f"eps_sweep must be a non-empty list of finite eps >= 0. Received: eps_sweep={eps_sweep}"
         )
     return eps_sweep
 
@@ -418,8 +420,15 @@ def _check_batch(x, y, num_classes, attacks):
             f"labels must be in [0, {num_classes}) for a model with {num_classes} "
             f"logits. Received: labels in [{y.min()}, {y.max()}]"
         )
+
+
+def _check_images(model, x, attacks):
+    """Non-empty, finite inputs of the model's shape within every attack's bounds (before the model runs)."""
+    if not attacks:
+        validation.check_images(x, None, "evaluate")
     for name, attack in attacks.items():
-        check_in_bounds(x, attack.bounds, f"attack {name!r}")
+        validation.check_images(x, attack.bounds, f"attack {name!r}")
+    validation.check_input_shape(model, x, "evaluate")
 
 
 class _Batches:

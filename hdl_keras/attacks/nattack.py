@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from hdl_keras.attacks.base import Attack
+from hdl_keras.attacks.base import input_dtype
 
 _ARCTANH_SHRINK = 1.0 - 1e-6  # keeps arctanh finite at the bounds (reference code)
 
@@ -116,6 +117,7 @@ class NAttack(Attack):
         self.queries = None
 
     def __call__(self, x, y):
+        dtype = input_dtype(x)
         x, y = self._check_inputs(x, y)
         chunk = max(1, self.eval_batch_size // self.population)
         results, queries = [], []
@@ -124,7 +126,7 @@ class NAttack(Attack):
             results.append(x_adv)
             queries.append(ops.convert_to_numpy(used))
         self.queries = np.concatenate(queries).astype(np.int64)
-        return ops.concatenate(results, axis=0)
+        return ops.cast(ops.concatenate(results, axis=0), dtype)
 
     def perturb(self, x, y):
         raise NotImplementedError(

@@ -4,6 +4,7 @@ from keras import ops
 
 from hdl_keras.attacks.base import Attack
 from hdl_keras.attacks.base import random_start
+from hdl_keras.utils import validation
 
 
 class PGD(Attack):
@@ -51,9 +52,7 @@ class PGD(Attack):
             raise ValueError(
                 f"steps and restarts must be >= 1. Received: steps={steps}, restarts={restarts}"
             )
-        if step_size <= 0:
-            raise ValueError(f"step_size must be > 0. Received: step_size={step_size}")
-        self.step_size = float(step_size)
+        self.step_size = validation.check_number(step_size, "step_size", low=0.0, low_inclusive=False)
         self.steps = int(steps)
         self.random_start = bool(random_start)
         self.restarts = int(restarts)

@@ -5,6 +5,7 @@ import numpy as np
 from keras import ops
 
 from hdl_keras.attacks.base import Attack
+from hdl_keras.attacks.base import input_dtype
 
 # Piecewise-constant schedule of p (Andriushchenko et al. 2020, reference code):
 # p_init is halved at these iterations, counted as if the budget were 10000.
@@ -94,6 +95,7 @@ class Square(Attack):
         self.queries = None
 
     def __call__(self, x, y):
+        dtype = input_dtype(x)
         x, y = self._check_inputs(x, y)
         _check_images(x)
         height, width = x.shape[1:3]
@@ -106,7 +108,7 @@ class Square(Attack):
             state = step(x, y, *state, ops.convert_to_tensor(side, "int32"))
         x_best, _, _, queries = state
         self.queries = ops.convert_to_numpy(queries).astype(np.int64)
-        return x_best
+        return ops.cast(x_best, dtype)
 
     def perturb(self, x, y):
         raise NotImplementedError(

@@ -1,8 +1,10 @@
 """Transfer attack: adversarial examples crafted on a source model, used on a target."""
 
 import numpy as np
+from keras import ops
 
 from hdl_keras.attacks.base import Attack
+from hdl_keras.attacks.base import input_dtype
 
 
 class Transfer(Attack):
@@ -60,10 +62,11 @@ class Transfer(Attack):
         self.queries = None
 
     def __call__(self, x, y):
+        dtype = input_dtype(x)
         x, y = self._check_inputs(x, y)
         x_adv = self.attack(x, y)
         self.queries = np.zeros(x.shape[0], dtype="int64")
-        return x_adv
+        return ops.cast(x_adv, dtype)
 
     def perturb(self, x, y):
         return self.attack.perturb(x, y)

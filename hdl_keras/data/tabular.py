@@ -148,9 +148,10 @@ def load_csv(
     Raises:
         FileNotFoundError: if `path` is not a file.
         ValueError: if the file has no data rows, rows of different lengths,
-            fewer than 2 columns, an unknown `label_column`, or a feature
-            column with a non-numeric (or infinite, NaN) cell; the message
-            names the column and the line.
+            fewer than 2 columns, an unknown `label_column`, a feature
+            column with a non-numeric (or infinite, NaN) cell (the message
+            names the column and the line), a label column of non-integer
+            numbers or of one class, or an empty test set.
 
     Examples:
 
@@ -172,8 +173,14 @@ def load_csv(
     label_index = _label_index(label_column, names, len(rows[0]), path)
     feature_indices = [j for j in range(len(rows[0])) if j != label_index]
     x = _parse_features(rows, lines, feature_indices, names, path)
-    y, classes = _encode_labels([row[label_index] for row in rows])
+    y, classes = _encode_labels([row[label_index] for row in rows], label_index, names, path)
     train, test = _split_and_standardize(x, y, test_fraction, seed)
+    if not len(test[1]):
+        raise ValueError(
+            f"{path}: test_fraction={test_fraction} leaves an empty test set ({len(y)} rows, "
+            f"{len(classes)} classes, the split is stratified). Use more rows, fewer classes "
+            "or a larger test_fraction."
+        )
     return train, test, classes
 
 
@@ -292,18 +299,31 @@ def _parse_features(rows, lines, feature_indices, names, path):
     return x
 
 
-def _encode_labels(values):
+def _encode_labels(values, label_index, names, path):
     """Maps label strings to int64 ids in sorted order; returns `(y, classes)`.
 
-    Labels that are all numbers sort numerically (and are returned as numbers).
+    Labels that are all numbers sort numerically (and are returned as
+    numbers); they must be whole numbers (class ids, not a measurement), and
+    there must be at least 2 classes.
     """
+    column = f"{names[label_index]!r} (index {label_index})" if names is not None else f"index {label_index}"
     numbers = [_to_finite_float(value) for value in values]
     if all(number is not None for number in numbers):
         classes, y = np.unique(np.array(numbers), return_inverse=True)
-        if np.all(classes == np.round(classes)):
-            classes = classes.astype(np.int64)
+        if not np.all(classes == np.round(classes)):
+            raise ValueError(
+                f"{path}: the label column {column} holds non-integer numbers (e.g. "
+                f"{next(c for c in classes if c != round(c))!r}): it looks like a feature, "
+                "not class labels. Pass the column of class labels as `label_column`."
+            )
+        classes = classes.astype(np.int64)
     else:
         classes, y = np.unique(np.array(values), return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(
+            f"{path}: the label column {column} holds a single class ({classes[0]!r}); "
+            "classification needs at least 2. Check `label_column`."
+        )
     return y.astype(np.int64), classes
 
 

@@ -11,9 +11,9 @@ model in the limit `beta -> inf`.
 import math
 
 import keras
-from keras import ops
 
 from hdl_keras.layers.masking import MaskedKernelMixin
+from hdl_keras.utils.arrays import to_numpy
 
 # Constructor arguments the masked layers add to their Keras base layer.
 _MASK_CONFIG_KEYS = ("mask_init", "beta", "gate_scale")
@@ -64,9 +64,9 @@ def _unmask_config(value):
 def _copy_weights(source, target):
     """Copies weights layer by layer; masked layers give their pruned kernel."""
     if isinstance(source, MaskedKernelMixin):
-        weights = [ops.convert_to_numpy(source.pruned_kernel())]
+        weights = [to_numpy(source.pruned_kernel())]
         if source.bias is not None:
-            weights.append(ops.convert_to_numpy(source.bias))
+            weights.append(to_numpy(source.bias))
         target.set_weights(weights)
     elif isinstance(source, keras.Model):
         if len(source.layers) != len(target.layers):
@@ -82,7 +82,7 @@ def _copy_weights(source, target):
                 )
             _copy_weights(source_layer, target_layer)
     else:
-        target.set_weights(source.get_weights())
+        target.set_weights([to_numpy(weight) for weight in source.weights])
 
 
 def export_pruned(model):
@@ -162,7 +162,7 @@ def count_zero_weights(model):
             kernel = getattr(layer, "kernel", None)
             if kernel is None:
                 continue
-        kernel = ops.convert_to_numpy(kernel)
+        kernel = to_numpy(kernel)
         zeros += int((kernel == 0).sum())
         total += int(kernel.size)
     return zeros, total
@@ -194,7 +194,7 @@ def _copy_into_masked(source, target):
         for source_layer, target_layer in zip(source.layers, target.layers):
             _copy_into_masked(source_layer, target_layer)
     else:
-        target.set_weights(source.get_weights())
+        target.set_weights([to_numpy(weight) for weight in source.weights])
 
 
 def to_masked(model, mask_init=0.0, gate_scale=None):

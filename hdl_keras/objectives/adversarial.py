@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from hdl_keras.attacks import PGD
+from hdl_keras.utils.validation import check_fit_arrays
 
 ATTACK_PRESETS = {
     # Dinh et al. (2020) (CIFAR-10 PGD training: IFGSM^10, alpha 2/255, random start) and the
@@ -99,6 +100,11 @@ class AdversarialModel(keras.Model):
         self.adversarial_accuracy = keras.metrics.SparseCategoricalAccuracy(
             name="adversarial_accuracy"
         )
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`, after eager checks of array inputs (finite, labels in range)."""
+        check_fit_arrays(self, x, y)
+        return super().fit(x, y, *args, **kwargs)
 
     @classmethod
     def from_model(cls, base, **kwargs):

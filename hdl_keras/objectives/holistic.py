@@ -3,9 +3,13 @@
 import keras
 from keras import ops
 
+from hdl_keras.objectives.robust import DUAL_NORMS
 from hdl_keras.objectives.robust import robust_cross_entropy
 from hdl_keras.objectives.sparse import sparsity_penalty
+from hdl_keras.objectives.stable import check_subset_size
 from hdl_keras.objectives.stable import worst_subset_loss
+from hdl_keras.utils.validation import check_fit_arrays
+from hdl_keras.utils.validation import check_number
 
 METHODS = {
     "DL": (),
@@ -43,10 +47,16 @@ class HolisticModel(keras.Model):
             "Stable+Sparse", "Stable+Robust", "HDL"`. Default `"HDL"`.
         rho: radius of the robust term, default 1e-3.
         sparsity_lambda: weight of the sparsity penalty, default 1e-4.
-        stability_alpha: subset fraction `a / batch` of the stable term, default 0.7.
+        stability_alpha: subset fraction `a / batch` of the stable term, default 0.7;
+            `alpha * batch` must be at least 1 (checked at the first batch).
         norm: `"linf"` (default) or `"l2"` uncertainty set.
         robust_top_k: `None` (default, exact robust term) or `k`: penalise
             only the k most competing classes (see `robust_cross_entropy`).
+
+    Raises:
+        ValueError: an unknown `method`; `rho` or `sparsity_lambda` NaN, inf
+            or negative; `stability_alpha` outside (0, 1]; with the stable
+            term, a (first) batch with `alpha * batch < 1`.
 
     Examples:
         >>> inputs = keras.Input((784,))
@@ -74,15 +84,14 @@ class HolisticModel(keras.Model):
         super().__init__(*args, **kwargs)
         if method not in METHODS:
             raise ValueError(f"method must be one of {list(METHODS)}. Received: method={method!r}")
-        if not 0.0 < stability_alpha <= 1.0 or rho < 0 or sparsity_lambda < 0:
-            raise ValueError(
-                "Expected rho >= 0, sparsity_lambda >= 0, 0 < stability_alpha <= 1. Received: "
-                f"rho={rho}, sparsity_lambda={sparsity_lambda}, stability_alpha={stability_alpha}"
-            )
         self.method = method
-        self.rho = float(rho)
-        self.sparsity_lambda = float(sparsity_lambda)
-        self.stability_alpha = float(stability_alpha)
+        self.rho = check_number(rho, "rho", low=0.0)
+        self.sparsity_lambda = check_number(sparsity_lambda, "sparsity_lambda", low=0.0)
+        self.stability_alpha = check_number(
+            stability_alpha, "stability_alpha", low=0.0, high=1.0, low_inclusive=False
+        )
+        if norm not in DUAL_NORMS:
+            raise ValueError(f"norm must be one of {sorted(DUAL_NORMS)}. Received: norm={norm!r}")
         self.norm = norm
         self.robust_top_k = robust_top_k
         self.theta = self.add_weight(
@@ -96,6 +105,11 @@ class HolisticModel(keras.Model):
     def components(self):
         """The parts of the objective `method` turns on, e.g. `("stable", "robust")`."""
         return METHODS[self.method]
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """`keras.Model.fit`, after eager checks of array inputs (finite, labels in range)."""
+        check_fit_arrays(self, x, y)
+        return super().fit(x, y, *args, **kwargs)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         labels = ops.reshape(ops.cast(y, "int32"), (-1,))
@@ -111,6 +125,7 @@ class HolisticModel(keras.Model):
         else:
             losses = ops.sparse_categorical_crossentropy(labels, y_pred, from_logits=True)
         if "stable" in self.components:
+            check_subset_size(self.stability_alpha, losses.shape[0])
             loss = worst_subset_loss(losses, self.theta, self.stability_alpha)
         else:
             loss = ops.mean(losses)

@@ -3,6 +3,7 @@
 from keras import ops
 
 from hdl_keras import backend
+from hdl_keras.utils.validation import check_number
 
 DUAL_NORMS = {"linf": "l1", "l2": "l2"}
 
@@ -39,8 +40,7 @@ def robust_cross_entropy(logits_fn, x, y, rho, norm="linf", top_k=None):
     """
     if norm not in DUAL_NORMS:
         raise ValueError(f"norm must be one of {sorted(DUAL_NORMS)}. Received: norm={norm!r}")
-    if rho < 0:
-        raise ValueError(f"rho must be >= 0. Received: rho={rho}")
+    check_number(rho, "rho", low=0.0)
     labels = ops.cast(y, "int32")
     logits, grads = backend.value_and_vjps(
         logits_fn, x, lambda z: _difference_cotangents(z, labels, top_k)

@@ -1,6 +1,10 @@
 """The HDL stability loss: the worst training subset of size a, in CVaR form."""
 
+import math
+
 from keras import ops
+
+from hdl_keras.utils.validation import check_number
 
 
 def worst_subset_loss(losses, theta, alpha):
@@ -18,8 +22,29 @@ def worst_subset_loss(losses, theta, alpha):
 
     Returns:
         A scalar tensor.
+
+    A batch with `a < 1` (e.g. a short last batch) uses `a = 1`: the worst
+    subset holds at least one example, so the loss is never scaled up by
+    `1 / a`. `check_subset_size` refuses such a setting at the first batch.
     """
-    if not 0.0 < alpha <= 1.0:
-        raise ValueError(f"alpha must be in (0, 1]. Received: alpha={alpha}")
-    subset_size = alpha * ops.cast(ops.shape(losses)[0], losses.dtype)
+    check_number(alpha, "alpha", low=0.0, high=1.0, low_inclusive=False)
+    subset_size = ops.maximum(alpha * ops.cast(ops.shape(losses)[0], losses.dtype), 1.0)
     return theta + ops.sum(ops.relu(losses - theta)) / subset_size
+
+
+def check_subset_size(alpha, batch_size):
+    """Raises unless the worst subset `a = alpha * batch_size` holds at least one example.
+
+    Runs while tracing (the batch size is static at the first batch on every
+    backend); an unknown (None) batch size passes. Only full batches are
+    meant: `worst_subset_loss` clamps `a` to 1 for a short last batch.
+    """
+    if batch_size is None or not isinstance(batch_size, int):
+        return
+    if alpha * batch_size < 1 and not math.isclose(alpha * batch_size, 1.0):
+        raise ValueError(
+            f"The stability term averages the worst alpha * batch = {alpha} * {batch_size} "
+            f"= {alpha * batch_size:.3g} examples, fewer than one. Expected alpha * batch >= 1. "
+            f"Use a batch of at least {math.ceil(1 / alpha)} examples or a larger "
+            "stability_alpha."
+        )

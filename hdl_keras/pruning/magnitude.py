@@ -44,6 +44,7 @@ import numpy as np
 from keras import ops
 
 from hdl_keras.layers.masking import MaskedKernelMixin
+from hdl_keras.utils.arrays import to_numpy
 
 # Layers whose `kernel` is pruned: the output filters/neurons are the last
 # kernel axis, `(*kernel_size, in_channels / groups, filters)` or
@@ -178,7 +179,7 @@ def _count(amount, size):
 
 
 def _kernel(layer):
-    return np.abs(ops.convert_to_numpy(layer.kernel)).astype("float64")
+    return np.abs(to_numpy(layer.kernel)).astype("float64")
 
 
 def _unstructured_masks(layers, amount, scope):
@@ -350,7 +351,7 @@ def masks_from_zeros(model, structured=False):
     """
     masks = {}
     for layer in _prunable_layers(model, structured=structured):
-        kernel = ops.convert_to_numpy(layer.kernel) != 0
+        kernel = to_numpy(layer.kernel) != 0
         if not structured:
             masks[layer.kernel.path] = kernel
             continue

@@ -20,9 +20,9 @@ counts once.
 
 import keras
 import numpy as np
-from keras import ops
 
 from hdl_keras.layers import MaskedKernelMixin
+from hdl_keras.utils.arrays import to_numpy
 
 PRUNABLE_LAYER_TYPES = (keras.layers.Dense, keras.layers.Conv2D)
 
@@ -46,8 +46,8 @@ def prunable_layers(model):
 def effective_kernel(layer):
     """The kernel `layer` applies, as a numpy array: `pruned_kernel()` for masked layers."""
     if isinstance(layer, MaskedKernelMixin):
-        return ops.convert_to_numpy(layer.pruned_kernel())
-    return ops.convert_to_numpy(layer.kernel)
+        return to_numpy(layer.pruned_kernel())
+    return to_numpy(layer.kernel)
 
 
 def _channel_norms(kernel, channel_axis):

@@ -47,6 +47,7 @@ from hdl_keras.layers.noisy_residual import ResidualNoise
 from hdl_keras.models.resnet import ZeroPadChannels
 from hdl_keras.pruning._graph import graph_nodes
 from hdl_keras.pruning.constant_bias import ConstantChannelsBias
+from hdl_keras.utils.arrays import to_numpy
 
 _DENSE = (keras.layers.Dense, MaskedDense)
 _CONV = (keras.layers.Conv2D, MaskedConv2D)
@@ -154,7 +155,7 @@ def _batch_norm_constants(layer, constants, rank):
             "shrink supports batch normalization over the last axis. Received: "
             f"layer '{layer.name}' with axis={layer.axis} on rank-{rank} inputs."
         )
-    weights = {w.name: ops.convert_to_numpy(w).astype("float64") for w in layer.weights}
+    weights = {w.name: to_numpy(w).astype("float64") for w in layer.weights}
     gamma = weights.get("gamma", 1.0)
     beta = weights.get("beta", 0.0)
     scale = gamma / np.sqrt(weights["moving_variance"] + layer.epsilon)
@@ -166,9 +167,9 @@ class _Weighted:
 
     def __init__(self, layer, input_tensor):
         self.layer = layer
-        self.kernel = ops.convert_to_numpy(layer.kernel).astype("float64")
+        self.kernel = to_numpy(layer.kernel).astype("float64")
         if layer.use_bias:
-            self.bias = ops.convert_to_numpy(layer.bias).astype("float64")
+            self.bias = to_numpy(layer.bias).astype("float64")
         else:
             self.bias = np.zeros(self.kernel.shape[-1])
         self.input_shape = tuple(input_tensor.shape)

@@ -38,6 +38,7 @@ from hdl_keras.attacks import evaluate
 from hdl_keras.pruning import prunable_layers
 from hdl_keras.pruning import zero_channel_fraction
 from hdl_keras.pruning import zero_weight_fraction
+from hdl_keras.quantizers.relax import forward_bits
 
 TWIN_KERNELS = ("quantized", "shadow")
 # Channels with an l2 norm below this count as zero (Dinh et al.'s (2020) channel sparsity).
@@ -78,8 +79,7 @@ def weight_statistics(model):
     bits = total = 0
     for layer in layers:
         size = int(np.prod(layer.kernel.shape))
-        quantizer = getattr(layer, "kernel_quantizer", None)
-        bits += size * (quantizer.bits if quantizer is not None else 8 * np.dtype(layer.kernel.dtype).itemsize)
+        bits += size * forward_bits(layer)
         total += size
     return {
         "zero_weights": zero_weight_fraction(model),

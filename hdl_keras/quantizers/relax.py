@@ -39,8 +39,10 @@ quantized layer (`hdl_keras.layers.QuantDense`, `QuantConv2D`), initialised to
 
 import math
 import numbers
+import warnings
 
 import keras
+import numpy as np
 from keras import ops
 
 
@@ -73,6 +75,24 @@ def relaxable_layers(model):
         for layer in model._flatten_layers()
         if getattr(layer, "relax_lambda", None) is not None
     ]
+
+
+def forward_bits(layer):
+    """Bits per kernel entry of `layer`'s forward pass.
+
+    The `bits` of its `kernel_quantizer` when the forward pass uses the
+    quantized kernel (no `relax_lambda`, or `lambda = inf`: BinaryConnect);
+    the float width of the kernel otherwise (a relaxed layer, finite
+    `lambda`, or no quantizer): an unfinished BinaryRelax run is float.
+    """
+    float_bits = 8 * np.dtype(keras.backend.standardize_dtype(layer.kernel.dtype)).itemsize
+    quantizer = getattr(layer, "kernel_quantizer", None)
+    if quantizer is None or getattr(quantizer, "bits", None) is None:
+        return float_bits
+    relax_lambda = getattr(layer, "relax_lambda", None)
+    if relax_lambda is not None and math.isfinite(float(ops.convert_to_numpy(relax_lambda))):
+        return float_bits
+    return quantizer.bits
 
 
 def _check_lambda(value, name):
@@ -176,6 +196,15 @@ class BinaryRelax(keras.callbacks.Callback):
             raise ValueError(
                 f"BinaryRelax needs quantized layers; model {self.model.name!r} has none. "
                 "Build it with hdl_keras.layers.QuantDense/QuantConv2D or to_quantized."
+            )
+        epochs = (self.params or {}).get("epochs")
+        if epochs is not None and self.switch_epoch > epochs:
+            warnings.warn(
+                f"BinaryRelax(switch_epoch={self.switch_epoch}) switches to BinaryConnect after "
+                f"the last epoch of this fit (epochs={epochs}): the model will end with relaxed "
+                f"float weights, not quantized ones (its statistics count float bits). Pass "
+                f"switch_epoch <= {epochs}, or continue with fit(initial_epoch={epochs}, ...).",
+                stacklevel=2,
             )
 
     def on_epoch_begin(self, epoch, logs=None):

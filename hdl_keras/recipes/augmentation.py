@@ -82,7 +82,11 @@ class AugmentedBatches(keras.utils.PyDataset):
         augment: callable `(x_batch, training=True) -> x_batch`, e.g.
             `augmentation(...)`; None gives the plain shuffled batches.
         shuffle: reshuffle the examples every epoch, default True.
-        seed: int seed of the shuffling, default None.
+        seed: int seed of the shuffling, default None. With a seed, the
+            order of epoch `e` depends on `(seed, e)` only, so a run resumed
+            at `initial_epoch` sees the batches of an uninterrupted one.
+        initial_epoch: the (0-based) epoch the first pass belongs to,
+            default 0 (a resumed run passes the epoch it restarts at).
         **kwargs: those of `keras.utils.PyDataset` (`workers`, ...).
 
     Examples:
@@ -90,7 +94,7 @@ class AugmentedBatches(keras.utils.PyDataset):
         >>> model.fit(batches, epochs=200)  # doctest: +SKIP
     """
 
-    def __init__(self, x, y, batch_size=128, augment=None, shuffle=True, seed=None, **kwargs):
+    def __init__(self, x, y, batch_size=128, augment=None, shuffle=True, seed=None, initial_epoch=0, **kwargs):
         super().__init__(**kwargs)
         self.x = np.asarray(x, dtype="float32")
         self.y = np.asarray(y)
@@ -104,8 +108,10 @@ class AugmentedBatches(keras.utils.PyDataset):
         self.batch_size = batch_size
         self.augment = augment
         self.shuffle = shuffle
+        self.seed = seed
         self.rng = np.random.default_rng(seed)
-        self.order = self.rng.permutation(len(self.x)) if shuffle else np.arange(len(self.x))
+        self.epoch = int(initial_epoch)
+        self.order = self._epoch_order()
 
     def __len__(self):
         return math.ceil(len(self.x) / self.batch_size)
@@ -118,8 +124,16 @@ class AugmentedBatches(keras.utils.PyDataset):
         return x, y
 
     def on_epoch_end(self):
-        if self.shuffle:
-            self.order = self.rng.permutation(len(self.x))
+        self.epoch += 1
+        self.order = self._epoch_order()
+
+    def _epoch_order(self):
+        """The example order of `self.epoch`: from `(seed, epoch)` when seeded."""
+        if not self.shuffle:
+            return np.arange(len(self.x))
+        if self.seed is None:
+            return self.rng.permutation(len(self.x))
+        return np.random.default_rng([self.seed, self.epoch]).permutation(len(self.x))
 
 
 def _image_shape(input_shape):

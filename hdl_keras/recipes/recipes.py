@@ -18,8 +18,11 @@ from hdl_keras.objectives import PGDAdversarialTraining
 from hdl_keras.objectives import TradeOff
 from hdl_keras.recipes.augmentation import AugmentedBatches
 from hdl_keras.recipes.augmentation import augmentation
+from hdl_keras.recipes.resume import EpochSeeds
+from hdl_keras.recipes.resume import ResumableBackup
 from hdl_keras.recipes.schedules import OneCycle
 from hdl_keras.recipes.schedules import paper_schedule
+from hdl_keras.utils.files import atomic_path
 
 OBJECTIVES = {"pgd": PGDAdversarialTraining, "trades": TRADES, "tradeoff": TradeOff}
 
@@ -238,10 +241,14 @@ def train_recipe(
     optimizer trains (relaxed, then quantized), as in the paper; the weight
     decay applies to the float weights `w`.
 
-    With `output_dir`, the run is resumable: `keras.callbacks.BackupAndRestore`
-    keeps the last finished epoch in `output_dir/backup` (deleted when the
-    run ends), so calling `train_recipe` again with the same arguments after
-    an interruption continues from that epoch, on the same schedule. At the
+    With `output_dir`, the run is resumable and fault tolerant
+    (`hdl_keras.recipes.resume`): `ResumableBackup` keeps the last finished
+    epoch in `output_dir/backup`, written atomically (deleted when the run
+    ends), and every epoch's randomness (example order, augmentation, the
+    training attack's random starts) depends on `(seed, epoch)` only, so
+    calling `train_recipe` again with the same arguments after an
+    interruption, even a SIGKILL, continues from that epoch and ends with the
+    weights of an uninterrupted run. At the
     end it writes `model.keras` and `model.weights.h5` (the logits network,
     without the objective), `log.json` (settings, per-epoch logs of all
     sessions, time, backend and command) and `command.txt`; `history.jsonl`
@@ -363,12 +370,15 @@ def train_recipe(
     model = OBJECTIVES[objective].from_model(base, seed=seed, **attack, **(objective_kwargs or {}))
     add_weight_decay(base, weight_decay)
 
+    backup_dir = os.path.join(output_dir, "backup") if output_dir is not None else None
+    augmenter = augmentation(input_shape, flip=dataset not in NO_FLIP, seed=seed) if augment else None
     batches = AugmentedBatches(
         x_train,
         y_train,
         batch_size,
-        augment=augmentation(input_shape, flip=dataset not in NO_FLIP, seed=seed) if augment else None,
+        augment=augmenter,
         seed=seed,
+        initial_epoch=ResumableBackup.saved_epoch(backup_dir) if backup_dir else 0,
     )
     steps_per_epoch = len(batches)
     schedule, schedule_config = _schedule(recipe, epochs, steps_per_epoch)
@@ -380,12 +390,18 @@ def train_recipe(
     if output_dir is not None:
         os.makedirs(output_dir, exist_ok=True)
         all_callbacks = [
-            keras.callbacks.BackupAndRestore(os.path.join(output_dir, "backup")),
+            # The epoch's log line first, then its checkpoint: a kill in between
+            # re-runs the epoch (its line appears twice, the last one counts).
             _EpochLog(os.path.join(output_dir, "history.jsonl")),
+            ResumableBackup(backup_dir),
+            EpochSeeds(seed, extra=[augmenter]),
             *all_callbacks,
         ]
     start = time.perf_counter()
-    history = model.fit(batches, epochs=epochs, callbacks=all_callbacks, verbose=verbose)
+    # The batches shuffle themselves from (seed, epoch); Keras' own shuffle of the
+    # batch order would draw from the global NumPy generator, which a resumed run
+    # does not share with an uninterrupted one.
+    history = model.fit(batches, epochs=epochs, callbacks=all_callbacks, verbose=verbose, shuffle=False)
     seconds = time.perf_counter() - start
     base.history = history
 
@@ -493,18 +509,26 @@ class _EpochLog(keras.callbacks.Callback):
 
 
 def _read_history(path):
-    """The rows of `history.jsonl`, one per epoch (a re-run epoch keeps its last row)."""
+    """The rows of `history.jsonl`, one per epoch (a re-run epoch keeps its last row).
+
+    A line cut short by a killed run is skipped.
+    """
     rows = {}
     with open(path) as f:
         for line in f:
-            row = json.loads(line)
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by a killed run; its epoch was re-run
             rows[row["epoch"]] = row
     return [rows[epoch] for epoch in sorted(rows)]
 
 
 def _write_outputs(output_dir, base, settings, seconds, command):
-    base.save(os.path.join(output_dir, "model.keras"))
-    base.save_weights(os.path.join(output_dir, "model.weights.h5"))
+    with atomic_path(os.path.join(output_dir, "model.keras")) as temporary:
+        base.save(temporary)
+    with atomic_path(os.path.join(output_dir, "model.weights.h5")) as temporary:
+        base.save_weights(temporary)
     if settings["quantization"] is not None:
         size = quantizers.export_packed(base, os.path.join(output_dir, PACKED_FILE))
         settings["quantization"] = {**settings["quantization"], "packed_file": PACKED_FILE,

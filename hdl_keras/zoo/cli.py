@@ -19,6 +19,7 @@ a bad option value).
 import contextlib
 import json
 import sys
+import warnings
 from typing import Annotated
 
 import rich.box
@@ -73,7 +74,14 @@ def list_command(
 ):
     """List the entries: clean and worst-case robust accuracy, sparsity, bits, size."""
     with _reported_errors():
-        cards = registry.list_entries(dataset=dataset, method=method)
+        with warnings.catch_warnings(record=True) as skipped:
+            warnings.simplefilter("always")
+            cards = registry.list_entries(dataset=dataset, method=method, skip_broken=True)
+        for warning in skipped:
+            message = " ".join(str(warning.message).split())
+            Console(stderr=True, highlight=False, soft_wrap=True).print(
+                f"hdl-zoo: warning: {message}", markup=False
+            )
         if as_json:
             print(json.dumps(cards, indent=2))
             return

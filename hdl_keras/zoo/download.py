@@ -8,28 +8,38 @@ trying in order:
    defaults to `~/.keras`);
 2. the file shipped with the entry, `<zoo root>/<name>/<file>`;
 3. a download from `entry_url(name)` (`$HDL_KERAS_ZOO_URL`, else the project's
-   release URL) with `keras.utils.get_file(..., file_hash=sha256)` into the
-   cache.
+   release URL) into the cache, with connect and read timeouts
+   (`$HDL_KERAS_DOWNLOAD_TIMEOUT`, default 30 s) and retries after transient
+   failures (`$HDL_KERAS_DOWNLOAD_RETRIES`, default 2).
 
 Every file is hash-checked. A download goes to a temporary name inside the
 cache folder and is renamed to its final name only once its sha256 matches, so
-a hash mismatch, a truncated transfer, an HTTP error or an unreachable server
-raises `ZooError` and leaves nothing in the cache. A cached copy that does not
+a hash mismatch, a truncated transfer, an HTTP error, an unreachable server
+or one that never answers raises `ZooError` and leaves nothing in the cache. A cached copy that does not
 match is reported (a warning), removed and fetched again; a shipped copy that
 does not match is a `ZooError` (the repository copy is corrupt). Downloads are
 refused while `HDL_KERAS_OFFLINE=1`.
 """
 
 import hashlib
+import http.client
+import math
 import os
 import pathlib
+import socket
+import time
 import urllib.error
+import urllib.request
 import uuid
 import warnings
 
-import keras
-
 from hdl_keras.zoo.errors import ZooError
+
+# Seconds to wait for a connection and for each read, extra attempts after a
+# transient failure, and the first pause between attempts (doubled each time).
+DEFAULT_TIMEOUT_SECONDS = 30.0
+DEFAULT_RETRIES = 2
+RETRY_PAUSE_SECONDS = 0.5
 
 DEFAULT_URL = "https://github.com/hdl-keras/hdl_keras/releases/download/zoo-v1/{name}.keras"
 
@@ -139,9 +149,13 @@ def resolve(card, folder, *, cache_dir=None):
 def download(card, target):
     """Downloads the model file of `card` to `target`, atomically and hash-checked.
 
-    The file is fetched with `keras.utils.get_file(..., file_hash=sha256,
-    hash_algorithm="sha256")` under a temporary name in `target`'s folder and
-    renamed to `target` only after its sha256 matched.
+    The file is streamed with `urllib` under a temporary name in `target`'s
+    folder, with a timeout on connecting and on every read
+    (`download_timeout()`, `$HDL_KERAS_DOWNLOAD_TIMEOUT` seconds, default
+    30), retried up to `download_retries()` times (`$HDL_KERAS_DOWNLOAD_RETRIES`,
+    default 2) with a doubling pause after transient failures (timeouts,
+    reset connections, truncated transfers, HTTP 5xx and 429), and renamed to `target`
+    only after its sha256 matched.
 
     Args:
         card: a validated card.
@@ -152,8 +166,9 @@ def download(card, target):
 
     Raises:
         ZooError: offline mode, an unwritable cache, a failed transfer (HTTP
-            error, refused connection, truncated file) or a hash mismatch; the
-            message names the URL and what to do, and no file is left behind.
+            error, refused connection, a server that does not answer in time,
+            truncated file) or a hash mismatch; the message names the URL and
+            what to do, and no file is left behind.
     """
     name, expected = card["name"], card["sha256"]
     url = entry_url(name, pathlib.Path(card["file"]).suffix)
@@ -171,48 +186,104 @@ def download(card, target):
             f"Cannot create the zoo cache folder {folder} ({exc}). Set HDL_KERAS_ZOO_CACHE "
             "to a writable folder."
         ) from exc
+    timeout, retries = download_timeout(), download_retries()
     partial = folder / f".{target.name}.{uuid.uuid4().hex}.part"
     try:
-        try:
-            keras.utils.get_file(
-                fname=partial.name,
-                origin=url,
-                cache_dir=str(folder),
-                cache_subdir=str(folder),
-                file_hash=expected,
-                hash_algorithm="sha256",
-            )
-        except Exception as exc:
-            # get_file removes what it fetched when the transfer fails and
-            # keeps it when only the hash differs.
-            if partial.is_file():
-                got = sha256_file(partial)
+        for attempt in range(retries + 1):
+            try:
+                _fetch(url, partial, timeout)
+                break
+            except Exception as exc:
+                partial.unlink(missing_ok=True)
+                if attempt < retries and _transient(exc):
+                    time.sleep(RETRY_PAUSE_SECONDS * 2**attempt)
+                    continue
+                tries = f" (after {attempt + 1} attempts)" if attempt else ""
                 raise ZooError(
-                    f"The file downloaded for zoo entry {name!r} from {url} does not match "
-                    f"its card: sha256 {got}, expected {expected}. Nothing was cached. "
-                    f"Check that HDL_KERAS_ZOO_URL ({_url_setting()}) serves this version "
-                    "of the zoo (not an error page or another release), then retry."
+                    f"Could not download zoo entry {name!r} from {url}: {_reason(exc, timeout)}"
+                    f"{tries}. Nothing was cached. Check the network connection and "
+                    f"HDL_KERAS_ZOO_URL ({_url_setting()}), then retry."
                 ) from exc
+        got = sha256_file(partial)
+        if got != expected:
             raise ZooError(
-                f"Could not download zoo entry {name!r} from {url}: {_reason(exc)}. Nothing was "
-                f"cached. Check the network connection and HDL_KERAS_ZOO_URL "
-                f"({_url_setting()}), then retry."
-            ) from exc
+                f"The file downloaded for zoo entry {name!r} from {url} does not match "
+                f"its card: sha256 {got}, expected {expected}. Nothing was cached. "
+                f"Check that HDL_KERAS_ZOO_URL ({_url_setting()}) serves this version "
+                "of the zoo (not an error page or another release), then retry."
+            )
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
     return target
 
 
-def _reason(error):
-    """What went wrong in a `get_file` failure, from the urllib error it re-raised."""
-    cause = error.__context__
-    if isinstance(cause, urllib.error.HTTPError):
-        return f"HTTP error {cause.code} ({cause.reason})"
-    if isinstance(cause, urllib.error.ContentTooShortError):
-        return f"the transfer was cut short ({cause.reason})"
-    if isinstance(cause, urllib.error.URLError):
-        return str(cause.reason)
+def download_timeout():
+    """Seconds to wait for a connection and for each read: `$HDL_KERAS_DOWNLOAD_TIMEOUT`, default 30."""
+    return _setting("HDL_KERAS_DOWNLOAD_TIMEOUT", DEFAULT_TIMEOUT_SECONDS, float, "a number of seconds > 0")
+
+
+def download_retries():
+    """Extra attempts after a transient failure: `$HDL_KERAS_DOWNLOAD_RETRIES`, default 2."""
+    return _setting("HDL_KERAS_DOWNLOAD_RETRIES", DEFAULT_RETRIES, int, "an integer >= 0")
+
+
+def _setting(variable, default, kind, expected):
+    text = os.environ.get(variable)
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not math.isfinite(value) or value < 0 or (kind is float and value == 0):
+        raise ZooError(f"{variable} must be {expected}. Received: {variable}={text!r}. Fix or unset it.")
+    return value
+
+
+def _fetch(url, path, timeout):
+    """Streams `url` into `path`; `timeout` bounds the connection and every read."""
+    request = urllib.request.Request(url, headers={"User-Agent": "hdl_keras"})
+    with urllib.request.urlopen(request, timeout=timeout) as response, open(path, "wb") as stream:
+        declared = response.headers.get("Content-Length")
+        received = 0
+        try:
+            for chunk in iter(lambda: response.read(1 << 16), b""):
+                stream.write(chunk)
+                received += len(chunk)
+        except http.client.IncompleteRead as exc:
+            received += len(exc.partial)
+            declared = declared or str(received + (exc.expected or 0))
+        if declared is not None and received < int(declared):
+            raise urllib.error.ContentTooShortError(
+                f"retrieval incomplete: got only {received} out of {declared} bytes", None
+            )
+
+
+def _transient(error):
+    """Whether a retry may help: timeouts, dropped connections and transfers, HTTP 5xx and 429."""
+    if isinstance(error, urllib.error.HTTPError):
+        return error.code >= 500 or error.code == 429
+    if isinstance(error, urllib.error.ContentTooShortError):
+        return True
+    if isinstance(error, urllib.error.URLError):
+        error = error.reason
+    if isinstance(error, ConnectionRefusedError):
+        return False  # nothing listens there: retrying would only delay the message
+    return isinstance(error, (TimeoutError, socket.timeout, ConnectionError, http.client.RemoteDisconnected))
+
+
+def _reason(error, timeout):
+    """What went wrong in a failed transfer, in words."""
+    if isinstance(error, urllib.error.HTTPError):
+        return f"HTTP error {error.code} ({error.reason})"
+    if isinstance(error, urllib.error.ContentTooShortError):
+        return f"the transfer was cut short ({error.reason})"
+    if isinstance(error, urllib.error.URLError):
+        error = error.reason
+    if isinstance(error, (TimeoutError, socket.timeout)):
+        return (f"the server did not answer within {timeout:g} s (HDL_KERAS_DOWNLOAD_TIMEOUT; "
+                "raise it on a slow connection)")
     return str(error)
 
 

@@ -27,17 +27,17 @@ update_card("mnist-small_cnn-hdl", result, "hdl-zoo eval mnist-small_cnn-hdl --n
 
 import datetime
 import json
-import os
-import tempfile
 
 import keras
 import numpy as np
-from keras import ops
 
 from hdl_keras import attacks as attack_suite
 from hdl_keras.experiments import prepare_data
 from hdl_keras.layers import MaskedKernelMixin
 from hdl_keras.layers import count_zero_weights
+from hdl_keras.quantizers.relax import forward_bits
+from hdl_keras.utils.arrays import to_numpy
+from hdl_keras.utils.files import atomic_write_text
 from hdl_keras.zoo import registry
 
 PRESETS = ("standard", "full")
@@ -180,12 +180,11 @@ def sparsity_statistics(model):
         kernel = layer.pruned_kernel() if isinstance(layer, MaskedKernelMixin) else getattr(layer, "kernel", None)
         if kernel is None or not hasattr(kernel, "shape") or len(kernel.shape) < 2:
             continue
-        values = ops.convert_to_numpy(kernel)
+        values = to_numpy(kernel)
         norms = np.sqrt(np.sum(np.square(values.reshape(-1, values.shape[-1]).astype("float64")), axis=0))
         pruned += int(np.sum(norms < CHANNEL_NORM_THRESHOLD))
         channels += norms.size
-        quantizer_bits = getattr(getattr(layer, "kernel_quantizer", None), "bits", None)
-        bits += values.size * (quantizer_bits or values.dtype.itemsize * 8)
+        bits += values.size * forward_bits(layer)
     if total == 0:
         return None, None, None
     return zeros / total, pruned / channels, bits / total
@@ -224,13 +223,5 @@ def update_card(name, result, command, attacks=None):
         "backend": keras.backend.backend(),
     }
     registry.validate_card(card, source=f"new card of {name!r}")
-    path = registry.zoo_root() / name / "card.json"
-    handle, temporary = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as stream:
-            stream.write(json.dumps(card, indent=2) + "\n")
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    atomic_write_text(registry.zoo_root() / name / "card.json", json.dumps(card, indent=2) + "\n")
     return card

@@ -23,14 +23,14 @@ hdl-zoo eval mnist-small_cnn-binaryrelax --attacks full --n 500 --update-card
 
 import argparse
 import json
-import os
 import pathlib
 import shutil
 import sys
-import tempfile
 
 from hdl_keras.quantizers import load_packed
 from hdl_keras.recipes.recipes import DEPRECATED_RECIPE_NAMES
+from hdl_keras.utils.files import atomic_path
+from hdl_keras.utils.files import atomic_write_text
 from hdl_keras.zoo.download import sha256_file
 from hdl_keras.zoo.errors import ZooError
 from hdl_keras.zoo.recipes import hardware
@@ -146,15 +146,9 @@ def add_packed_entry(name, run_dir, zoo_dir=None, reference=None):
     validate_card(card, source=f"new card of {name!r}")
     folder = (zoo_root() if zoo_dir is None else pathlib.Path(zoo_dir)) / name
     folder.mkdir(parents=True, exist_ok=True)
-    model_tmp, card_tmp = _temporary(folder, ".hdlpack"), _temporary(folder, ".json")
-    try:
+    with atomic_path(folder / PACKED_MODEL_FILE) as model_tmp:
         shutil.copyfile(packed, model_tmp)
-        card_tmp.write_text(json.dumps(card, indent=2) + "\n")
-        os.replace(model_tmp, folder / PACKED_MODEL_FILE)
-        os.replace(card_tmp, folder / "card.json")
-    finally:
-        for path in (model_tmp, card_tmp):
-            path.unlink(missing_ok=True)
+    atomic_write_text(folder / "card.json", json.dumps(card, indent=2) + "\n")
     return card
 
 
@@ -186,13 +180,6 @@ def _method(log):
 def _reduced(log):
     return (f"{log['model']}, {log['train_examples']} training images, {log['epochs']} epochs, "
             f"{log['objective']} objective with a PGD-{log['attack']['steps']} training attack ({_PAPER_SETTING})")
-
-
-def _temporary(folder, suffix):
-    handle, path = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
-    os.close(handle)
-    os.unlink(path)
-    return pathlib.Path(path)
 
 
 def main(argv=None):

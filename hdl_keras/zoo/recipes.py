@@ -47,7 +47,6 @@ import difflib
 import json
 import os
 import platform
-import tempfile
 import time
 from pathlib import Path
 
@@ -63,6 +62,9 @@ from hdl_keras.experiments import train
 from hdl_keras.experiments.protocol import stratified_subset
 from hdl_keras.objectives import METHODS
 from hdl_keras.objectives import PGDAdversarialTraining
+from hdl_keras.utils.files import atomic_path
+from hdl_keras.utils.files import atomic_write_text
+from hdl_keras.utils.validation import check_number
 from hdl_keras.zoo.download import sha256_file
 from hdl_keras.zoo.errors import UnknownEntryError
 from hdl_keras.zoo.registry import validate_card
@@ -150,10 +152,37 @@ class ZooRecipe:
     reference: dict
     reduced: str | None
 
+    def __post_init__(self):
+        if self.method not in _OBJECTIVES:
+            raise ValueError(
+                f"Unknown method of zoo recipe {self.name!r}. Expected one of {list(_OBJECTIVES)}. "
+                f"Received: method={self.method!r}"
+            )
+        needed = _required_hyperparameters(self.method)
+        missing = [key for key in needed if key not in self.hyperparameters]
+        if missing:
+            raise ValueError(
+                f"Zoo recipe {self.name!r} ({self.method}) lacks the hyperparameters {missing}; "
+                f"it needs {list(needed)}. Received: hyperparameters={self.hyperparameters!r}. "
+                "Add them to the recipe."
+            )
+        for key, value in self.hyperparameters.items():
+            if key in needed:
+                check_number(value, f"hyperparameters[{key!r}]", low=0.0)
+
     @property
     def objective(self):
         """A short description of the training objective."""
         return _OBJECTIVES[self.method]
+
+
+def _required_hyperparameters(method):
+    """The hyperparameters `_fit` reads for `method`."""
+    if method == "PGD-AT":
+        return ("lr", "eps", "step_size", "steps")
+    if "sparse" in METHODS.get(method, ()):
+        return ("lr", "beta_bar")
+    return ("lr",)
 
 
 def _values(row, eps):
@@ -375,11 +404,9 @@ def _reduced_label(recipe, epochs, train_examples):
 
 
 def _write_entry(entry_dir, recipe, model, training):
-    """Writes model file and card atomically (temporary names, then renames); returns the card."""
+    """Writes model file and card, each atomically (`hdl_keras.utils.files`); returns the card."""
     entry_dir.mkdir(parents=True, exist_ok=True)
-    model_tmp = _temporary(entry_dir, ".keras")
-    card_tmp = _temporary(entry_dir, ".json")
-    try:
+    with atomic_path(entry_dir / MODEL_FILE) as model_tmp:
         model.save(model_tmp)
         card = {
             "name": recipe.name,
@@ -402,20 +429,10 @@ def _write_entry(entry_dir, recipe, model, training):
             "evaluation": None,
         }
         validate_card(card)
-        card_tmp.write_text(json.dumps(card, indent=2) + "\n")
-        os.replace(model_tmp, entry_dir / MODEL_FILE)
-        os.replace(card_tmp, entry_dir / CARD_FILE)
-    finally:
-        for path in (model_tmp, card_tmp):
-            path.unlink(missing_ok=True)
+    # The model file first: a run killed in between leaves the old card, whose
+    # sha256 no longer matches (the entry is reported, never silently wrong).
+    atomic_write_text(entry_dir / CARD_FILE, json.dumps(card, indent=2) + "\n")
     return card
-
-
-def _temporary(folder, suffix):
-    handle, path = tempfile.mkstemp(prefix=".tmp-", suffix=suffix, dir=folder)
-    os.close(handle)
-    os.unlink(path)
-    return Path(path)
 
 
 def _check_positive(name, value):

@@ -14,6 +14,7 @@ import functools
 import json
 import os
 import pathlib
+import warnings
 
 import jsonschema
 import keras
@@ -118,7 +119,7 @@ def validate_card(card, source="card"):
         )
 
 
-def list_entries(dataset=None, method=None):
+def list_entries(dataset=None, method=None, *, skip_broken=False):
     """Returns the cards of the zoo entries, sorted by name.
 
     Args:
@@ -128,13 +129,16 @@ def list_entries(dataset=None, method=None):
             (`-` and `_` alike) against the card's `method.name` and the
             method part of the entry name, e.g. `"hdl"` or `"pgd_at"`.
             Defaults to `None` (all).
+        skip_broken: if True, an unreadable or invalid card is skipped with
+            a `UserWarning` naming its file and the problem (what `hdl-zoo
+            list` and the docs generators do); default False (a `ZooError`).
 
     Returns:
         A list of card dicts.
 
     Raises:
         ValueError: `dataset` is not a dataset name, or a filter is not a str.
-        ZooError: a card is unreadable or invalid.
+        ZooError: a card is unreadable or invalid (unless `skip_broken`).
 
     Examples:
 
@@ -150,7 +154,14 @@ def list_entries(dataset=None, method=None):
             f"Unknown dataset. Expected one of {data.available_datasets()}. "
             f"Received: dataset={dataset!r}"
         )
-    cards = [_read_card(folder) for folder in _entry_folders(zoo_root())]
+    cards = []
+    for folder in _entry_folders(zoo_root()):
+        try:
+            cards.append(_read_card(folder))
+        except ZooError as error:
+            if not skip_broken:
+                raise
+            warnings.warn(f"Skipped the broken zoo entry {folder.name!r}: {error}", stacklevel=2)
     if dataset is not None:
         cards = [c for c in cards if c["dataset"] == dataset]
     if method is not None:

@@ -1,4 +1,4 @@
-"""train_recipe end to end on tiny synthetic data, BackupAndRestore resume, the hdl-train CLI."""
+"""train_recipe end to end on tiny synthetic data, resume from the backup, the hdl-train CLI."""
 
 import json
 import os

@@ -4,6 +4,7 @@ import hashlib
 import http.server
 import socket
 import threading
+import time
 
 import keras
 import numpy as np
@@ -227,3 +228,71 @@ def test_downloaded_entry_loads(server, make_entry, build_tiny_model, iris_batch
         keras.ops.convert_to_numpy(model(x)),
         atol=1e-6,
     )
+
+
+@pytest.fixture
+def silent_server(monkeypatch):
+    """A server on 127.0.0.1 that accepts connections and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted = []
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])  # kept open, never read or answered
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    monkeypatch.delenv("HDL_KERAS_OFFLINE", raising=False)
+    monkeypatch.setenv("HDL_KERAS_ZOO_URL", f"http://127.0.0.1:{port}/zoo/{{name}}.keras")
+    yield accepted
+    stop.set()
+    thread.join()
+    for connection in accepted:
+        connection.close()
+    listener.close()
+
+
+def test_a_server_that_never_answers_times_out_and_caches_nothing(
+    silent_server, remote_entry, monkeypatch, _private_cache
+):
+    monkeypatch.setenv("HDL_KERAS_DOWNLOAD_TIMEOUT", "1")
+    monkeypatch.setenv("HDL_KERAS_DOWNLOAD_RETRIES", "1")
+    monkeypatch.setattr(download, "RETRY_PAUSE_SECONDS", 0.01)
+    start = time.monotonic()
+    with pytest.raises(zoo.ZooError, match=r"did not answer within 1 s \(HDL_KERAS_DOWNLOAD_TIMEOUT") as info:
+        zoo.entry_path(NAME)
+    assert time.monotonic() - start < 10
+    assert "(after 2 attempts). Nothing was cached" in str(info.value)
+    assert len(silent_server) == 2  # one retry
+    assert _cached_files(_private_cache) == []
+
+
+def test_a_transient_server_error_is_retried(server, remote_entry, monkeypatch, _private_cache):
+    card, body = remote_entry
+    monkeypatch.setattr(download, "RETRY_PAUSE_SECONDS", 0.01)
+    route = f"/zoo/{NAME}.keras"
+    server.routes[route] = (503, b"busy", None)
+    original = _Handler.do_GET
+
+    def recover_after_first(handler):
+        original(handler)
+        server.routes[route] = (200, body, None)
+
+    monkeypatch.setattr(_Handler, "do_GET", recover_after_first)
+    assert zoo.entry_path(NAME).read_bytes() == body
+    assert server.requests == [route, route]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "nan"])
+def test_a_bad_timeout_setting_is_a_clear_error(value, monkeypatch):
+    monkeypatch.setenv("HDL_KERAS_DOWNLOAD_TIMEOUT", value)
+    with pytest.raises(zoo.ZooError, match="HDL_KERAS_DOWNLOAD_TIMEOUT must be a number of seconds > 0"):
+        download.download_timeout()

@@ -167,7 +167,17 @@ def test_unknown_dataset_filter(cli_zoo):
     assert "Unknown dataset" in result.stderr and "imagenet" in result.stderr
 
 
-@pytest.mark.parametrize("command", [("list",), ("card", "wine-mlp-dl"), ("eval", "wine-mlp-dl")])
+def test_list_skips_a_broken_card_and_names_it(cli_zoo):
+    (cli_zoo / "wine-mlp-dl" / "card.json").write_text('{"name": "wine-mlp-dl",')
+    result = run("list", "--json")
+    assert result.exit_code == 0
+    assert [card["name"] for card in json.loads(result.stdout)] == ["iris-mlp-dl", "iris-mlp-hdl"]
+    assert result.stderr.startswith("hdl-zoo: warning: Skipped the broken zoo entry 'wine-mlp-dl'")
+    assert "card.json is not valid JSON (line 1" in result.stderr
+    assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [("card", "wine-mlp-dl"), ("eval", "wine-mlp-dl")])
 def test_unreadable_card(cli_zoo, command):
     (cli_zoo / "wine-mlp-dl" / "card.json").write_text('{"name": "wine-mlp-dl",')
     result = run(*command)
