@@ -20,6 +20,8 @@ Subpackages:
         packed export.
     recipes: training recipes (schedules, fast adversarial training,
         `hdl-train`).
+    preprocessing: class balancing, crop / flip / Gaussian-noise training
+        pipelines named by the training-techniques report's letters (FFF..TTT).
     verification: interval bound propagation.
     testing: shared test helpers (serialization, parity, gradient checks).
     zoo: pretrained entries (`hdl_keras.zoo.load`), imported on its own.
@@ -35,6 +37,7 @@ from hdl_keras import experiments
 from hdl_keras import layers
 from hdl_keras import models
 from hdl_keras import objectives
+from hdl_keras import preprocessing
 from hdl_keras import pruning
 from hdl_keras import quantizers
 from hdl_keras import recipes
@@ -50,6 +53,7 @@ __all__ = [
     "layers",
     "models",
     "objectives",
+    "preprocessing",
     "pruning",
     "quantizers",
     "recipes",
