@@ -45,9 +45,10 @@ def test_component_scores_are_sklearn_weighted_log_probabilities_up_to_a_shift()
     model = models.from_sklearn(pca, gmm, labels, input_shape=SHAPE, num_classes=3)
     scores_model = keras.Model(model.input, model.get_layer("mixture").output)
     scores = keras.ops.convert_to_numpy(scores_model(x))
-    expected = gmm._estimate_weighted_log_prob(pca.transform(x.reshape(len(x), -1).astype("float64")))
+    projected = pca.transform(x.reshape(len(x), -1).astype("float64"))
+    expected = gmm._estimate_weighted_log_prob(projected)
     expected -= expected.max(axis=1, keepdims=True)
-    np.testing.assert_allclose(scores, expected, atol=1e-4)
+    np.testing.assert_allclose(scores, expected, rtol=1e-6, atol=1e-4)
 
 
 def test_cluster_mode_labels():
@@ -70,7 +71,8 @@ def test_attacks_get_gradients():
     x, y, pca, gmm, labels = fitted_mixture()
     model = models.from_sklearn(pca, gmm, labels, input_shape=SHAPE, num_classes=3)
     clean = np.argmax(keras.ops.convert_to_numpy(model(x[:64])), axis=-1) == y[:64]
-    x_adv = keras.ops.convert_to_numpy(PGD(model, eps=0.3, steps=10, seed=0)(x[:64], y[:64]))
+    attack = PGD(model, eps=0.3, step_size=0.05, steps=10, seed=0)
+    x_adv = keras.ops.convert_to_numpy(attack(x[:64], y[:64]))
     attacked = np.argmax(keras.ops.convert_to_numpy(model(x_adv)), axis=-1) == y[:64]
     assert attacked.mean() < clean.mean()
 
