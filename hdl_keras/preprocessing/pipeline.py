@@ -106,7 +106,9 @@ def preprocessed_batches(
         x: float array `(N, height, width, channels)` in [0, 1].
         y: int array `(N,)`.
         batch_size: default 128.
-        flip, padding, noise_stddev: see `training_pipeline`.
+        flip: random horizontal flip (see `training_pipeline`), default False.
+        padding: largest crop shift in pixels, default 2.
+        noise_stddev: noise standard deviation, default `NOISE_STDDEV`.
         seed: int seed of balancing, transforms and shuffling, default None.
 
     Returns:

@@ -65,10 +65,11 @@ def comparisons(found):
     for (kind, code), record in cnn_cells(found, "mnist").items():
         if record is not None:
             clean, square = REPORT_MNIST[kind][code]
-            pairs += [(100 * record["clean"], clean), (100 * record["square"], square)]
+            pairs += [(100 * record["clean_all"], clean), (100 * record["square"], square)]
     for key, (clean, square) in REPORT_GMM.items():
         if key in found:
-            pairs += [(100 * found[key]["clean"], clean), (100 * found[key]["square"], square)]
+            record = found[key]
+            pairs += [(100 * record["clean_all"], clean), (100 * record["square"], square)]
     return pairs
 
 
@@ -83,9 +84,9 @@ def summary(found=None):
             r is not None for r in cnn_cells(found, "fashion_mnist").values()
         ),
         "gmm_sklearn_agreement": min(agreements) if agreements else None,
-        "gmm_clean": gmm.get("clean"),
+        "gmm_clean": gmm.get("clean_all"),
         "gmm_square": gmm.get("square"),
-        "gmm_at_clean": gmm_at.get("clean"),
+        "gmm_at_clean": gmm_at.get("clean_all"),
         "gmm_at_square": gmm_at.get("square"),
         "cells_at_or_above_report": sum(ours >= theirs for ours, theirs in pairs),
         "cells_total": len(pairs),
@@ -137,9 +138,9 @@ def cnn_table(found, dataset, kind, reference):
             missing.append(code)
             continue
         lines.append(
-            f"| {code} | {ref_clean} | {cell(record['clean'], record['n'])} | {ref_square} | "
+            f"| {code} | {ref_clean} | {cell(record['clean_all'], record['n_all'])} | {ref_square} | "
             f"{cell(record['square'], record['n'])} | {record['best_epoch']} | "
-            f"{reduced_note(record)} |"
+            f"{reduced_note(record)}; `{record['command']}` |"
         )
     return lines, missing
 
@@ -192,18 +193,22 @@ def gmm_section(found):
         "## Gaussian-mixture classifier (MNIST)",
         "",
         "PCA to `d` dimensions and a 10-component full-covariance GMM (scikit-learn, "
-        "`random_state=0`) fitted on the 60,000 training images; each cluster is labelled by "
-        "its mode training label. Clean accuracy on the 2,000 test images (the report: "
+        "`random_state=0`) fitted on the training images (the 60,000, unless the run column "
+        "names fewer: the first n); each cluster is labelled by its mode training label. Clean accuracy on the 2,000 test images (the report: "
         "10,000 test images).",
         "",
-        "| PCA dims | clean, report | clean, ours [95 % CI] | cluster labels |",
-        "| ---: | ---: | ---: | --- |",
+        "| PCA dims | clean, report | clean, ours [95 % CI] | cluster labels | run |",
+        "| ---: | ---: | ---: | --- | --- |",
     ]
     for dims, reference in REPORT_PCA.items():
         record = found.get(f"gmm-pca{dims}")
-        ours = cell(record["clean"], record["n"]) if record else "not run"
-        labels = record["cluster_labels"] if record else "-"
-        lines.append(f"| {dims} | {reference:.2f} | {ours} | {labels} |")
+        if record is None:
+            lines.append(f"| {dims} | {reference:.2f} | not run | - | - |")
+            continue
+        lines.append(
+            f"| {dims} | {reference:.2f} | {cell(record['clean'], record['n'])} | "
+            f"{record['cluster_labels']} | {reduced_note(record)}; `{record['command']}` |"
+        )
     lines += [
         "",
         "The Keras export (`hdl_keras.models.from_sklearn`: projection `Dense`, "
@@ -223,12 +228,13 @@ def gmm_section(found):
                          "| - | - | - | - |")
             continue
         n = record["n"]
-        note = reduced_note(record)
+        note = f"{reduced_note(record)}; `{record['command']}`"
         if record.get("adversarial"):
             note += f"; {record['perturbed_examples']} training images perturbed with " \
                     f"{record['train_queries']} Square queries"
         lines.append(
-            f"| {title} | {ref_clean:.2f} | {cell(record['clean'], n)} | {ref_square:.2f} | "
+            f"| {title} | {ref_clean:.2f} | {cell(record['clean_all'], record['n_all'])} | "
+            f"{ref_square:.2f} | "
             f"{cell(record['square'], n)} | {cell(record['apgd_ce'], n)} | "
             f"{cell(record['apgd_dlr'], n)} | {100 * record['sklearn_agreement']:.2f} % of "
             f"{record['n_all']} | {note} |"
@@ -281,8 +287,10 @@ def page(found):
         "codes (balancing, augmentation, noise) from `hdl_keras.preprocessing`: balancing by "
         "shifted (up to 10 %) and rescaled (up to 10 %) copies, a random crop of up to 2 "
         "pixels per image, no flip for digits, Gaussian noise of standard deviation 0.1. "
-        "Intervals: 95 % Wilson intervals over the test images. A run with any setting below "
-        "the report's is marked REDUCED in its row.",
+        "Intervals: 95 % Wilson intervals over the test images; clean accuracy is over the "
+        "2,000 test images, attacked accuracy over the images attacked (the run column says "
+        "how many). A run with any setting below the report's is marked REDUCED in its row, "
+        "beside the exact command that produced it.",
         "",
         *measure_section(found),
         "",
@@ -308,6 +316,9 @@ def page(found):
                     f"`{RUN} cnn --dataset {dataset} --method {method} --codes "
                     f"{' '.join(missing)}`"
                 )
+    if "cnn-mnist-pgd20-FFF" not in found:
+        missing_commands.append(f"`{RUN} cnn --dataset mnist --method pgd20 --codes FFF` (the "
+                                "report's exact PGD-20, for the FGSM-RS equivalence)")
     lines += ["## CIFAR-10 (the report's, not run here)", "",
               "| config (augmentation, noise) | standard clean | standard Square | PGD-10 clean "
               "| PGD-10 Square |", "| --- | ---: | ---: | ---: | ---: |"]
@@ -319,7 +330,7 @@ def page(found):
     if not sensitivity:
         lines.append("Not run yet: `" + RUN + " cnn --codes FFT --noise 0.3`.")
     for key, record in sensitivity.items():
-        lines.append(f"- `{key}`: clean {cell(record['clean'], record['n'])}, Square "
+        lines.append(f"- `{key}`: clean {cell(record['clean_all'], record['n_all'])}, Square "
                      f"{cell(record['square'], record['n'])} ({reduced_note(record)}).")
     lines += ["", "## Confusion matrices (MNIST, TTF)", ""] + confusion_figures(found)
     lines += [""] + gmm_section(found)
