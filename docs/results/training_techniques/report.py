@@ -105,6 +105,10 @@ def cell(fraction, n):
     return f"{100 * fraction:.2f} [{low:.1f}, {high:.1f}]"
 
 
+def command(record):
+    return f"`{record['command']}`" if "command" in record else "(command not recorded)"
+
+
 def reduced_note(record):
     notes = []
     if record.get("epochs", 10) != 10:
@@ -140,7 +144,7 @@ def cnn_table(found, dataset, kind, reference):
         lines.append(
             f"| {code} | {ref_clean} | {cell(record['clean_all'], record['n_all'])} | {ref_square} | "
             f"{cell(record['square'], record['n'])} | {record['best_epoch']} | "
-            f"{reduced_note(record)}; `{record['command']}` |"
+            f"{reduced_note(record)}; {command(record)} |"
         )
     return lines, missing
 
@@ -207,7 +211,7 @@ def gmm_section(found):
             continue
         lines.append(
             f"| {dims} | {reference:.2f} | {cell(record['clean'], record['n'])} | "
-            f"{record['cluster_labels']} | {reduced_note(record)}; `{record['command']}` |"
+            f"{record['cluster_labels']} | {reduced_note(record)}; {command(record)} |"
         )
     lines += [
         "",
@@ -228,7 +232,7 @@ def gmm_section(found):
                          "| - | - | - | - |")
             continue
         n = record["n"]
-        note = f"{reduced_note(record)}; `{record['command']}`"
+        note = f"{reduced_note(record)}; {command(record)}"
         if record.get("adversarial"):
             note += f"; {record['perturbed_examples']} training images perturbed with " \
                     f"{record['train_queries']} Square queries"
