@@ -53,6 +53,7 @@ from hdl_keras.attacks import most_confused_pairs
 from hdl_keras.data import load
 from hdl_keras.objectives import PGDAdversarialTraining
 from hdl_keras.preprocessing import NOISE_STDDEV
+from hdl_keras.preprocessing import Preprocessing
 from hdl_keras.preprocessing import all_codes
 from hdl_keras.preprocessing import preprocessed_batches
 from hdl_keras.recipes import add_weight_decay
@@ -284,6 +285,9 @@ def run_cnn(args):
     _, _, (x_test, y_test) = split(args.dataset)
     for code in args.codes:
         for noise_stddev in args.noise:
+            if noise_stddev != NOISE_STDDEV and not Preprocessing.from_code(code).noise:
+                print(f"skip {code} at noise {noise_stddev:g}: the code adds no noise", flush=True)
+                continue
             suffix = "" if noise_stddev == NOISE_STDDEV else f"-sigma{noise_stddev:g}"
             key = f"cnn-{args.dataset}-{args.method}-{code}{suffix}"
             if have(key, args.redo):
