@@ -272,6 +272,62 @@ def measure_section(found):
     ]
 
 
+def equivalence_section(found):
+    """PGD-20 against FGSM-RS training on FFF (the sweep's stand-in for PGD-20)."""
+    exact, fast = found.get("cnn-mnist-pgd20-FFF"), found.get("cnn-mnist-fgsm_rs-FFF")
+    if exact is None or fast is None:
+        return ["Not run yet: needs both `cnn-mnist-pgd20-FFF` and `cnn-mnist-fgsm_rs-FFF`."]
+    lines = ["| training | clean [95 % CI] | Square [95 % CI] | seconds per epoch |",
+             "| --- | ---: | ---: | ---: |"]
+    for name, record in (("PGD-20", exact), ("FGSM-RS", fast)):
+        lines.append(f"| {name} | {cell(record['clean_all'], record['n_all'])} | "
+                     f"{cell(record['square'], record['n'])} | {record['seconds_per_epoch']:.0f} |")
+    overlap = all(
+        _overlap(wilson(exact[k], exact[n]), wilson(fast[k], fast[n]))
+        for k, n in (("clean_all", "n_all"), ("square", "n"))
+    )
+    lines += ["", "The 95 % intervals overlap on both metrics: FGSM-RS stands in for PGD-20."
+              if overlap else "The intervals do not overlap on every metric: FGSM-RS is not "
+              "equivalent here; read the sweep with that in mind."]
+    return lines
+
+
+def _overlap(first, second):
+    return first[0] <= second[1] and second[0] <= first[1]
+
+
+def conclusions_section(found):
+    """The report's conclusions, checked on the MNIST records that exist."""
+    cells = cnn_cells(found, "mnist")
+    lines = []
+    pairs = [(code, cells[("standard", code)], cells[("adversarial", code)]) for code in CODES]
+    pairs = [(code, s, a) for code, s, a in pairs if s is not None and a is not None]
+    if pairs:
+        better = [code for code, s, a in pairs if a["square"] > s["square"]]
+        lines.append(f"- *Adversarial training improves Square accuracy in every "
+                     f"configuration*: in {len(better)} of the {len(pairs)} configurations run.")
+    for letter, name in ((0, "balancing"), (2, "Gaussian noise")):
+        effects = []
+        for code in CODES:
+            if code[letter] == "T":
+                off = code[:letter] + "F" + code[letter + 1 :]
+                on_record, off_record = cells[("standard", code)], cells[("standard", off)]
+                if on_record is not None and off_record is not None:
+                    effects.append(on_record["clean_all"] - off_record["clean_all"])
+        if effects:
+            mean = 100 * sum(effects) / len(effects)
+            lines.append(f"- *{name.capitalize()} has a negligible effect on clean accuracy "
+                         f"(standard training)*: mean change {mean:+.2f} points over "
+                         f"{len(effects)} pairs of configurations.")
+    gmm, gmm_at = found.get("gmm-baseline"), found.get("gmm-at")
+    if gmm and gmm_at:
+        verdict = "holds" if gmm_at["square"] > gmm["square"] else "does not hold"
+        lines.append(f"- *Square-based adversarial training improves the GMM's Square "
+                     f"accuracy*: {verdict} ({100 * gmm['square']:.2f} -> "
+                     f"{100 * gmm_at['square']:.2f} %).")
+    return lines or ["No pair of records to check yet."]
+
+
 def page(found):
     lines = [
         "# Training techniques: preprocessing, Square evaluation, Gaussian mixtures",
@@ -329,6 +385,7 @@ def page(found):
     for code in REPORT_CIFAR["standard"]:
         s, a = REPORT_CIFAR["standard"][code], REPORT_CIFAR["adversarial"][code]
         lines.append(f"| {code} | {s[0]:.2f} | {s[1]:.2f} | {a[0]:.2f} | {a[1]:.2f} |")
+    lines += ["", "## FGSM-RS against PGD-20 (MNIST, FFF)", ""] + equivalence_section(found)
     lines += ["", "## Noise sensitivity", ""]
     sensitivity = {k: r for k, r in found.items() if "-sigma" in k}
     if not sensitivity:
@@ -338,6 +395,7 @@ def page(found):
                      f"{cell(record['square'], record['n'])} ({reduced_note(record)}).")
     lines += ["", "## Confusion matrices (MNIST, TTF)", ""] + confusion_figures(found)
     lines += [""] + gmm_section(found)
+    lines += ["", "## The report's conclusions, on our runs", ""] + conclusions_section(found)
     numbers = summary(found)
     lines += [
         "", "## Summary", "",
