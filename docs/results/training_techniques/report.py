@@ -123,6 +123,10 @@ def reduced_note(record):
         notes.append(f"{record['square_queries']} Square queries")
     if record.get("method") == "fgsm_rs":
         notes.append("FGSM-RS training")
+    if record.get("same_as"):
+        notes.append(f"balancing adds nothing (classes already equal): the run of {record['same_as']}")
+    if record.get("same_as") and len(notes) == 1:
+        return notes[0]
     return "REDUCED: " + ", ".join(notes) if notes else "full protocol"
 
 
@@ -365,7 +369,9 @@ def page(found):
             if dataset == "fashion_mnist":
                 lines += ["Fashion-MNIST stands in for the report's CIFAR-10 columns (no "
                           "CIFAR-10 on this machine); the report has no Fashion-MNIST "
-                          "numbers.", ""]
+                          "numbers. Its classes are balanced (6,000 training images each), so "
+                          "balancing adds nothing: a T.. configuration is the run of its F.. "
+                          "twin (the report likewise skips balancing on CIFAR-10).", ""]
             if kind == "adversarial":
                 lines += ["PGD-20 (eps 16/255, step 2/255) where run, else FGSM with a random "
                           "start (step 1.25 eps, Wong et al. 2020; run column).", ""]

@@ -282,7 +282,8 @@ def train_cnn(dataset, method, code, args, noise_stddev=NOISE_STDDEV):
 
 
 def run_cnn(args):
-    _, _, (x_test, y_test) = split(args.dataset)
+    (_, y_train), _, (x_test, y_test) = split(args.dataset)
+    already_balanced = not args.train_subset and len(set(np.bincount(y_train))) == 1
     for code in args.codes:
         for noise_stddev in args.noise:
             if noise_stddev != NOISE_STDDEV and not Preprocessing.from_code(code).noise:
@@ -291,6 +292,12 @@ def run_cnn(args):
             suffix = "" if noise_stddev == NOISE_STDDEV else f"-sigma{noise_stddev:g}"
             key = f"cnn-{args.dataset}-{args.method}-{code}{suffix}"
             if have(key, args.redo):
+                continue
+            unbalanced_key = key.replace(f"-{code}", f"-F{code[1:]}", 1)
+            if code[0] == "T" and already_balanced and (RECORDS / f"{unbalanced_key}.json").exists():
+                # Balancing adds no copy (every class has the same count): the run is the F run.
+                record = json.loads((RECORDS / f"{unbalanced_key}.json").read_text())
+                save_record(key, {**record, "code": code, "same_as": unbalanced_key})
                 continue
             print(f"{key}: training", flush=True)
             model, training = train_cnn(args.dataset, args.method, code, args, noise_stddev)
