@@ -113,7 +113,9 @@ class RobustnessReport:
         Returns:
             int array `(num_classes, num_classes)`: entry `[i, j]` counts the
             examples of label `i` classified as `j`; rows sum to the label
-            counts, the trace is the number classified correctly.
+            counts, the trace is the number classified correctly (under an
+            attack, on its outputs: a clean error that the attack happens to
+            fix counts there, not in the attack's `accuracy`).
         """
         if self.labels is None or self.clean_predictions is None:
             raise ValueError(
