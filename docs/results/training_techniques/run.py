@@ -32,6 +32,7 @@ Usage, from the repository root (see `run.sh`):
     python docs/results/training_techniques/run.py cnn --method pgd20 --codes FFF
     python docs/results/training_techniques/run.py cnn --method fgsm_rs
     python docs/results/training_techniques/run.py measure     # seconds per epoch
+    python docs/results/training_techniques/run.py zoo         # zoo entry from the gmm-at run
 """
 
 import argparse
@@ -353,6 +354,75 @@ def run_measure(args):
     print(json.dumps(record))
 
 
+ZOO_NAME = "mnist-gaussian_mixture-square_at"
+
+
+def run_zoo(args):
+    """Writes zoo/<ZOO_NAME>/ (model.keras + card) from the `gmm-at` run; metrics by hdl-zoo eval."""
+    import shutil
+
+    from hdl_keras.zoo.download import sha256_file
+    from hdl_keras.zoo.recipes import hardware
+    from hdl_keras.zoo.registry import validate_card
+    from hdl_keras.zoo.registry import zoo_root
+
+    record_path, model_path = RECORDS / "gmm-at.json", MODELS / "gmm-at.keras"
+    if not record_path.exists() or not model_path.exists():
+        raise SystemExit(f"the zoo entry needs the gmm-at run: run `{Path(__file__).name} gmm` first")
+    record = json.loads(record_path.read_text())
+    model = keras.saving.load_model(model_path)
+    train_examples = record["train_subset"] or 60000
+    reduced = None
+    if record["train_subset"] or record["train_queries"] != 5000:
+        reduced = (f"{train_examples} training images, {record['train_queries']} Square queries "
+                   "on the perturbed fifth (the report: 60,000 images; queries not given)")
+    card = {
+        "name": ZOO_NAME,
+        "dataset": "mnist",
+        "architecture": "gaussian_mixture",
+        "parameters": int(model.count_params()),
+        "method": {
+            "name": "Square-AT GMM",
+            "objective": "PCA (50) + 10-component full-covariance Gaussian mixture (scikit-learn), "
+                         "refitted on the training set plus Square-perturbed copies of a random "
+                         "fifth of it (training-techniques report)",
+            "hyperparameters": {"pca_dims": 50, "components": 10, "eps": EPS,
+                                "perturbed_fraction": 0.2,
+                                "train_queries": record["train_queries"]},
+        },
+        "threat_model": {"norm": "linf", "eps": EPS},
+        "training": {
+            "recipe": "docs/results/training_techniques/run.py gmm",
+            "command": record["command"],
+            "epochs": 0,
+            "train_examples": train_examples + record["perturbed_examples"],
+            "backend": keras.backend.backend(),
+            "hardware": hardware(),
+            "wall_time_seconds": round(record["attack_seconds"] + record["fit_seconds"], 1),
+            "reduced": reduced,
+        },
+        "metrics": None,
+        "gradient_masking_flags": [],
+        "file": "model.keras",
+        "file_size_bytes": model_path.stat().st_size,
+        "sha256": sha256_file(model_path),
+        "reference": {
+            "paper": "Li, Narey, Gauher, Appachi Senthilkumar, Investigating the Effects of "
+                     "Training Techniques on Classification Robustness (course report)",
+            "table": "Adversarial Training GMM Results, No Augmentations",
+            "figure": None,
+            "values": {"clean_accuracy": 0.6361, "square": 0.579, "eps": EPS},
+        },
+        "evaluation": None,
+    }
+    validate_card(card, source=f"new card of {ZOO_NAME!r}")
+    folder = zoo_root() / ZOO_NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(model_path, folder / "model.keras")
+    (folder / "card.json").write_text(json.dumps(card, indent=2) + "\n")
+    print(f"wrote {folder}; now: hdl-zoo eval {ZOO_NAME} --attacks full --n 1000 --update-card")
+
+
 def _plain(value):
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
@@ -365,7 +435,7 @@ def _plain(value):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("part", choices=["gmm", "cnn", "measure"])
+    parser.add_argument("part", choices=["gmm", "cnn", "measure", "zoo"])
     parser.add_argument("--dataset", default="mnist", choices=["mnist", "fashion_mnist"])
     parser.add_argument("--method", default="standard", choices=list(METHODS))
     parser.add_argument("--codes", nargs="+", default=all_codes())
@@ -393,7 +463,7 @@ def main(argv=None):
     for code in args.codes:
         if code not in all_codes():
             parser.error(f"--codes takes codes among {all_codes()}; received {code!r}")
-    {"gmm": run_gmm, "cnn": run_cnn, "measure": run_measure}[args.part](args)
+    {"gmm": run_gmm, "cnn": run_cnn, "measure": run_measure, "zoo": run_zoo}[args.part](args)
 
 
 if __name__ == "__main__":
