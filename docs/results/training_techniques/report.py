@@ -272,7 +272,7 @@ def measure_section(found):
         f"{record['pgd20_seconds_per_epoch']:.0f} s ({record['pgd20_ratio']:.1f} x), FGSM-RS "
         f"{record['fgsm_rs_seconds_per_epoch']:.0f} s ({record['fgsm_rs_ratio']:.1f} x); "
         f"Square on 500 images: {record['square_500_images_seconds_per_query']:.3f} s per query "
-        "(5,000 queries at most per image).",
+        "(5,000 queries at most per image)." + (f" Note: {record['note']}." if "note" in record else ""),
     ]
 
 
