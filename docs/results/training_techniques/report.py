@@ -382,6 +382,11 @@ def page(found):
                     f"`{RUN} cnn --dataset {dataset} --method {method} --codes "
                     f"{' '.join(missing)}`"
                 )
+    gmm_keys = ["gmm-baseline", "gmm-at"] + [f"gmm-pca{dims}" for dims in REPORT_PCA]
+    if any(key not in found for key in gmm_keys):
+        missing_commands.append(f"`{RUN} gmm` (Gaussian mixtures: the models, then the PCA table)")
+    if not any("-sigma" in key for key in found):
+        missing_commands.append(f"`{RUN} cnn --codes FFT --noise 0.3` (noise sensitivity)")
     if "cnn-mnist-pgd20-FFF" not in found:
         missing_commands.append(f"`{RUN} cnn --dataset mnist --method pgd20 --codes FFF` (the "
                                 "report's exact PGD-20, for the FGSM-RS equivalence)")
