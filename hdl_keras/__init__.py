@@ -20,6 +20,8 @@ Subpackages:
         packed export.
     recipes: training recipes (schedules, fast adversarial training,
         `hdl-train`).
+    preprocessing: class balancing, crop / flip / Gaussian-noise training
+        pipelines named by the training-techniques report's letters (FFF..TTT).
     verification: interval bound propagation.
     testing: shared test helpers (serialization, parity, gradient checks).
     zoo: pretrained entries (`hdl_keras.zoo.load`), imported on its own.
@@ -39,6 +41,7 @@ from hdl_keras import experiments  # noqa: E402
 from hdl_keras import layers  # noqa: E402
 from hdl_keras import models  # noqa: E402
 from hdl_keras import objectives  # noqa: E402
+from hdl_keras import preprocessing  # noqa: E402
 from hdl_keras import pruning  # noqa: E402
 from hdl_keras import quantizers  # noqa: E402
 from hdl_keras import recipes  # noqa: E402
@@ -54,6 +57,7 @@ __all__ = [
     "layers",
     "models",
     "objectives",
+    "preprocessing",
     "pruning",
     "quantizers",
     "recipes",

@@ -22,6 +22,7 @@ SUBPACKAGES = (
     "layers",
     "models",
     "objectives",
+    "preprocessing",
     "pruning",
     "quantizers",
     "recipes",

@@ -4,13 +4,16 @@ White-box: `FGSM`, `PGD` (IFGSM, l_inf / l_2, restarts), `cw_linf` (PGD on the
 Carlini-Wagner margin), `CarliniWagner` (l_2 minimum norm), `APGD` (CE, DLR,
 targeted). Black-box: `Square`, `NAttack`. Wrappers: `EoT` (randomized
 models), `BPDA` (non-differentiable layers), `Transfer`. `evaluate` runs a set
-of attacks and returns a `RobustnessReport` with gradient-masking flags.
+of attacks and returns a `RobustnessReport` with gradient-masking flags and
+confusion matrices (`most_confused_pairs`, `plot_confusion_matrix`).
 """
 
 from hdl_keras.attacks import losses
 from hdl_keras.attacks.apgd import APGD
 from hdl_keras.attacks.base import Attack
 from hdl_keras.attacks.bpda import BPDA
+from hdl_keras.attacks.confusion import most_confused_pairs
+from hdl_keras.attacks.confusion import plot_confusion_matrix
 from hdl_keras.attacks.cw import CarliniWagner
 from hdl_keras.attacks.cw import cw_linf
 from hdl_keras.attacks.eot import EoT
@@ -39,4 +42,6 @@ __all__ = [
     "cw_linf",
     "evaluate",
     "losses",
+    "most_confused_pairs",
+    "plot_confusion_matrix",
 ]

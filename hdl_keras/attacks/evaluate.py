@@ -100,7 +100,7 @@ def evaluate(
     rerun = eps_sweep is not None or check_unbounded
     batches = _Batches(x, y, batch_size, keep=rerun)
 
-    clean_correct, results, randomized, input_shape, attacks = _first_pass(
+    clean_correct, results, randomized, input_shape, attacks, predictions = _first_pass(
         model, batches, attacks, eot_samples, verbose
     )
     robust = clean_correct.copy()
@@ -114,6 +114,7 @@ def evaluate(
         robust=robust,
         worst_case_accuracy=float(np.mean(robust)),
         randomized=randomized,
+        **predictions,
     )
     if rerun:
         _rerun_strongest(
@@ -126,13 +127,16 @@ def evaluate(
 def _first_pass(model, batches, attacks, eot_samples, verbose):
     """Clean and per-attack results over all batches; wraps attacks in EoT if needed.
 
-    Returns `(clean_correct, results, randomized, input_shape, attacks)`, the
-    attacks as run (EoT-wrapped when the model is randomized and `eot_samples`).
+    Returns `(clean_correct, results, randomized, input_shape, attacks,
+    predictions)`, the attacks as run (EoT-wrapped when the model is
+    randomized and `eot_samples`), `predictions` the report's `labels`,
+    `clean_predictions` and `num_classes`.
     """
     progbar = keras.utils.Progbar(
         batches.num_batches, verbose=verbose, stateful_metrics=["clean_acc", "worst_acc"]
     )
     clean_parts, parts = [], {name: [] for name in attacks}
+    label_parts, prediction_parts, num_classes = [], [], None
     randomized, input_shape = False, None
     seen, clean_count, worst_count = 0, 0, 0
     for index, (x, y) in enumerate(batches):
@@ -146,6 +150,9 @@ def _first_pass(model, batches, attacks, eot_samples, verbose):
         _check_batch(x, y, logits.shape[-1], attacks)
         clean = np.argmax(logits, axis=-1) == y
         clean_parts.append(clean)
+        label_parts.append(np.asarray(y, dtype="int64"))
+        prediction_parts.append(np.argmax(logits, axis=-1))
+        num_classes = int(logits.shape[-1])
         robust = clean.copy()
         for name, attack in attacks.items():
             part = _run_attack(model, attack, x, y, clean)
@@ -163,17 +170,24 @@ def _first_pass(model, batches, attacks, eot_samples, verbose):
         progbar.update(len(clean_parts), finalize=True)
     clean_correct = np.concatenate(clean_parts)
     results = {name: _merge(parts[name], attacks[name], clean_correct) for name in attacks}
-    return clean_correct, results, randomized, input_shape, attacks
+    predictions = {
+        "labels": np.concatenate(label_parts),
+        "clean_predictions": np.concatenate(prediction_parts),
+        "num_classes": num_classes,
+    }
+    return clean_correct, results, randomized, input_shape, attacks, predictions
 
 
 def _run_attack(model, attack, x, y, clean):
     start = time.perf_counter()
     x_adv = ops.convert_to_numpy(attack(x, y))
     seconds = time.perf_counter() - start
-    fooled = np.argmax(_logits(model, x_adv), axis=-1) != y
+    predictions = np.argmax(_logits(model, x_adv), axis=-1)
+    fooled = predictions != y
     delta = (x_adv.astype("float64") - x).reshape(len(x), -1)
     return {
         "success": clean & fooled,
+        "predictions": predictions,
         "linf": np.abs(delta).max(axis=1, initial=0.0),
         "l2": np.sqrt(np.sum(delta**2, axis=1)),
         "queries": _queries(attack, len(x)),
@@ -212,6 +226,7 @@ def _merge(parts, attack, clean_correct):
         eps=getattr(attack, "eps", None),
         norm=getattr(attack, "norm", None),
         black_box=bool(getattr(attack, "black_box", False)),
+        predictions=np.concatenate([p["predictions"] for p in parts]),
     )
 
 

@@ -27,6 +27,8 @@ class AttackResult:
         eps: the attack's `eps`.
         norm: the attack's `norm`.
         black_box: the attack's `black_box` flag.
+        predictions: int array `(num_examples,)` of the model's classes on
+            the attack's outputs, or None (reports saved before it existed).
     """
 
     accuracy: float
@@ -40,16 +42,19 @@ class AttackResult:
     eps: float | None
     norm: str | None
     black_box: bool
+    predictions: np.ndarray | None = None
 
     def to_dict(self):
         values = dataclasses.asdict(self)
         values["success"] = [bool(s) for s in self.success]
+        values["predictions"] = _int_list(self.predictions)
         return values
 
     @classmethod
     def from_dict(cls, values):
         values = dict(values)
         values["success"] = np.asarray(values["success"], dtype=bool)
+        values["predictions"] = _int_array(values.get("predictions"))
         return cls(**values)
 
 
@@ -72,6 +77,13 @@ class RobustnessReport:
         randomized: True when two calls of the model on the same batch differed.
         flags: list of `{"code": str, "message": str}` gradient-masking and
             evaluation warnings (see `evaluate`).
+        labels: int array `(num_examples,)` of the true labels, or None.
+        clean_predictions: int array `(num_examples,)` of the model's classes
+            on the clean inputs, or None.
+        num_classes: number of logits of the model, or None.
+
+    `confusion_matrix()` (clean) and `confusion_matrix(attack_name)` count
+    true label x predicted class.
 
     Reports compare equal when their `to_dict()` are equal;
     `RobustnessReport.from_json(report.to_json()) == report`.
@@ -87,6 +99,44 @@ class RobustnessReport:
     unbounded_accuracy: float | None = None
     randomized: bool = False
     flags: list = dataclasses.field(default_factory=list)
+    labels: np.ndarray | None = None
+    clean_predictions: np.ndarray | None = None
+    num_classes: int | None = None
+
+    def confusion_matrix(self, attack=None):
+        """Counts of (true label, predicted class) on clean or attacked inputs.
+
+        Args:
+            attack: None for the clean inputs, else the name of an attack of
+                `attacks` (its predictions on the attack's outputs).
+
+        Returns:
+            int array `(num_classes, num_classes)`: entry `[i, j]` counts the
+            examples of label `i` classified as `j`; rows sum to the label
+            counts, the trace is the number classified correctly (under an
+            attack, on its outputs: a clean error that the attack happens to
+            fix counts there, not in the attack's `accuracy`).
+        """
+        if self.labels is None or self.clean_predictions is None:
+            raise ValueError(
+                "This report holds no labels or predictions (it was saved before "
+                "they were recorded); re-run evaluate to get confusion matrices."
+            )
+        if attack is None:
+            predictions = self.clean_predictions
+        elif attack in self.attacks:
+            predictions = self.attacks[attack].predictions
+            if predictions is None:
+                raise ValueError(f"Attack {attack!r} of this report holds no predictions.")
+        else:
+            raise ValueError(
+                f"Unknown attack. Expected None (clean) or one of {list(self.attacks)}. "
+                f"Received: attack={attack!r}"
+            )
+        num_classes = self.num_classes or int(max(self.labels.max(), predictions.max())) + 1
+        matrix = np.zeros((num_classes, num_classes), dtype="int64")
+        np.add.at(matrix, (self.labels, predictions), 1)
+        return matrix
 
     def to_dict(self):
         """The report as JSON-compatible Python values."""
@@ -101,6 +151,9 @@ class RobustnessReport:
             "unbounded_accuracy": self.unbounded_accuracy,
             "randomized": self.randomized,
             "flags": [dict(flag) for flag in self.flags],
+            "labels": _int_list(self.labels),
+            "clean_predictions": _int_list(self.clean_predictions),
+            "num_classes": self.num_classes,
         }
 
     def to_json(self, indent=None):
@@ -113,6 +166,8 @@ class RobustnessReport:
         values = dict(values)
         values["clean_correct"] = np.asarray(values["clean_correct"], dtype=bool)
         values["robust"] = np.asarray(values["robust"], dtype=bool)
+        values["labels"] = _int_array(values.get("labels"))
+        values["clean_predictions"] = _int_array(values.get("clean_predictions"))
         values["attacks"] = {
             name: AttackResult.from_dict(result) for name, result in values["attacks"].items()
         }
@@ -153,6 +208,14 @@ class RobustnessReport:
         if not isinstance(other, RobustnessReport):
             return NotImplemented
         return self.to_dict() == other.to_dict()
+
+
+def _int_list(values):
+    return None if values is None else [int(v) for v in values]
+
+
+def _int_array(values):
+    return None if values is None else np.asarray(values, dtype="int64")
 
 
 def _percent(fraction):

@@ -3,7 +3,8 @@
 Every builder takes `input_shape` (channels-last for images), `num_classes`
 and `name`, validates its arguments and returns a functional `keras.Model`
 made of Keras core layers (plus the registered `ZeroPadChannels`, and
-`ResidualNoise` and `Ensemble` in the EnResNets), so it saves with
+`ResidualNoise` and `Ensemble` in the EnResNets, `GaussianMixtureScores` and
+`ClusterLabelScores` in the Gaussian-mixture classifier), so it saves with
 `model.save` and loads with `keras.saving.load_model` without custom objects.
 Outputs are logits (no softmax).
 
@@ -18,6 +19,11 @@ from hdl_keras.models.en_resnet import en2_resnet20
 from hdl_keras.models.en_resnet import en2_resnet56
 from hdl_keras.models.en_resnet import en5_resnet20
 from hdl_keras.models.en_resnet import en_resnet
+from hdl_keras.models.gaussian_mixture import ClusterLabelScores
+from hdl_keras.models.gaussian_mixture import GaussianMixtureScores
+from hdl_keras.models.gaussian_mixture import cluster_mode_labels
+from hdl_keras.models.gaussian_mixture import from_sklearn
+from hdl_keras.models.gaussian_mixture import gaussian_mixture
 from hdl_keras.models.mlp import mlp
 from hdl_keras.models.resnet import ZeroPadChannels
 from hdl_keras.models.resnet import basic_block
@@ -47,6 +53,7 @@ _BUILDERS = {
     "en5_resnet20": en5_resnet20,
     "en1_resnet56": en1_resnet56,
     "en2_resnet56": en2_resnet56,
+    "gaussian_mixture": gaussian_mixture,
 }
 
 
@@ -81,6 +88,8 @@ def get(name, /, **kwargs):
 
 
 __all__ = [
+    "ClusterLabelScores",
+    "GaussianMixtureScores",
     "ZeroPadChannels",
     "alexnet",
     "available_models",
@@ -90,7 +99,10 @@ __all__ = [
     "en2_resnet20",
     "en2_resnet56",
     "en5_resnet20",
+    "cluster_mode_labels",
     "en_resnet",
+    "from_sklearn",
+    "gaussian_mixture",
     "get",
     "identity_shortcut",
     "mlp",

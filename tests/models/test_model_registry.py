@@ -4,10 +4,11 @@ import pytest
 
 from hdl_keras import models
 from hdl_keras.layers import Ensemble
+from hdl_keras.models import ClusterLabelScores
 
 # Inputs of each registered model when built with its default arguments
 # (`mlp` has no default input shape).
-INPUT_SHAPES = {"mlp": (20,), "small_cnn": (28, 28, 1)}
+INPUT_SHAPES = {"mlp": (20,), "small_cnn": (28, 28, 1), "gaussian_mixture": (28, 28, 1)}
 
 
 def input_shape_of(name):
@@ -30,6 +31,7 @@ def test_available_models():
         "en5_resnet20",
         "en1_resnet56",
         "en2_resnet56",
+        "gaussian_mixture",
     ]
 
 
@@ -43,7 +45,10 @@ def test_forward_pass_gives_finite_logits(name):
     assert model.output_shape == (None, 7)
     # Logits: the last layer has no activation (or averages members' logits).
     last = model.layers[-1]
-    assert isinstance(last, Ensemble) or last.get_config()["activation"] == "linear"
+    assert (
+        isinstance(last, (Ensemble, ClusterLabelScores))
+        or last.get_config()["activation"] == "linear"
+    )
 
     x = np.random.default_rng(0).random((2, *shape), dtype="float32")
     logits = keras.ops.convert_to_numpy(model(x, training=False))
