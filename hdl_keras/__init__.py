@@ -7,6 +7,8 @@ Subpackages:
     backend: input gradients and per-class logit gradients (the only
         backend-specific code).
     data: offline-first datasets and the HDL train/validation splits.
+    deploy: export to ONNX and LiteRT (`hdl_keras.export_model`, an alias
+        of `hdl_keras.deploy.export`) and the stock runtimes that run it.
     layers: masked (sigmoid-gated L0) Dense/Conv2D layers and pruned export.
     models: architecture builders (mlp, small_cnn, alexnet, resnet, vgg16).
     objectives: training objectives for `model.fit` (HDL: robust, stable,
@@ -31,6 +33,7 @@ constraints, schedules, callbacks) is registered by `import hdl_keras` alone.
 from hdl_keras import attacks
 from hdl_keras import backend
 from hdl_keras import data
+from hdl_keras import deploy
 from hdl_keras import experiments
 from hdl_keras import layers
 from hdl_keras import models
@@ -39,6 +42,7 @@ from hdl_keras import pruning
 from hdl_keras import quantizers
 from hdl_keras import recipes
 from hdl_keras import verification
+from hdl_keras.deploy import export as export_model
 
 __version__ = "0.1.0"
 
@@ -46,6 +50,8 @@ __all__ = [
     "attacks",
     "backend",
     "data",
+    "deploy",
+    "export_model",
     "experiments",
     "layers",
     "models",
