@@ -19,7 +19,9 @@ from hdl_keras.testing.toy_models import small_mlp
 onnx = pytest.importorskip("onnx", reason="ONNX export needs the [export] extra (onnx)")
 pytest.importorskip("onnxruntime", reason="ONNX checks need the [export] extra (onnxruntime)")
 
-pytestmark = pytest.mark.backend_suite
+# The jax and torch suites (CI) run the float and one quantized ONNX check and the
+# LiteRT backend error; the rest, backend-independent file writing, runs on tensorflow.
+backend_suite = pytest.mark.backend_suite
 
 QUANTIZERS = {
     "binary": "binary",
@@ -67,6 +69,7 @@ def kernel_initializers(path):
     return kernels
 
 
+@backend_suite
 @pytest.mark.parametrize("build", [tiny_cnn, lambda: small_mlp(num_features=12)], ids=["cnn", "mlp"])
 def test_float_onnx_matches_keras(build, tmp_path):
     model = build()
@@ -103,7 +106,13 @@ def test_shrunk_model_exports_the_smaller_network(tmp_path):
     assert shapes["conv2"] == (8, 2, 3, 3)
 
 
-@pytest.mark.parametrize("quantizer", list(QUANTIZERS.values()), ids=list(QUANTIZERS))
+@pytest.mark.parametrize(
+    "quantizer",
+    [
+        pytest.param(quantizer, id=name, marks=[backend_suite] if name == "4bit_per_channel" else [])
+        for name, quantizer in QUANTIZERS.items()
+    ],
+)
 def test_quantized_kernels_leave_as_integers(quantizer, tmp_path):
     model = to_quantized(tiny_cnn(), quantizer)
     x = images(64)
@@ -172,6 +181,7 @@ def test_litert_matches_keras_with_integer_kernels(quantizer, tmp_path):
         assert size < 0.4 * float_size  # kernels at 4 bits instead of 32
 
 
+@backend_suite
 @pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="checks the error raised off tensorflow")
 def test_litert_off_tensorflow_says_why(tmp_path):
     with pytest.raises(RuntimeError, match="KERAS_BACKEND=tensorflow"):
