@@ -19,9 +19,9 @@ zero channels also its shrunk network (`hdl_keras.pruning.shrink`), the deployab
   black-box on the ONNX file itself (its logits through onnxruntime) and on the Keras
   model with the same seed; the accuracies of the file and of the model are reported
   with the binomial standard error `sqrt(p (1 - p) / n)`;
-- latency: onnxruntime CPU time per call at batch 1 and 128 (median of interleaved
-  repeats), as the ratio of each shrunk file to the dense float entry of the same
-  dataset and architecture (`-dl`), measured in the same run.
+- latency: onnxruntime CPU time per call at batch 1 and 128 (median of 30 interleaved
+  repeats with --quick, 200 without) of every file, and its ratio to the dense float
+  entry of the same dataset and architecture (`-dl`) timed in alternation with it.
 
 Runs on the tensorflow backend (the LiteRT converter and the Square wrapper need it).
 Writes `results.json` in --out (default `runs/deploy_check`) with one row per exported
@@ -173,6 +173,7 @@ def check_entry(name, out, quick, rows):
             "entry": name,
             "file": label,
             "kind": kind,
+            "path": stem.with_suffix(".onnx").name,
             "dataset": dataset,
             "architecture": card["architecture"],
             "eps": card["threat_model"]["eps"],
@@ -201,27 +202,20 @@ def check_entry(name, out, quick, rows):
 
 
 def latency_ratios(rows, out, quick):
-    """Shrunk file latency over the dense float `-dl` entry of its dataset and architecture."""
-    ratios = {}
+    """Each file's onnxruntime latency and its ratio to the dense float `-dl` entry of its
+    dataset and architecture, timed in alternation with it (batch 1 and 128)."""
+    from hdl_keras.zoo.evaluation import evaluation_data
+
     for row in rows:
-        if row["kind"] != "shrunk":
-            continue
         dense = f"{row['dataset']}-{row['architecture']}-dl"
         if not (out / f"{dense}.onnx").exists():
             continue
-        from hdl_keras.zoo.evaluation import evaluation_data
-
         x, _ = evaluation_data(row["dataset"], 128)
-        shrunk_path = out / f"{row['entry']}-shrunk.onnx"
-        latencies = onnx_latency([out / f"{dense}.onnx", shrunk_path], x, 30 if quick else 200)
+        latencies = onnx_latency([out / f"{dense}.onnx", out / row["path"]], x, 30 if quick else 200)
         row["onnx_latency_s"] = {str(batch): times[1] for batch, times in latencies.items()}
-        row["latency_ratio"] = {str(batch): times[1] / times[0] for batch, times in latencies.items()}
-        for dense_row in rows:
-            if dense_row["file"] == dense:
-                dense_row["onnx_latency_s"] = {str(batch): times[0] for batch, times in latencies.items()}
-        ratios[row["file"]] = row["latency_ratio"]
-        print(json.dumps({"latency_ratio": row["file"], "vs": dense, **row["latency_ratio"]}), flush=True)
-    return ratios
+        row["latency_ratio_vs_dense"] = {str(batch): times[1] / times[0] for batch, times in latencies.items()}
+        print(json.dumps({"file": row["file"], "vs": dense, **row["latency_ratio_vs_dense"]}), flush=True)
+    return {row["file"]: row["latency_ratio_vs_dense"] for row in rows if row["kind"] == "shrunk" and "latency_ratio_vs_dense" in row}
 
 
 def summary(rows, ratios):
