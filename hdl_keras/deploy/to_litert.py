@@ -112,7 +112,6 @@ def _weight_only_configs(model, quantized_layers):
 
 def _quantize_weights(flatbuffer, model, quantized_layers):
     try:
-        from ai_edge_quantizer import qtyping
         from ai_edge_quantizer import quantizer
     except ImportError as exc:
         raise ImportError(

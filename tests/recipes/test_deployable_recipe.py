@@ -52,3 +52,30 @@ def test_bad_arguments_are_refused():
         train_deployable(base, x, y, scheme="relax")
     with pytest.raises(ValueError, match="sparsify_epochs"):
         train_deployable(base, x, y, sparsify_epochs=0)
+
+
+def test_hdl_train_runs_the_composed_recipe(tmp_path):
+    pytest.importorskip("onnx", reason="the composed recipe writes model.onnx with the [export] extra")
+    import json
+
+    from hdl_keras.recipes.cli import main
+
+    out = tmp_path / "run"
+    main(["seed", "--model", "small_cnn", "--dataset", "mnist", "--sparsify-epochs", "1", "--epochs", "1",
+          "--train-subset", "128", "--attack-steps", "1", "--eps", "0.1", "--rgsm-lam1", "0.3",
+          "--kernel-quantizer", "binary", "--scheme", "binaryrelax", "--batch-size", "64", "--quiet",
+          "--out", str(out)])
+    log = json.loads((out / "log.json").read_text())
+    assert log["shrink"]["channels"]["after"] < log["shrink"]["channels"]["before"]
+    assert log["quantization"]["bits"] == 1
+    assert (out / "model.onnx").stat().st_size == log["quantization"]["onnx_bytes"]
+    assert (out / "model.hdlpack").stat().st_size == log["quantization"]["packed_size_bytes"]
+    assert log["command"].startswith("hdl-train seed --model small_cnn")
+
+
+def test_hdl_train_composed_recipe_needs_a_quantizer(tmp_path, capsys):
+    from hdl_keras.recipes.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["seed", "--model", "small_cnn", "--dataset", "mnist", "--sparsify-epochs", "1", "--out", str(tmp_path)])
+    assert "--kernel-quantizer" in capsys.readouterr().err
