@@ -87,6 +87,49 @@ logits by rounding (argmax agreement is what the check below reports); with
 `optimization="basic"` the file computes in float exactly as the Keras model (max logit
 difference about 1e-7 in the tests). LiteRT's weight-only files compute in float.
 
+## Robust, channel-sparse and low-bit: the composed recipe
+
+`hdl_keras.recipes.deployable.train_deployable` (command line: `hdl-train --sparsify-epochs`)
+composes the library's pieces on one model, one `model.fit` per phase, in this order:
+
+1. **Sparsify**: the robust objective (`pgd`: PGD adversarial training, Madry et al. 2018;
+   `trades`; `tradeoff`: Li, Wang, Xin's `alpha L_nat + beta L_rob`) with RGSM (Dinh et al.,
+   relaxed group sparsity on output channels); at the end of every epoch `ReplaceWithU` sets
+   each kernel to its sparse copy, so channels whose l2 norm is below
+   `sqrt(2 lam1 / beta)` are exact zeros.
+2. **Shrink**: `hdl_keras.pruning.shrink` rebuilds the network without them.
+3. **Quantize and fine-tune**: `to_quantized` (binary, ternary or 4-bit kernels), then the
+   same objective with BinaryRelax (Li, Wang, Xin, Algorithm 1: relaxed epochs, exact
+   quantization from the last one) or BinaryConnect, at a tenth of the learning rate.
+4. **Export**: `deploy.export(model, "model.onnx")` (and `"litert"`).
+
+Shrinking comes before quantizing: a binary kernel has no zero level (`mean|w| * sign(w)`), so
+binarizing first would give every pruned channel weights again.
+
+```python
+from hdl_keras import data, deploy, models
+from hdl_keras.recipes.deployable import train_deployable
+
+(x, y), _ = data.load("mnist")
+model, summary = train_deployable(
+    models.small_cnn(), x, y, objective="pgd", eps=16 / 255, attack_steps=10,
+    sparsify_epochs=10, rgsm_lam1=0.05, kernel_quantizer="binary", scheme="binaryrelax",
+    quantize_epochs=5, learning_rate=0.01,
+)
+print(summary["channels"])            # channels before and after shrinking
+deploy.export(model, "mnist.onnx")    # INT4 levels + DequantizeLinear
+```
+
+```
+hdl-train seed --model small_cnn --dataset mnist --objective pgd --sparsify-epochs 10 \
+    --rgsm-lam1 0.05 --kernel-quantizer binary --scheme binaryrelax --epochs 5 \
+    --eps 0.0627451 --learning-rate 0.01 --evaluate 1000 --out runs/deployable
+```
+
+writes `model.keras`, `model.hdlpack`, `model.onnx` and `log.json` (channels and parameters
+before and after shrinking, the packed and ONNX sizes) into `--out`, and with `--evaluate N`
+the seeds' evaluation table.
+
 ## The deploy check
 
 `python benchmarks/deploy_check.py --quick` exports every zoo entry (and, for entries
