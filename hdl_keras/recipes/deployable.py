@@ -100,9 +100,10 @@ def train_deployable(
         step_size: PGD step, default `2.5 * eps / attack_steps`.
         sparsify_epochs: epochs of phase 1 (robust + RGSM).
         quantize_epochs: epochs of phase 3 (robust + quantized).
-        rgsm_beta, rgsm_lam1, rgsm_lam2: RGSM's coupling `beta`, channel
-            penalty `lam1` (group l0: the threshold on a channel's l2 norm
-            is `sqrt(2 * lam1 / beta)`) and group-lasso weight `lam2`.
+        rgsm_beta: RGSM's coupling weight `beta`.
+        rgsm_lam1: RGSM's channel penalty `lam1` (group l0: the threshold on
+            a channel's l2 norm is `sqrt(2 * lam1 / beta)`).
+        rgsm_lam2: RGSM's group-lasso weight `lam2`.
         kernel_quantizer: `"binary"`, `"ternary"`, `"4bit"` or any
             quantizer `hdl_keras.quantizers.get` resolves.
         scheme: `"binaryrelax"` (default) or `"binaryconnect"`.
