@@ -7,8 +7,9 @@ zero channels also its shrunk network (`hdl_keras.pruning.shrink`), the deployab
 (`hdl_keras.deploy.deployable`: masks hard-pruned, `1[s > 0]`) is written with
 `hdl_keras.deploy.export` as `.onnx` and `.tflite` (tensorflow backend), then
 
-- parity: logits of onnxruntime (default optimizations) and of the LiteRT interpreter
-  against the deployable Keras model on the test set (the first 1000 points with
+- parity: logits of onnxruntime (its default optimizations, and `"basic"`: constant
+  folding only, no integer fusion) and of the LiteRT interpreter against the deployable
+  Keras model on the test set (the first 1000 points with
   --quick, the whole test set without): `max |logit diff|` for float, masked (hard-pruned)
   and shrunk files (target 1e-4), argmax agreement for quantized ones (target 99.9 %);
 - robustness (image entries, the entry's own eps): on the first 100 test points (500
@@ -25,9 +26,10 @@ zero channels also its shrunk network (`hdl_keras.pruning.shrink`), the deployab
 
 Runs on the tensorflow backend (the LiteRT converter and the Square wrapper need it).
 Writes `results.json` in --out (default `runs/deploy_check`) with one row per exported
-file. The cost line gives the export time over the Keras prediction time. Last line:
+file; `--merge --entries NAME ...` reruns those entries and replaces their rows. The cost line gives the export time over the Keras prediction time. Last line:
 one JSON object with `exported_entries`, `onnx_max_logit_diff`,
-`litert_max_logit_diff`, `quant_argmax_agreement`, `smallest_mnist_bytes`,
+`litert_max_logit_diff`, `quant_argmax_agreement` (onnxruntime default and LiteRT),
+`quant_argmax_agreement_onnx_basic`, `smallest_mnist_bytes`,
 `smallest_mnist_autoattack` (the smallest MNIST file's accuracy under the transferred
 APGD-CE examples) and `shrunk_latency_ratio_b1`.
 """
@@ -168,6 +170,7 @@ def check_entry(name, out, quick, rows):
         litert_bytes = deploy.export(plain, stem.with_suffix(".tflite"), format="litert")
         export_seconds = time.perf_counter() - start
         onnx_logits = deploy.predict_onnx(stem.with_suffix(".onnx"), x)
+        onnx_basic_logits = deploy.predict_onnx(stem.with_suffix(".onnx"), x, optimization="basic")
         litert_logits = deploy.predict_litert(stem.with_suffix(".tflite"), x)
         row = {
             "entry": name,
@@ -187,6 +190,8 @@ def check_entry(name, out, quick, rows):
             "onnx_max_logit_diff": float(np.abs(onnx_logits - reference).max()),
             "litert_max_logit_diff": float(np.abs(litert_logits - reference).max()),
             "onnx_argmax_agreement": float(np.mean(onnx_logits.argmax(1) == reference.argmax(1))),
+            "onnx_basic_max_logit_diff": float(np.abs(onnx_basic_logits - reference).max()),
+            "onnx_basic_argmax_agreement": float(np.mean(onnx_basic_logits.argmax(1) == reference.argmax(1))),
             "litert_argmax_agreement": float(np.mean(litert_logits.argmax(1) == reference.argmax(1))),
             "export_over_predict": export_seconds / keras_seconds,
             "card_worst_case_accuracy": card["metrics"]["worst_case_accuracy"],
@@ -232,6 +237,10 @@ def summary(rows, ratios):
             (min(row["onnx_argmax_agreement"], row["litert_argmax_agreement"]) for row in quantized),
             default=None,
         ),
+        "quant_argmax_agreement_onnx_basic": min(
+            (row["onnx_basic_argmax_agreement"] for row in quantized if "onnx_basic_argmax_agreement" in row),
+            default=None,
+        ),
         "smallest_mnist_bytes": min(smallest["onnx_bytes"], smallest["litert_bytes"]) if smallest else None,
         "smallest_mnist_file": smallest["file"] if smallest else None,
         "smallest_mnist_autoattack": robust["apgd_ce_transfer_file"] if robust else None,
@@ -257,6 +266,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="1000 test points, 100 attacked")
     parser.add_argument("--out", default="runs/deploy_check", help="folder of the exported files")
     parser.add_argument("--entries", nargs="*", help="zoo entries (default: all)")
+    parser.add_argument("--merge", action="store_true",
+                        help="replace only these entries' rows in an existing --out/results.json")
     args = parser.parse_args()
 
     import keras
@@ -271,8 +282,14 @@ def main():
     rows = []
     for name in names:
         check_entry(name, out, args.quick, rows)
-    ratios = latency_ratios(rows, out, args.quick)
     command = "python benchmarks/deploy_check.py" + (" --quick" if args.quick else "")
+    if args.merge:
+        previous = json.loads((out / "results.json").read_text())
+        if previous["command"] != command:
+            sys.exit(f"--merge: {out / 'results.json'} comes from {previous['command']!r}, not {command!r}")
+        rows = [row for row in previous["rows"] if row["entry"] not in names] + rows
+        rows.sort(key=lambda row: row["file"])
+    ratios = latency_ratios(rows, out, args.quick)
     (out / "results.json").write_text(
         json.dumps({"command": command, "backend": keras.backend.backend(), "rows": rows}, indent=1) + "\n"
     )
