@@ -227,7 +227,7 @@ def _pool(writer, layer, tensor, op_type):
     )
 
 
-def _constant_channels_bias(writer, layer, tensor, layout, output_shape):
+def _constant_channels_bias(writer, layer, tensor, layout):
     """Adds the precomputed map `conv(ones(1, H, W, 1), V)` (channels-first) and the activation."""
     ones = keras.ops.ones((1, *layer.input_size, 1))
     kernel = keras.ops.expand_dims(layer.kernel, 2)
@@ -294,7 +294,7 @@ def _write_layer(writer, node, inputs):
             output = writer.node("Add", [output, other], layer.name)
         return output, layout
     if isinstance(layer, ConstantChannelsBias):
-        return _constant_channels_bias(writer, layer, tensor, layout, node.outputs[0].shape), layout
+        return _constant_channels_bias(writer, layer, tensor, layout), layout
     if isinstance(layer, ZeroPadChannels):
         in_channels = int(node.input_tensors[0].shape[-1])
         out_channels = int(node.outputs[0].shape[-1])
