@@ -31,7 +31,8 @@ one JSON object with `exported_entries`, `onnx_max_logit_diff`,
 `litert_max_logit_diff`, `quant_argmax_agreement` (onnxruntime default and LiteRT),
 `quant_argmax_agreement_onnx_basic`, `smallest_mnist_bytes`,
 `smallest_mnist_autoattack` (the smallest MNIST file's accuracy under the transferred
-APGD-CE examples) and `shrunk_latency_ratio_b1`.
+APGD-CE examples) and `shrunk_latency_ratio_b1` (the largest over the shrunk files: the
+target is every shrunk file at most 0.5).
 """
 
 import argparse
@@ -256,8 +257,8 @@ def summary(rows, ratios):
             ),
             default=None,
         ),
-        "shrunk_latency_ratio_b1": min((ratio["1"] for ratio in ratios.values()), default=None),
-        "shrunk_latency_ratio_b128": min((ratio["128"] for ratio in ratios.values()), default=None),
+        "shrunk_latency_ratio_b1": max((ratio["1"] for ratio in ratios.values()), default=None),
+        "shrunk_latency_ratio_b128": max((ratio["128"] for ratio in ratios.values()), default=None),
     }
 
 
