@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-EXTRAS ?= tensorflow,jax,torch,dev,docs
+EXTRAS ?= tensorflow,jax,torch,dev,docs,export
 STAMP := $(VENV)/.hdl_keras-installed
 
 # Offline datasets: the project's shared data folder (MNIST), then the loader's

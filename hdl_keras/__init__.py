@@ -7,6 +7,8 @@ Subpackages:
     backend: input gradients and per-class logit gradients (the only
         backend-specific code).
     data: offline-first datasets and the HDL train/validation splits.
+    deploy: export to ONNX and LiteRT (`hdl_keras.export_model`, an alias
+        of `hdl_keras.deploy.export`) and the stock runtimes that run it.
     layers: masked (sigmoid-gated L0) Dense/Conv2D layers and pruned export.
     models: architecture builders (mlp, small_cnn, alexnet, resnet, vgg16).
     objectives: training objectives for `model.fit` (HDL: robust, stable,
@@ -37,6 +39,7 @@ _environment.prepare()  # before Keras loads: a clear error for an unknown KERAS
 from hdl_keras import attacks  # noqa: E402
 from hdl_keras import backend  # noqa: E402
 from hdl_keras import data  # noqa: E402
+from hdl_keras import deploy  # noqa: E402
 from hdl_keras import experiments  # noqa: E402
 from hdl_keras import layers  # noqa: E402
 from hdl_keras import models  # noqa: E402
@@ -46,6 +49,7 @@ from hdl_keras import pruning  # noqa: E402
 from hdl_keras import quantizers  # noqa: E402
 from hdl_keras import recipes  # noqa: E402
 from hdl_keras import verification  # noqa: E402
+from hdl_keras.deploy import export as export_model  # noqa: E402
 
 __version__ = "0.1.0"
 
@@ -53,6 +57,8 @@ __all__ = [
     "attacks",
     "backend",
     "data",
+    "deploy",
+    "export_model",
     "experiments",
     "layers",
     "models",

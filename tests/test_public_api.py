@@ -18,6 +18,7 @@ SUBPACKAGES = (
     "attacks",
     "backend",
     "data",
+    "deploy",
     "experiments",
     "layers",
     "models",

@@ -21,6 +21,17 @@ model's quantized twin (`to_quantized`) with `--scheme binaryconnect` or
 hdl-train paper --model small_cnn --dataset mnist --kernel-quantizer binary \
     --scheme binaryrelax --relax-rho 2 --epochs 3 --train-subset 8192 --evaluate 500 --out runs/br
 ```
+
+Robust, channel-sparse and low-bit at once (`train_deployable`): `--sparsify-epochs N`
+trains N epochs of the objective with RGSM channel sparsity (`--rgsm-lam1`,
+`--rgsm-beta`), shrinks the network, then fine-tunes its quantized twin for
+`--epochs`; writes `model.keras`, `model.hdlpack` and `model.onnx`:
+
+```
+hdl-train seed --model small_cnn --dataset mnist --objective pgd --sparsify-epochs 5 \
+    --rgsm-lam1 0.05 --kernel-quantizer binary --scheme binaryrelax --epochs 3 --eps 0.3 \
+    --learning-rate 0.01 --train-subset 8192 --evaluate 500 --out runs/deployable
+```
 """
 
 import argparse
@@ -28,8 +39,13 @@ import json
 import os
 import shlex
 import sys
+import time
+
+import keras
+import numpy as np
 
 from hdl_keras import data
+from hdl_keras import deploy
 from hdl_keras import models
 from hdl_keras import quantizers
 from hdl_keras.quantizers.evaluation import weight_statistics
@@ -40,6 +56,7 @@ from hdl_keras.recipes.recipes import DEPRECATED_RECIPE_NAMES
 from hdl_keras.recipes.recipes import OBJECTIVES
 from hdl_keras.recipes.recipes import RECIPES
 from hdl_keras.recipes.recipes import SCHEMES
+from hdl_keras.recipes.deployable import train_deployable
 from hdl_keras.recipes.recipes import train_recipe
 
 
@@ -76,6 +93,14 @@ def build_parser():
                         help="BinaryRelax: first BinaryConnect epoch, 1-based (default: the last epoch)")
     parser.add_argument("--skip-first-last", action="store_true",
                         help="keep the first and last Dense/Conv2D layers float")
+    parser.add_argument("--sparsify-epochs", type=int, metavar="N",
+                        help="composed deployable recipe (train_deployable): N epochs of the objective with "
+                        "RGSM channel sparsity, shrink, then --epochs of quantized fine-tuning "
+                        "(needs --kernel-quantizer); writes model.keras, model.hdlpack, model.onnx")
+    parser.add_argument("--rgsm-lam1", type=float, default=5e-2,
+                        help="RGSM channel penalty lam1 (threshold sqrt(2 lam1 / beta) on a channel's l2 "
+                        "norm; default 0.05)")
+    parser.add_argument("--rgsm-beta", type=float, default=1.0, help="RGSM coupling beta (default 1)")
     parser.add_argument("--out", required=True, help="output folder (resumable)")
     parser.add_argument("--evaluate", type=int, default=0, metavar="N",
                         help="evaluate like the papers' tables on the first N test images")
@@ -120,30 +145,14 @@ def main(argv=None):
                          "4bit (2bit..8bit)")
     command = shlex.join(["hdl-train", *argv])
     verbose = 0 if args.quiet else 1
+    if args.sparsify_epochs is not None and args.kernel_quantizer is None:
+        parser.error("--sparsify-epochs runs the composed recipe, which ends quantized: pass "
+                     "--kernel-quantizer (binary, ternary, 4bit)")
     try:
-        model = train_recipe(
-            args.recipe,
-            model_name=args.model,
-            dataset=args.dataset,
-            objective=args.objective,
-            epochs=args.epochs,
-            train_subset=args.train_subset,
-            batch_size=args.batch_size,
-            output_dir=args.out,
-            eps=args.eps,
-            attack_steps=args.attack_steps,
-            weight_decay=args.weight_decay,
-            learning_rate=args.learning_rate,
-            augment=not args.no_augment,
-            seed=args.seed,
-            kernel_quantizer=args.kernel_quantizer,
-            scheme=args.scheme,
-            relax_rho=args.relax_rho,
-            relax_switch_epoch=args.relax_switch_epoch,
-            skip_first_last=args.skip_first_last,
-            command=command,
-            verbose=verbose,
-        )
+        if args.sparsify_epochs is not None:
+            model = _train_deployable(args, command, verbose)
+        else:
+            model = _train_recipe(args, command, verbose)
         if args.evaluate:
             _, (x_test, y_test) = data.load(args.dataset)
             result = evaluate_like_paper(
@@ -174,6 +183,79 @@ def main(argv=None):
     except ValueError as error:
         parser.error(str(error))
     return 0
+
+
+def _train_recipe(args, command, verbose):
+    """`train_recipe` with the command line's settings."""
+    return train_recipe(
+        args.recipe,
+        model_name=args.model,
+        dataset=args.dataset,
+        objective=args.objective,
+        epochs=args.epochs,
+        train_subset=args.train_subset,
+        batch_size=args.batch_size,
+        output_dir=args.out,
+        eps=args.eps,
+        attack_steps=args.attack_steps,
+        weight_decay=args.weight_decay,
+        learning_rate=args.learning_rate,
+        augment=not args.no_augment,
+        seed=args.seed,
+        kernel_quantizer=args.kernel_quantizer,
+        scheme=args.scheme,
+        relax_rho=args.relax_rho,
+        relax_switch_epoch=args.relax_switch_epoch,
+        skip_first_last=args.skip_first_last,
+        command=command,
+        verbose=verbose,
+    )
+
+
+def _train_deployable(args, command, verbose):
+    """`train_deployable` (robust + RGSM, shrink, quantized fine-tuning); writes its files and log.json."""
+    (x_train, y_train), _ = data.load(args.dataset)
+    if args.train_subset is not None:
+        rows = np.random.default_rng(args.seed).permutation(len(x_train))[: args.train_subset]
+        x_train, y_train = x_train[rows], y_train[rows]
+    recipe = RECIPES[args.recipe]
+    keras.utils.set_random_seed(args.seed)
+    base = models.get(args.model, input_shape=tuple(x_train.shape[1:]), num_classes=10)
+    attack = recipe.attack_settings(eps=args.eps, steps=args.attack_steps)
+    epochs = args.epochs if args.epochs is not None else 5
+    learning_rate = args.learning_rate if args.learning_rate is not None else 0.01
+    start = time.perf_counter()
+    model, summary = train_deployable(
+        base, x_train, y_train, objective=args.objective, eps=attack["eps"], attack_steps=attack["steps"],
+        step_size=attack["step_size"], sparsify_epochs=args.sparsify_epochs, quantize_epochs=epochs,
+        rgsm_beta=args.rgsm_beta, rgsm_lam1=args.rgsm_lam1, kernel_quantizer=args.kernel_quantizer,
+        scheme=args.scheme, relax_rho=args.relax_rho if args.relax_rho is not None else 2.0,
+        learning_rate=learning_rate, batch_size=args.batch_size or 128, seed=args.seed, verbose=verbose,
+    )
+    seconds = time.perf_counter() - start
+    os.makedirs(args.out, exist_ok=True)
+    model.save(os.path.join(args.out, "model.keras"))
+    packed_size = quantizers.export_packed(model, os.path.join(args.out, "model.hdlpack"))
+    files = {"packed_file": "model.hdlpack", "packed_size_bytes": packed_size}
+    try:
+        files["onnx_bytes"] = deploy.export(model, os.path.join(args.out, "model.onnx"))
+    except ImportError as error:  # the [export] extra is optional
+        files["onnx_skipped"] = str(error)
+    quantizer = quantizers.get(args.kernel_quantizer)
+    log = {
+        "recipe": "deployable (train_deployable: robust + RGSM, shrink, quantized fine-tuning)",
+        "model": args.model, "dataset": args.dataset, "objective": args.objective,
+        "sparsify_epochs": args.sparsify_epochs, "quantize_epochs": epochs, "learning_rate": learning_rate,
+        "train_examples": int(len(x_train)), "attack": attack,
+        "rgsm": {"beta": args.rgsm_beta, "lam1": args.rgsm_lam1},
+        "shrink": {key: summary[key] for key in ("parameters", "channels")},
+        "quantization": {"kernel_quantizer": quantizers.serialize(quantizer), "bits": int(quantizer.bits),
+                         "scheme": args.scheme, **files},
+        "wall_time_seconds": seconds, "command": command,
+    }
+    with open(os.path.join(args.out, "log.json"), "w") as f:
+        json.dump(log, f, indent=2)
+    return model
 
 
 def _weights_line(result):

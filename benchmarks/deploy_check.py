@@ -1,0 +1,304 @@
+"""Deployment check: every zoo entry exported to ONNX and LiteRT, run by the stock runtimes.
+
+Usage: python benchmarks/deploy_check.py [--quick] [--out DIR] [--entries NAME ...]
+
+For each zoo entry (`hdl_keras.zoo.load`), and for each float or masked entry with
+zero channels also its shrunk network (`hdl_keras.pruning.shrink`), the deployable model
+(`hdl_keras.deploy.deployable`: masks hard-pruned, `1[s > 0]`) is written with
+`hdl_keras.deploy.export` as `.onnx` and `.tflite` (tensorflow backend), then
+
+- parity: logits of onnxruntime (its default optimizations, and `"basic"`: constant
+  folding only, no integer fusion) and of the LiteRT interpreter against the deployable
+  Keras model on the test set (the first 1000 points with
+  --quick, the whole test set without): `max |logit diff|` for float, masked (hard-pruned)
+  and shrunk files (target 1e-4), argmax agreement for quantized ones (target 99.9 %);
+- robustness (image entries, the entry's own eps): on the first 100 test points (500
+  without --quick), APGD-CE (the first attack of AutoAttack, Croce & Hein 2020; 20
+  steps with --quick, 100 without) is run on the Keras model and its examples are
+  replayed on the ONNX file (transfer of the Keras model's white-box examples), and
+  Square (Andriushchenko et al. 2020; 100 queries with --quick, 1000 without) is run
+  black-box on the ONNX file itself (its logits through onnxruntime) and on the Keras
+  model with the same seed; the accuracies of the file and of the model are reported
+  with the binomial standard error `sqrt(p (1 - p) / n)`;
+- latency: onnxruntime CPU time per call at batch 1 and 128 (median of 30 interleaved
+  repeats with --quick, 200 without) of every file, and its ratio to the dense float
+  entry of the same dataset and architecture (`-dl`) timed in alternation with it.
+
+Runs on the tensorflow backend (the LiteRT converter and the Square wrapper need it).
+Writes `results.json` in --out (default `runs/deploy_check`) with one row per exported
+file; `--merge --entries NAME ...` reruns those entries and replaces their rows. The cost line gives the export time over the Keras prediction time. Last line:
+one JSON object with `exported_entries`, `onnx_max_logit_diff`,
+`litert_max_logit_diff`, `quant_argmax_agreement` (onnxruntime default and LiteRT),
+`quant_argmax_agreement_onnx_basic`, `smallest_mnist_bytes`,
+`smallest_mnist_autoattack` (the smallest MNIST file's accuracy under the transferred
+APGD-CE examples) and `shrunk_latency_ratio_b1` (the largest over the shrunk files: the
+target is every shrunk file at most 0.5).
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import sys
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+from _common import interleaved_medians  # noqa: E402
+
+IMAGE_DATASETS = ("mnist", "fashion_mnist", "cifar10")
+
+
+def kind_of(model):
+    from hdl_keras.layers.masking import MaskedKernelMixin
+    from hdl_keras.layers.quantized import QuantizedKernelMixin
+
+    layers = list(model._flatten_layers())
+    if any(isinstance(layer, QuantizedKernelMixin) for layer in layers):
+        return "quantized"
+    if any(isinstance(layer, MaskedKernelMixin) for layer in layers):
+        return "masked"
+    return "float"
+
+
+def variants(name, model):
+    """`(label, kind, deployable model)` of an entry: itself, and shrunk when that removes channels."""
+    from hdl_keras import deploy
+    from hdl_keras.pruning import shrink
+
+    kind = kind_of(model)
+    plain = deploy.deployable(model)
+    yield name, kind, plain
+    if kind != "quantized":
+        shrunk = shrink(plain)
+        if shrunk.count_params() < plain.count_params():
+            yield f"{name} (shrunk)", "shrunk", shrunk
+
+
+def onnx_model(path):
+    """A Keras model whose logits come from onnxruntime (tensorflow backend, for Square)."""
+    import keras
+    import tensorflow as tf
+
+    from hdl_keras import deploy
+
+    session = deploy.onnx_session(path)
+    input_name = session.get_inputs()[0].name
+
+    class OnnxRuntimeLogits(keras.Model):
+        def call(self, x, training=False):
+            logits = tf.numpy_function(
+                lambda batch: session.run(None, {input_name: batch})[0], [x], tf.float32
+            )
+            return tf.ensure_shape(logits, [None, session.get_outputs()[0].shape[-1]])
+
+    return OnnxRuntimeLogits()
+
+
+def accuracy(logits, y):
+    import numpy as np
+
+    return float(np.mean(np.argmax(logits, axis=1) == y))
+
+
+def robustness(plain, onnx_path, x, y, eps, quick):
+    import keras
+    import numpy as np
+
+    from hdl_keras import attacks
+    from hdl_keras import deploy
+
+    keras.utils.set_random_seed(0)
+    apgd = attacks.APGD(plain, eps=eps, steps=20 if quick else 100, loss="ce", seed=0)
+    x_apgd = keras.ops.convert_to_numpy(apgd(x, y))
+    queries = 100 if quick else 1000
+    square_keras = attacks.Square(plain, eps=eps, n_queries=queries, seed=0)
+    square_onnx = attacks.Square(onnx_model(onnx_path), eps=eps, n_queries=queries, seed=0)
+    x_square_keras = keras.ops.convert_to_numpy(square_keras(x, y))
+    x_square_onnx = keras.ops.convert_to_numpy(square_onnx(x, y))
+    keras_logits = lambda inputs: keras.ops.convert_to_numpy(plain(inputs, training=False))  # noqa: E731
+    result = {
+        "n": int(len(x)),
+        "apgd_ce_keras": accuracy(keras_logits(x_apgd), y),
+        "apgd_ce_transfer_file": accuracy(deploy.predict_onnx(onnx_path, x_apgd), y),
+        "square_keras": accuracy(keras_logits(x_square_keras), y),
+        "square_file": accuracy(deploy.predict_onnx(onnx_path, x_square_onnx), y),
+    }
+    p = result["apgd_ce_keras"]
+    result["standard_error"] = float(np.sqrt(max(p * (1 - p), 1e-12) / len(x)))
+    return result
+
+
+def onnx_latency(paths, x, repeats):
+    """Median seconds per call of each ONNX file at batch 1 and 128 (interleaved)."""
+    from hdl_keras import deploy
+
+    sessions = [deploy.onnx_session(path) for path in paths]
+    latencies = {}
+    for batch in (1, 128):
+        inputs = x[:batch]
+        calls = [
+            (lambda session=session: session.run(None, {session.get_inputs()[0].name: inputs}))
+            for session in sessions
+        ]
+        for call in calls:
+            call()  # warm-up
+        latencies[batch] = interleaved_medians(calls, repeats=repeats)
+    return latencies
+
+
+def check_entry(name, out, quick, rows):
+    import keras
+    import numpy as np
+
+    from hdl_keras import deploy
+    from hdl_keras import zoo
+    from hdl_keras.zoo.evaluation import evaluation_data
+
+    card = zoo.card(name)
+    dataset = card["dataset"]
+    x, y = evaluation_data(dataset, 1000 if quick else 10**6)
+    model = zoo.load(name)
+    for label, kind, plain in variants(name, model):
+        stem = out / label.replace(" (shrunk)", "-shrunk")
+        start = time.perf_counter()
+        reference = plain.predict(x, batch_size=256, verbose=0)
+        keras_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        onnx_bytes = deploy.export(plain, stem.with_suffix(".onnx"), format="onnx")
+        litert_bytes = deploy.export(plain, stem.with_suffix(".tflite"), format="litert")
+        export_seconds = time.perf_counter() - start
+        onnx_logits = deploy.predict_onnx(stem.with_suffix(".onnx"), x)
+        onnx_basic_logits = deploy.predict_onnx(stem.with_suffix(".onnx"), x, optimization="basic")
+        litert_logits = deploy.predict_litert(stem.with_suffix(".tflite"), x)
+        row = {
+            "entry": name,
+            "file": label,
+            "kind": kind,
+            "path": stem.with_suffix(".onnx").name,
+            "dataset": dataset,
+            "architecture": card["architecture"],
+            "eps": card["threat_model"]["eps"],
+            "n": int(len(x)),
+            "onnx_bytes": onnx_bytes,
+            "litert_bytes": litert_bytes,
+            "keras_file_bytes": card["file_size_bytes"],
+            "keras_accuracy": accuracy(reference, y),
+            "onnx_accuracy": accuracy(onnx_logits, y),
+            "litert_accuracy": accuracy(litert_logits, y),
+            "onnx_max_logit_diff": float(np.abs(onnx_logits - reference).max()),
+            "litert_max_logit_diff": float(np.abs(litert_logits - reference).max()),
+            "onnx_argmax_agreement": float(np.mean(onnx_logits.argmax(1) == reference.argmax(1))),
+            "onnx_basic_max_logit_diff": float(np.abs(onnx_basic_logits - reference).max()),
+            "onnx_basic_argmax_agreement": float(np.mean(onnx_basic_logits.argmax(1) == reference.argmax(1))),
+            "litert_argmax_agreement": float(np.mean(litert_logits.argmax(1) == reference.argmax(1))),
+            "export_over_predict": export_seconds / keras_seconds,
+            "card_worst_case_accuracy": card["metrics"]["worst_case_accuracy"],
+        }
+        if dataset in IMAGE_DATASETS:
+            n = 100 if quick else 500
+            row["robustness"] = robustness(
+                plain, stem.with_suffix(".onnx"), x[:n], y[:n], float(card["threat_model"]["eps"]), quick
+            )
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+        keras.backend.clear_session()
+
+
+def latency_ratios(rows, out, quick):
+    """Each file's onnxruntime latency and its ratio to the dense float `-dl` entry of its
+    dataset and architecture, timed in alternation with it (batch 1 and 128)."""
+    from hdl_keras.zoo.evaluation import evaluation_data
+
+    for row in rows:
+        dense = f"{row['dataset']}-{row['architecture']}-dl"
+        if not (out / f"{dense}.onnx").exists():
+            continue
+        x, _ = evaluation_data(row["dataset"], 128)
+        latencies = onnx_latency([out / f"{dense}.onnx", out / row["path"]], x, 30 if quick else 200)
+        row["onnx_latency_s"] = {str(batch): times[1] for batch, times in latencies.items()}
+        row["latency_ratio_vs_dense"] = {str(batch): times[1] / times[0] for batch, times in latencies.items()}
+        print(json.dumps({"file": row["file"], "vs": dense, **row["latency_ratio_vs_dense"]}), flush=True)
+    return {row["file"]: row["latency_ratio_vs_dense"] for row in rows if row["kind"] == "shrunk" and "latency_ratio_vs_dense" in row}
+
+
+def summary(rows, ratios):
+    exact = [row for row in rows if row["kind"] != "quantized"]
+    quantized = [row for row in rows if row["kind"] == "quantized"]
+    mnist = [row for row in rows if row["dataset"] == "mnist"]
+    smallest = min(mnist, key=lambda row: min(row["onnx_bytes"], row["litert_bytes"]), default=None)
+    robust = smallest.get("robustness") if smallest else None
+    return {
+        "exported_entries": len(rows),
+        "onnx_max_logit_diff": max((row["onnx_max_logit_diff"] for row in exact), default=None),
+        "litert_max_logit_diff": max((row["litert_max_logit_diff"] for row in exact), default=None),
+        "quant_argmax_agreement": min(
+            (min(row["onnx_argmax_agreement"], row["litert_argmax_agreement"]) for row in quantized),
+            default=None,
+        ),
+        "quant_argmax_agreement_onnx_basic": min(
+            (row["onnx_basic_argmax_agreement"] for row in quantized if "onnx_basic_argmax_agreement" in row),
+            default=None,
+        ),
+        "smallest_mnist_bytes": min(smallest["onnx_bytes"], smallest["litert_bytes"]) if smallest else None,
+        "smallest_mnist_file": smallest["file"] if smallest else None,
+        "smallest_mnist_autoattack": robust["apgd_ce_transfer_file"] if robust else None,
+        "robust_max_gap_in_se": max(
+            (
+                max(
+                    abs(r["apgd_ce_transfer_file"] - r["apgd_ce_keras"]),
+                    abs(r["square_file"] - r["square_keras"]),
+                )
+                / max(r["standard_error"], 1.0 / r["n"])
+                for r in (row.get("robustness") for row in rows)
+                if r
+            ),
+            default=None,
+        ),
+        "shrunk_latency_ratio_b1": max((ratio["1"] for ratio in ratios.values()), default=None),
+        "shrunk_latency_ratio_b128": max((ratio["128"] for ratio in ratios.values()), default=None),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1000 test points, 100 attacked")
+    parser.add_argument("--out", default="runs/deploy_check", help="folder of the exported files")
+    parser.add_argument("--entries", nargs="*", help="zoo entries (default: all)")
+    parser.add_argument("--merge", action="store_true",
+                        help="replace only these entries' rows in an existing --out/results.json")
+    args = parser.parse_args()
+
+    import keras
+
+    from hdl_keras import zoo
+
+    if keras.backend.backend() != "tensorflow":
+        sys.exit("deploy_check runs on KERAS_BACKEND=tensorflow (the LiteRT converter needs it).")
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    names = args.entries or [card["name"] for card in zoo.list_entries()]
+    rows = []
+    for name in names:
+        check_entry(name, out, args.quick, rows)
+    command = "python benchmarks/deploy_check.py" + (" --quick" if args.quick else "")
+    if args.merge:
+        previous = json.loads((out / "results.json").read_text())
+        if previous["command"] != command:
+            sys.exit(f"--merge: {out / 'results.json'} comes from {previous['command']!r}, not {command!r}")
+        rows = [row for row in previous["rows"] if row["entry"] not in names] + rows
+        rows.sort(key=lambda row: row["file"])
+    ratios = latency_ratios(rows, out, args.quick)
+    (out / "results.json").write_text(
+        json.dumps({"command": command, "backend": keras.backend.backend(), "rows": rows}, indent=1) + "\n"
+    )
+    export_cost = sorted(row["export_over_predict"] for row in rows)
+    print(json.dumps({"cost": "export (ONNX + LiteRT) time over Keras prediction time, median",
+                      "ratio": export_cost[len(export_cost) // 2]}))
+    print(json.dumps(summary(rows, ratios)))
+
+
+if __name__ == "__main__":
+    main()

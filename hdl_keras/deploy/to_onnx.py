@@ -1,0 +1,369 @@
+"""ONNX export: the layer graph written with the `onnx` helper API, stock operators only.
+
+The graph is written node by node from the Keras functional graph (not
+traced), for the layers the zoo's architectures use: `Conv2D` and `Dense`
+(float, hard-pruned or quantized), `BatchNormalization`, activations,
+2D max / average / global pooling, `Flatten`, `Add`, `Dropout` /
+`Identity` (dropped), `ZeroPadChannels` and `ConstantChannelsBias` (from
+`shrink`). Writing it directly keeps the file free of converter artefacts and
+lets quantized kernels leave as integers:
+
+* a float kernel is a float32 initializer;
+* a quantized kernel `q(w) = levels * scale` is an INT4 initializer (levels
+  in `-7..7`: binary, ternary, 2..4-bit; two weights per byte) or INT8 (5..8
+  bits) feeding `DequantizeLinear` with its scale (per tensor, or per output
+  channel with `axis`). The file holds no float copy of the kernel. ONNX
+  has INT2 since opset 25, but onnxruntime 1.32's CPU `DequantizeLinear`
+  decodes INT2 tensors wrongly, so 1- and 2-bit levels travel as INT4.
+
+Images are channels-last in Keras and channels-first in ONNX's `Conv`: the
+graph transposes the input once (NHWC to NCHW), computes channels-first and
+transposes back before `Flatten` (so the next `Dense` sees Keras' order) or
+at a 4D output. The batch axis is dynamic.
+"""
+
+import keras
+import numpy as np
+
+from hdl_keras.deploy.plain import integer_kernel
+from hdl_keras.deploy.plain import level_bits
+from hdl_keras.layers.quantized import QuantizedKernelMixin
+from hdl_keras.models.resnet import ZeroPadChannels
+from hdl_keras.pruning._graph import graph_nodes
+from hdl_keras.pruning.constant_bias import ConstantChannelsBias
+
+OPSET = 21  # INT4 tensors in DequantizeLinear.
+
+_ACTIVATIONS = {
+    "relu": "Relu",
+    "sigmoid": "Sigmoid",
+    "tanh": "Tanh",
+    "elu": "Elu",
+    "softplus": "Softplus",
+}
+_PASS_THROUGH = (keras.layers.Dropout, keras.layers.Identity, keras.layers.InputLayer)
+
+
+def _onnx():
+    try:
+        import onnx
+    except ImportError as exc:
+        raise ImportError(
+            "ONNX export needs the `onnx` package: pip install 'hdl_keras[export]'."
+        ) from exc
+    return onnx
+
+
+class _GraphWriter:
+    """Accumulates ONNX nodes and initializers; each Keras tensor maps to a name and a layout.
+
+    Layouts: `"nchw"` for a channels-first image tensor, `"keras"` for a
+    tensor laid out as in Keras (rank 2 features, or an NHWC image).
+    """
+
+    def __init__(self):
+        self.onnx = _onnx()
+        self.nodes = []
+        self.initializers = []
+        self._count = 0
+
+    def name(self, hint):
+        self._count += 1
+        return f"{hint}_{self._count}"
+
+    def constant(self, hint, value):
+        name = self.name(hint)
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(value), name))
+        return name
+
+    def node(self, op_type, inputs, hint, **attributes):
+        output = self.name(hint)
+        self.nodes.append(
+            self.onnx.helper.make_node(op_type, inputs, [output], name=output, **attributes)
+        )
+        return output
+
+    def integer_constant(self, hint, levels):
+        """An INT4 or INT8 initializer holding `levels` (int8 numpy)."""
+        import ml_dtypes
+
+        name = self.name(hint)
+        dtype = ml_dtypes.int4 if level_bits(levels) == 4 else np.int8
+        self.initializers.append(
+            self.onnx.numpy_helper.from_array(levels.astype(dtype), name)
+        )
+        return name
+
+    def activation(self, activation, tensor, layout, hint):
+        name = getattr(activation, "__name__", str(activation))
+        if name == "linear":
+            return tensor
+        if name == "softmax":
+            return self.node("Softmax", [tensor], hint, axis=1 if layout == "nchw" else -1)
+        if name not in _ACTIVATIONS:
+            raise ValueError(
+                f"ONNX export supports the activations linear, softmax, "
+                f"{', '.join(_ACTIVATIONS)}. Received: activation={name!r} in "
+                f"layer '{hint}'."
+            )
+        return self.node(_ACTIVATIONS[name], [tensor], hint)
+
+    def to_keras_layout(self, tensor, layout, hint):
+        if layout == "nchw":
+            return self.node("Transpose", [tensor], f"{hint}_nhwc", perm=[0, 2, 3, 1])
+        return tensor
+
+
+def _kernel_input(writer, layer, onnx_kernel_axes, channel_axis):
+    """The kernel as ONNX input: float initializer, or integer levels + DequantizeLinear.
+
+    `onnx_kernel_axes` permutes the Keras kernel into the ONNX layout;
+    `channel_axis` is the output-channel axis there (per-channel scales).
+    """
+    if isinstance(layer, QuantizedKernelMixin):
+        levels, scale = integer_kernel(layer)
+        levels = np.transpose(levels, onnx_kernel_axes)
+        inputs = [
+            writer.integer_constant(f"{layer.name}_levels", levels),
+            writer.constant(f"{layer.name}_scale", scale),
+        ]
+        attributes = {"axis": channel_axis} if scale.ndim else {}
+        return writer.node("DequantizeLinear", inputs, f"{layer.name}_kernel", **attributes)
+    kernel = keras.ops.convert_to_numpy(layer.kernel).astype(np.float32)
+    return writer.constant(f"{layer.name}_kernel", np.transpose(kernel, onnx_kernel_axes))
+
+
+def _bias(layer):
+    if layer.bias is None:
+        return None
+    return keras.ops.convert_to_numpy(layer.bias).astype(np.float32)
+
+
+def _pair(value):
+    return [int(v) for v in (value if isinstance(value, (list, tuple)) else (value, value))]
+
+
+def _conv_padding(padding):
+    return {"auto_pad": "SAME_UPPER"} if padding == "same" else {"pads": [0, 0, 0, 0]}
+
+
+def _conv2d(writer, layer, tensor, layout):
+    if layer.data_format != "channels_last" or layer.groups != 1:
+        raise ValueError(
+            f"ONNX export supports channels_last Conv2D with groups=1. Received: "
+            f"layer '{layer.name}' with data_format={layer.data_format!r}, "
+            f"groups={layer.groups}."
+        )
+    kernel = _kernel_input(writer, layer, (3, 2, 0, 1), channel_axis=0)
+    inputs = [tensor, kernel]
+    bias = _bias(layer)
+    if bias is not None:
+        inputs.append(writer.constant(f"{layer.name}_bias", bias))
+    output = writer.node(
+        "Conv",
+        inputs,
+        layer.name,
+        kernel_shape=_pair(layer.kernel_size),
+        strides=_pair(layer.strides),
+        dilations=_pair(layer.dilation_rate),
+        **_conv_padding(layer.padding),
+    )
+    return writer.activation(layer.activation, output, layout, f"{layer.name}_act")
+
+
+def _dense(writer, layer, tensor, layout, rank):
+    kernel = _kernel_input(writer, layer, (0, 1), channel_axis=1)
+    bias = _bias(layer)
+    if rank == 2:
+        inputs = [tensor, kernel] + ([writer.constant(f"{layer.name}_bias", bias)] if bias is not None else [])
+        output = writer.node("Gemm", inputs, layer.name)
+    else:
+        tensor = writer.to_keras_layout(tensor, layout, layer.name)
+        layout = "keras"
+        output = writer.node("MatMul", [tensor, kernel], layer.name)
+        if bias is not None:
+            output = writer.node("Add", [output, writer.constant(f"{layer.name}_bias", bias)], layer.name)
+    return writer.activation(layer.activation, output, layout, f"{layer.name}_act"), layout
+
+
+def _batch_norm(writer, layer, tensor, layout, rank):
+    if layer.axis not in (-1, rank - 1):
+        raise ValueError(
+            f"ONNX export supports BatchNormalization on the last (channel) axis. "
+            f"Received: layer '{layer.name}' with axis={layer.axis}."
+        )
+    if rank not in (2, 4):
+        raise ValueError(
+            f"ONNX export supports BatchNormalization of rank 2 or 4 tensors. "
+            f"Received: layer '{layer.name}' on a rank {rank} tensor."
+        )
+    channels = int(layer.moving_mean.shape[0])
+    values = {
+        "scale": layer.gamma if layer.scale else np.ones(channels),
+        "bias": layer.beta if layer.center else np.zeros(channels),
+        "mean": layer.moving_mean,
+        "var": layer.moving_variance,
+    }
+    inputs = [tensor] + [
+        writer.constant(f"{layer.name}_{key}", np.asarray(keras.ops.convert_to_numpy(value), np.float32))
+        for key, value in values.items()
+    ]
+    return writer.node("BatchNormalization", inputs, layer.name, epsilon=float(layer.epsilon))
+
+
+def _pool(writer, layer, tensor, op_type):
+    if layer.data_format != "channels_last":
+        raise ValueError(
+            f"ONNX export supports channels_last pooling. Received: layer "
+            f"'{layer.name}' with data_format={layer.data_format!r}."
+        )
+    return writer.node(
+        op_type,
+        [tensor],
+        layer.name,
+        kernel_shape=_pair(layer.pool_size),
+        strides=_pair(layer.strides),
+        **_conv_padding(layer.padding),
+    )
+
+
+def _constant_channels_bias(writer, layer, tensor, layout):
+    """Adds the precomputed map `conv(ones(1, H, W, 1), V)` (channels-first) and the activation."""
+    ones = keras.ops.ones((1, *layer.input_size, 1))
+    kernel = keras.ops.expand_dims(layer.kernel, 2)
+    response = keras.ops.conv(
+        ones, kernel, strides=layer.strides, padding=layer.padding, dilation_rate=layer.dilation_rate
+    )
+    response = np.transpose(keras.ops.convert_to_numpy(response), (0, 3, 1, 2)).astype(np.float32)
+    output = writer.node("Add", [tensor, writer.constant(f"{layer.name}_map", response)], layer.name)
+    return writer.activation(layer.activation, output, layout, f"{layer.name}_act")
+
+
+def _zero_pad_channels(writer, layer, tensor, layout, rank, in_channels, out_channels):
+    pads = [0] * (2 * rank)
+    channel_axis = 1 if layout == "nchw" else rank - 1
+    pads[rank + channel_axis] = out_channels - in_channels
+    return writer.node("Pad", [tensor, writer.constant(f"{layer.name}_pads", np.asarray(pads, np.int64))], layer.name)
+
+
+def _write_layer(writer, node, inputs):
+    """Writes one Keras node; returns `(onnx output name, layout)`."""
+    layer = node.operation
+    (tensor, layout), *_ = inputs
+    rank = len(node.input_tensors[0].shape)
+    if isinstance(layer, _PASS_THROUGH):
+        return tensor, layout
+    if isinstance(layer, keras.layers.Conv2D) and rank == 4:
+        return _conv2d(writer, layer, tensor, layout), layout
+    if isinstance(layer, keras.layers.Dense):
+        return _dense(writer, layer, tensor, layout, rank)
+    if isinstance(layer, keras.layers.BatchNormalization):
+        return _batch_norm(writer, layer, tensor, layout, rank), layout
+    if isinstance(layer, keras.layers.Activation):
+        return writer.activation(layer.activation, tensor, layout, layer.name), layout
+    if isinstance(layer, keras.layers.ReLU):
+        if layer.max_value is not None or layer.negative_slope or layer.threshold:
+            raise ValueError(
+                f"ONNX export supports ReLU without max_value, negative_slope or "
+                f"threshold. Received: layer '{layer.name}'."
+            )
+        return writer.node("Relu", [tensor], layer.name), layout
+    if isinstance(layer, keras.layers.LeakyReLU):
+        return writer.node("LeakyRelu", [tensor], layer.name, alpha=float(layer.negative_slope)), layout
+    if isinstance(layer, keras.layers.MaxPooling2D):
+        return _pool(writer, layer, tensor, "MaxPool"), layout
+    if isinstance(layer, keras.layers.AveragePooling2D):
+        return _pool(writer, layer, tensor, "AveragePool"), layout
+    if isinstance(layer, (keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D)):
+        if layer.keepdims or layer.data_format != "channels_last":
+            raise ValueError(
+                f"ONNX export supports channels_last global pooling without keepdims. "
+                f"Received: layer '{layer.name}'."
+            )
+        op_type = "GlobalAveragePool" if isinstance(layer, keras.layers.GlobalAveragePooling2D) else "GlobalMaxPool"
+        pooled = writer.node(op_type, [tensor], layer.name)
+        return writer.node("Flatten", [pooled], f"{layer.name}_flat", axis=1), "keras"
+    if isinstance(layer, keras.layers.Flatten):
+        tensor = writer.to_keras_layout(tensor, layout, layer.name)
+        return writer.node("Flatten", [tensor], layer.name, axis=1), "keras"
+    if isinstance(layer, keras.layers.Add):
+        if len({item_layout for _, item_layout in inputs}) != 1:
+            raise ValueError(f"Layer '{layer.name}' adds tensors of different layouts.")
+        output = inputs[0][0]
+        for other, _ in inputs[1:]:
+            output = writer.node("Add", [output, other], layer.name)
+        return output, layout
+    if isinstance(layer, ConstantChannelsBias):
+        return _constant_channels_bias(writer, layer, tensor, layout), layout
+    if isinstance(layer, ZeroPadChannels):
+        in_channels = int(node.input_tensors[0].shape[-1])
+        out_channels = int(node.outputs[0].shape[-1])
+        return _zero_pad_channels(writer, layer, tensor, layout, rank, in_channels, out_channels), layout
+    raise ValueError(
+        f"ONNX export does not support layer '{layer.name}' of type "
+        f"{type(layer).__name__}. Supported: Conv2D, Dense (float, masked, "
+        "quantized), BatchNormalization, Activation, ReLU, LeakyReLU, 2D max / "
+        "average / global pooling, Flatten, Add, Dropout, Identity, "
+        "ZeroPadChannels, ConstantChannelsBias."
+    )
+
+
+def _value_info(onnx, name, shape):
+    return onnx.helper.make_tensor_value_info(
+        name, onnx.TensorProto.FLOAT, [None if dim is None else int(dim) for dim in shape]
+    )
+
+
+def to_onnx(model):
+    """Returns the ONNX `ModelProto` of a deployable model (see `deployable`).
+
+    Args:
+        model: a built functional or Sequential model with one input and one
+            output, made of the supported layers, masked layers already
+            hard-pruned (`hdl_keras.deploy.deployable` does it).
+
+    Returns:
+        An `onnx.ModelProto` (opset 21) with input `"inputs"` (Keras shape,
+        dynamic batch) and output `"logits"`; `onnx.checker` passes on it.
+    """
+    onnx = _onnx()
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise ValueError(
+            f"ONNX export supports models with one input and one output. Received: "
+            f"model '{model.name}' with {len(model.inputs)} inputs and "
+            f"{len(model.outputs)} outputs."
+        )
+    writer = _GraphWriter()
+    (model_input,) = model.inputs
+    tensors = {}
+    for node in graph_nodes(model):
+        if isinstance(node.operation, keras.layers.InputLayer):
+            if len(model_input.shape) == 4:
+                tensors[id(node.outputs[0])] = (
+                    writer.node("Transpose", ["inputs"], "inputs_nchw", perm=[0, 3, 1, 2]),
+                    "nchw",
+                )
+            else:
+                tensors[id(node.outputs[0])] = ("inputs", "keras")
+            continue
+        inputs = [tensors[id(tensor)] for tensor in node.input_tensors]
+        tensors[id(node.outputs[0])] = _write_layer(writer, node, inputs)
+    (model_output,) = model.outputs
+    output, layout = tensors[id(model_output)]
+    output = writer.to_keras_layout(output, layout, "output")
+    writer.nodes.append(onnx.helper.make_node("Identity", [output], ["logits"], name="logits"))
+    graph = onnx.helper.make_graph(
+        writer.nodes,
+        model.name,
+        [_value_info(onnx, "inputs", model_input.shape)],
+        [_value_info(onnx, "logits", model_output.shape)],
+        initializer=writer.initializers,
+    )
+    proto = onnx.helper.make_model(
+        graph,
+        opset_imports=[onnx.helper.make_opsetid("", OPSET)],
+        producer_name="hdl_keras",
+    )
+    proto.ir_version = 10
+    onnx.checker.check_model(proto, full_check=True)
+    return proto
