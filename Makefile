@@ -29,12 +29,15 @@ venv: $(STAMP)
 # Reinstalls only when pyproject.toml or constraints.txt change.
 # torchattacks (the independent reference of the attack tests) goes in without its
 # declared dependencies: it never imports torchvision, whose PyPI wheels do not match
-# the CPU torch build (and would pull CUDA wheels).
+# the CPU torch build (and would pull CUDA wheels). pyautoattack is Croce & Hein's
+# AutoAttack (fra31/auto-attack) packaged on PyPI, the reference of the AutoAttack
+# agreement test and benchmark; it declares no dependencies (it needs torch only).
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[$(EXTRAS)]"
 	$(PY) -m pip install --quiet --no-deps torchattacks==3.5.1
+	$(PY) -m pip install --quiet --no-deps pyautoattack==0.2.0
 	@touch $@
 
 # Fashion-MNIST comes from Debian's dataset-fashion-mnist package.

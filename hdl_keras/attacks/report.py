@@ -72,6 +72,13 @@ class RobustnessReport:
         randomized: True when two calls of the model on the same batch differed.
         flags: list of `{"code": str, "message": str}` gradient-masking and
             evaluation warnings (see `evaluate`).
+        autoattack: None, or (reports of `AutoAttack.run`) a dict with the
+            `version`, `norm`, `eps`, `attacks` run in order, `broken_by`
+            (per point, the name of the attack that broke it, None if robust
+            or misclassified clean), `forward_passes` and `backward_passes`
+            (model passes over all points), `number_forward_passes` (forward
+            passes per prediction: 1, or the EoT draws of `"rand"`) and
+            `seconds`.
 
     Reports compare equal when their `to_dict()` are equal;
     `RobustnessReport.from_json(report.to_json()) == report`.
@@ -87,6 +94,7 @@ class RobustnessReport:
     unbounded_accuracy: float | None = None
     randomized: bool = False
     flags: list = dataclasses.field(default_factory=list)
+    autoattack: dict | None = None
 
     def to_dict(self):
         """The report as JSON-compatible Python values."""
@@ -101,6 +109,7 @@ class RobustnessReport:
             "unbounded_accuracy": self.unbounded_accuracy,
             "randomized": self.randomized,
             "flags": [dict(flag) for flag in self.flags],
+            "autoattack": None if self.autoattack is None else dict(self.autoattack),
         }
 
     def to_json(self, indent=None):
