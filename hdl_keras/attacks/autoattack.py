@@ -145,6 +145,7 @@ class AutoAttack:
         self.n_queries = int(n_queries)
         self.n_target_classes = int(n_target_classes)
         self._attacks = None
+        self.adversarial = None
 
     def attacks(self, num_classes):
         """The configured attacks, by name, for a model with `num_classes` outputs."""
@@ -173,10 +174,9 @@ class AutoAttack:
         )
 
     def __call__(self, x, y):
-        """The worst-case adversarial examples, numpy, same shape as `x`."""
-        report, x_adv = self._run(x, y, verbose=0)
-        del report
-        return x_adv
+        """The worst-case adversarial examples, numpy, same shape as `x` (see `run`)."""
+        self.run(x, y)
+        return self.adversarial
 
     def run(self, x, y, verbose=0):
         """Runs the ensemble on numpy `x`, `y` and returns a `RobustnessReport`.
@@ -189,8 +189,11 @@ class AutoAttack:
         attack that broke it, None if robust or misclassified clean),
         `forward_passes`, `backward_passes` (totals over points) and
         `number_forward_passes` (1, or the EoT draws of `"rand"`).
+        `self.adversarial` then holds the worst-case inputs (numpy, shape of
+        `x`): the breaking attack's example where a point was broken, else `x`.
         """
-        return self._run(x, y, verbose)[0]
+        report, self.adversarial = self._run(x, y, verbose)
+        return report
 
     def _run(self, x, y, verbose):
         x = np.asarray(x, dtype="float32")

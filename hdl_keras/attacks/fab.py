@@ -176,10 +176,11 @@ class FAB(Attack):
         """One FAB step (eq. 8) and the bookkeeping of the smallest adversarial example."""
         x1, adv, best_norm = state
         batch = ops.shape(x)[0]
+        features = int(np.prod(x.shape[1:]))
         low, high = self.bounds
         scale = high - low
         df, dg = self._boundaries(x1, y, target)
-        dg = ops.reshape(dg, (batch, ops.shape(df)[1], -1))
+        dg = ops.reshape(dg, (batch, df.shape[1], features))
         if self.norm == "linf":
             dual = ops.sum(ops.abs(dg), axis=-1)
         else:
@@ -188,8 +189,8 @@ class FAB(Attack):
         w = ops.take_along_axis(dg, ops.reshape(closest, (-1, 1, 1)), axis=1)[:, 0]
         f = ops.take_along_axis(df, ops.reshape(closest, (-1, 1)), axis=1)[:, 0]
         # The box coordinates u = (x - low) / scale, so that the projections work in [0, 1]^D.
-        u1 = (ops.reshape(x1, (batch, -1)) - low) / scale
-        u0 = (ops.reshape(x, (batch, -1)) - low) / scale
+        u1 = (ops.reshape(x1, (batch, features)) - low) / scale
+        u0 = (ops.reshape(x, (batch, features)) - low) / scale
         w_box = w * scale
         b = -f + ops.sum(w_box * u1, axis=1)
         project = projection_linf if self.norm == "linf" else projection_l2
@@ -207,7 +208,7 @@ class FAB(Attack):
         x_new = ops.reshape(low + scale * ops.clip(u_new, 0.0, 1.0), ops.shape(x))
 
         adversarial = ops.logical_not(ops.equal(self._predict(x_new), ops.cast(y, "int32")))
-        distance = self._norm(ops.reshape(x_new - x, (batch, -1)))
+        distance = self._norm(ops.reshape(x_new - x, (batch, features)))
         improved = ops.logical_and(adversarial, distance < best_norm)
         adv = ops.where(_expand_like(improved, x), x_new, adv)
         best_norm = ops.where(improved, distance, best_norm)
