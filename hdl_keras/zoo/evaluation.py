@@ -107,7 +107,7 @@ def evaluation_data(dataset, n):
 
 
 def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, verbose=1, seed=0, *,
-                   dataset=None, eps=None):
+                   dataset=None, eps=None, autoattack_options=None):
     """Evaluates a zoo entry (or a model) under the attacks of a preset.
 
     Args:
@@ -123,7 +123,11 @@ def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, ve
         verbose: 0 silent, 1 (default) a progress bar.
         seed: seed of the attacks' randomness, default 0.
         dataset: the dataset of a model passed directly.
-        eps: the l_inf radius for a model passed directly.
+        eps: the l_inf radius for a model passed directly; for an entry, a
+            radius other than the card's (default: the card's).
+        autoattack_options: optional dict of `AutoAttack` settings
+            (`steps`, `n_queries`, `n_target_classes`) for a reduced run of
+            `"autoattack"`; default None (the reference's settings).
 
     Returns:
         The card's `metrics` dict — `num_examples`, `clean_accuracy`,
@@ -158,7 +162,8 @@ def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, ve
     if isinstance(name_or_model, str):
         card = registry.card(name_or_model)
         model = registry.load(name_or_model)
-        dataset, eps = card["dataset"], card["threat_model"]["eps"]
+        dataset = card["dataset"]
+        eps = card["threat_model"]["eps"] if eps is None else eps
     elif isinstance(name_or_model, keras.Model):
         if dataset is None or eps is None:
             raise ValueError("Evaluating a model (not an entry name) needs dataset= and eps=. "
@@ -166,7 +171,8 @@ def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, ve
         model = name_or_model
     else:
         raise ValueError(f"Expected an entry name or a keras.Model. Received: {name_or_model!r}")
-    x, y = evaluation_data(dataset, int(n))
+    _, (x_test, y_test) = prepare_data(dataset)
+    x, y = x_test[:int(n)], np.asarray(y_test[:int(n)]).astype("int64")
     if attacks == "autoattack" and x.ndim != 4:
         raise ValueError(
             f"AutoAttack evaluates image entries; {dataset!r} is a table dataset. Use "
@@ -179,8 +185,9 @@ def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, ve
     )
     zero_weights, zero_channels, bits = sparsity_statistics(model)
     if attacks == "autoattack":
-        return _with_autoattack(model, dataset, x, y, float(eps), report, seed, int(batch_size),
-                                verbose, (zero_weights, zero_channels, bits))
+        clean_acc = _accuracy(model, x_test, np.asarray(y_test), int(batch_size))
+        return _with_autoattack(model, x, y, float(eps), report, seed, int(batch_size), verbose,
+                                (zero_weights, zero_channels, bits), clean_acc, autoattack_options or {})
     return {
         "num_examples": report.num_examples,
         "clean_accuracy": report.clean_accuracy,
@@ -194,19 +201,16 @@ def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, ve
     }
 
 
-def _with_autoattack(model, dataset, x, y, eps, report, seed, batch_size, verbose, sparsity):
+def _with_autoattack(model, x, y, eps, report, seed, batch_size, verbose, sparsity, clean_acc, options):
     """The metrics of `evaluate_entry(..., attacks="autoattack")`: PGD-20 and FGSM beside AutoAttack."""
-    randomized = report.randomized
-    version = "rand" if randomized else "standard"
+    version = "rand" if report.randomized else "standard"
     auto = attack_suite.AutoAttack(model, norm="linf", eps=eps, version=version, seed=seed,
-                                   batch_size=batch_size)
+                                   batch_size=batch_size, **options)
     auto_report = auto.run(x, y, verbose=verbose)
     robust = report.robust & auto_report.robust
     accuracy = auto_report.worst_case_accuracy
     flags = sorted({flag["code"] for flag in report.flags + auto_report.flags})
     masking = [code for code in flags if code != "randomized_model"]
-    _, (x_test, y_test) = prepare_data(dataset)
-    clean_acc = _accuracy(model, x_test, np.asarray(y_test), batch_size)
     zero_weights, zero_channels, bits = sparsity
     details = auto_report.autoattack
     return {
