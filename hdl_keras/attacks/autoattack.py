@@ -67,15 +67,17 @@ class AutoAttack:
         seed: seed of every attack's randomness, default 0.
         bounds: `(low, high)` of valid inputs, default `(0.0, 1.0)`.
         batch_size: largest batch per attack call, default 256.
-        steps, n_queries, n_target_classes: iterations of APGD and FAB
-            (default 100), Square's queries (default 5000) and the target
-            classes of APGD-T and FAB-T (default 9): the reference's values;
-            change them only for a reduced run, and say so beside its number.
+        steps: iterations of APGD and FAB, default 100.
+        n_queries: Square's queries, default 5000.
+        n_target_classes: target classes of APGD-T and FAB-T, default 9.
+            `steps`, `n_queries` and `n_target_classes` default to the
+            reference's values; change them only for a reduced run, and say
+            so beside its number.
 
     Example:
         >>> auto = AutoAttack(model, norm="linf", eps=0.3, version="standard")
         >>> report = auto.run(x_test[:1000], y_test[:1000])
-        >>> report.worst_case_accuracy, report.autoattack["broken_by"][:5]
+        >>> report.worst_case_accuracy, report.autoattack["broken_by"]
 
     Reference:
         Croce & Hein, "Reliable evaluation of adversarial robustness with an
