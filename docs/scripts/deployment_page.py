@@ -128,7 +128,7 @@ hdl-train seed --model small_cnn --dataset mnist --objective pgd --sparsify-epoc
 
 writes `model.keras`, `model.hdlpack`, `model.onnx` and `log.json` (channels and parameters
 before and after shrinking, the packed and ONNX sizes) into `--out`, and with `--evaluate N`
-the seeds' evaluation table.
+the papers' evaluation table.
 
 ## The deploy check
 

@@ -24,7 +24,8 @@ from hdl_keras.zoo import list_entries
 DOCS = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_PAGE = DOCS / "zoo.md"
 DEFAULT_FIGURE = DOCS / "img" / "zoo.png"
-ATTACK_LABELS = {"fgsm": "FGSM", "pgd20": "PGD-20", "apgd": "APGD-CE", "cw": "C&W-linf", "square": "Square"}
+ATTACK_LABELS = {"fgsm": "FGSM", "pgd20": "PGD-20", "apgd": "APGD-CE", "cw": "C&W-linf", "square": "Square",
+                 "autoattack": "AutoAttack"}
 
 INTRO = """\
 # Model zoo

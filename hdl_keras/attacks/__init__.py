@@ -2,14 +2,16 @@
 
 White-box: `FGSM`, `PGD` (IFGSM, l_inf / l_2, restarts), `cw_linf` (PGD on the
 Carlini-Wagner margin), `CarliniWagner` (l_2 minimum norm), `APGD` (CE, DLR,
-targeted). Black-box: `Square`, `NAttack`. Wrappers: `EoT` (randomized
+targeted), `FAB` (minimal l_inf / l_2 perturbations, FAB-T). Black-box: `Square`, `NAttack`. Wrappers: `EoT` (randomized
 models), `BPDA` (non-differentiable layers), `Transfer`. `evaluate` runs a set
 of attacks and returns a `RobustnessReport` with gradient-masking flags and
-confusion matrices (`most_confused_pairs`, `plot_confusion_matrix`).
+confusion matrices (`most_confused_pairs`, `plot_confusion_matrix`);
+`AutoAttack` runs the ensemble of Croce & Hein (2020) as RobustBench does.
 """
 
 from hdl_keras.attacks import losses
 from hdl_keras.attacks.apgd import APGD
+from hdl_keras.attacks.autoattack import AutoAttack
 from hdl_keras.attacks.base import Attack
 from hdl_keras.attacks.bpda import BPDA
 from hdl_keras.attacks.confusion import most_confused_pairs
@@ -18,6 +20,7 @@ from hdl_keras.attacks.cw import CarliniWagner
 from hdl_keras.attacks.cw import cw_linf
 from hdl_keras.attacks.eot import EoT
 from hdl_keras.attacks.evaluate import evaluate
+from hdl_keras.attacks.fab import FAB
 from hdl_keras.attacks.fgsm import FGSM
 from hdl_keras.attacks.nattack import NAttack
 from hdl_keras.attacks.pgd import PGD
@@ -29,10 +32,12 @@ from hdl_keras.attacks.transfer import Transfer
 __all__ = [
     "APGD",
     "Attack",
+    "AutoAttack",
     "AttackResult",
     "BPDA",
     "CarliniWagner",
     "EoT",
+    "FAB",
     "FGSM",
     "NAttack",
     "PGD",

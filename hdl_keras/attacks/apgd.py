@@ -11,27 +11,31 @@ from hdl_keras.attacks.base import random_start
 
 
 def checkpoints(steps):
-    """The iterations `w_j = ceil(p_j * steps)` at which APGD may halve its step.
+    """The iterations `w_j` at which APGD may halve its step.
 
-    `p_0 = 0`, `p_1 = 0.22`, `p_{j+1} = p_j + max(p_j - p_{j-1} - 0.03, 0.06)`
-    (Croce & Hein 2020, section 3.2), kept while `p_j <= 1`.
+    The paper's schedule (Croce & Hein 2020, section 3.2): `p_0 = 0`,
+    `p_1 = 0.22`, `p_{j+1} = p_j + max(p_j - p_{j-1} - 0.03, 0.06)`, as the
+    authors' code computes it in whole iterations: windows of
+    `max(int(0.22 N), 1)` iterations, each `max(int(0.03 N), 1)` shorter than
+    the previous one and at least `max(int(0.06 N), 1)` long, kept while they
+    end within the `N = steps` iterations.
 
     Args:
         steps: number of iterations, `>= 1`.
 
     Returns:
-        The increasing list of distinct `w_j`, `j >= 1` (for `steps=100`:
+        The increasing list of `w_j`, `j >= 1` (for `steps=100`:
         `[22, 41, 57, 70, 80, 87, 93, 99]`).
     """
-    # In hundredths, so that ceil(p_j * steps) is exact integer arithmetic.
-    previous, current = 0, 22
-    result = []
-    while current <= 100:
-        w = -(-current * steps // 100)
-        if not result or w > result[-1]:
-            result.append(w)
-        previous, current = current, current + max(current - previous - 3, 6)
-    return result
+    window = max(int(0.22 * steps), 1)
+    decrease = max(int(0.03 * steps), 1)
+    shortest = max(int(0.06 * steps), 1)
+    result = [window]
+    while True:
+        window = max(window - decrease, shortest)
+        if result[-1] + window > steps:
+            return result
+        result.append(result[-1] + window)
 
 
 class APGD(Attack):
@@ -49,8 +53,8 @@ class APGD(Attack):
     `w_j` (see `checkpoints`), `eta` is halved and the iterate reset to the
     best point so far, per example, when
 
-    1. the loss increased in fewer than `rho * (w_j - w_{j-1})` of the steps
-       since `w_{j-1}`, or
+    1. the loss increased in at most `rho * (w_j - w_{j-1})` of the steps
+       since `w_{j-1}` (the authors' code; the paper writes "fewer than"), or
     2. `eta` was not halved at `w_{j-1}` and the best loss has not improved
        since.
 
@@ -241,7 +245,7 @@ class APGD(Attack):
     def _checkpoint(self, state, threshold):
         """Halves `eta` and restarts from the best point where condition 1 or 2 holds."""
         x = state["x"]
-        condition_1 = state["increases"] < threshold
+        condition_1 = state["increases"] <= threshold
         condition_2 = ops.logical_and(
             ops.logical_not(state["reduced_last"]), state["loss_best"] <= state["loss_best_last"]
         )

@@ -15,7 +15,7 @@ def most_confused_pairs(matrix, top=5):
         List of up to `top` tuples `(true_label, predicted, count)`, largest
         count first (ties by label order), zero counts left out.
 
-    Example:
+    Examples:
         >>> most_confused_pairs(report.confusion_matrix("square"), top=3)
         [(9, 4, 31), (7, 9, 12), (5, 3, 11)]
     """
@@ -43,7 +43,7 @@ def plot_confusion_matrix(matrix, ax=None, title=None, class_names=None):
     Returns:
         The matplotlib `Axes`.
 
-    Example:
+    Examples:
         >>> ax = plot_confusion_matrix(report.confusion_matrix("square"), title="Square")
         >>> ax.figure.savefig("square.png")
     """

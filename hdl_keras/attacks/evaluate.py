@@ -28,6 +28,9 @@ def evaluate(
     check_unbounded=False,
     eot_samples=None,
     verbose=1,
+    eps=None,
+    norm="linf",
+    seed=0,
 ):
     """Evaluates `model` under `attacks`: robust accuracy, costs and warnings.
 
@@ -61,7 +64,11 @@ def evaluate(
             None when `x` yields batches. Default None.
         attacks: dict name -> `Attack`, or a list of attacks (named by class
             name, repeated names numbered). Untargeted attacks on the labels;
-            white-box ones should attack `model`.
+            white-box ones should attack `model`. Or `"autoattack"` (the
+            standard AutoAttack at radius `eps`, `"rand"` when the model is
+            randomized) or an `AutoAttack` instance: the ensemble runs on the
+            still-robust points (`AutoAttack.run`) and the report is its
+            report; `eps_sweep` and `check_unbounded` are then not supported.
         batch_size: batch size for array inputs, default 256.
         eps_sweep: optional list of eps values at which the strongest
             white-box attack is re-run (reported in ascending order), default
@@ -73,6 +80,8 @@ def evaluate(
             in `EoT(attack, n=eot_samples)`; default None (no wrapping).
         verbose: 0 (silent), 1 or 2 (`keras.utils.Progbar` over batches),
             default 1.
+        eps, norm, seed: radius (required), norm (default `"linf"`) and seed
+            (default 0) of `attacks="autoattack"`; unused otherwise.
 
     Returns:
         A `RobustnessReport`.
@@ -93,6 +102,12 @@ def evaluate(
         https://arxiv.org/abs/2003.01690.
     """
     validation.logits_width(model)  # one logits output
+    from hdl_keras.attacks.autoattack import AutoAttack  # here: autoattack imports this module
+
+    if isinstance(attacks, (str, AutoAttack)):
+        return _evaluate_autoattack(
+            model, x, y, attacks, batch_size, eps_sweep, check_unbounded, verbose, eps, norm, seed
+        )
     attacks = _named_attacks(attacks)
     eps_sweep = _check_options(
         batch_size, eps_sweep, check_unbounded, eot_samples, verbose, attacks
@@ -122,6 +137,48 @@ def evaluate(
         )
     report.flags = _flags(report, eot_samples)
     return report
+
+
+def _evaluate_autoattack(
+    model, x, y, attacks, batch_size, eps_sweep, check_unbounded, verbose, eps, norm, seed
+):
+    """`evaluate` with `attacks="autoattack"` or an `AutoAttack`: its report."""
+    from hdl_keras.attacks.autoattack import AutoAttack
+
+    if eps_sweep is not None or check_unbounded:
+        raise ValueError(
+            "eps_sweep and check_unbounded re-run one attack; with AutoAttack, run "
+            "evaluate with a dict of attacks for them. Received: attacks=AutoAttack"
+        )
+    x, y = _arrays(x, y)
+    if isinstance(attacks, str):
+        if attacks != "autoattack":
+            raise ValueError(
+                "attacks given as a string must be 'autoattack'. "
+                f"Received: attacks={attacks!r}"
+            )
+        if eps is None:
+            raise ValueError("attacks='autoattack' needs eps=, the radius. Received: eps=None")
+        version = "rand" if _is_randomized(model, x[:batch_size]) else "standard"
+        attacks = AutoAttack(
+            model, norm=norm, eps=eps, version=version, seed=seed, batch_size=batch_size
+        )
+    return attacks.run(x, y, verbose=verbose)
+
+
+def _arrays(x, y):
+    """Numpy `(x, y)` from arrays or from an iterable of batches."""
+    if y is not None:
+        return _to_numpy(x, "x"), _to_numpy(y, "y")
+    pairs = [_pair(item) for item in x]
+    if not pairs:
+        raise ValueError("evaluate received no examples: x (or the batches it yields) is empty.")
+    return np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
+
+
+def _is_randomized(model, x):
+    """True when two calls of `model` on `x` differ."""
+    return not np.allclose(_logits(model, x), _logits(model, x), rtol=1e-5, atol=1e-6)
 
 
 def _first_pass(model, batches, attacks, eot_samples, verbose):

@@ -81,6 +81,13 @@ class RobustnessReport:
         clean_predictions: int array `(num_examples,)` of the model's classes
             on the clean inputs, or None.
         num_classes: number of logits of the model, or None.
+        autoattack: None, or (reports of `AutoAttack.run`) a dict with the
+            `version`, `norm`, `eps`, `attacks` run in order, `broken_by`
+            (per point, the name of the attack that broke it, None if robust
+            or misclassified clean), `forward_passes` and `backward_passes`
+            (model passes over all points), `number_forward_passes` (forward
+            passes per prediction: 1, or the EoT draws of `"rand"`) and
+            `seconds`.
 
     `confusion_matrix()` (clean) and `confusion_matrix(attack_name)` count
     true label x predicted class.
@@ -102,6 +109,7 @@ class RobustnessReport:
     labels: np.ndarray | None = None
     clean_predictions: np.ndarray | None = None
     num_classes: int | None = None
+    autoattack: dict | None = None
 
     def confusion_matrix(self, attack=None):
         """Counts of (true label, predicted class) on clean or attacked inputs.
@@ -154,6 +162,7 @@ class RobustnessReport:
             "labels": _int_list(self.labels),
             "clean_predictions": _int_list(self.clean_predictions),
             "num_classes": self.num_classes,
+            "autoattack": None if self.autoattack is None else dict(self.autoattack),
         }
 
     def to_json(self, indent=None):

@@ -6,13 +6,13 @@ and `HDL_KERAS_OFFLINE` is not `"1"`.
 
 Examples:
 
-```python
-from hdl_keras import data
+    ```python
+    from hdl_keras import data
 
-(x_train, y_train), (x_test, y_test) = data.load("mnist")
-for (x_fit, y_fit), (x_val, y_val) in data.splits(x_train, y_train, n=10):
-    ...
-```
+    (x_train, y_train), (x_test, y_test) = data.load("mnist")
+    for (x_fit, y_fit), (x_val, y_val) in data.splits(x_train, y_train, n=10):
+        ...
+    ```
 """
 
 from hdl_keras.data.idx import read_idx

@@ -53,9 +53,9 @@ def read_idx(path, sha256=None):
 
     Examples:
 
-    ```python
-    labels = read_idx("mnist/train-labels-idx1-ubyte.gz")  # (60000,) uint8
-    ```
+        ```python
+        labels = read_idx("mnist/train-labels-idx1-ubyte.gz")  # (60000,) uint8
+        ```
     """
     path = Path(path)
     data = _read_uncompressed(path)
@@ -79,9 +79,9 @@ def parse_idx(data, source="<bytes>"):
 
     Examples:
 
-    ```python
-    parse_idx(bytes([0, 0, 0x08, 1, 0, 0, 0, 2, 7, 9]))  # array([7, 9], uint8)
-    ```
+        ```python
+        parse_idx(bytes([0, 0, 0x08, 1, 0, 0, 0, 2, 7, 9]))  # array([7, 9], uint8)
+        ```
     """
     dtype, sizes = _parse_header(data, source)
     header_size = _PREFIX_SIZE + 4 * len(sizes)

@@ -87,9 +87,9 @@ def load_mnist(verify=True, allow_download=None):
 
     Examples:
 
-    ```python
-    (x_train, y_train), (x_test, y_test) = load_mnist()
-    ```
+        ```python
+        (x_train, y_train), (x_test, y_test) = load_mnist()
+        ```
     """
     hashes = MNIST_SHA256 if verify else {}
     return _load_image_dataset(
@@ -121,9 +121,9 @@ def load_fashion_mnist(allow_download=None):
 
     Examples:
 
-    ```python
-    (x_train, y_train), _ = load_fashion_mnist()
-    ```
+        ```python
+        (x_train, y_train), _ = load_fashion_mnist()
+        ```
     """
     return _load_image_dataset(
         "fashion_mnist", lambda folder: _read_idx_folder(folder, {}), allow_download
@@ -154,9 +154,9 @@ def load_cifar10(allow_download=None):
 
     Examples:
 
-    ```python
-    (x_train, y_train), (x_test, y_test) = load_cifar10()
-    ```
+        ```python
+        (x_train, y_train), (x_test, y_test) = load_cifar10()
+        ```
     """
     return _load_image_dataset("cifar10", _read_cifar10_folder, allow_download)
 

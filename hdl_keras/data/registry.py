@@ -22,9 +22,9 @@ def available_datasets():
 
     Examples:
 
-    ```python
-    available_datasets()[:3]  # ['mnist', 'fashion_mnist', 'cifar10']
-    ```
+        ```python
+        available_datasets()[:3]  # ['mnist', 'fashion_mnist', 'cifar10']
+        ```
     """
     return list(_LOADERS)
 
@@ -50,9 +50,9 @@ def load(name, **kwargs):
 
     Examples:
 
-    ```python
-    (x_train, y_train), (x_test, y_test) = load("fashion_mnist")
-    ```
+        ```python
+        (x_train, y_train), (x_test, y_test) = load("fashion_mnist")
+        ```
     """
     if name not in _LOADERS:
         raise ValueError(

@@ -40,10 +40,10 @@ def search_roots():
 
     Examples:
 
-    ```python
-    # with HDL_KERAS_DATA=/data:/more
-    search_roots()[:2]  # [PosixPath('/data'), PosixPath('/more')]
-    ```
+        ```python
+        # with HDL_KERAS_DATA=/data:/more
+        search_roots()[:2]  # [PosixPath('/data'), PosixPath('/more')]
+        ```
     """
     roots = [Path(entry).expanduser() for entry in _env_entries("HDL_KERAS_DATA")]
     if CHECKOUT_DATA_DIR.is_dir():
@@ -69,11 +69,11 @@ def candidate_dirs(name):
 
     Examples:
 
-    ```python
-    # with HDL_KERAS_DATA=/data
-    candidate_dirs("fashion_mnist")[:2]
-    # [PosixPath('/data/fashion-mnist'), PosixPath('/data/fashion_mnist')]
-    ```
+        ```python
+        # with HDL_KERAS_DATA=/data
+        candidate_dirs("fashion_mnist")[:2]
+        # [PosixPath('/data/fashion-mnist'), PosixPath('/data/fashion_mnist')]
+        ```
     """
     if name not in SUBFOLDERS:
         raise ValueError(
@@ -96,9 +96,9 @@ def find_dataset_dir(name, required):
 
     Examples:
 
-    ```python
-    folder = find_dataset_dir("cifar10", [("test_batch",)])
-    ```
+        ```python
+        folder = find_dataset_dir("cifar10", [("test_batch",)])
+        ```
     """
     for folder in candidate_dirs(name):
         if all(first_existing(folder, names) for names in required):

@@ -31,10 +31,10 @@ def stratified_split(y, test_fraction=0.2, seed=0):
 
     Examples:
 
-    ```python
-    train_index, test_index = stratified_split(y, test_fraction=0.2, seed=0)
-    x_test, y_test = x[test_index], y[test_index]
-    ```
+        ```python
+        train_index, test_index = stratified_split(y, test_fraction=0.2, seed=0)
+        x_test, y_test = x[test_index], y[test_index]
+        ```
     """
     _check_fraction("test_fraction", test_fraction)
     y = np.asarray(y)
@@ -76,10 +76,10 @@ def splits(x, y, n=10, val_fraction=0.2, seed=0):
 
     Examples:
 
-    ```python
-    for (x_train, y_train), (x_val, y_val) in splits(x, y, n=10, seed=0):
-        model.fit(x_train, y_train, validation_data=(x_val, y_val))
-    ```
+        ```python
+        for (x_train, y_train), (x_val, y_val) in splits(x, y, n=10, seed=0):
+            model.fit(x_train, y_train, validation_data=(x_val, y_val))
+        ```
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"`n` must be an int >= 1. Received: n={n!r}.")

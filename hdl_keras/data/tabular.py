@@ -32,9 +32,9 @@ def load_iris(test_fraction=0.2, seed=0):
 
     Examples:
 
-    ```python
-    (x_train, y_train), (x_test, y_test) = load_iris()
-    ```
+        ```python
+        (x_train, y_train), (x_test, y_test) = load_iris()
+        ```
     """
     return _load_sklearn("load_iris", test_fraction, seed)
 
@@ -56,9 +56,9 @@ def load_wine(test_fraction=0.2, seed=0):
 
     Examples:
 
-    ```python
-    (x_train, y_train), (x_test, y_test) = load_wine()
-    ```
+        ```python
+        (x_train, y_train), (x_test, y_test) = load_wine()
+        ```
     """
     return _load_sklearn("load_wine", test_fraction, seed)
 
@@ -80,9 +80,9 @@ def load_breast_cancer(test_fraction=0.2, seed=0):
 
     Examples:
 
-    ```python
-    (x_train, y_train), (x_test, y_test) = load_breast_cancer()
-    ```
+        ```python
+        (x_train, y_train), (x_test, y_test) = load_breast_cancer()
+        ```
     """
     return _load_sklearn("load_breast_cancer", test_fraction, seed)
 
@@ -110,9 +110,9 @@ def load_digits(test_fraction=0.2, seed=0):
 
     Examples:
 
-    ```python
-    (x_train, y_train), (x_test, y_test) = load_digits()
-    ```
+        ```python
+        (x_train, y_train), (x_test, y_test) = load_digits()
+        ```
     """
     return _load_sklearn("load_digits", test_fraction, seed)
 
@@ -155,11 +155,11 @@ def load_csv(
 
     Examples:
 
-    ```python
-    # iris.data: 5.1,3.5,1.4,0.2,Iris-setosa
-    (x_train, y_train), (x_test, y_test), classes = load_csv("iris.data")
-    classes  # array(['Iris-setosa', 'Iris-versicolor', 'Iris-virginica'], ...)
-    ```
+        ```python
+        # iris.data: 5.1,3.5,1.4,0.2,Iris-setosa
+        (x_train, y_train), (x_test, y_test), classes = load_csv("iris.data")
+        classes  # array(['Iris-setosa', 'Iris-versicolor', 'Iris-virginica'], ...)
+        ```
     """
     path = Path(path)
     if not path.is_file():

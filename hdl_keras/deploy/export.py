@@ -34,11 +34,11 @@ def export(model, path, format="onnx"):
     Returns:
         The number of bytes written.
 
-    Example:
+    Examples:
 
-    >>> import hdl_keras
-    >>> model = hdl_keras.zoo.load("mnist-small_cnn-binaryrelax")
-    >>> size = hdl_keras.deploy.export(model, "mnist.onnx")  # INT4 levels
+        >>> import hdl_keras
+        >>> model = hdl_keras.zoo.load("mnist-small_cnn-binaryrelax")
+        >>> size = hdl_keras.deploy.export(model, "mnist.onnx")  # INT4 levels
     """
     if format not in FORMATS:
         raise ValueError(

@@ -18,14 +18,14 @@ Command line: `hdl-protocol --dataset iris --methods DL HDL --epochs 20 --out ru
 
 Examples:
 
-```python
-from hdl_keras.experiments import recommend, reduced_grid, run_protocol
+    ```python
+    from hdl_keras.experiments import recommend, reduced_grid, run_protocol
 
-result = run_protocol("iris", grid=reduced_grid("uci", epochs=20), num_splits=3,
-                      output_dir="runs/iris")
-best = recommend(result, "rank")
-model = best.fit(x_train, y_train)
-```
+    result = run_protocol("iris", grid=reduced_grid("uci", epochs=20), num_splits=3,
+                          output_dir="runs/iris")
+    best = recommend(result, "rank")
+    model = best.fit(x_train, y_train)
+    ```
 """
 
 from hdl_keras.experiments.grids import PAPER_GRIDS

@@ -310,11 +310,11 @@ def run_protocol(
 
     Examples:
 
-    ```python
-    result = run_protocol("iris", methods=["DL", "HDL"], grid=reduced_grid("uci", epochs=20),
-                          num_splits=3, output_dir="runs/iris")
-    print(result.to_markdown())
-    ```
+        ```python
+        result = run_protocol("iris", methods=["DL", "HDL"], grid=reduced_grid("uci", epochs=20),
+                              num_splits=3, output_dir="runs/iris")
+        print(result.to_markdown())
+        ```
     """
     methods = _check_methods(methods)
     _check_positive_int("num_splits", num_splits)

@@ -233,10 +233,10 @@ def recommend(results, metric="rank"):
 
     Examples:
 
-    ```python
-    best = recommend("runs/iris", "rank")
-    model = best.fit(x_train, y_train)
-    ```
+        ```python
+        best = recommend("runs/iris", "rank")
+        model = best.fit(x_train, y_train)
+        ```
     """
     if metric not in RECOMMEND_METRICS:
         raise ValueError(f"Expected metric in {RECOMMEND_METRICS}. Received: metric={metric!r}")

@@ -226,7 +226,7 @@ def from_sklearn(pca, gmm, cluster_labels, input_shape=(28, 28, 1), num_classes=
         The `keras.Model`; with the default `reduction="max"` and float64
         layers its argmax is `cluster_labels[gmm.predict(pca.transform(x))]`.
 
-    Example:
+    Examples:
         >>> pca = PCA(50).fit(x.reshape(len(x), -1))
         >>> gmm = GaussianMixture(10).fit(pca.transform(x.reshape(len(x), -1)))
         >>> labels = cluster_mode_labels(gmm.predict(pca.transform(...)), y, 10)

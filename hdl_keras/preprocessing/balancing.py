@@ -32,7 +32,7 @@ def balance_classes(x, y, max_shift=0.1, max_zoom=0.1, seed=None, batch_size=102
         `(x_balanced, y_balanced)`: `(K * n_max, height, width, channels)`
         float32 and `(K * n_max,)` labels, with K the number of classes in `y`.
 
-    Example:
+    Examples:
         >>> x_bal, y_bal = balance_classes(x_train, y_train, seed=0)
         >>> np.bincount(y_bal)  # every class has the largest count
     """

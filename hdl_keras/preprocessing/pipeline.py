@@ -115,7 +115,7 @@ def preprocessed_batches(
         A `hdl_keras.recipes.AugmentedBatches` (a `keras.utils.PyDataset`)
         of shuffled `(x_batch, y_batch)`.
 
-    Example:
+    Examples:
         >>> batches = preprocessed_batches("TTF", x_train, y_train, seed=0)
         >>> model.fit(batches, epochs=10)  # doctest: +SKIP
     """

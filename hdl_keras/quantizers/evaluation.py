@@ -278,11 +278,11 @@ def evaluate_quantized(
 
     Examples:
 
-    ```python
-    result = evaluate_quantized(binary_model, x_test[:500], y_test[:500], eps=8 / 255,
-                                float_model=float_model)
-    print(result["accuracy"], sorted(result["flags"]), result["gradient_check"])
-    ```
+        ```python
+        result = evaluate_quantized(binary_model, x_test[:500], y_test[:500], eps=8 / 255,
+                                    float_model=float_model)
+        print(result["accuracy"], sorted(result["flags"]), result["gradient_check"])
+        ```
     """
     if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
         raise ValueError(f"eps must be a number > 0. Received: eps={eps!r}")

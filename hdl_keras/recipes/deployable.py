@@ -120,13 +120,13 @@ def train_deployable(
         with `parameters` and `channels` before and after shrinking and the
         per-phase `history`.
 
-    Example:
+    Examples:
 
-    ```python
-    model, summary = train_deployable(small_cnn(), x_train, y_train, eps=0.3,
-                                      sparsify_epochs=10, quantize_epochs=5)
-    hdl_keras.deploy.export(model, "mnist.onnx")
-    ```
+        ```python
+        model, summary = train_deployable(small_cnn(), x_train, y_train, eps=0.3,
+                                          sparsify_epochs=10, quantize_epochs=5)
+        hdl_keras.deploy.export(model, "mnist.onnx")
+        ```
     """
     if objective not in OBJECTIVES:
         raise ValueError(f"Expected objective in {sorted(OBJECTIVES)}. Received: objective={objective!r}")

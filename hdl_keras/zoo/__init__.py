@@ -17,13 +17,13 @@ Environment variables:
 
 Examples:
 
-```python
-from hdl_keras import zoo
+    ```python
+    from hdl_keras import zoo
 
-[c["name"] for c in zoo.list_entries(dataset="mnist")]
-model = zoo.load("mnist-small_cnn-pgd_at")
-print(zoo.card("mnist-small_cnn-pgd_at")["metrics"]["clean_accuracy"])
-```
+    [c["name"] for c in zoo.list_entries(dataset="mnist")]
+    model = zoo.load("mnist-small_cnn-pgd_at")
+    print(zoo.card("mnist-small_cnn-pgd_at")["metrics"]["clean_accuracy"])
+    ```
 """
 
 from hdl_keras.zoo.errors import UnknownEntryError

@@ -3,7 +3,8 @@
 ```
 hdl-zoo list [--dataset D] [--method M] [--json]
 hdl-zoo card NAME [--json]
-hdl-zoo eval NAME [--attacks standard|full] [--n N] [--batch-size B] [--json] [--update-card]
+hdl-zoo eval NAME [--attacks standard|full|autoattack] [--n N] [--batch-size B] [--eps EPS] [--seed S]
+              [--out FILE] [--json] [--update-card]
 hdl-zoo train RECIPE [--epochs E] [--train-examples N]
 hdl-zoo compare NAME... [--json]
 ```
@@ -18,9 +19,11 @@ a bad option value).
 
 import contextlib
 import json
+import pathlib
 import sys
 import warnings
 from typing import Annotated
+from typing import Optional
 
 import rich.box
 import typer
@@ -128,32 +131,47 @@ def card_command(
 @app.command("eval")
 def eval_command(
     name: Annotated[str, typer.Argument(metavar="NAME", help="Entry name.")],
-    attacks: Annotated[str, typer.Option(help="standard (FGSM, PGD-20) or full (+ APGD, C&W, Square).")] = "standard",
+    attacks: Annotated[Optional[str], typer.Option(
+        help="standard (FGSM, PGD-20), full (+ APGD, C&W, Square) or autoattack (FGSM, PGD-20 and "
+             "AutoAttack; images only). Default: autoattack for image entries, standard for tables.")] = None,
     n: Annotated[int, typer.Option("--n", help="Number of test points (the first N).")] = 1000,
     batch_size: Annotated[int, typer.Option(help="Rows per attack call.")] = 256,
+    eps: Annotated[Optional[float], typer.Option(help="l_inf radius; default: the card's.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the attacks' randomness.")] = 0,
+    out: Annotated[Optional[pathlib.Path], typer.Option(help="Also write the result as JSON to this file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object as the last line.")] = False,
     update_card: Annotated[bool, typer.Option("--update-card", help="Write the metrics into the card.")] = False,
 ):
     """Evaluate an entry with the attack suite at its card's radius."""
     with _reported_errors():
+        card = registry.card(name)
+        if attacks is None:
+            attacks = evaluation.default_preset(card["dataset"])
         if attacks not in evaluation.PRESETS:
             raise _UsageError(f"--attacks must be one of {', '.join(evaluation.PRESETS)}. Received: {attacks!r}")
         for option, value in (("--n", n), ("--batch-size", batch_size)):
             if value < 1:
                 raise _UsageError(f"{option} must be an integer >= 1. Received: {value}")
-        card = registry.card(name)
+        if eps is not None and update_card and eps != card["threat_model"]["eps"]:
+            raise _UsageError(f"--update-card writes the card's threat model: --eps must be the card's "
+                              f"{card['threat_model']['eps']:g} or left out. Received: {eps:g}")
         progress = contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext()
         with progress:
-            result = evaluation.evaluate_entry(name, attacks=attacks, n=n, batch_size=batch_size, verbose=1)
+            result = evaluation.evaluate_entry(name, attacks=attacks, n=n, batch_size=batch_size, verbose=1,
+                                               seed=seed, eps=eps)
+        if out is not None:
+            out.write_text(json.dumps({"name": name, **result}, indent=2) + "\n")
         if update_card:
-            command = f"hdl-zoo eval {name} --attacks {attacks} --n {n} --batch-size {batch_size} --update-card"
+            seed_option = f" --seed {seed}" if seed else ""
+            command = (f"hdl-zoo eval {name} --attacks {attacks} --n {n} --batch-size {batch_size}"
+                       f"{seed_option} --update-card")
             evaluation.update_card(name, result, command, attacks=attacks)
             Console(stderr=as_json, highlight=False).print(f"updated {registry.zoo_root() / name / 'card.json'}")
         if as_json:
             print(json.dumps({"name": name, **result}))
             return
         table = Table(title=f"{name}: {result['num_examples']} test points, linf eps "
-                      f"{card['threat_model']['eps']:g}", box=rich.box.SIMPLE_HEAD)
+                      f"{eps if eps is not None else card['threat_model']['eps']:g}", box=rich.box.SIMPLE_HEAD)
         table.add_column("metric")
         table.add_column("this run", justify="right")
         table.add_column("paper", justify="right")

@@ -9,20 +9,24 @@ range, so no test point was seen in training), at the card's l_inf radius:
 - `"standard"`: FGSM and PGD-20 (step eps/4, random start, seeded);
 - `"full"`: those, APGD-CE (100 steps), C&W-l_inf (PGD-20 on the
   Carlini-Wagner margin, `cw_linf`) and the black-box Square attack (1000
-  queries; images only: it perturbs square patches, which tables do not have).
+  queries; images only: it perturbs square patches, which tables do not have);
+- `"autoattack"` (images only): FGSM and PGD-20, then AutoAttack
+  (`hdl_keras.attacks.AutoAttack`, Croce & Hein 2020) on the same points:
+  `"standard"`, or `"rand"` when the model is randomized; the metrics gain
+  RobustBench's fields (see `evaluate_entry`).
 
 `update_card` is the only writer of a card's `metrics`,
 `gradient_masking_flags` and `evaluation`.
 
 Examples:
 
-```python
-from hdl_keras.zoo.evaluation import evaluate_entry, update_card
+    ```python
+    from hdl_keras.zoo.evaluation import evaluate_entry, update_card
 
-result = evaluate_entry("mnist-small_cnn-hdl", attacks="standard", n=500)
-print(result["clean_accuracy"], result["attacks"]["pgd20"], result["worst_case_accuracy"])
-update_card("mnist-small_cnn-hdl", result, "hdl-zoo eval mnist-small_cnn-hdl --n 500 --update-card")
-```
+    result = evaluate_entry("mnist-small_cnn-hdl", attacks="standard", n=500)
+    print(result["clean_accuracy"], result["attacks"]["pgd20"], result["worst_case_accuracy"])
+    update_card("mnist-small_cnn-hdl", result, "hdl-zoo eval mnist-small_cnn-hdl --n 500 --update-card")
+    ```
 """
 
 import datetime
@@ -40,11 +44,15 @@ from hdl_keras.utils.arrays import to_numpy
 from hdl_keras.utils.files import atomic_write_text
 from hdl_keras.zoo import registry
 
-PRESETS = ("standard", "full")
+PRESETS = ("standard", "full", "autoattack")
+# The image datasets of hdl_keras.data: AutoAttack (and Square) perturb images.
+IMAGE_DATASETS = ("mnist", "fashion_mnist", "cifar10")
 # A channel (output unit or filter) counts as pruned when its kernel slice has a smaller l2 norm
 # (Dinh et al.'s (2020) channel sparsity).
 CHANNEL_NORM_THRESHOLD = 1e-15
 SQUARE_QUERIES = 1000
+# z of the two-sided 95 % Wilson interval.
+WILSON_Z = 1.959963984540054
 
 
 def attack_set(model, eps, preset="standard", seed=0, images=True):
@@ -54,7 +62,8 @@ def attack_set(model, eps, preset="standard", seed=0, images=True):
         model: the attacked model (logits).
         eps: l_inf radius.
         preset: `"standard"` (`fgsm`, `pgd20`) or `"full"` (adds `apgd`,
-            `cw`, and `square` when `images`).
+            `cw`, and `square` when `images`); `"autoattack"` gives the
+            standard set, which `evaluate_entry` runs beside AutoAttack.
         seed: seed of the random starts and of Square's sampling.
         images: whether inputs are images `(B, H, W, C)`; Square needs them.
 
@@ -62,6 +71,8 @@ def attack_set(model, eps, preset="standard", seed=0, images=True):
         A dict name -> `hdl_keras.attacks.Attack`.
     """
     check_preset(preset)
+    if preset == "autoattack":
+        preset = "standard"
     attacks = {
         "fgsm": attack_suite.FGSM(model, eps=eps),
         "pgd20": attack_suite.PGD(model, eps=eps, step_size=eps / 4, steps=20, random_start=True, seed=seed),
@@ -72,6 +83,11 @@ def attack_set(model, eps, preset="standard", seed=0, images=True):
         if images:
             attacks["square"] = attack_suite.Square(model, eps=eps, n_queries=SQUARE_QUERIES, seed=seed)
     return attacks
+
+
+def default_preset(dataset):
+    """`"autoattack"` for image datasets, `"standard"` for tables (the `hdl-zoo eval` default)."""
+    return "autoattack" if dataset in IMAGE_DATASETS else "standard"
 
 
 def check_preset(preset):
@@ -91,7 +107,7 @@ def evaluation_data(dataset, n):
 
 
 def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, verbose=1, seed=0, *,
-                   dataset=None, eps=None):
+                   dataset=None, eps=None, autoattack_options=None):
     """Evaluates a zoo entry (or a model) under the attacks of a preset.
 
     Args:
@@ -107,7 +123,11 @@ def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, ve
         verbose: 0 silent, 1 (default) a progress bar.
         seed: seed of the attacks' randomness, default 0.
         dataset: the dataset of a model passed directly.
-        eps: the l_inf radius for a model passed directly.
+        eps: the l_inf radius for a model passed directly; for an entry, a
+            radius other than the card's (default: the card's).
+        autoattack_options: optional dict of `AutoAttack` settings
+            (`steps`, `n_queries`, `n_target_classes`) for a reduced run of
+            `"autoattack"`; default None (the reference's settings).
 
     Returns:
         The card's `metrics` dict — `num_examples`, `clean_accuracy`,
@@ -117,14 +137,23 @@ def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, ve
         to 0), `zero_channels` (fraction of output units/filters whose kernel
         slice has l2 norm below `CHANNEL_NORM_THRESHOLD`), `bits_per_weight`
         — plus `gradient_masking_flags`, the codes of the report's flags.
-        Accuracies are fractions in [0, 1].
+        Accuracies are fractions in [0, 1]. With `attacks="autoattack"`
+        (images only), also RobustBench's fields: `clean_acc` (accuracy on
+        all test images), `autoattack_acc` (after AutoAttack, on the `n`
+        points), `autoattack` (`version`, `n`, `interval`: the Wilson 95 %
+        interval of `autoattack_acc`, `per_attack`: the robust accuracy
+        after each of its attacks, `number_forward_passes`, `seconds`,
+        `forward_passes`, `backward_passes`), `unreliable` (a masking flag
+        fired, e.g. the black-box Square broke points the white-box attacks
+        did not) and `external` (the best known robust accuracy: robust to
+        every attack run, FGSM and PGD-20 included).
 
     Examples:
 
-    ```python
-    result = evaluate_entry("iris-mlp-hdl", n=30, verbose=0)
-    assert result["worst_case_accuracy"] <= result["clean_accuracy"]
-    ```
+        ```python
+        result = evaluate_entry("iris-mlp-hdl", n=30, verbose=0)
+        assert result["worst_case_accuracy"] <= result["clean_accuracy"]
+        ```
     """
     check_preset(attacks)
     for key, value in (("n", n), ("batch_size", batch_size)):
@@ -133,7 +162,8 @@ def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, ve
     if isinstance(name_or_model, str):
         card = registry.card(name_or_model)
         model = registry.load(name_or_model)
-        dataset, eps = card["dataset"], card["threat_model"]["eps"]
+        dataset = card["dataset"]
+        eps = card["threat_model"]["eps"] if eps is None else eps
     elif isinstance(name_or_model, keras.Model):
         if dataset is None or eps is None:
             raise ValueError("Evaluating a model (not an entry name) needs dataset= and eps=. "
@@ -141,13 +171,23 @@ def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, ve
         model = name_or_model
     else:
         raise ValueError(f"Expected an entry name or a keras.Model. Received: {name_or_model!r}")
-    x, y = evaluation_data(dataset, int(n))
+    _, (x_test, y_test) = prepare_data(dataset)
+    x, y = x_test[:int(n)], np.asarray(y_test[:int(n)]).astype("int64")
+    if attacks == "autoattack" and x.ndim != 4:
+        raise ValueError(
+            f"AutoAttack evaluates image entries; {dataset!r} is a table dataset. Use "
+            "attacks='standard' or 'full'. Received: attacks='autoattack'"
+        )
     keras.utils.set_random_seed(seed)
     report = attack_suite.evaluate(
         model, x, y, attacks=attack_set(model, float(eps), attacks, seed, images=x.ndim == 4),
         batch_size=int(batch_size), verbose=verbose,
     )
     zero_weights, zero_channels, bits = sparsity_statistics(model)
+    if attacks == "autoattack":
+        clean_acc = _accuracy(model, x_test, np.asarray(y_test), int(batch_size))
+        return _with_autoattack(model, x, y, float(eps), report, seed, int(batch_size), verbose,
+                                (zero_weights, zero_channels, bits), clean_acc, autoattack_options or {})
     return {
         "num_examples": report.num_examples,
         "clean_accuracy": report.clean_accuracy,
@@ -159,6 +199,68 @@ def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, ve
         "bits_per_weight": bits,
         "gradient_masking_flags": sorted({flag["code"] for flag in report.flags}),
     }
+
+
+def _with_autoattack(model, x, y, eps, report, seed, batch_size, verbose, sparsity, clean_acc, options):
+    """The metrics of `evaluate_entry(..., attacks="autoattack")`: PGD-20 and FGSM beside AutoAttack."""
+    version = "rand" if report.randomized else "standard"
+    auto = attack_suite.AutoAttack(model, norm="linf", eps=eps, version=version, seed=seed,
+                                   batch_size=batch_size, **options)
+    auto_report = auto.run(x, y, verbose=verbose)
+    robust = report.robust & auto_report.robust
+    accuracy = auto_report.worst_case_accuracy
+    flags = sorted({flag["code"] for flag in report.flags + auto_report.flags})
+    masking = [code for code in flags if code != "randomized_model"]
+    zero_weights, zero_channels, bits = sparsity
+    details = auto_report.autoattack
+    return {
+        "num_examples": report.num_examples,
+        "clean_accuracy": report.clean_accuracy,
+        "attacks": {**{name: result.accuracy for name, result in report.attacks.items()},
+                    "autoattack": accuracy},
+        "worst_case_accuracy": float(np.mean(robust)),
+        "stability": None,
+        "zero_weights": zero_weights,
+        "zero_channels": zero_channels,
+        "bits_per_weight": bits,
+        "clean_acc": clean_acc,
+        "autoattack_acc": accuracy,
+        "autoattack": {
+            "version": version,
+            "n": auto_report.num_examples,
+            "interval": list(wilson_interval(accuracy, auto_report.num_examples)),
+            "per_attack": {name: result.accuracy for name, result in auto_report.attacks.items()},
+            "number_forward_passes": details["number_forward_passes"],
+            "seconds": round(details["seconds"], 1),
+            "forward_passes": details["forward_passes"],
+            "backward_passes": details["backward_passes"],
+        },
+        "unreliable": bool(masking),
+        "external": float(np.mean(robust)),
+        "gradient_masking_flags": flags,
+    }
+
+
+def wilson_interval(fraction, n, z=WILSON_Z):
+    """`(low, high)`: the Wilson score interval of a binomial proportion (95 % by default).
+
+    `center = (p + z^2 / 2n) / (1 + z^2 / n)`, half-width
+    `z / (1 + z^2 / n) * sqrt(p (1 - p) / n + z^2 / 4n^2)`.
+    """
+    if n < 1:
+        raise ValueError(f"n must be >= 1. Received: n={n}")
+    denominator = 1.0 + z * z / n
+    center = (fraction + z * z / (2 * n)) / denominator
+    half = z / denominator * float(np.sqrt(fraction * (1 - fraction) / n + z * z / (4 * n * n)))
+    return max(0.0, center - half), min(1.0, center + half)
+
+
+def _accuracy(model, x, y, batch_size):
+    correct = 0
+    for start in range(0, len(x), batch_size):
+        logits = ops.convert_to_numpy(model(x[start:start + batch_size], training=False))
+        correct += int(np.sum(np.argmax(logits, axis=1) == y[start:start + batch_size]))
+    return correct / len(x)
 
 
 def sparsity_statistics(model):
@@ -204,7 +306,7 @@ def update_card(name, result, command, attacks=None):
         result: the dict `evaluate_entry` returned.
         command: the command line that produced `result`.
         attacks: the preset used; default inferred from `result["attacks"]`
-            (`"full"` when APGD ran).
+            (`"autoattack"` when AutoAttack ran, `"full"` when APGD ran).
 
     Returns:
         The new card (dict).
@@ -212,7 +314,8 @@ def update_card(name, result, command, attacks=None):
     card = registry.card(name)
     metrics = {key: value for key, value in result.items() if key != "gradient_masking_flags"}
     if attacks is None:
-        attacks = "full" if "apgd" in metrics.get("attacks", {}) else "standard"
+        ran = metrics.get("attacks", {})
+        attacks = "autoattack" if "autoattack" in ran else "full" if "apgd" in ran else "standard"
     check_preset(attacks)
     card["metrics"] = metrics
     card["gradient_masking_flags"] = list(result.get("gradient_masking_flags", []))

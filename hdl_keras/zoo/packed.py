@@ -95,10 +95,10 @@ def add_packed_entry(name, run_dir, zoo_dir=None, reference=None):
 
     Examples:
 
-    ```python
-    card = add_packed_entry("mnist-small_cnn-binaryrelax", "runs/quantization/mnist/br_binary")
-    print(card["file"], card["file_size_bytes"])  # model.hdlpack 32700
-    ```
+        ```python
+        card = add_packed_entry("mnist-small_cnn-binaryrelax", "runs/quantization/mnist/br_binary")
+        print(card["file"], card["file_size_bytes"])  # model.hdlpack 32700
+        ```
     """
     run_dir = pathlib.Path(run_dir)
     log_path = run_dir / "log.json"

@@ -33,13 +33,13 @@ a plain network of Keras layers that predicts logits.
 
 Examples:
 
-```python
-from hdl_keras.zoo.recipes import RECIPES, train_entry
+    ```python
+    from hdl_keras.zoo.recipes import RECIPES, train_entry
 
-print(sorted(RECIPES))
-card = train_entry("iris-mlp-dl")          # the full recipe (seconds on tables)
-card = train_entry("mnist-small_cnn-hdl", epochs=1, train_examples=256, zoo_dir="runs/zoo")
-```
+    print(sorted(RECIPES))
+    card = train_entry("iris-mlp-dl")          # the full recipe (seconds on tables)
+    card = train_entry("mnist-small_cnn-hdl", epochs=1, train_examples=256, zoo_dir="runs/zoo")
+    ```
 """
 
 import dataclasses
@@ -321,10 +321,10 @@ def train_entry(name, zoo_dir=None, epochs=None, train_examples=None, verbose=1)
 
     Examples:
 
-    ```python
-    card = train_entry("iris-mlp-hdl", zoo_dir="runs/zoo", epochs=2)
-    print(card["sha256"])
-    ```
+        ```python
+        card = train_entry("iris-mlp-hdl", zoo_dir="runs/zoo", epochs=2)
+        print(card["sha256"])
+        ```
     """
     recipe = get_recipe(name)
     epochs = recipe.epochs if epochs is None else _check_positive("epochs", epochs)

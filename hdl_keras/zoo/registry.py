@@ -90,10 +90,10 @@ def validate_card(card, source="card"):
 
     Examples:
 
-    ```python
-    validate_card({"name": "iris-mlp-hdl"})
-    # ZooError: card: invalid zoo card at (top level): 'dataset' is a required property. ...
-    ```
+        ```python
+        validate_card({"name": "iris-mlp-hdl"})
+        # ZooError: card: invalid zoo card at (top level): 'dataset' is a required property. ...
+        ```
     """
     error = jsonschema.exceptions.best_match(_validator().iter_errors(card))
     if error is not None:
@@ -142,9 +142,9 @@ def list_entries(dataset=None, method=None, *, skip_broken=False):
 
     Examples:
 
-    ```python
-    [c["name"] for c in list_entries(dataset="iris")]  # ['iris-mlp-dl', 'iris-mlp-hdl']
-    ```
+        ```python
+        [c["name"] for c in list_entries(dataset="iris")]  # ['iris-mlp-dl', 'iris-mlp-hdl']
+        ```
     """
     for label, value in (("dataset", dataset), ("method", method)):
         if value is not None and not isinstance(value, str):
@@ -241,12 +241,12 @@ def load(name, *, cache_dir=None):
 
     Examples:
 
-    ```python
-    from hdl_keras import zoo
+        ```python
+        from hdl_keras import zoo
 
-    model = zoo.load("iris-mlp-hdl")
-    loss, accuracy = model.evaluate(x_test, y_test)
-    ```
+        model = zoo.load("iris-mlp-hdl")
+        loss, accuracy = model.evaluate(x_test, y_test)
+        ```
     """
     path = entry_path(name, cache_dir=cache_dir)
     try:

@@ -95,6 +95,16 @@ def test_eval_json_last_line_and_update_card(cli_zoo):
     assert card["evaluation"]["command"] == "hdl-zoo eval iris-mlp-dl --attacks standard --n 20 --batch-size 10 --update-card"
 
 
+def test_eval_out_seed_and_eps_options(cli_zoo, tmp_path):
+    out = tmp_path / "result.json"
+    result = run("eval", "iris-mlp-dl", "--n", 10, "--seed", 3, "--eps", 0.3, "--out", out)
+    assert result.exit_code == 0, result.output
+    written = json.loads(out.read_text())
+    assert written["name"] == "iris-mlp-dl" and written["num_examples"] == 10
+    assert "linf eps 0.3" in result.output
+    assert set(written["attacks"]) == {"fgsm", "pgd20"}  # tables default to the standard preset
+
+
 def test_eval_table_shows_the_paper_values(cli_zoo):
     result = run("eval", "iris-mlp-dl", "--n", 10)
     assert result.exit_code == 0, result.output
@@ -142,8 +152,10 @@ def test_unknown_recipe(zoo_dir):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("eval", "iris-mlp-dl", "--attacks", "strong"), "--attacks must be one of standard, full. Received: 'strong'"),
+        (("eval", "iris-mlp-dl", "--attacks", "strong"), "--attacks must be one of standard, full, autoattack. Received: 'strong'"),
         (("eval", "iris-mlp-dl", "--n", 0), "--n must be an integer >= 1. Received: 0"),
+        (("eval", "iris-mlp-dl", "--eps", 0.2, "--update-card"),
+         "--update-card writes the card's threat model: --eps must be the card's 0.1 or left out. Received: 0.2"),
         (("eval", "iris-mlp-dl", "--batch-size", -5), "--batch-size must be an integer >= 1. Received: -5"),
         (("train", "iris-mlp-dl", "--epochs", 0), "--epochs must be an integer >= 1. Received: 0"),
     ],

@@ -16,10 +16,12 @@ from hdl_keras.experiments import prepare_data
 from hdl_keras.layers import MaskedDense
 from hdl_keras.zoo.evaluation import CHANNEL_NORM_THRESHOLD
 from hdl_keras.zoo.evaluation import attack_set
+from hdl_keras.zoo.evaluation import default_preset
 from hdl_keras.zoo.evaluation import evaluate_entry
 from hdl_keras.zoo.evaluation import evaluation_data
 from hdl_keras.zoo.evaluation import sparsity_statistics
 from hdl_keras.zoo.evaluation import update_card
+from hdl_keras.zoo.evaluation import wilson_interval
 
 # iris: 150 rows, the protocol's fixed 20 % stratified test split.
 IRIS_TEST_ROWS = 30
@@ -164,3 +166,37 @@ def test_invalid_result_leaves_the_card_unchanged(iris_entry, zoo_dir):
         update_card(iris_entry, result, "hdl-zoo eval iris-mlp-dl")
     assert path.read_text() == before
     assert json.loads(before)["metrics"] is None
+
+
+def test_wilson_interval_matches_known_values():
+    assert wilson_interval(0.5, 100) == pytest.approx((0.4038, 0.5962), abs=1e-4)
+    low, high = wilson_interval(0.0, 1000)
+    assert low == pytest.approx(0.0, abs=1e-12) and high == pytest.approx(0.00383, abs=1e-5)
+
+
+def test_autoattack_preset_is_for_images(iris_entry):
+    with pytest.raises(ValueError, match="image entries"):
+        evaluate_entry(iris_entry, attacks="autoattack", n=10, verbose=0)
+    assert default_preset("iris") == "standard" and default_preset("mnist") == "autoattack"
+
+
+def test_autoattack_preset_writes_robustbench_fields_into_a_valid_card(make_entry):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.AveragePooling2D(4),
+                              keras.layers.Flatten(), keras.layers.Dense(10)])
+    make_entry("mnist-small_cnn-dl", model=model)
+    options = {"steps": 2, "n_queries": 10, "n_target_classes": 2}
+    result = evaluate_entry("mnist-small_cnn-dl", attacks="autoattack", n=16, verbose=0,
+                            autoattack_options=options)
+    auto = result["autoattack"]
+    assert list(auto["per_attack"]) == ["apgd-ce", "apgd-t", "fab-t", "square"]
+    assert auto["version"] == "standard" and auto["n"] == 16 and auto["number_forward_passes"] == 1
+    assert auto["interval"][0] <= result["autoattack_acc"] <= auto["interval"][1]
+    assert result["attacks"]["autoattack"] == result["autoattack_acc"]
+    assert result["external"] == result["worst_case_accuracy"]
+    assert result["worst_case_accuracy"] <= min(result["attacks"].values()) <= result["clean_accuracy"]
+    assert result["unreliable"] == bool(set(result["gradient_masking_flags"]) - {"randomized_model"})
+    assert 0.0 <= result["clean_acc"] <= 1.0
+    card = update_card("mnist-small_cnn-dl", result, "hdl-zoo eval mnist-small_cnn-dl --n 16 --update-card")
+    assert card["evaluation"]["attacks"] == "autoattack"
+    assert zoo.card("mnist-small_cnn-dl")["metrics"]["autoattack_acc"] == result["autoattack_acc"]
