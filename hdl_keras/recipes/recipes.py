@@ -275,8 +275,10 @@ def train_recipe(
         batch_size: default the recipe's (128).
         output_dir: folder of the backup and the outputs, default None
             (nothing written, not resumable).
-        eps, attack_steps, step_size: override the training attack
-            (`PAPER_THREAT_MODEL` or the fast recipe's FGSM).
+        eps: override the training attack's radius (`PAPER_THREAT_MODEL`
+            or the fast recipe's FGSM).
+        attack_steps: override the training attack's number of steps.
+        step_size: override the training attack's step size.
         weight_decay: override the recipe's (5e-4).
         learning_rate: override the recipe's initial (paper) or peak
             (one-cycle) learning rate, e.g. for a network without batch

@@ -26,8 +26,10 @@ def check_number(value, name, *, low=None, high=None, low_inclusive=True, high_i
     Args:
         value: the argument (a Python or numpy number; bools are refused).
         name: its name in the message.
-        low, high: bounds, None for none.
-        low_inclusive, high_inclusive: whether a bound itself is allowed.
+        low: lower bound, None for none.
+        high: upper bound, None for none.
+        low_inclusive: whether `low` itself is allowed.
+        high_inclusive: whether `high` itself is allowed.
         allow_inf: accept `+inf` (e.g. `lambda = inf` for BinaryConnect).
 
     Raises:

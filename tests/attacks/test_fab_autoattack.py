@@ -15,7 +15,10 @@ from hdl_keras.attacks.fab_projections import projection_l2
 from hdl_keras.attacks.fab_projections import projection_linf
 from hdl_keras.testing.toy_models import small_mlp
 
-pytestmark = pytest.mark.backend_suite
+# On jax and torch (the backend suites) a subset runs: the l_inf closed form, the projections,
+# the argument checks and the l_inf AutoAttack bounds; the rest compiles too many step functions
+# for the CI budget there and runs on the default backend.
+backend_suite = pytest.mark.backend_suite
 
 NUM_FEATURES = 12
 NUM_CLASSES = 4
@@ -50,8 +53,15 @@ def minimal_distance(weights, logits, y, order):
     return np.min(distances, axis=0)
 
 
-@pytest.mark.parametrize("norm, order", [("linf", 1), ("l2", 2)])
-@pytest.mark.parametrize("targets", [None, NUM_CLASSES - 1])
+@pytest.mark.parametrize(
+    "norm, order, targets",
+    [
+        pytest.param("linf", 1, None, marks=backend_suite),
+        ("l2", 2, None),
+        ("linf", 1, NUM_CLASSES - 1),
+        ("l2", 2, NUM_CLASSES - 1),
+    ],
+)
 def test_fab_finds_the_closed_form_minimal_perturbation_of_a_linear_model(norm, order, targets):
     model, x, y, weights, logits = linear_model()
     expected = minimal_distance(weights, logits, y, order)
@@ -74,6 +84,7 @@ def test_fab_returns_the_input_where_the_minimal_perturbation_exceeds_eps():
     assert np.all(np.abs(x_adv - x).max(axis=1) <= eps + 1e-6)
 
 
+@backend_suite
 def test_projections_satisfy_the_hyperplane_and_the_box():
     rng = np.random.default_rng(1)
     t = rng.uniform(0, 1, (20, 30)).astype("float32")
@@ -85,6 +96,7 @@ def test_projections_satisfy_the_hyperplane_and_the_box():
         np.testing.assert_allclose(((t + d) * w).sum(axis=1), b, atol=1e-3)
 
 
+@backend_suite
 def test_fab_rejects_bad_settings():
     model = small_mlp(NUM_CLASSES)
     with pytest.raises(ValueError, match="n_target_classes"):
@@ -113,7 +125,7 @@ def fitted_mlp():
     return model, x, y
 
 
-@pytest.mark.parametrize("norm, eps", [("linf", 0.05), ("l2", 0.15)])
+@pytest.mark.parametrize("norm, eps", [pytest.param("linf", 0.05, marks=backend_suite), ("l2", 0.15)])
 def test_autoattack_stays_in_the_ball_and_is_the_worst_case(norm, eps):
     model, x, y = fitted_mlp()
     attacks = ["apgd-ce", "apgd-t", "fab-t"]
@@ -156,6 +168,7 @@ def test_standard_autoattack_through_evaluate_runs_square_last():
     assert report.worst_case_accuracy <= report.clean_accuracy
 
 
+@backend_suite
 def test_autoattack_rejects_bad_configurations():
     model = small_mlp(NUM_CLASSES)
     with pytest.raises(ValueError, match="version"):
