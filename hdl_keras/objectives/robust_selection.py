@@ -229,3 +229,7 @@ class RobustValidation(keras.callbacks.Callback):
             "seed": self.seed,
             "verbose": self.verbose,
         }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
