@@ -155,8 +155,9 @@ def train_peer(train, validation, target, max_epochs, fast=False):
         correct = 0
         for start in range(0, len(y_val), 250):
             xb, yb = x_val[start:start + 250], y_val[start:start + 250]
+            x_adv = evaluation(xb, yb)  # needs input gradients: outside no_grad
             with torch.no_grad():
-                correct += int((model(evaluation(xb, yb)).argmax(1) == yb).sum())
+                correct += int((model(x_adv).argmax(1) == yb).sum())
         return correct / len(y_val)
 
     return _until_target(one_epoch, robust_accuracy, target, max_epochs, "peer_fast" if fast else "peer")
