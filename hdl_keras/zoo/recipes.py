@@ -149,12 +149,17 @@ class ZooRecipe:
         hyperparameters: `lr` (Adam) and the method's own: `rho`,
             `sparsity_lambda`, `beta_bar`, `stability_alpha`, `rounds`
             (HDL objectives; `epochs` is per round), `eps`, `step_size`,
-            `steps` (PGD-AT's training attack).
+            `steps`, `random_start` (PGD-AT's training attack: FGSM with
+            random start), `schedule`, `validation_examples`,
+            `selection_examples`, `selection_attack`, `patience` (its model
+            selection, `RobustValidation`).
         epochs: training epochs (per round for HDL).
         batch_size: minibatch size.
         train_examples: size of the stratified training subset, None for
-            the whole train+validation pool.
-        threat_model: `{"norm": "linf", "eps": 0.1}`.
+            the whole train+validation pool (PGD-AT: the pool less its
+            validation split).
+        threat_model: `{"norm": "linf", "eps": ...}`: 0.1, or 16/255 (MNIST)
+            and 8/255 (Fashion-MNIST) for PGD-AT.
         reference: `{"paper", "table", "figure", "values"}`: the seed's
             numbers for this setting (fractions; `eps` is the radius of the
             seed's adversarial value), or None entries and `{}`.
