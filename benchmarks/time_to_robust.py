@@ -1,6 +1,7 @@
 """Time to a robust model: our fast AT recipe against a plain PyTorch + torchattacks PGD loop.
 
 Usage: python benchmarks/time_to_robust.py [--quick] [--target ACC] [--max-epochs E]
+       [--train-examples N] [--peer-fast]
 
 Both trainers train the same small CNN (`hdl_keras.models.small_cnn`: conv 32-64-128
 3x3 "same" + ReLU + 2x2 max-pool, Dense 128, Dense 10; written layer for layer in
@@ -183,13 +184,16 @@ def main():
     parser.add_argument("--quick", action="store_true", help="10,000 images, target 0.80, at most 5 epochs")
     parser.add_argument("--target", type=float, default=None, help="validation PGD-20 accuracy to reach")
     parser.add_argument("--max-epochs", type=int, default=None, help="epochs before giving up")
+    parser.add_argument("--train-examples", type=int, default=None, help="training images (quick: 10000)")
     parser.add_argument("--peer-fast", action="store_true", help="also train the peer with torchattacks FFGSM")
     args = parser.parse_args()
     train_examples, validation_examples = (10000, 500) if args.quick else (54000, 1000)
+    train_examples = args.train_examples if args.train_examples is not None else train_examples
     target = args.target if args.target is not None else (0.80 if args.quick else 0.90)
     max_epochs = args.max_epochs if args.max_epochs is not None else (5 if args.quick else 15)
-    if not 0 < target <= 1 or max_epochs < 1:
-        raise SystemExit(f"--target must be in (0, 1] and --max-epochs >= 1. Received: {target}, {max_epochs}")
+    if not 0 < target <= 1 or max_epochs < 1 or not 100 <= train_examples <= 54000:
+        raise SystemExit("--target must be in (0, 1], --max-epochs >= 1 and --train-examples in [100, 54000]. "
+                         f"Received: {target}, {max_epochs}, {train_examples}")
 
     limit_threads()
     train, validation = load(train_examples, validation_examples)

@@ -39,7 +39,6 @@ import time
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from hdl_keras import attacks
 from hdl_keras import models
