@@ -129,8 +129,9 @@ def markdown(results):
         f"{results['backend']}, {results['hardware']}.",
         "",
         f"**Reduced run**: fast AT and PGD-10 AT each train {results['settings']['epochs']} epochs on "
-        f"{results['settings']['train_examples']} of the 54,000 training-split images (PGD-10 costs about "
-        "5 times more per epoch; the zoo entry trains fast AT for 15 epochs on all 54,000). Same small CNN, "
+        f"{results['settings']['train_examples']} of the 54,000 training-split images (a PGD-10 training step "
+        "runs 10 attack steps where fast AT runs 1; the zoo entry trains fast AT for 15 epochs on all "
+        "54,000). Same small CNN, "
         "Adam with a one-cycle learning rate (peak 5e-3), batch 100, model selection by `RobustValidation` "
         "(PGD-10 on 1,000 held-out validation images).",
         "",
@@ -149,7 +150,9 @@ def markdown(results):
     lines += [
         "",
         f"Training time ratio PGD-10 / fast AT (same process, same epochs): "
-        f"{pgd['train_seconds'] / fast['train_seconds']:.2f}.",
+        f"{pgd['train_seconds'] / fast['train_seconds']:.2f}. The runs share a 2-core CPU with other jobs, "
+        "whose load changes between them, so this ratio measures the machine as much as the methods; "
+        "`benchmarks/adv_training_cost.py` times the steps in alternation.",
         "",
         "Per-epoch validation PGD-10 accuracy (catastrophic overfitting would show as a collapse while the "
         "training attack's accuracy rises):",
