@@ -51,8 +51,10 @@ is up to date). Every number of our columns was written into the card by
 `hdl-zoo eval NAME --update-card`: accuracies on the first test points of the dataset (tables: the
 protocol's fixed test split) under l_inf attacks at the card's eps; worst case = correct under
 every attack. "Paper" columns are the paper's values for the same method and dataset, from the
-table named in the last column; the image entries are reduced (small CNN, a subset of the training
-images, a few epochs: see each card's `training.reduced`), so they trail the paper's full runs.
+table named in the last column; the DL, Robust and HDL image entries are reduced (small CNN, a
+subset of the training images, a few epochs: see each card's `training.reduced`), so they trail the
+paper's full runs. The PGD-AT image entries are trained on all training images by fast adversarial
+training (Wong et al. 2020; see [adversarial training](adversarial.md#fast-adversarial-training)).
 """
 
 
@@ -95,7 +97,8 @@ def _paper_section(cards):
     lines = [
         "## Against the paper papers",
         "",
-        "Paper adversarial accuracies are at the paper's radius (column eps), which may differ from ours (0.1).",
+        "Paper adversarial accuracies are at the paper's radius (column eps), which may differ from ours "
+        "(the card's eps: 0.1, or 16/255 and 8/255 for the PGD-AT entries).",
         "",
         "| Entry | Clean % | Paper clean % | PGD-20 % | Paper adversarial % | Paper eps | Zero weights % "
         "| Paper zero weights % | Paper source |",

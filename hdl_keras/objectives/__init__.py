@@ -9,7 +9,11 @@ Adversarial training (models that attack their own batches with the attack
 suite's PGD inside the train step): `PGDAdversarialTraining` (Madry et al.
 2018; Dinh et al. (2020) and the training-techniques report), `TRADES` (Zhang et al. 2019) and `TradeOff`
 (Li, Wang and Xin's (2020) `alpha * L_nat + beta * L_rob`), on the shared base
-`AdversarialModel`; `ATTACK_PRESETS` holds the papers' PGD settings.
+`AdversarialModel`; `ATTACK_PRESETS` holds the papers' PGD settings and
+`fast_at_settings(eps)` the FGSM-with-random-start attack of fast adversarial
+training (Wong, Rice, Kolter 2020). `RobustValidation` is the callback that
+selects the epoch with the best validation PGD accuracy and flags catastrophic
+overfitting (Rice, Wong, Kolter 2020).
 
 Verified training: `IBPTraining` (interval bound propagation, Gowal et al.
 2018, with its eps and kappa ramps), Sehwag et al.'s (2019) verified objective.
@@ -17,12 +21,15 @@ Verified training: `IBPTraining` (interval bound propagation, Gowal et al.
 
 from hdl_keras.objectives.adversarial import ATTACK_PRESETS
 from hdl_keras.objectives.adversarial import AdversarialModel
+from hdl_keras.objectives.adversarial import FAST_STEP_RATIO
 from hdl_keras.objectives.adversarial import PGDAdversarialTraining
+from hdl_keras.objectives.adversarial import fast_at_settings
 from hdl_keras.objectives.holistic import METHODS
 from hdl_keras.objectives.holistic import HolisticModel
 from hdl_keras.objectives.ibp import IBPTraining
 from hdl_keras.objectives.ibp import worst_case_logits
 from hdl_keras.objectives.robust import robust_cross_entropy
+from hdl_keras.objectives.robust_selection import RobustValidation
 from hdl_keras.objectives.sparse import BetaAnnealing
 from hdl_keras.objectives.sparse import fit_sparse_rounds
 from hdl_keras.objectives.sparse import masked_layers
@@ -35,6 +42,7 @@ from hdl_keras.objectives.trades import kl_divergence
 
 __all__ = [
     "ATTACK_PRESETS",
+    "FAST_STEP_RATIO",
     "METHODS",
     "TRADES",
     "AdversarialModel",
@@ -42,8 +50,10 @@ __all__ = [
     "HolisticModel",
     "IBPTraining",
     "PGDAdversarialTraining",
+    "RobustValidation",
     "TradeOff",
     "fit_sparse_rounds",
+    "fast_at_settings",
     "kl_divergence",
     "masked_layers",
     "robust_cross_entropy",

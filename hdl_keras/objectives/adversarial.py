@@ -13,6 +13,34 @@ ATTACK_PRESETS = {
     # The training-techniques report (MNIST).
     "mnist": {"eps": 16 / 255, "step_size": 2 / 255, "steps": 20},
 }
+# Fast adversarial training (Wong, Rice, Kolter 2020): one FGSM step of 1.25 eps from a uniform start.
+FAST_STEP_RATIO = 1.25
+
+
+def fast_at_settings(eps, step_ratio=FAST_STEP_RATIO):
+    """The training attack of fast adversarial training (Wong, Rice, Kolter 2020) at radius `eps`.
+
+    FGSM with random start: `x' = Proj(x + delta + alpha * sign(grad_x CE))`
+    with `delta ~ U[-eps, eps]^d` and `alpha = step_ratio * eps` (1.25 eps
+    in the paper), i.e. `PGD` with one step. Pass the result as keyword
+    arguments of an `AdversarialModel` (e.g. `PGDAdversarialTraining`) and
+    train on a one-cycle learning rate (`hdl_keras.recipes.OneCycle`), with
+    `RobustValidation` to detect catastrophic overfitting.
+
+    Args:
+        eps: l_inf radius, `> 0`.
+        step_ratio: the FGSM step as a multiple of `eps`, `> 0`, default 1.25.
+
+    Returns:
+        `{"eps", "step_size", "steps": 1, "random_start": True}`.
+
+    Examples:
+        >>> fast_at_settings(0.1)["step_size"]
+        0.125
+    """
+    if not eps > 0 or not step_ratio > 0:
+        raise ValueError(f"eps and step_ratio must be > 0. Received: eps={eps}, step_ratio={step_ratio}")
+    return {"eps": float(eps), "step_size": float(step_ratio * eps), "steps": 1, "random_start": True}
 
 
 @keras.saving.register_keras_serializable(package="hdl_keras")

@@ -20,6 +20,7 @@ from hdl_keras.zoo.recipes import train_entry
 
 TABLES = ("iris", "wine", "breast_cancer", "digits")
 IMAGES = ("mnist", "fashion_mnist")
+FAST_AT_EPS = {"mnist": 16 / 255, "fashion_mnist": 8 / 255}
 
 
 def test_recipe_table_covers_tables_and_images():
@@ -37,9 +38,13 @@ def test_recipe_is_consistent(name):
     assert name.startswith(f"{recipe.dataset}-{recipe.architecture}-")
     assert recipe.dataset in data.available_datasets()
     assert recipe.architecture in models.available_models()
-    assert recipe.threat_model == {"norm": "linf", "eps": 0.1, "scaling": "minmax"}
     assert recipe.epochs >= 1 and recipe.batch_size >= 1
-    assert recipe.reduced  # every recipe departs from its seed's setting and says how
+    if recipe.method == "PGD-AT":  # fast AT on all training images, at the papers' radii
+        assert recipe.threat_model == {"norm": "linf", "eps": FAST_AT_EPS[recipe.dataset], "scaling": "minmax"}
+        assert recipe.reduced is None and recipe.train_examples is None
+        return
+    assert recipe.threat_model == {"norm": "linf", "eps": 0.1, "scaling": "minmax"}
+    assert recipe.reduced  # every other recipe departs from its seed's setting and says how
     assert set(recipe.reference) == {"paper", "table", "figure", "values"}
     for key, value in recipe.reference["values"].items():
         assert 0.0 <= value <= 1.0, (key, value)
@@ -66,9 +71,25 @@ def test_reference_values_match_the_papers():
     assert RECIPES["fashion_mnist-small_cnn-pgd_at"].reference["values"] == {}
 
 
-def test_pgd_at_attack_is_pgd10_at_the_threat_radius():
-    hyper = RECIPES["mnist-small_cnn-pgd_at"].hyperparameters
-    assert (hyper["eps"], hyper["step_size"], hyper["steps"]) == (0.1, 0.025, 10)
+@pytest.mark.parametrize("dataset", IMAGES)
+def test_pgd_at_recipes_are_fast_at_at_the_threat_radius(dataset):
+    recipe = RECIPES[f"{dataset}-small_cnn-pgd_at"]
+    hyper = recipe.hyperparameters
+    eps = FAST_AT_EPS[dataset]
+    assert (hyper["eps"], hyper["steps"], hyper["random_start"]) == (eps, 1, True)
+    assert hyper["step_size"] == pytest.approx(1.25 * eps)  # Wong et al. 2020's FGSM step
+    assert hyper["schedule"] == "one_cycle" and hyper["validation_examples"] == 6000
+    assert "FGSM" in recipe.objective and "Wong" in recipe.objective
+
+
+def test_validation_split_is_stratified_disjoint_and_complete():
+    y = np.repeat(np.arange(10), 100)
+    x = np.arange(1000, dtype="float32").reshape(1000, 1)
+    (x_train, y_train), (x_val, y_val) = recipes.validation_split(x, y, 200)
+    assert len(y_val) == 200 and len(y_train) == 800
+    assert np.bincount(y_val).tolist() == [20] * 10
+    assert sorted(np.concatenate([x_train, x_val]).ravel().tolist()) == x.ravel().tolist()
+    assert np.array_equal(recipes.validation_split(x, y, 200)[1][0], x_val)  # seeded
 
 
 def test_unknown_recipe_suggests_close_names():
@@ -124,14 +145,21 @@ def test_failed_run_keeps_the_existing_entry(zoo_dir, monkeypatch):
     assert json.loads(before["card.json"])["training"]["epochs"] == 1
 
 
-def test_tiny_pgd_at_image_run(zoo_dir):
+def test_tiny_pgd_at_image_run(zoo_dir, tmp_path, monkeypatch):
     try:
         data.load("mnist")
     except data.DatasetNotFoundError:
         pytest.skip("MNIST files not found")
-    card = train_entry("mnist-small_cnn-pgd_at", epochs=1, train_examples=128, verbose=0)
-    assert card["method"]["hyperparameters"]["steps"] == 10
+    monkeypatch.setenv("HDL_KERAS_RUNS", str(tmp_path / "runs"))
+    card = train_entry("mnist-small_cnn-pgd_at", epochs=2, train_examples=128, verbose=0)
+    assert card["method"]["hyperparameters"]["steps"] == 1
+    assert card["threat_model"]["eps"] == pytest.approx(16 / 255)
     assert card["training"]["train_examples"] == 128
+    validation = card["training"]["validation"]
+    assert validation["examples"] == 6000 and validation["epochs_run"] == 2
+    assert validation["best_val_pgd_accuracy"] == max(validation["val_pgd_accuracy_per_epoch"])
+    # The run folder keeps nothing once the run has finished (a new run starts afresh).
+    assert not any(path.is_file() for path in (tmp_path / "runs").rglob("*"))
     saved = keras.saving.load_model(zoo.entry_path("mnist-small_cnn-pgd_at"), compile=False)
     assert not isinstance(saved, AdversarialModel)  # the file holds the plain network
     assert saved.output_shape == (None, 10)
