@@ -30,7 +30,8 @@ def check_number(value, name, *, low=None, high=None, low_inclusive=True, high_i
         high: upper bound, None for none.
         low_inclusive: whether `low` itself is allowed.
         high_inclusive: whether `high` itself is allowed.
-        allow_inf: accept `+inf` (e.g. `lambda = inf` for BinaryConnect).
+        allow_inf: accept infinities (e.g. `lambda = inf` for BinaryConnect;
+            `low`/`high` still apply).
 
     Raises:
         ValueError: NaN, inf (unless allowed), not a number, or out of range.
@@ -91,15 +92,20 @@ def check_eps(eps, name="eps", *, norm="linf", bounds=(0.0, 1.0), owner=None):
 
 
 def check_bounds(bounds, name="bounds"):
-    """Returns `(low, high)` as floats: finite and `low < high`."""
+    """Returns `(low, high)` as floats: not NaN, `low < high`.
+
+    `low = -inf` or `high = inf` mean no bound on that side (unbounded inputs,
+    such as standardised tables, attacked unclipped); `low = inf` or
+    `high = -inf` are refused.
+    """
     try:
         low, high = bounds
     except (TypeError, ValueError):
         raise ValueError(
             f"Expected `{name}` to be a pair (low, high). Received: {name}={bounds!r}"
         ) from None
-    low = check_number(low, f"{name}[0]")
-    high = check_number(high, f"{name}[1]")
+    low = check_number(low, f"{name}[0]", high=math.inf, high_inclusive=False, allow_inf=True)
+    high = check_number(high, f"{name}[1]", low=-math.inf, low_inclusive=False, allow_inf=True)
     if not low < high:
         raise ValueError(f"Expected `{name}` = (low, high) with low < high. Received: {name}={bounds!r}")
     return low, high

@@ -34,6 +34,7 @@ import json
 
 import keras
 import numpy as np
+from keras import ops
 
 from hdl_keras import attacks as attack_suite
 from hdl_keras.experiments import prepare_data
