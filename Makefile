@@ -53,8 +53,8 @@ fashion-mnist:
 	fi
 
 # The zoo's flagship entry, evaluated with FGSM and PGD-20 on 1000 MNIST test images (no network:
-# the weights ship in zoo/), then compared with its siblings and the papers' values. Its card
-# carries the AutoAttack number (hdl-zoo eval NAME, about 5 minutes per 100 images on 2 cores).
+# the weights ship in zoo/), then compared with its siblings and the papers' values.
+# `hdl-zoo eval NAME` alone runs the standard AutoAttack (about 5 minutes per 100 images on 2 cores).
 DEMO_ENTRY ?= mnist-small_cnn-pgd_at
 DEMO_COMPARE ?= mnist-small_cnn-dl mnist-small_cnn-robust mnist-small_cnn-hdl mnist-small_cnn-pgd_at
 
