@@ -270,7 +270,7 @@ def main(argv=None):
     parser.add_argument("--results", default=str(DEFAULT_RESULTS))
     args = parser.parse_args(argv)
     out, img = pathlib.Path(args.out), pathlib.Path(args.img)
-    cards = list_entries()
+    cards = list_entries(skip_broken=True)
     results = load_results(args.results)
     page = render(cards, results, figure_name=f"img/{img.name}")
     if args.check:

@@ -174,7 +174,7 @@ def main(argv=None):
     parser.add_argument("--out", type=pathlib.Path, default=DEFAULT_PAGE, help="the markdown page")
     parser.add_argument("--img", type=pathlib.Path, default=DEFAULT_FIGURE, help="the figure")
     args = parser.parse_args(argv)
-    cards = list_entries()
+    cards = list_entries(skip_broken=True)
     link = pathlib.Path(os.path.relpath(args.img.resolve(), args.out.resolve().parent)).as_posix()
     page = render(cards, figure_link=link)
     if args.check:
