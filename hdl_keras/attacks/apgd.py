@@ -291,16 +291,22 @@ class APGD(Attack):
         return self.loss(logits, y)
 
     def _target_classes(self, x, y):
-        """`(B, n_target_classes)`: the classes of highest clean logit other than `y`."""
-        logits = self.logits(x)
-        num_classes = logits.shape[-1]
-        if num_classes is not None and self.n_target_classes > num_classes - 1:
-            raise ValueError(
-                f"n_target_classes must be at most num_classes - 1 = {num_classes - 1}. "
-                f"Received: n_target_classes={self.n_target_classes}"
-            )
-        ranked = ops.argsort(-_mask_class(logits, y), axis=-1)
-        return ops.cast(ranked[:, : self.n_target_classes], "int32")
+        return top_other_classes(self.logits(x), y, self.n_target_classes)
+
+
+def top_other_classes(logits, y, n):
+    """`(B, n)` int32: per example, the `n` classes of highest logit other than `y`.
+
+    The target classes of APGD-T and FAB-T (Croce & Hein 2020).
+    """
+    num_classes = logits.shape[-1]
+    if num_classes is not None and n > num_classes - 1:
+        raise ValueError(
+            f"n_target_classes must be at most num_classes - 1 = {num_classes - 1}. "
+            f"Received: n_target_classes={n}"
+        )
+    ranked = ops.argsort(-_mask_class(logits, y), axis=-1)
+    return ops.cast(ranked[:, :n], "int32")
 
 
 def _mask_class(logits, y):

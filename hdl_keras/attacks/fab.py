@@ -5,7 +5,7 @@ import numpy as np
 from keras import ops
 
 from hdl_keras import backend
-from hdl_keras.attacks.apgd import _mask_class
+from hdl_keras.attacks.apgd import top_other_classes
 from hdl_keras.attacks.base import Attack
 from hdl_keras.attacks.base import _expand_like
 from hdl_keras.attacks.fab_projections import projection_l2
@@ -250,13 +250,4 @@ class FAB(Attack):
         return ops.cast(ops.argmax(self.logits(x), axis=-1), "int32")
 
     def _target_classes(self, x, y):
-        """`(B, n_target_classes)`: the classes of highest clean logit other than `y`."""
-        logits = self.logits(x)
-        num_classes = logits.shape[-1]
-        if num_classes is not None and self.n_target_classes > num_classes - 1:
-            raise ValueError(
-                f"n_target_classes must be at most num_classes - 1 = {num_classes - 1}. "
-                f"Received: n_target_classes={self.n_target_classes}"
-            )
-        ranked = ops.argsort(-_mask_class(logits, y), axis=-1)
-        return ops.cast(ranked[:, : self.n_target_classes], "int32")
+        return top_other_classes(self.logits(x), y, self.n_target_classes)

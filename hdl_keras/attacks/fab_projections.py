@@ -28,6 +28,23 @@ def _take(values, index):
     return ops.take_along_axis(values, ops.expand_dims(index, 1), axis=1)[:, 0]
 
 
+def _bisect(above, like, num_features):
+    """Per row, the last index `k` in [0, D-1) of a bisection keeping `above(k)` true.
+
+    `above` maps int32 indices `(N,)` to booleans `(N,)`; `like` is any `(N,)`
+    float tensor (shape and dtype of the search bounds). Runs the
+    `ceil(log2 D)` halvings of the reference code, vectorized over rows.
+    """
+    low = ops.zeros_like(like)
+    high = ops.full(ops.shape(like), float(num_features - 1))
+    for _ in range(math.ceil(math.log2(num_features))):
+        middle = ops.floor((low + high) / 2.0)
+        is_above = above(ops.cast(middle, "int32"))
+        low = ops.where(is_above, middle, low)
+        high = ops.where(is_above, high, middle)
+    return ops.cast(low, "int32")
+
+
 def _safe(denominator):
     """`denominator` with zeros replaced by 1, for divisions whose result is masked."""
     return ops.where(ops.equal(denominator, 0.0), 1.0, denominator)
@@ -63,17 +80,11 @@ def projection_linf(t, w, b):
     whole_box = b - b2 > 0
     partial = ops.logical_and(b - b0 > 0, ops.logical_not(whole_box))
 
-    low = ops.zeros_like(b)
-    high = ops.full(ops.shape(b), float(num_features - 1))
-    for _ in range(math.ceil(math.log2(num_features))):
-        middle = ops.floor((low + high) / 2.0)
-        index = ops.cast(middle, "int32")
+    def above(index):
         current = _take(order, num_features - 1 - index)
-        value = _take(sb, index) - _take(s, index) * _take(p, current)
-        above = b - value > 0
-        low = ops.where(above, middle, low)
-        high = ops.where(above, high, middle)
-    index = ops.cast(low, "int32")
+        return b - (_take(sb, index) - _take(s, index) * _take(p, current)) > 0
+
+    index = _bisect(above, b, num_features)
 
     lambda_box = ops.maximum((b - sb[:, -1]) / _safe(-s[:, -1]), 0.0)[:, None]
     d_box = (2.0 * corner - 1.0) * lambda_box
@@ -123,14 +134,7 @@ def projection_l2(t, w, b):
     whole_box = ops.sum(d * w, axis=1) + c > 0
     partial = ops.logical_not(ops.logical_or(unconstrained, whole_box))
 
-    low = ops.zeros_like(c)
-    high = ops.full(ops.shape(c), float(num_features - 1))
-    for _ in range(math.ceil(math.log2(num_features))):
-        middle = ops.floor((low + high) / 2.0)
-        above = _take(s, ops.cast(middle, "int32")) + c > 0
-        low = ops.where(above, middle, low)
-        high = ops.where(above, high, middle)
-    index = ops.cast(low, "int32")
+    index = _bisect(lambda index: _take(s, index) + c > 0, c, num_features)
 
     d_free = -(c / _safe(w5[:, 0]))[:, None] * w
     ws_index = _take(ws, index)
