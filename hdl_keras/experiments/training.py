@@ -53,7 +53,9 @@ def build_model(method, config, input_shape, num_classes, network=None):
     base = models.get(network, input_shape=tuple(input_shape), num_classes=num_classes)
     if "sparse" in METHODS[method]:
         base = layers.to_masked(base)
-    objective = {key: config[key] for key in ("rho", "sparsity_lambda", "stability_alpha") if key in config}
+    objective = {
+        key: config[key] for key in ("rho", "sparsity_lambda", "stability_alpha", "robust_top_k") if key in config
+    }
     model = HolisticModel(base.input, base.output, method=method, **objective)
     model.compile(
         optimizer=keras.optimizers.Adam(config["lr"]),
@@ -62,7 +64,7 @@ def build_model(method, config, input_shape, num_classes, network=None):
     return model
 
 
-def train(model, config, x, y, epochs, batch_size, rounds, **fit_kwargs):
+def train(model, config, x, y, epochs, batch_size, rounds, restore_best=None, **fit_kwargs):
     """Trains `model` (from `build_model`) on `(x, y)` as the protocol does.
 
     Sparse methods: `rounds` rounds of `epochs` epochs through
@@ -77,15 +79,26 @@ def train(model, config, x, y, epochs, batch_size, rounds, **fit_kwargs):
         epochs: epochs per round.
         batch_size: minibatch size.
         rounds: rounds of the sparse methods (ignored by the others).
-        **fit_kwargs: passed to `model.fit` (e.g. `verbose=0`).
+        restore_best: `None`, or a logged metric (e.g.
+            `"val_sparse_categorical_accuracy"`, with `validation_data` in
+            `fit_kwargs`): training ends on the epoch where it was highest
+            (sparse methods: within the last round).
+        **fit_kwargs: passed to `model.fit` (e.g. `verbose=0`, `callbacks`).
+
+    Returns:
+        The list of `History` objects, one per `model.fit` (round).
     """
     if "sparse" in model.components:
-        fit_sparse_rounds(
+        return fit_sparse_rounds(
             model, x, y, rounds=rounds, epochs=epochs, beta_bar=config["beta_bar"],
-            batch_size=batch_size, **fit_kwargs,
+            batch_size=batch_size, restore_best=restore_best, **fit_kwargs,
         )
-    else:
-        model.fit(x, y, epochs=epochs, batch_size=batch_size, **fit_kwargs)
+    callbacks = list(fit_kwargs.pop("callbacks", ()))
+    if restore_best is not None:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(monitor=restore_best, mode="max", patience=epochs, restore_best_weights=True)
+        )
+    return [model.fit(x, y, epochs=epochs, batch_size=batch_size, callbacks=callbacks, **fit_kwargs)]
 
 
 def harden_gates(model):
