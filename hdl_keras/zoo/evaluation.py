@@ -187,9 +187,11 @@ def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, ve
     zero_weights, zero_channels, bits = sparsity_statistics(model)
     if attacks == "autoattack":
         clean_acc = _accuracy(model, x_test, np.asarray(y_test), int(batch_size))
-        return _with_autoattack(model, x, y, float(eps), report, seed, int(batch_size), verbose,
-                                (zero_weights, zero_channels, bits), clean_acc, autoattack_options or {})
-    return {
+        metrics = _with_autoattack(model, x, y, float(eps), report, seed, int(batch_size), verbose,
+                                   (zero_weights, zero_channels, bits), clean_acc, autoattack_options or {})
+        metrics["clean_acc_examples"] = int(len(y_test))
+        return {**metrics, "intervals": accuracy_intervals(metrics)}
+    metrics = {
         "num_examples": report.num_examples,
         "clean_accuracy": report.clean_accuracy,
         "attacks": {name: result.accuracy for name, result in report.attacks.items()},
@@ -200,6 +202,7 @@ def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, ve
         "bits_per_weight": bits,
         "gradient_masking_flags": sorted({flag["code"] for flag in report.flags}),
     }
+    return {**metrics, "intervals": accuracy_intervals(metrics)}
 
 
 def _with_autoattack(model, x, y, eps, report, seed, batch_size, verbose, sparsity, clean_acc, options):
@@ -240,6 +243,20 @@ def _with_autoattack(model, x, y, eps, report, seed, batch_size, verbose, sparsi
         "external": float(np.mean(robust)),
         "gradient_masking_flags": flags,
     }
+
+
+def accuracy_intervals(metrics):
+    """The Wilson 95 % interval of every accuracy in `metrics`, as `[low, high]` lists.
+
+    Keys: `clean_accuracy`, `worst_case_accuracy`, `attack:<name>` (on
+    `num_examples` points) and `clean_acc` (on `clean_acc_examples`).
+    """
+    n = metrics["num_examples"]
+    intervals = {key: list(wilson_interval(metrics[key], n)) for key in ("clean_accuracy", "worst_case_accuracy")}
+    intervals.update({f"attack:{name}": list(wilson_interval(value, n)) for name, value in metrics["attacks"].items()})
+    if metrics.get("clean_acc") is not None:
+        intervals["clean_acc"] = list(wilson_interval(metrics["clean_acc"], metrics["clean_acc_examples"]))
+    return intervals
 
 
 def wilson_interval(fraction, n, z=WILSON_Z):
