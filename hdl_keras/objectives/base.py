@@ -144,7 +144,7 @@ class ObjectiveModel(keras.Model):
 
 
 def available_objectives():
-    """The names `get` accepts, sorted: e.g. `["hdl", "ibp", "pgd", "trades", "tradeoff"]`."""
+    """The names `get` accepts, sorted: e.g. `["hdl", "ibp", "pgd", "tradeoff", "trades"]`."""
     return sorted(_REGISTRY)
 
 
