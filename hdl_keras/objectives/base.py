@@ -161,8 +161,8 @@ def get(identifier):
         **settings)` or `cls(inputs, outputs, **settings)`.
 
     Raises:
-        ValueError: an unknown name (the error lists close names) or an
-            identifier of another type.
+        ValueError: an unknown name (the error lists close names).
+        TypeError: an identifier that is neither a str nor a class.
 
     Examples:
         >>> get("trades").from_model(small_cnn(), beta=6.0)  # doctest: +SKIP
@@ -170,7 +170,7 @@ def get(identifier):
     if isinstance(identifier, type) and issubclass(identifier, ObjectiveModel):
         return identifier
     if not isinstance(identifier, str):
-        raise ValueError(
+        raise TypeError(
             "Expected an objective name (str) or an ObjectiveModel subclass. Received: "
             f"identifier={identifier!r} of type {type(identifier).__name__}"
         )

@@ -183,5 +183,5 @@ def test_registry_resolves_names_classes_and_suggests_close_names():
         objectives.get("trade")
     with pytest.raises(ValueError, match="Expected one of"):
         objectives.get("nothing-like-it")
-    with pytest.raises(ValueError, match="ObjectiveModel subclass"):
+    with pytest.raises(TypeError, match="ObjectiveModel subclass"):
         objectives.get(3)
