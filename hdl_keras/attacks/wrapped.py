@@ -11,6 +11,7 @@ attack, which takes input gradients of `model(x)` through
 import copy
 
 import keras
+from keras import ops
 
 
 def call_model(fn, x, training=False):
@@ -47,7 +48,7 @@ class ModelWrapper:
         self.model = model
 
     def __call__(self, x, training=False):
-        return self.call(x, training=training)
+        return self.call(ops.convert_to_tensor(x), training=training)
 
     def call(self, x, training=False):
         """The logits `(B, K)` of `x`, with the wrapper's input gradient."""
