@@ -2,8 +2,11 @@
 
 White-box: `FGSM`, `PGD` (IFGSM, l_inf / l_2, restarts), `cw_linf` (PGD on the
 Carlini-Wagner margin), `CarliniWagner` (l_2 minimum norm), `APGD` (CE, DLR,
-targeted), `FAB` (minimal l_inf / l_2 perturbations, FAB-T). Black-box: `Square`, `NAttack`. Wrappers: `EoT` (randomized
-models), `BPDA` (non-differentiable layers), `Transfer`. `evaluate` runs a set
+targeted), `FAB` (minimal l_inf / l_2 perturbations, FAB-T). Black-box: `Square`, `NAttack`. Model wrappers that
+every attack accepts in place of the model: `EoT` (randomized models, input
+gradients averaged over draws), `BPDA` (non-differentiable preprocessing or
+layers, a differentiable approximation backward); `Transfer` (attack a
+surrogate). `evaluate` runs a set
 of attacks and returns a `RobustnessReport` with gradient-masking flags and
 confusion matrices (`most_confused_pairs`, `plot_confusion_matrix`);
 `AutoAttack` runs the ensemble of Croce & Hein (2020) as RobustBench does.

@@ -9,6 +9,7 @@ from hdl_keras.attacks.apgd import APGD
 from hdl_keras.attacks.base import NORMS
 from hdl_keras.attacks.base import check_in_bounds
 from hdl_keras.attacks.eot import EoT
+from hdl_keras.attacks.wrapped import innermost_samples
 from hdl_keras.attacks.evaluate import _flags
 from hdl_keras.attacks.fab import FAB
 from hdl_keras.attacks.report import AttackResult
@@ -159,11 +160,11 @@ class AutoAttack:
         common = dict(eps=self.eps, norm=self.norm, seed=self.seed, bounds=self.bounds)
         targets = min(self.n_target_classes, num_classes - 1)
         if name in ("apgd-ce", "apgd-dlr"):
-            attack = APGD(
-                self.model, steps=self.steps, restarts=self.restarts,
+            model = EoT(self.model, samples=self.eot_samples) if self.eot_samples > 1 else self.model
+            return APGD(
+                model, steps=self.steps, restarts=self.restarts,
                 loss="ce" if name == "apgd-ce" else "dlr", **common,
             )
-            return EoT(attack, n=self.eot_samples) if self.eot_samples > 1 else attack
         if name == "apgd-t":
             return APGD(self.model, steps=self.steps, loss="dlr", n_target_classes=targets, **common)
         if name == "fab":
@@ -308,15 +309,15 @@ def _passes(attack, name, num_classes, batch):
     APGD: a value-and-gradient pass and a prediction per iteration (plus the
     start), per run; FAB: a prediction per iteration and a gradient per
     boundary (every class untargeted, one for FAB-T); Square: its queries.
-    EoT multiplies the gradient passes by its draws.
+    EoT multiplies every pass by its draws (a prediction runs the draws too).
     """
     if name == "square":
         return int(np.sum(attack.queries)), 0
     runs = attack.restarts * (attack.n_target_classes or 1)
-    draws = getattr(attack, "eot_samples", 1)
+    draws = innermost_samples(attack.model)
     steps = attack.steps + 1
     if name.startswith("apgd"):
-        return batch * runs * steps * (draws + 1), batch * runs * steps * draws
+        return batch * runs * steps * 2 * draws, batch * runs * steps * draws
     boundaries = 1 if attack.n_target_classes else num_classes
     return batch * runs * (2 * attack.steps + 1), batch * runs * attack.steps * boundaries
 

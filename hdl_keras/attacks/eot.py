@@ -1,106 +1,96 @@
-"""EoT: Expectation over Transformation, gradients of randomized models averaged."""
+"""EoT: Expectation over Transformation, input gradients of randomized models averaged."""
 
-import copy
-import functools
+import numbers
+import warnings
+
+from keras import ops
+
+from hdl_keras.attacks.wrapped import ModelWrapper
+from hdl_keras.attacks.wrapped import call_model
+from hdl_keras.attacks.wrapped import check_gradient_attack
+from hdl_keras.attacks.wrapped import with_model
 
 
-from hdl_keras.attacks.base import Attack
-
-
-def EoT(attack, n=10):
+class EoT(ModelWrapper):
     """Expectation over Transformation for randomized models (Athalye et al. 2018).
 
     A randomized model (e.g. a noise-injected ResNet whose noise stays on at
     inference) has a random input gradient; one draw is a poor ascent
-    direction. EoT ascends the expected loss instead, estimating
-    `grad_x E[L(f(x), y)] = E[grad_x L(f(x), y)]` by the mean of `n` draws,
-    each a forward and backward pass of the model with fresh noise.
+    direction. `EoT(model, samples=n)` is the model with its input Jacobian
+    averaged over `n` draws: calling it runs `model` `n` times and returns
 
-    Returns a copy of `attack` whose `loss_and_grad` (the method the attacks
-    of the suite take input gradients with) averages `n` draws; the rest of
-    the attack (steps, projection, restarts) is unchanged, so EoT works with
-    every attack that takes its gradients through `loss_and_grad`, and the
-    first call raises a ValueError for an attack that does not. The copy is
-    an instance of a subclass of the attack's class (`EoTPGD` for `PGD`),
-    has its own seed generator seeded with `attack.seed` and
-    `eot_samples = n`; `attack` is left unchanged. The `n` draws are unrolled
-    in the compiled graph: compilation time grows with `n * steps`.
+        z = stop_gradient(z_1) + mean_i z_i - stop_gradient(mean_i z_i),
+
+    whose value is the first draw `z_1 = model(x)` (losses and success
+    checks see the model as it is) and whose input gradient, for a loss `L`,
+    is `(1/n) sum_i J_i^T grad_z L(z_1)`, `J_i` the Jacobian of draw `i`: the
+    expected Jacobian of the model, the EoT estimate of `grad_x E[L(f(x))]`
+    with the loss gradient taken at one draw. On a deterministic model it is
+    the plain gradient.
+
+    Every attack accepts the wrapper where it accepts a model, e.g.
+    `PGD(EoT(model, samples=10), eps=8 / 255)`, since the attacks take input
+    gradients of `model(x)`. Each call costs `n` forward passes (and `n`
+    backward passes under a gradient), so a prediction inside an attack (a
+    success check) costs `n` forward passes too; the draws are unrolled in
+    the compiled attack, so compilation time grows with `n`.
 
     Args:
-        attack: a gradient-based `Attack` (not `black_box`).
-        n: number of gradient draws averaged per step, default 10.
+        model: the randomized logits model, a callable `x -> logits (B, K)`
+            (a `keras.Model` is called with `training` as given, False in
+            attacks).
+        samples: number of draws `n >= 1`, default 10.
 
-    Returns:
-        The EoT attack: called like `attack`, `(batch, *input_shape)` inputs
-        and `(batch,)` labels to adversarial inputs of the input's shape.
+    Raises:
+        ValueError: a `model` that is not callable, or `samples` not an int `>= 1`.
 
     Examples:
-        >>> attack = EoT(PGD(noisy_model, eps=8 / 255, steps=20), n=10)
-        >>> x_adv = attack(x, y)
+        >>> x_adv = PGD(EoT(noisy_model, samples=10), eps=8 / 255, steps=20)(x, y)
+
+    `EoT(attack, n)` (the attack-side call of earlier releases) still works
+    with a DeprecationWarning: it returns a copy of `attack` on
+    `EoT(attack.model, samples=n)`.
 
     Reference:
         Athalye, Carlini, Wagner, "Obfuscated Gradients Give a False Sense of
         Security: Circumventing Defenses to Adversarial Examples", ICML 2018,
         https://arxiv.org/abs/1802.00420 (section 4.3).
     """
-    check_gradient_attack(attack, "EoT")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"EoT needs an int number of draws n >= 1. Received: n={n!r}")
-    eot_attack = with_mixin(attack, _EoTMixin, "EoT")
-    eot_attack.eot_samples = n
-    return eot_attack
 
+    def __new__(cls, model, *args, **kwargs):
+        if _is_attack(model):
+            return _deprecated_eot(model, *args, **kwargs)
+        return super().__new__(cls)
 
-class _EoTMixin:
-    """Averages `loss_and_grad` over `self.eot_samples` draws of the model."""
-
-    _eot_used = False
-
-    def __call__(self, x, y):
-        x_adv = super().__call__(x, y)
-        if not self._eot_used:
+    def __init__(self, model, samples=10):
+        super().__init__(model)
+        if isinstance(samples, bool) or not isinstance(samples, numbers.Integral) or samples < 1:
             raise ValueError(
-                f"EoT had no effect on {type(self).__name__}: the attack takes no input "
-                "gradient through `loss_and_grad`, the method EoT averages."
+                f"EoT needs an int number of draws samples >= 1. Received: samples={samples!r}"
             )
-        return x_adv
+        self.samples = int(samples)
 
-    def loss_and_grad(self, x, y, *args, **kwargs):
-        self._eot_used = True  # a Python flag, set when the attack is traced or run
-        total_loss, total_grad = super().loss_and_grad(x, y, *args, **kwargs)
-        for _ in range(self.eot_samples - 1):
-            loss, grad = super().loss_and_grad(x, y, *args, **kwargs)
-            total_loss, total_grad = total_loss + loss, total_grad + grad
-        scale = 1.0 / self.eot_samples
-        return total_loss * scale, total_grad * scale
+    def call(self, x, training=False):
+        draws = [call_model(self.model, x, training) for _ in range(self.samples)]
+        if self.samples == 1:
+            return draws[0]
+        mean = ops.mean(ops.stack(draws), axis=0)
+        return ops.stop_gradient(draws[0]) + (mean - ops.stop_gradient(mean))
 
 
-def check_gradient_attack(attack, wrapper):
-    """Raises a ValueError unless `attack` is a gradient-based `Attack`."""
-    if not isinstance(attack, Attack):
-        raise ValueError(
-            f"{wrapper} wraps an hdl_keras Attack. Received: attack of type "
-            f"{type(attack).__name__}"
-        )
-    if getattr(attack, "black_box", False):
-        raise ValueError(
-            f"{wrapper} changes the input gradients of a gradient-based attack; "
-            f"{type(attack).__name__} is a black-box attack (black_box=True)."
-        )
+def _is_attack(value):
+    from hdl_keras.attacks.base import Attack
+
+    return isinstance(value, Attack)
 
 
-def with_mixin(attack, mixin, prefix):
-    """A shallow copy of `attack` whose class also derives from `mixin`.
-
-    `copy.copy` gives it its own compilation cache and seed generator
-    (`Attack.__copy__`).
-    """
-    clone = copy.copy(attack)
-    clone.__class__ = _mixed_class(mixin, type(attack), prefix)
-    return clone
-
-
-@functools.cache
-def _mixed_class(mixin, attack_class, prefix):
-    name = prefix + attack_class.__name__
-    return type(name, (mixin, attack_class), {"__qualname__": name, "__module__": mixin.__module__})
+def _deprecated_eot(attack, n=10):
+    """`EoT(attack, n)` of earlier releases: a copy of `attack` on `EoT(attack.model, n)`."""
+    warnings.warn(
+        "EoT(attack, n) is deprecated and will be removed in the next release: wrap the "
+        f"model instead, e.g. {type(attack).__name__}(EoT(model, samples={n!r}), ...).",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    check_gradient_attack(attack, "EoT")
+    return with_model(attack, EoT(attack.model, samples=n))

@@ -10,6 +10,8 @@ from keras import ops
 from hdl_keras.attacks.base import Attack
 from hdl_keras.utils import validation
 from hdl_keras.attacks.eot import EoT
+from hdl_keras.attacks.wrapped import innermost_samples
+from hdl_keras.attacks.wrapped import with_model
 from hdl_keras.attacks.report import AttackResult
 from hdl_keras.attacks.report import RobustnessReport
 
@@ -76,8 +78,8 @@ def evaluate(
         check_unbounded: re-run the strongest white-box attack with eps
             covering the whole box (`high - low` for l_inf, times the square
             root of the input size for l_2), default False.
-        eot_samples: when the model is randomized, wrap the white-box attacks
-            in `EoT(attack, n=eot_samples)`; default None (no wrapping).
+        eot_samples: when the model is randomized, run the white-box attacks
+            on `EoT(model, samples=eot_samples)`; default None (no wrapping).
         verbose: 0 (silent), 1 or 2 (`keras.utils.Progbar` over batches),
             default 1.
         eps, norm, seed: radius (required), norm (default `"linf"`) and seed
@@ -260,7 +262,7 @@ def _queries(attack, batch):
     if not (hasattr(attack, "steps") or hasattr(attack, "restarts")):
         return None
     count = getattr(attack, "steps", 1) * getattr(attack, "restarts", 1)
-    return np.full(batch, float(count * getattr(attack, "eot_samples", 1)))
+    return np.full(batch, float(count * innermost_samples(getattr(attack, "model", None))))
 
 
 def _merge(parts, attack, clean_correct):
@@ -338,8 +340,8 @@ def _with_eps(attack, eps):
 def _with_eot(attacks, eot_samples):
     return {
         name: attack
-        if getattr(attack, "black_box", False) or hasattr(attack, "eot_samples")
-        else EoT(attack, n=eot_samples)
+        if getattr(attack, "black_box", False) or isinstance(attack.model, EoT)
+        else with_model(attack, EoT(attack.model, samples=eot_samples))
         for name, attack in attacks.items()
     }
 
@@ -371,7 +373,7 @@ def _flags(report, eot_samples):
         ))
     if report.randomized:
         action = (
-            f"the white-box attacks were wrapped in EoT(n={eot_samples})."
+            f"the white-box attacks ran on EoT(model, samples={eot_samples})."
             if eot_samples is not None
             else "use EoT (or pass eot_samples=n) to attack its expected loss."
         )

@@ -20,7 +20,7 @@ class AttackResult:
         l2_mean, l2_max: the same for `||x_adv - x||_2`.
         queries: mean number of model queries per example (`attack.queries`
             when the attack sets it), else of gradient evaluations
-            (`steps * restarts * eot_samples`) when the attack has `steps` or
+            (`steps * restarts` times the EoT draws of an `EoT` model) when the attack has `steps` or
             `restarts`, else None.
         seconds: wall time of the attack over all batches (compilation
             included).

@@ -17,6 +17,11 @@ overfitting (Rice, Wong, Kolter 2020).
 
 Verified training: `IBPTraining` (interval bound propagation, Gowal et al.
 2018, with its eps and kappa ramps), Sehwag et al.'s (2019) verified objective.
+
+All of them derive from `ObjectiveModel` (`from_model`, `sample_weight`,
+`unwrap()` to the plain logits network) and are found by name:
+`get("hdl")`, `get("pgd")`, `get("trades")`, `get("tradeoff")`, `get("ibp")`;
+`available_objectives()` lists the names.
 """
 
 from hdl_keras.objectives.adversarial import ATTACK_PRESETS
@@ -24,6 +29,9 @@ from hdl_keras.objectives.adversarial import AdversarialModel
 from hdl_keras.objectives.adversarial import FAST_STEP_RATIO
 from hdl_keras.objectives.adversarial import PGDAdversarialTraining
 from hdl_keras.objectives.adversarial import fast_at_settings
+from hdl_keras.objectives.base import ObjectiveModel
+from hdl_keras.objectives.base import available_objectives
+from hdl_keras.objectives.base import get
 from hdl_keras.objectives.holistic import METHODS
 from hdl_keras.objectives.holistic import HolisticModel
 from hdl_keras.objectives.ibp import IBPTraining
@@ -49,11 +57,14 @@ __all__ = [
     "BetaAnnealing",
     "HolisticModel",
     "IBPTraining",
+    "ObjectiveModel",
     "PGDAdversarialTraining",
     "RobustValidation",
     "TradeOff",
-    "fit_sparse_rounds",
+    "available_objectives",
     "fast_at_settings",
+    "fit_sparse_rounds",
+    "get",
     "kl_divergence",
     "masked_layers",
     "robust_cross_entropy",

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from hdl_keras.attacks import PGD
-from hdl_keras.utils.validation import check_fit_arrays
+from hdl_keras.objectives.base import ObjectiveModel
 
 ATTACK_PRESETS = {
     # Dinh et al. (2020) (CIFAR-10 PGD training: IFGSM^10, alpha 2/255, random start) and the
@@ -44,7 +44,7 @@ def fast_at_settings(eps, step_ratio=FAST_STEP_RATIO):
 
 
 @keras.saving.register_keras_serializable(package="hdl_keras")
-class AdversarialModel(keras.Model):
+class AdversarialModel(ObjectiveModel):
     """Base of the adversarial objectives: a functional model that attacks its own batches.
 
     Each training (and evaluation) batch is attacked by the attack suite's
@@ -72,7 +72,8 @@ class AdversarialModel(keras.Model):
     pocket criterion, e.g. `keras.callbacks.ModelCheckpoint(path,
     monitor="val_adversarial_accuracy", mode="max", save_best_only=True)`.
     The loss of `evaluate` and `val_loss` are the objective itself, attack
-    included.
+    included. With `sample_weight` the per-example objectives are weighted
+    and reduced by `ObjectiveModel.reduce_losses`.
 
     Args:
         *args: `inputs, outputs` as for `keras.Model`; outputs are logits `(B, K)`,
@@ -84,7 +85,8 @@ class AdversarialModel(keras.Model):
         norm: `"linf"` (default) or `"l2"`.
         bounds: `(low, high)` of valid inputs, default `(0.0, 1.0)`.
         seed: int seed of the random starts, default None.
-        **kwargs: those of `keras.Model` (e.g. `name`).
+        **kwargs: `reduction` (see `ObjectiveModel`) and those of
+            `keras.Model` (e.g. `name`).
 
     `ATTACK_PRESETS["cifar10"]` and `ATTACK_PRESETS["mnist"]` hold the papers'
     settings (eps, step_size, steps) to pass as keyword arguments.
@@ -129,28 +131,6 @@ class AdversarialModel(keras.Model):
             name="adversarial_accuracy"
         )
 
-    def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit`, after eager checks of array inputs (finite, labels in range)."""
-        check_fit_arrays(self, x, y)
-        return super().fit(x, y, *args, **kwargs)
-
-    @classmethod
-    def from_model(cls, base, **kwargs):
-        """Wraps a built functional (or Sequential) model, sharing its layers.
-
-        Args:
-            base: a `keras.Model` returning logits.
-            **kwargs: arguments of `cls` (attack settings, `beta`, `name`, ...).
-
-        Returns:
-            A `cls` on `base.input -> base.output`; training it trains
-            `base`'s weights.
-
-        Examples:
-            >>> model = TRADES.from_model(resnet20(), beta=6.0)
-        """
-        return cls(base.input, base.output, **kwargs)
-
     def attack_targets(self, x, labels):
         """The second argument of the attack's loss: the int labels `(B,)`."""
         del x
@@ -170,14 +150,7 @@ class AdversarialModel(keras.Model):
         adversarial_logits = self(self.adversarial_examples(x, labels), training=training)
         self.adversarial_accuracy.update_state(labels, adversarial_logits, sample_weight)
         losses = self.objective(labels, y_pred, adversarial_logits)
-        if sample_weight is None:
-            loss = ops.mean(losses)
-        else:
-            weights = ops.reshape(ops.cast(sample_weight, losses.dtype), (-1,))
-            loss = ops.mean(losses * weights)
-        for extra in self.losses:
-            loss = loss + ops.sum(extra)
-        return loss
+        return self.add_model_losses(self.reduce_losses(losses, sample_weight))
 
     def get_config(self):
         return {
@@ -225,6 +198,8 @@ class PGDAdversarialTraining(AdversarialModel):
         Madry, Makelov, Schmidt, Tsipras, Vladu, "Towards Deep Learning Models
         Resistant to Adversarial Attacks", ICLR 2018.
     """
+
+    objective_name = "pgd"
 
     def objective(self, labels, logits, adversarial_logits):
         del logits

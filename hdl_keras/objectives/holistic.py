@@ -3,12 +3,12 @@
 import keras
 from keras import ops
 
+from hdl_keras.objectives.base import ObjectiveModel
 from hdl_keras.objectives.robust import DUAL_NORMS
 from hdl_keras.objectives.robust import robust_cross_entropy
 from hdl_keras.objectives.sparse import sparsity_penalty
 from hdl_keras.objectives.stable import check_subset_size
 from hdl_keras.objectives.stable import worst_subset_loss
-from hdl_keras.utils.validation import check_fit_arrays
 from hdl_keras.utils.validation import check_number
 
 METHODS = {
@@ -24,7 +24,7 @@ METHODS = {
 
 
 @keras.saving.register_keras_serializable(package="hdl_keras")
-class HolisticModel(keras.Model):
+class HolisticModel(ObjectiveModel):
     """A functional model trained with one of the 8 HDL objectives (Table 1).
 
     The loss is eq. 4 of Bertsimas et al. (2023), with each part switched on
@@ -35,7 +35,13 @@ class HolisticModel(keras.Model):
     (robust) or the cross-entropy. Without stability the loss is the mean of
     `L_n`. Regularization losses of the layers are added as usual.
 
-    Build it like a functional model from logits outputs; the sparse methods
+    With `sample_weight`, `L_n` is weighted by `w_n` and the batch is the
+    weighted sample: the mean is `ObjectiveModel.reduce_losses` and the
+    stable term sums `w_n [L_n - theta]^+` with `a = alpha * sum_n w_n`
+    (`alpha * batch` under the default `reduction="sum_over_batch_size"`).
+
+    Build it like a functional model from logits outputs (or wrap one with
+    `HolisticModel.from_model(network, method=...)`); the sparse methods
     need masked layers (`hdl_keras.layers.MaskedDense`/`MaskedConv2D`). Compile
     with an optimizer only (the objective is the loss); metrics work as usual.
 
@@ -52,6 +58,8 @@ class HolisticModel(keras.Model):
         norm: `"linf"` (default) or `"l2"` uncertainty set.
         robust_top_k: `None` (default, exact robust term) or `k`: penalise
             only the k most competing classes (see `robust_cross_entropy`).
+        reduction: how weighted per-example losses are averaged (see
+            `ObjectiveModel`), default `"sum_over_batch_size"`.
 
     Raises:
         ValueError: an unknown `method`; `rho` or `sparsity_lambda` NaN, inf
@@ -69,6 +77,8 @@ class HolisticModel(keras.Model):
         Bertsimas, Villalobos Carballo, Boussioux, Li, Paskov, Paskov,
         "Holistic Deep Learning", Machine Learning 2023.
     """
+
+    objective_name = "hdl"
 
     def __init__(
         self,
@@ -106,11 +116,6 @@ class HolisticModel(keras.Model):
         """The parts of the objective `method` turns on, e.g. `("stable", "robust")`."""
         return METHODS[self.method]
 
-    def fit(self, x=None, y=None, *args, **kwargs):
-        """`keras.Model.fit`, after eager checks of array inputs (finite, labels in range)."""
-        check_fit_arrays(self, x, y)
-        return super().fit(x, y, *args, **kwargs)
-
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         labels = ops.reshape(ops.cast(y, "int32"), (-1,))
         if "robust" in self.components:
@@ -126,14 +131,15 @@ class HolisticModel(keras.Model):
             losses = ops.sparse_categorical_crossentropy(labels, y_pred, from_logits=True)
         if "stable" in self.components:
             check_subset_size(self.stability_alpha, losses.shape[0])
-            loss = worst_subset_loss(losses, self.theta, self.stability_alpha)
+            weights = self.example_weights(losses, sample_weight)
+            loss = worst_subset_loss(
+                losses, self.theta, self.stability_alpha, weights, self.total_weight(weights)
+            )
         else:
-            loss = ops.mean(losses)
+            loss = self.reduce_losses(losses, sample_weight)
         if "sparse" in self.components:
             loss = loss + self.sparsity_lambda * sparsity_penalty(self)
-        for extra in self.losses:
-            loss = loss + ops.sum(extra)
-        return loss
+        return self.add_model_losses(loss)
 
     def get_config(self):
         return {

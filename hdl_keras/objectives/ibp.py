@@ -5,6 +5,7 @@ import numbers
 import keras
 from keras import ops
 
+from hdl_keras.objectives.base import ObjectiveModel
 from hdl_keras.verification import interval_bounds
 
 
@@ -36,7 +37,7 @@ def worst_case_logits(lower, upper, labels):
 
 
 @keras.saving.register_keras_serializable(package="hdl_keras")
-class IBPTraining(keras.Model):
+class IBPTraining(ObjectiveModel):
     """IBP verified training: a functional model that trains on its interval bounds.
 
     Minimises (Gowal et al. 2018, eq. 5-6 and sec. 4)
@@ -47,7 +48,7 @@ class IBPTraining(keras.Model):
     `z_hat` the worst-case logits of `worst_case_logits`, from the bounds
     `hdl_keras.verification.interval_bounds(model, x, eps)` over the L-inf
     box of radius `eps` (clipped to `bounds`). Both terms are averaged over the
-    batch (weighted by `sample_weight` if given). The schedules of the paper
+    batch (weighted by `sample_weight` if given, `ObjectiveModel.reduce_losses`). The schedules of the paper
     ramp the radius and the mixing weight linearly over training steps
     (optimizer updates): after `warmup_steps` at `eps = 0, kappa = 1`, eps
     rises from 0 to `eps` over `eps_ramp_steps` and kappa falls from 1 to
@@ -84,7 +85,8 @@ class IBPTraining(keras.Model):
         eps_ramp_steps: length of the linear eps ramp, default 0.
         kappa_ramp_steps: length of the linear kappa ramp, default 0.
         bounds: `(low, high)` of valid inputs, or None; default `(0.0, 1.0)`.
-        **kwargs: those of `keras.Model` (e.g. `name`).
+        **kwargs: `reduction` (see `ObjectiveModel`) and those of
+            `keras.Model` (e.g. `name`).
 
     Examples:
         >>> base = small_cnn(input_shape=(28, 28, 1))
@@ -98,6 +100,8 @@ class IBPTraining(keras.Model):
         Kohli, "On the Effectiveness of Interval Bound Propagation for
         Training Verifiably Robust Models", 2018 (arXiv:1810.12715).
     """
+
+    objective_name = "ibp"
 
     def __init__(
         self,
@@ -142,20 +146,6 @@ class IBPTraining(keras.Model):
             name="verified_accuracy"
         )
 
-    @classmethod
-    def from_model(cls, base, **kwargs):
-        """Wraps a built functional (or Sequential) model, sharing its layers.
-
-        Args:
-            base: a `keras.Model` returning logits.
-            **kwargs: arguments of `IBPTraining` (`eps`, schedules, `name`, ...).
-
-        Returns:
-            An `IBPTraining` on `base.input -> base.output`; training it
-            trains `base`'s weights.
-        """
-        return cls(base.input, base.output, **kwargs)
-
     def _progress(self, step, ramp_steps):
         """`clip((step - warmup_steps) / ramp_steps, 0, 1)`; a 0-step ramp jumps to 1."""
         elapsed = ops.cast(step, "float32") - self.warmup_steps
@@ -183,13 +173,7 @@ class IBPTraining(keras.Model):
         clean = ops.sparse_categorical_crossentropy(labels, y_pred, from_logits=True)
         verified = ops.sparse_categorical_crossentropy(labels, worst, from_logits=True)
         losses = kappa * clean + (1.0 - kappa) * verified
-        if sample_weight is None:
-            loss = ops.mean(losses)
-        else:
-            weights = ops.reshape(ops.cast(sample_weight, losses.dtype), (-1,))
-            loss = ops.mean(losses * weights)
-        for extra in self.losses:
-            loss = loss + ops.sum(extra)
+        loss = self.add_model_losses(self.reduce_losses(losses, sample_weight))
         if training:
             self.ibp_step.assign_add(1)
         return loss

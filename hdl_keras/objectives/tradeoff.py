@@ -40,6 +40,8 @@ class TradeOff(AdversarialModel):
         High Efficiency" (Li et al. 2020), sec. IV, eq. 6.
     """
 
+    objective_name = "tradeoff"
+
     def __init__(self, *args, alpha=1.0, beta=8.0, **kwargs):
         super().__init__(*args, **kwargs)
         if alpha < 0 or beta < 0 or alpha + beta <= 0:

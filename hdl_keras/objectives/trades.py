@@ -61,6 +61,7 @@ class TRADES(AdversarialModel):
         Trade-off between Robustness and Accuracy", ICML 2019.
     """
 
+    objective_name = "trades"
     attack_loss = staticmethod(_attack_kl)
 
     def __init__(self, *args, beta=6.0, **kwargs):

@@ -174,14 +174,14 @@ def test_perturb_traces_to_the_same_result_as_the_stepwise_call():
 
 
 def test_eot_averages_the_gradients_apgd_takes():
-    # On a deterministic model every draw is the same: EoT(APGD) must equal APGD,
-    # and EoT raises if APGD bypassed `loss_and_grad`.
+    # On a deterministic model every draw is the same: APGD on EoT(model) must equal APGD.
     model = small_mlp()
     rng = np.random.default_rng(7)
     x = rng.random((8, NUM_FEATURES), dtype=np.float32)
     y = predict(model, x)
     attack = APGD(model, eps=0.1, steps=5, loss="dlr", n_target_classes=2, seed=0)
-    eot = ops.convert_to_numpy(EoT(attack, n=2)(x, y))
+    eot_attack = APGD(EoT(model, samples=2), eps=0.1, steps=5, loss="dlr", n_target_classes=2, seed=0)
+    eot = ops.convert_to_numpy(eot_attack(x, y))
     np.testing.assert_allclose(eot, ops.convert_to_numpy(attack(x, y)), atol=1e-6)
 
 

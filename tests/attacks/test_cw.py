@@ -117,12 +117,12 @@ def test_perturb_traces_to_the_same_result_as_the_stepwise_call():
 
 
 def test_eot_averages_the_gradients_cw_takes():
-    # On a deterministic model every draw is the same: EoT(CW) must equal CW,
-    # and EoT raises if CW bypassed `loss_and_grad`.
+    # On a deterministic model every draw is the same: CW on EoT(model) must equal CW.
     model = small_mlp()
     x, y = clean_batch(model, size=8, seed=5)
     attack = CarliniWagner(model, steps=4, binary_search_steps=2, learning_rate=0.1)
-    eot = ops.convert_to_numpy(EoT(attack, n=2)(x, y))
+    eot_attack = CarliniWagner(EoT(model, samples=2), steps=4, binary_search_steps=2, learning_rate=0.1)
+    eot = ops.convert_to_numpy(eot_attack(x, y))
     np.testing.assert_allclose(eot, ops.convert_to_numpy(attack(x, y)), atol=1e-6)
 
 

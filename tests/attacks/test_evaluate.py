@@ -214,7 +214,7 @@ def test_a_randomized_model_is_flagged_and_its_attacks_wrapped_in_eot():
     attacks = {"pgd": PGD(model, eps=0.05, step_size=0.02, steps=2, seed=0)}
     wrapped = evaluate(model, x, y, attacks=attacks, eot_samples=2, verbose=0)
     assert wrapped.attacks["pgd"].queries == 2 * 2  # steps * EoT draws
-    assert "EoT(n=2)" in wrapped.flags[0]["message"]
+    assert "EoT(model, samples=2)" in wrapped.flags[0]["message"]
     assert type(attacks["pgd"]) is PGD  # the caller's attack is not modified
 
 
