@@ -6,7 +6,6 @@
 same output under both names.
 """
 
-from typing import Optional
 
 import typer
 
@@ -42,6 +41,6 @@ def protocol_command(context: typer.Context):
     raise typer.Exit(protocol.main(context.args, prog=context.command_path))
 
 
-def main(argv: Optional[list] = None):
+def main(argv: list | None = None):
     """Runs `hdl` (the console script) on `argv` (default `sys.argv[1:]`)."""
     app(args=argv, prog_name="hdl")

@@ -151,7 +151,7 @@ def _train_deployable(args, command, verbose):
         "recipe": "deployable (train_deployable: robust + RGSM, shrink, quantized fine-tuning)",
         "model": args.model, "dataset": args.dataset, "objective": args.objective,
         "sparsify_epochs": args.sparsify_epochs, "quantize_epochs": epochs, "learning_rate": learning_rate,
-        "train_examples": int(len(x_train)), "attack": attack,
+        "train_examples": len(x_train), "attack": attack,
         "rgsm": {"beta": args.rgsm_beta, "lam1": args.rgsm_lam1},
         "shrink": {key: summary[key] for key in ("parameters", "channels")},
         "quantization": {"kernel_quantizer": quantizers.serialize(quantizer), "bits": int(quantizer.bits),

@@ -24,7 +24,6 @@ import pathlib
 import sys
 import warnings
 from typing import Annotated
-from typing import Optional
 
 import click
 import rich.box
@@ -84,8 +83,8 @@ def _reported_errors():
 
 @app.command("list")
 def list_command(
-    dataset: Annotated[Optional[str], typer.Option(help="Only entries trained on this dataset.")] = None,
-    method: Annotated[Optional[str], typer.Option(help="Only entries of this method (e.g. HDL, pgd_at).")] = None,
+    dataset: Annotated[str | None, typer.Option(help="Only entries trained on this dataset.")] = None,
+    method: Annotated[str | None, typer.Option(help="Only entries of this method (e.g. HDL, pgd_at).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of the cards.")] = False,
 ):
     """List the entries: clean and worst-case robust accuracy, sparsity, bits, size."""
@@ -147,14 +146,14 @@ def compare_command(
 @app.command("eval")
 def eval_command(
     name: Annotated[str, typer.Argument(metavar="NAME", help="Entry name.")],
-    attacks: Annotated[Optional[str], typer.Option(
+    attacks: Annotated[str | None, typer.Option(
         help="standard (FGSM, PGD-20), full (+ APGD, C&W, Square) or autoattack (FGSM, PGD-20 and "
              "AutoAttack; images only). Default: autoattack for image entries, standard for tables.")] = None,
     n: Annotated[int, typer.Option("--n", help="Number of test points (the first N).")] = 1000,
     batch_size: Annotated[int, typer.Option(help="Rows per attack call.")] = 256,
-    eps: Annotated[Optional[float], typer.Option(help="l_inf radius; default: the card's.")] = None,
+    eps: Annotated[float | None, typer.Option(help="l_inf radius; default: the card's.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the attacks' randomness.")] = 0,
-    out: Annotated[Optional[pathlib.Path], typer.Option(help="Also write the result as JSON to this file.")] = None,
+    out: Annotated[pathlib.Path | None, typer.Option(help="Also write the result as JSON to this file.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object as the last line.")] = False,
     update_card: Annotated[bool, typer.Option("--update-card", help="Write the metrics into the card.")] = False,
 ):
@@ -207,8 +206,8 @@ def eval_command(
 @app.command("train")
 def train_command(
     recipe: Annotated[str, typer.Argument(metavar="RECIPE", help="Recipe (entry) name.")],
-    epochs: Annotated[Optional[int], typer.Option(help="Override the recipe's epochs (per round).")] = None,
-    train_examples: Annotated[Optional[int], typer.Option(help="Override the training subset size.")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Override the recipe's epochs (per round).")] = None,
+    train_examples: Annotated[int | None, typer.Option(help="Override the training subset size.")] = None,
 ):
     """Train an entry by its recipe (a progress bar per epoch); writes zoo/<name>/model.keras and its card."""
     with _reported_errors():
@@ -301,11 +300,11 @@ def _card_rows(card):
         ("architecture", f"{card['architecture']} ({card['parameters']} parameters)"),
         ("method", f"{method['name']}: {method['objective']}"),
         ("hyperparameters", hyper or "-"),
-        ("threat model", f"{card['threat_model']['norm']}, eps {card['threat_model']['eps']:g} "
-                         f"({card['threat_model'].get('scaling', 'minmax')} units)"),
+        ("threat model", (f"{card['threat_model']['norm']}, eps {card['threat_model']['eps']:g} "
+                         f"({card['threat_model'].get('scaling', 'minmax')} units)")),
         ("training", training["command"]),
-        ("", f"{training['epochs']} epochs, {training['train_examples']} examples, {training['backend']}, "
-             f"{training['hardware']}, {training['wall_time_seconds']:.0f} s"),
+        ("", (f"{training['epochs']} epochs, {training['train_examples']} examples, {training['backend']}, "
+             f"{training['hardware']}, {training['wall_time_seconds']:.0f} s")),
         ("reduced", training["reduced"] or "no (the paper's setting)"),
     ]
     if metrics is None:
@@ -322,8 +321,8 @@ def _card_rows(card):
         ]
     evaluation_info = card["evaluation"]
     if evaluation_info is not None:
-        rows.append(("evaluation", f"{evaluation_info['command']} ({evaluation_info['date']}, "
-                                   f"{evaluation_info['backend']})"))
+        rows.append(("evaluation", (f"{evaluation_info['command']} ({evaluation_info['date']}, "
+                                   f"{evaluation_info['backend']})")))
     rows += [
         ("file", f"{card['file']}, {size(card['file_size_bytes'])}"),
         ("sha256", card["sha256"]),
