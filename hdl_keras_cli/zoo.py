@@ -25,7 +25,6 @@ import sys
 import warnings
 from typing import Annotated
 
-import click
 import rich.box
 import typer
 from rich.table import Table
@@ -57,43 +56,40 @@ app = typer.Typer(
 )
 
 
-def _program():
-    """`hdl zoo` or `hdl-zoo`: the program name errors start with."""
-    context = click.get_current_context(silent=True)
-    if context is None:
-        return "hdl-zoo"
-    return context.parent.command_path if context.parent is not None else context.command_path
-
-
 @contextlib.contextmanager
-def _reported_errors():
-    """Turns the zoo's errors into one line on stderr and a non-zero exit, without a traceback."""
+def _reported_errors(context):
+    """Turns the zoo's errors into one line on stderr and a non-zero exit, without a traceback.
+
+    The line starts with the program, `hdl zoo` or `hdl-zoo` (the command's parent in `context`).
+    """
+    program = context.parent.command_path if context.parent is not None else "hdl-zoo"
     try:
-        yield
+        yield program
     except UsageError as error:
-        fail(_program(), error, EXIT_USAGE)
+        fail(program, error, EXIT_USAGE)
     except (card_files.CardError, ValueError, OSError) as error:
-        fail(_program(), error, EXIT_FAILURE)
+        fail(program, error, EXIT_FAILURE)
     except Exception as error:
         zoo_errors = sys.modules.get("hdl_keras.zoo.errors")
         if zoo_errors is not None and isinstance(error, zoo_errors.ZooError):
-            fail(_program(), error, EXIT_FAILURE)
+            fail(program, error, EXIT_FAILURE)
         raise
 
 
 @app.command("list")
 def list_command(
+    context: typer.Context,
     dataset: Annotated[str | None, typer.Option(help="Only entries trained on this dataset.")] = None,
     method: Annotated[str | None, typer.Option(help="Only entries of this method (e.g. HDL, pgd_at).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of the cards.")] = False,
 ):
     """List the entries: clean and worst-case robust accuracy, sparsity, bits, size."""
-    with _reported_errors():
+    with _reported_errors(context) as program:
         with warnings.catch_warnings(record=True) as skipped:
             warnings.simplefilter("always")
             cards = card_files.list_cards(dataset=dataset, method=method)
         for warning in skipped:
-            warn(_program(), warning.message)
+            warn(program, warning.message)
         if as_json:
             print(json.dumps(cards, indent=2))
             return
@@ -105,11 +101,12 @@ def list_command(
 
 @app.command("card")
 def card_command(
+    context: typer.Context,
     name: Annotated[str, typer.Argument(metavar="NAME", help="Entry name, e.g. mnist-small_cnn-hdl.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the card as JSON.")] = False,
 ):
     """Show an entry's model card."""
-    with _reported_errors():
+    with _reported_errors(context) as program:
         card = card_files.card(name)
         if as_json:
             print(json.dumps(card, indent=2))
@@ -124,11 +121,12 @@ def card_command(
 
 @app.command("compare")
 def compare_command(
+    context: typer.Context,
     names: Annotated[list[str], typer.Argument(metavar="NAME", help="Entry names.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
 ):
     """Compare entries side by side, with the papers' values."""
-    with _reported_errors():
+    with _reported_errors(context) as program:
         cards = [card_files.card(name) for name in names]
         if as_json:
             keys = ("name", "dataset", "architecture", "method", "threat_model", "metrics", "reference")
@@ -145,6 +143,7 @@ def compare_command(
 
 @app.command("eval")
 def eval_command(
+    context: typer.Context,
     name: Annotated[str, typer.Argument(metavar="NAME", help="Entry name.")],
     attacks: Annotated[str | None, typer.Option(
         help="standard (FGSM, PGD-20), full (+ APGD, C&W, Square) or autoattack (FGSM, PGD-20 and "
@@ -158,7 +157,7 @@ def eval_command(
     update_card: Annotated[bool, typer.Option("--update-card", help="Write the metrics into the card.")] = False,
 ):
     """Evaluate an entry with the attack suite at its card's radius (a progress bar per pass)."""
-    with _reported_errors():
+    with _reported_errors(context) as program:
         card = card_files.card(name)
         if attacks is not None and attacks not in ATTACK_PRESETS:
             raise UsageError(f"--attacks must be one of {', '.join(ATTACK_PRESETS)}. Received: {attacks!r}")
@@ -168,7 +167,7 @@ def eval_command(
         if eps is not None and update_card and eps != card["threat_model"]["eps"]:
             raise UsageError(f"--update-card writes the card's threat model: --eps must be the card's "
                              f"{card['threat_model']['eps']:g} or left out. Received: {eps:g}")
-        load_library_or_exit(_program())
+        load_library_or_exit(program)
         from hdl_keras.zoo import evaluation
         from hdl_keras.zoo import registry
 
@@ -205,16 +204,17 @@ def eval_command(
 
 @app.command("train")
 def train_command(
+    context: typer.Context,
     recipe: Annotated[str, typer.Argument(metavar="RECIPE", help="Recipe (entry) name.")],
     epochs: Annotated[int | None, typer.Option(help="Override the recipe's epochs (per round).")] = None,
     train_examples: Annotated[int | None, typer.Option(help="Override the training subset size.")] = None,
 ):
     """Train an entry by its recipe (a progress bar per epoch); writes zoo/<name>/model.keras and its card."""
-    with _reported_errors():
+    with _reported_errors(context) as program:
         for option, value in (("--epochs", epochs), ("--train-examples", train_examples)):
             if value is not None and value < 1:
                 raise UsageError(f"{option} must be an integer >= 1. Received: {value}")
-        load_library_or_exit(_program())
+        load_library_or_exit(program)
         from hdl_keras.zoo import recipes
         from hdl_keras.zoo import registry
 

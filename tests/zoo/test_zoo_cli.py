@@ -1,4 +1,4 @@
-"""`hdl-zoo`: every command on a tiny temporary zoo, and its error messages."""
+"""`hdl zoo` (`hdl-zoo`): every command on a tiny temporary zoo, and its error messages."""
 
 import json
 import sys
@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from hdl_keras import zoo
 from hdl_keras.experiments import prepare_data
-from hdl_keras.zoo import cli
+from hdl_keras_cli import zoo as cli
 
 RUNNER = CliRunner(env={"COLUMNS": "200"})
 
