@@ -138,7 +138,7 @@ def compare_command(
         out.print(tables.compare_table([label for label, _ in rows], [c["name"] for c in cards],
                                        [values for _, values in rows], out))
         for index, source in enumerate(sources, start=1):
-            out.print(f"[{index}] {source}", soft_wrap=True, markup=False)
+            out.print(f"[{index}] {source}", markup=False)
 
 
 @app.command("eval")

@@ -1,0 +1,72 @@
+"""One error style in every command: `<program>: error: <what and what to do>`, one line, exit code 2."""
+
+import pytest
+from typer.testing import CliRunner
+
+from hdl_keras_cli import protocol
+from hdl_keras_cli import train
+from hdl_keras_cli.app import app
+
+RUNNER = CliRunner(env={"COLUMNS": "100"})
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["bogus"], "hdl: error: No such command 'bogus'. Run 'hdl --help' for the options."),
+        (["--bogus"], "hdl: error: No such option: --bogus. Run 'hdl --help' for the options."),
+        (["zoo", "evl"],
+         "hdl zoo: error: No such command 'evl'. Did you mean 'eval'? Run 'hdl zoo --help' for the options."),
+        (["zoo", "list", "--bogus"],
+         "hdl zoo: error: No such option: --bogus. Run 'hdl zoo list --help' for the options."),
+        (["zoo", "eval", "mnist-small_cnn-dl", "--attacks", "strong"],
+         "hdl zoo: error: --attacks must be one of standard, full, autoattack. Received: 'strong'"),
+        (["zoo", "eval", "mnist-small_cnn-dl", "--n", "0"],
+         "hdl zoo: error: --n must be an integer >= 1. Received: 0"),
+        (["train", "paper", "--out", "runs", "--objective", "pgx"],
+         "hdl train: error: unknown objective 'pgx'; known: pgd, trades, tradeoff. "
+         "Run 'hdl train --help' for the options."),
+        (["train", "paper"],
+         "hdl train: error: the following arguments are required: --out. Run 'hdl train --help' for the options."),
+        (["protocol", "--dataset", "imagenet"],
+         "hdl protocol: error: unknown dataset 'imagenet'; known datasets: mnist, fashion_mnist, cifar10, iris, "
+         "wine, breast_cancer, digits. Run 'hdl protocol --help' for the options."),
+    ],
+)
+def test_bad_usage_is_one_line_and_exit_code_2(args, expected):
+    result = RUNNER.invoke(app, args, prog_name="hdl")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == expected
+    assert result.stdout == ""
+
+
+def test_argparse_choices_error():
+    result = RUNNER.invoke(app, ["protocol", "--dataset", "iris", "--grid", "huge"], prog_name="hdl")
+    assert result.exit_code == 2
+    message = result.stderr.strip()
+    assert message.startswith("hdl protocol: error: argument --grid: invalid choice: 'huge' (choose from ")
+    assert message.endswith("). Run 'hdl protocol --help' for the options.") and "\n" not in message
+
+
+@pytest.mark.parametrize("main, program", [(train.main, "hdl-train"), (protocol.main, "hdl-protocol")])
+def test_console_scripts_name_themselves(main, program, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["--bogus"])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{program}: error: ") and err.rstrip().endswith(f"Run '{program} --help' for the options.")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_unknown_entry_fails_with_code_1():
+    result = RUNNER.invoke(app, ["zoo", "card", "mnist-small_cnn-dll"], prog_name="hdl")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("hdl zoo: error: Unknown zoo entry 'mnist-small_cnn-dll'. Did you mean "
+                                    "'mnist-small_cnn-dl'")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_no_command_prints_the_help():
+    result = RUNNER.invoke(app, [], prog_name="hdl")
+    assert result.exit_code == 2
+    assert "zoo" in result.stdout and "train" in result.stdout and "protocol" in result.stdout
