@@ -22,3 +22,9 @@ def __getattr__(name):
     if hasattr(parser, name):
         return getattr(parser, name)
     return getattr(importlib.import_module("hdl_keras_cli.train_run"), name)
+
+
+if __name__ == "__main__":  # `python -m hdl_keras.recipes.cli ...`, as before
+    from hdl_keras_cli.train import main
+
+    raise SystemExit(main())

@@ -349,7 +349,7 @@ def _zoo_cases():
 
     def zoo_cli(folder, *args, broken=False):
         _zoo(folder, broken=broken)
-        return _cli("hdl_keras.zoo.cli", *args)
+        return _cli("hdl_keras_cli.zoo", *args)
 
     def bad_card_update(folder):
         _zoo(folder)
@@ -389,7 +389,7 @@ def _zoo_cases():
 def _cli_cases():
     def zoo_cli(folder, *args):
         _zoo(folder)
-        return _cli("hdl_keras.zoo.cli", *args)
+        return _cli("hdl_keras_cli.zoo", *args)
 
     cases = [
         ("cli_unknown_backend_help", lambda f: _subprocess_cli({"KERAS_BACKEND": "tensorfow"}, "-m",

@@ -1,5 +1,9 @@
 """One error style in every command: `<program>: error: <what and what to do>`, one line, exit code 2."""
 
+import os
+import subprocess
+import sys
+
 import pytest
 from typer.testing import CliRunner
 
@@ -70,3 +74,15 @@ def test_no_command_prints_the_help():
     result = RUNNER.invoke(app, [], prog_name="hdl")
     assert result.exit_code == 2
     assert "zoo" in result.stdout and "train" in result.stdout and "protocol" in result.stdout
+
+
+def test_unknown_backend_is_one_line_where_a_command_needs_it_and_help_still_answers():
+    env = dict(os.environ, KERAS_BACKEND="numpy")
+    completed = subprocess.run([sys.executable, "-m", "hdl_keras_cli", "zoo", "eval", "iris-mlp-dl"],
+                               capture_output=True, text=True, env=env, timeout=120)
+    assert completed.returncode == 2
+    assert completed.stderr.startswith("hdl zoo: error: KERAS_BACKEND='numpy' is not a backend hdl_keras runs on")
+    assert len(completed.stderr.strip().splitlines()) == 1
+    completed = subprocess.run([sys.executable, "-m", "hdl_keras_cli", "zoo", "--help"],
+                               capture_output=True, text=True, env=env, timeout=120)
+    assert completed.returncode == 0 and "compare" in completed.stdout

@@ -95,6 +95,15 @@ def test_eval_json_last_line_and_update_card(cli_zoo):
     assert card["evaluation"]["command"] == "hdl-zoo eval iris-mlp-dl --attacks standard --n 20 --batch-size 10 --update-card"
 
 
+def test_eval_piped_prints_one_progress_line(cli_zoo):
+    # Not a terminal (the runner's stdout): one line per progress bar, no redraw per batch.
+    result = run("eval", "iris-mlp-dl", "--n", 30, "--batch-size", 2)
+    assert result.exit_code == 0, result.output
+    assert "\r" not in result.output and "\b" not in result.output
+    progress = [line for line in result.stdout.splitlines() if "15/15" in line]
+    assert len(progress) == 1 and "clean_acc" in progress[0]
+
+
 def test_eval_out_seed_and_eps_options(cli_zoo, tmp_path):
     out = tmp_path / "result.json"
     result = run("eval", "iris-mlp-dl", "--n", 10, "--seed", 3, "--eps", 0.3, "--out", out)
