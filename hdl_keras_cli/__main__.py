@@ -2,4 +2,4 @@
 
 from hdl_keras_cli.app import main
 
-main()
+raise SystemExit(main())

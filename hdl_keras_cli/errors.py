@@ -38,10 +38,25 @@ def help_hint(command):
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """`argparse.ArgumentParser` whose errors are one line in the style above (exit code 2)."""
+    """`argparse.ArgumentParser` whose errors are one line in the style above (exit code 2).
+
+    Args:
+        program: the name errors start with (default `prog`); a subcommand's
+            parser gets its parent's (`hdl zoo`), while the help hint names
+            the subcommand (`hdl zoo eval --help`).
+        *args, **kwargs: those of `argparse.ArgumentParser`.
+    """
+
+    def __init__(self, *args, program=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.program = program or self.prog
+
+    def add_subparsers(self, **kwargs):
+        kwargs.setdefault("parser_class", type(self))
+        return super().add_subparsers(**kwargs)
 
     def error(self, message):
         message = one_line(message)
-        if not message.endswith("."):
+        if not message.endswith((".", "?")):
             message += "."
-        fail(self.prog, f"{message} {help_hint(self.prog)}", EXIT_USAGE)
+        fail(self.program, f"{message} {help_hint(self.prog)}", EXIT_USAGE)

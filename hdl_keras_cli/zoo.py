@@ -16,6 +16,10 @@ Accuracies print as percentages; `--json` prints the numbers as stored
 stdout is one JSON object (`clean_accuracy`, `attacks`,
 `worst_case_accuracy`, ...). Errors print one line on stderr
 (`hdl zoo: error: ...`) and exit with code 1 (2 for bad usage).
+
+Written with `argparse` (standard library, 0.04 s to import) like `hdl train`
+and `hdl protocol`: typer 0.29 with its pydantic coercion took 0.5 to 1 s
+of the 2 s a `--help` may take on a loaded 2-core machine.
 """
 
 import contextlib
@@ -23,10 +27,8 @@ import json
 import pathlib
 import sys
 import warnings
-from typing import Annotated
 
 import rich.box
-import typer
 from rich.table import Table
 
 from hdl_keras_cli import cards as card_files
@@ -35,36 +37,86 @@ from hdl_keras_cli.backend import load_library_or_exit
 from hdl_keras_cli.backend import progress_verbosity
 from hdl_keras_cli.errors import EXIT_FAILURE
 from hdl_keras_cli.errors import EXIT_USAGE
+from hdl_keras_cli.errors import ArgumentParser
 from hdl_keras_cli.errors import UsageError
 from hdl_keras_cli.errors import fail
 from hdl_keras_cli.errors import warn
-from hdl_keras_cli.group import OneLineErrors
 from hdl_keras_cli.tables import number
 from hdl_keras_cli.tables import percent
 from hdl_keras_cli.tables import size
 
 # The attack presets of `hdl_keras.zoo.evaluation.PRESETS` (tests/cli checks they agree).
 ATTACK_PRESETS = ("standard", "full", "autoattack")
+DESCRIPTION = "The hdl_keras model zoo: robust, sparse models with model cards."
 
-app = typer.Typer(
-    name="hdl-zoo",
-    cls=OneLineErrors,
-    help="The hdl_keras model zoo: robust, sparse models with model cards.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+
+def build_parser(prog="hdl-zoo"):
+    """The argument parser of `hdl zoo` / `hdl-zoo`: one subcommand per zoo command."""
+    parser = ArgumentParser(prog=prog, description=DESCRIPTION)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    listing = _add_command(commands, "list", list_command, prog)
+    listing.add_argument("--dataset", help="only entries trained on this dataset")
+    listing.add_argument("--method", help="only entries of this method (e.g. HDL, pgd_at)")
+    listing.add_argument("--json", dest="as_json", action="store_true", help="print a JSON list of the cards")
+
+    card = _add_command(commands, "card", card_command, prog)
+    card.add_argument("name", metavar="NAME", help="entry name, e.g. mnist-small_cnn-hdl")
+    card.add_argument("--json", dest="as_json", action="store_true", help="print the card as JSON")
+
+    compare = _add_command(commands, "compare", compare_command, prog)
+    compare.add_argument("names", metavar="NAME", nargs="+", help="entry names")
+    compare.add_argument("--json", dest="as_json", action="store_true", help="print a JSON list")
+
+    evaluate = _add_command(commands, "eval", eval_command, prog)
+    evaluate.add_argument("name", metavar="NAME", help="entry name")
+    evaluate.add_argument("--attacks", help="standard (FGSM, PGD-20), full (+ APGD, C&W, Square) or autoattack "
+                          "(FGSM, PGD-20 and AutoAttack; images only); default: autoattack for image entries, "
+                          "standard for tables")
+    evaluate.add_argument("--n", type=int, default=1000, help="number of test points, the first N (default 1000)")
+    evaluate.add_argument("--batch-size", type=int, default=256, help="rows per attack call (default 256)")
+    evaluate.add_argument("--eps", type=float, help="l_inf radius (default: the card's)")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the attacks' randomness (default 0)")
+    evaluate.add_argument("--out", type=pathlib.Path, help="also write the result as JSON to this file")
+    evaluate.add_argument("--json", dest="as_json", action="store_true",
+                          help="print one JSON object as the last line (progress goes to stderr)")
+    evaluate.add_argument("--update-card", action="store_true", help="write the metrics into the card")
+
+    train = _add_command(commands, "train", train_command, prog)
+    train.add_argument("recipe", metavar="RECIPE", help="recipe (entry) name")
+    train.add_argument("--epochs", type=int, help="override the recipe's epochs (per round)")
+    train.add_argument("--train-examples", type=int, help="override the training subset size")
+    return parser
+
+
+def _add_command(commands, name, run, prog):
+    """Adds subcommand `name`, run by `run(args, program)`, documented by `run`'s docstring."""
+    parser = commands.add_parser(name, help=run.__doc__, description=run.__doc__, program=prog)
+    parser.set_defaults(run=run)
+    return parser
+
+
+def main(argv=None, prog="hdl-zoo"):
+    """Runs `hdl zoo` with `argv` (default `sys.argv[1:]`); returns the exit code 0.
+
+    Errors print one line on stderr and exit with code 1 (2 for bad usage).
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(prog)
+    if not argv:
+        parser.print_help()
+        return EXIT_USAGE
+    args = parser.parse_args(argv)
+    with _reported_errors(prog):
+        args.run(args, prog)
+    return 0
 
 
 @contextlib.contextmanager
-def _reported_errors(context):
-    """Turns the zoo's errors into one line on stderr and a non-zero exit, without a traceback.
-
-    The line starts with the program, `hdl zoo` or `hdl-zoo` (the command's parent in `context`).
-    """
-    program = context.parent.command_path if context.parent is not None else "hdl-zoo"
+def _reported_errors(program):
+    """Turns the zoo's errors into one line on stderr and a non-zero exit, without a traceback."""
     try:
-        yield program
+        yield
     except UsageError as error:
         fail(program, error, EXIT_USAGE)
     except (card_files.CardError, ValueError, OSError) as error:
@@ -76,164 +128,118 @@ def _reported_errors(context):
         raise
 
 
-@app.command("list")
-def list_command(
-    context: typer.Context,
-    dataset: Annotated[str | None, typer.Option(help="Only entries trained on this dataset.")] = None,
-    method: Annotated[str | None, typer.Option(help="Only entries of this method (e.g. HDL, pgd_at).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list of the cards.")] = False,
-):
+def list_command(args, program):
     """List the entries: clean and worst-case robust accuracy, sparsity, bits, size."""
-    with _reported_errors(context) as program:
-        with warnings.catch_warnings(record=True) as skipped:
-            warnings.simplefilter("always")
-            cards = card_files.list_cards(dataset=dataset, method=method)
-        for warning in skipped:
-            warn(program, warning.message)
-        if as_json:
-            print(json.dumps(cards, indent=2))
-            return
-        out = tables.console()
-        out.print(tables.zoo_list_table(cards, out))
-        if any(card["metrics"] is None for card in cards):
-            out.print("-: not evaluated yet (hdl-zoo eval NAME --update-card)")
+    with warnings.catch_warnings(record=True) as skipped:
+        warnings.simplefilter("always")
+        cards = card_files.list_cards(dataset=args.dataset, method=args.method)
+    for warning in skipped:
+        warn(program, warning.message)
+    if args.as_json:
+        print(json.dumps(cards, indent=2))
+        return
+    out = tables.console()
+    out.print(tables.zoo_list_table(cards, out))
+    if any(card["metrics"] is None for card in cards):
+        out.print("-: not evaluated yet (hdl-zoo eval NAME --update-card)")
 
 
-@app.command("card")
-def card_command(
-    context: typer.Context,
-    name: Annotated[str, typer.Argument(metavar="NAME", help="Entry name, e.g. mnist-small_cnn-hdl.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the card as JSON.")] = False,
-):
+def card_command(args, program):
     """Show an entry's model card."""
-    with _reported_errors(context) as program:
-        card = card_files.card(name)
-        if as_json:
-            print(json.dumps(card, indent=2))
-            return
-        table = Table(title=card["name"], show_header=False, box=rich.box.SIMPLE)
-        table.add_column("field", style="bold", no_wrap=True)
-        table.add_column("value", overflow="fold")
-        for field, value in _card_rows(card):
-            table.add_row(field, value)
-        tables.console().print(table)
+    card = card_files.card(args.name)
+    if args.as_json:
+        print(json.dumps(card, indent=2))
+        return
+    table = Table(title=card["name"], show_header=False, box=rich.box.SIMPLE)
+    table.add_column("field", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    for field, value in _card_rows(card):
+        table.add_row(field, value)
+    tables.console().print(table)
 
 
-@app.command("compare")
-def compare_command(
-    context: typer.Context,
-    names: Annotated[list[str], typer.Argument(metavar="NAME", help="Entry names.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list.")] = False,
-):
+def compare_command(args, program):
     """Compare entries side by side, with the papers' values."""
-    with _reported_errors(context) as program:
-        cards = [card_files.card(name) for name in names]
-        if as_json:
-            keys = ("name", "dataset", "architecture", "method", "threat_model", "metrics", "reference")
-            print(json.dumps([{key: card[key] for key in keys} for card in cards], indent=2))
-            return
-        sources = list(dict.fromkeys(_source(card["reference"]) for card in cards))
-        rows = _compare_rows(cards, sources)
-        out = tables.console()
-        out.print(tables.compare_table([label for label, _ in rows], [c["name"] for c in cards],
-                                       [values for _, values in rows], out))
-        for index, source in enumerate(sources, start=1):
-            out.print(f"[{index}] {source}", markup=False)
+    cards = [card_files.card(name) for name in args.names]
+    if args.as_json:
+        keys = ("name", "dataset", "architecture", "method", "threat_model", "metrics", "reference")
+        print(json.dumps([{key: card[key] for key in keys} for card in cards], indent=2))
+        return
+    sources = list(dict.fromkeys(_source(card["reference"]) for card in cards))
+    rows = _compare_rows(cards, sources)
+    out = tables.console()
+    out.print(tables.compare_table([label for label, _ in rows], [c["name"] for c in cards],
+                                   [values for _, values in rows], out))
+    for index, source in enumerate(sources, start=1):
+        out.print(f"[{index}] {source}", markup=False)
 
 
-@app.command("eval")
-def eval_command(
-    context: typer.Context,
-    name: Annotated[str, typer.Argument(metavar="NAME", help="Entry name.")],
-    attacks: Annotated[str | None, typer.Option(
-        help="standard (FGSM, PGD-20), full (+ APGD, C&W, Square) or autoattack (FGSM, PGD-20 and "
-             "AutoAttack; images only). Default: autoattack for image entries, standard for tables.")] = None,
-    n: Annotated[int, typer.Option("--n", help="Number of test points (the first N).")] = 1000,
-    batch_size: Annotated[int, typer.Option(help="Rows per attack call.")] = 256,
-    eps: Annotated[float | None, typer.Option(help="l_inf radius; default: the card's.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the attacks' randomness.")] = 0,
-    out: Annotated[pathlib.Path | None, typer.Option(help="Also write the result as JSON to this file.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object as the last line.")] = False,
-    update_card: Annotated[bool, typer.Option("--update-card", help="Write the metrics into the card.")] = False,
-):
+def eval_command(args, program):
     """Evaluate an entry with the attack suite at its card's radius (a progress bar per pass)."""
-    with _reported_errors(context) as program:
-        card = card_files.card(name)
-        if attacks is not None and attacks not in ATTACK_PRESETS:
-            raise UsageError(f"--attacks must be one of {', '.join(ATTACK_PRESETS)}. Received: {attacks!r}")
-        for option, value in (("--n", n), ("--batch-size", batch_size)):
-            if value < 1:
-                raise UsageError(f"{option} must be an integer >= 1. Received: {value}")
-        if eps is not None and update_card and eps != card["threat_model"]["eps"]:
-            raise UsageError(f"--update-card writes the card's threat model: --eps must be the card's "
-                             f"{card['threat_model']['eps']:g} or left out. Received: {eps:g}")
-        load_library_or_exit(program)
-        from hdl_keras.zoo import evaluation
-        from hdl_keras.zoo import registry
+    name, eps = args.name, args.eps
+    card = card_files.card(name)
+    if args.attacks is not None and args.attacks not in ATTACK_PRESETS:
+        raise UsageError(f"--attacks must be one of {', '.join(ATTACK_PRESETS)}. Received: {args.attacks!r}")
+    for option, value in (("--n", args.n), ("--batch-size", args.batch_size)):
+        if value < 1:
+            raise UsageError(f"{option} must be an integer >= 1. Received: {value}")
+    if eps is not None and args.update_card and eps != card["threat_model"]["eps"]:
+        raise UsageError(f"--update-card writes the card's threat model: --eps must be the card's "
+                         f"{card['threat_model']['eps']:g} or left out. Received: {eps:g}")
+    load_library_or_exit(program)
+    from hdl_keras.zoo import evaluation
+    from hdl_keras.zoo import registry
 
-        card = registry.card(name)  # the full validation (dataset and architecture names)
-        if attacks is None:
-            attacks = evaluation.default_preset(card["dataset"])
-        progress_stream = sys.stderr if as_json else sys.stdout
-        with contextlib.redirect_stdout(sys.stderr) if as_json else contextlib.nullcontext():
-            result = evaluation.evaluate_entry(name, attacks=attacks, n=n, batch_size=batch_size,
-                                               verbose=progress_verbosity(progress_stream), seed=seed, eps=eps)
-        if out is not None:
-            out.write_text(json.dumps({"name": name, **result}, indent=2) + "\n")
-        if update_card:
-            seed_option = f" --seed {seed}" if seed else ""
-            command = (f"hdl-zoo eval {name} --attacks {attacks} --n {n} --batch-size {batch_size}"
-                       f"{seed_option} --update-card")
-            evaluation.update_card(name, result, command, attacks=attacks)
-            tables.console(stderr=as_json).print(f"updated {registry.zoo_root() / name / 'card.json'}",
-                                                 soft_wrap=True)
-        if as_json:
-            print(json.dumps({"name": name, **result}))
-            return
-        table = Table(title=f"{name}: {result['num_examples']} test points, linf eps "
-                      f"{eps if eps is not None else card['threat_model']['eps']:g}", box=rich.box.SIMPLE_HEAD)
-        table.add_column("metric", no_wrap=True)
-        table.add_column("this run", justify="right", no_wrap=True)
-        table.add_column("paper", justify="right", overflow="fold")
-        for label, value, reference in _metric_rows(result, card["reference"]["values"]):
-            table.add_row(label, value, reference)
-        out_console = tables.console()
-        out_console.print(table)
-        out_console.print(f"paper: {_source(card['reference'])}", soft_wrap=True)
+    card = registry.card(name)  # the full validation (dataset and architecture names)
+    attacks = args.attacks or evaluation.default_preset(card["dataset"])
+    progress_stream = sys.stderr if args.as_json else sys.stdout
+    with contextlib.redirect_stdout(sys.stderr) if args.as_json else contextlib.nullcontext():
+        result = evaluation.evaluate_entry(name, attacks=attacks, n=args.n, batch_size=args.batch_size,
+                                           verbose=progress_verbosity(progress_stream), seed=args.seed, eps=eps)
+    if args.out is not None:
+        args.out.write_text(json.dumps({"name": name, **result}, indent=2) + "\n")
+    if args.update_card:
+        seed_option = f" --seed {args.seed}" if args.seed else ""
+        command = (f"hdl-zoo eval {name} --attacks {attacks} --n {args.n} --batch-size {args.batch_size}"
+                   f"{seed_option} --update-card")
+        evaluation.update_card(name, result, command, attacks=attacks)
+        tables.console(stderr=args.as_json).print(f"updated {registry.zoo_root() / name / 'card.json'}",
+                                                  soft_wrap=True)
+    if args.as_json:
+        print(json.dumps({"name": name, **result}))
+        return
+    table = Table(title=f"{name}: {result['num_examples']} test points, linf eps "
+                  f"{eps if eps is not None else card['threat_model']['eps']:g}", box=rich.box.SIMPLE_HEAD)
+    table.add_column("metric", no_wrap=True)
+    table.add_column("this run", justify="right", no_wrap=True)
+    table.add_column("paper", justify="right", overflow="fold")
+    for label, value, reference in _metric_rows(result, card["reference"]["values"]):
+        table.add_row(label, value, reference)
+    out = tables.console()
+    out.print(table)
+    out.print(f"paper: {_source(card['reference'])}", soft_wrap=True)
 
 
-@app.command("train")
-def train_command(
-    context: typer.Context,
-    recipe: Annotated[str, typer.Argument(metavar="RECIPE", help="Recipe (entry) name.")],
-    epochs: Annotated[int | None, typer.Option(help="Override the recipe's epochs (per round).")] = None,
-    train_examples: Annotated[int | None, typer.Option(help="Override the training subset size.")] = None,
-):
+def train_command(args, program):
     """Train an entry by its recipe (a progress bar per epoch); writes zoo/<name>/model.keras and its card."""
-    with _reported_errors(context) as program:
-        for option, value in (("--epochs", epochs), ("--train-examples", train_examples)):
-            if value is not None and value < 1:
-                raise UsageError(f"{option} must be an integer >= 1. Received: {value}")
-        load_library_or_exit(program)
-        from hdl_keras.zoo import recipes
-        from hdl_keras.zoo import registry
+    for option, value in (("--epochs", args.epochs), ("--train-examples", args.train_examples)):
+        if value is not None and value < 1:
+            raise UsageError(f"{option} must be an integer >= 1. Received: {value}")
+    load_library_or_exit(program)
+    from hdl_keras.zoo import recipes
+    from hdl_keras.zoo import registry
 
-        recipes.get_recipe(recipe)
-        card = recipes.train_entry(recipe, epochs=epochs, train_examples=train_examples,
-                                   verbose=progress_verbosity())
-        training = card["training"]
-        tables.console().print(
-            f"wrote {registry.zoo_root() / recipe}: {card['parameters']} parameters, "
-            f"{size(card['file_size_bytes'])}, sha256 {card['sha256'][:12]}, "
-            f"{training['wall_time_seconds']:.0f} s on {training['backend']}\n"
-            f"next: hdl-zoo eval {recipe} --update-card",
-            soft_wrap=True,
-        )
-
-
-def main():
-    """Runs `hdl-zoo` (the console script)."""
-    app(prog_name="hdl-zoo")
+    recipes.get_recipe(args.recipe)
+    card = recipes.train_entry(args.recipe, epochs=args.epochs, train_examples=args.train_examples,
+                               verbose=progress_verbosity())
+    training = card["training"]
+    tables.console().print(
+        f"wrote {registry.zoo_root() / args.recipe}: {card['parameters']} parameters, "
+        f"{size(card['file_size_bytes'])}, sha256 {card['sha256'][:12]}, "
+        f"{training['wall_time_seconds']:.0f} s on {training['backend']}\n"
+        f"next: hdl-zoo eval {args.recipe} --update-card",
+        soft_wrap=True,
+    )
 
 
 def _paper_value(key, value):

@@ -117,15 +117,12 @@ def _fgsm_call(x, y, model=None, **kwargs):
 
 
 def _cli(app_module, *args):
-    """Runs a typer CLI in-process; raises CliError / CliWarning from what it printed."""
-    from typer.testing import CliRunner
-
+    """Runs a command line's `main` in-process; raises CliError / CliWarning from what it printed."""
     import importlib
 
-    app = importlib.import_module(app_module).app
-    result = CliRunner().invoke(app, [str(arg) for arg in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
+    from hdl_keras.testing.cli import invoke
+
+    result = invoke(importlib.import_module(app_module).main, args)
     if result.exit_code != 0:
         raise CliError(result.stderr.strip())
     if "warning:" in result.stderr:

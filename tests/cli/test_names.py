@@ -42,8 +42,8 @@ def test_zoo_attack_presets_match_the_evaluation():
 @pytest.mark.parametrize(
     "old, name, new",
     [
-        ("hdl_keras.zoo.cli", "app", "hdl_keras_cli.zoo"),
         ("hdl_keras.zoo.cli", "main", "hdl_keras_cli.zoo"),
+        ("hdl_keras.zoo.cli", "build_parser", "hdl_keras_cli.zoo"),
         ("hdl_keras.recipes.cli", "main", "hdl_keras_cli.train"),
         ("hdl_keras.recipes.cli", "build_parser", "hdl_keras_cli.train"),
         ("hdl_keras.recipes.cli", "evaluate_like_paper", "hdl_keras_cli.train_run"),
@@ -58,6 +58,13 @@ def test_old_module_paths_warn_and_resolve(old, name, new):
     assert value is getattr(importlib.import_module(new), name)
     assert [w.category for w in caught] == [DeprecationWarning]
     assert new.split(".")[0] in str(caught[0].message)
+
+
+def test_the_typer_app_name_resolves_to_main():
+    from hdl_keras.zoo import cli
+
+    with pytest.warns(DeprecationWarning, match="hdl_keras_cli.zoo.main"):
+        assert cli.app is zoo.main
 
 
 class _Terminal(io.StringIO):

@@ -41,11 +41,9 @@ def run_console_script(module, program, args):
         f"sys.argv = [{program!r}, *sys.argv[1:]]\n"
         f"from {module} import main\n"
         "try:\n"
-        "    main()\n"
+        "    code = main()\n"
         "except SystemExit as exit:\n"
         "    code = exit.code\n"
-        "else:\n"
-        "    code = 0\n"
         f"print('HEAVY', [m for m in {HEAVY_MODULES!r} if m in sys.modules], file=sys.stderr)\n"
         "sys.exit(code)\n"
     )

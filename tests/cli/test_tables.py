@@ -5,17 +5,16 @@ expected numbers are read from the same cards.
 """
 
 import pytest
-from typer.testing import CliRunner
-
+from hdl_keras.testing.cli import invoke
 from hdl_keras_cli import cards
-from hdl_keras_cli.app import app
+from hdl_keras_cli import zoo
 from hdl_keras_cli.tables import percent
 
 MNIST = ["mnist-small_cnn-dl", "mnist-small_cnn-hdl", "mnist-small_cnn-pgd_at", "mnist-small_cnn-robust"]
 
 
 def run(columns, *args):
-    result = CliRunner(env={"COLUMNS": str(columns)}).invoke(app, ["zoo", *args], prog_name="hdl")
+    result = invoke(zoo.main, args, env={"COLUMNS": str(columns)})
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert max(len(line) for line in lines) <= columns
