@@ -27,13 +27,13 @@ def run(*args):
         (["zoo", "eval", "mnist-small_cnn-dl", "--n", "0"],
          "hdl zoo: error: --n must be an integer >= 1. Received: 0"),
         (["train", "paper", "--out", "runs", "--objective", "pgx"],
-         "hdl train: error: unknown objective 'pgx'; known: pgd, trades, tradeoff. "
-         "Run 'hdl train --help' for the options."),
+         ("hdl train: error: unknown objective 'pgx'; known: pgd, trades, tradeoff. "
+          "Run 'hdl train --help' for the options.")),
         (["train", "paper"],
          "hdl train: error: the following arguments are required: --out. Run 'hdl train --help' for the options."),
         (["protocol", "--dataset", "imagenet"],
-         "hdl protocol: error: unknown dataset 'imagenet'; known datasets: mnist, fashion_mnist, cifar10, iris, "
-         "wine, breast_cancer, digits. Run 'hdl protocol --help' for the options."),
+         ("hdl protocol: error: unknown dataset 'imagenet'; known datasets: mnist, fashion_mnist, cifar10, iris, "
+          "wine, breast_cancer, digits. Run 'hdl protocol --help' for the options.")),
     ],
 )
 def test_bad_usage_is_one_line_and_exit_code_2(args, expected):
@@ -90,10 +90,10 @@ def test_no_command_prints_the_help(args):
 def test_unknown_backend_is_one_line_where_a_command_needs_it_and_help_still_answers():
     env = dict(os.environ, KERAS_BACKEND="numpy")
     completed = subprocess.run([sys.executable, "-m", "hdl_keras_cli", "zoo", "eval", "iris-mlp-dl"],
-                               capture_output=True, text=True, env=env, timeout=120)
+                               capture_output=True, text=True, env=env, timeout=120, check=False)
     assert completed.returncode == 2
     assert completed.stderr.startswith("hdl zoo: error: KERAS_BACKEND='numpy' is not a backend hdl_keras runs on")
     assert len(completed.stderr.strip().splitlines()) == 1
     completed = subprocess.run([sys.executable, "-m", "hdl_keras_cli", "zoo", "--help"],
-                               capture_output=True, text=True, env=env, timeout=120)
+                               capture_output=True, text=True, env=env, timeout=120, check=False)
     assert completed.returncode == 0 and "compare" in completed.stdout
