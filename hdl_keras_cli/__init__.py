@@ -17,15 +17,25 @@ A separate top-level package keeps `import hdl_keras` as it is and imports
 nothing of Keras, TensorFlow, jax or torch at import time:
 
 - `--help` of every command, and `hdl zoo list`, `card`, `compare` (which read
-  the cards, JSON, through `hdl_keras_cli.cards`), answer in well under 2 s;
+  the cards, JSON, through `hdl_keras_cli.cards`), start without the library;
 - `hdl zoo eval`, `hdl zoo train`, `hdl train` and `hdl protocol` load
-  `hdl_keras` when they start, through `hdl_keras_cli.backend.load_library`,
-  which sets `TF_CPP_MIN_LOG_LEVEL=3` (unless set) and drops TensorFlow's
-  start-up notices, written before TensorFlow reads that variable.
+  `hdl_keras` once their arguments are checked, through
+  `hdl_keras_cli.backend.load_library`, which sets `TF_CPP_MIN_LOG_LEVEL=3`
+  (unless set) and drops TensorFlow's start-up notices, written before
+  TensorFlow reads that variable.
 
-Measured (`python benchmarks/docs_check.py`, tensorflow backend, 2 shared
-CPU cores): see the report of that script; before this package every
-`--help` took 10 to 29 s.
+The commands are `argparse` parsers (standard library), not typer: typer 0.29
+validates options through pydantic, 0.5 to 1 s more per start on a loaded
+2-core machine, and argparse gives every command the same one-line errors
+(`hdl_keras_cli.errors.ArgumentParser`).
+
+Measured (`python benchmarks/docs_check.py`, tensorflow backend, the 2-core
+development machine with both cores busy with other jobs, load average
+about 15): the slowest `--help` (of `hdl`, `hdl zoo`, `hdl-zoo`, `hdl-train`,
+`hdl-protocol`) answered in 0.54 s and 1.14 s (two runs), `hdl zoo list` in
+0.68 s, with no backend log line; `python -m hdl_keras.zoo --help` (it
+imports `hdl_keras`, so Keras and TensorFlow, first) took 37.9 s in the same
+minute, about 35 to 70 times longer.
 """
 
 from hdl_keras_cli.app import main

@@ -87,12 +87,19 @@ def test_no_command_prints_the_help(args):
                                                           else ["zoo", "train", "protocol"]))
 
 
-def test_unknown_backend_is_one_line_where_a_command_needs_it_and_help_still_answers():
+@pytest.mark.parametrize("program, module, args", [
+    ("hdl", "hdl_keras_cli.app", ["zoo", "eval", "iris-mlp-dl"]),
+    ("hdl-zoo", "hdl_keras_cli.zoo", ["eval", "iris-mlp-dl"]),
+    ("hdl-train", "hdl_keras_cli.train", ["paper", "--out", "runs"]),
+])
+def test_unknown_backend_is_one_line_where_a_command_needs_it_and_help_still_answers(program, module, args):
     env = dict(os.environ, KERAS_BACKEND="numpy")
-    completed = subprocess.run([sys.executable, "-m", "hdl_keras_cli", "zoo", "eval", "iris-mlp-dl"],
+    code = f"import sys; sys.argv[0] = {program!r}; from {module} import main; sys.exit(main())"
+    completed = subprocess.run([sys.executable, "-c", code, *args],
                                capture_output=True, text=True, env=env, timeout=120, check=False)
     assert completed.returncode == 2
-    assert completed.stderr.startswith("hdl zoo: error: KERAS_BACKEND='numpy' is not a backend hdl_keras runs on")
+    command = "hdl zoo" if program == "hdl" else program
+    assert completed.stderr.startswith(f"{command}: error: KERAS_BACKEND='numpy' is not a backend hdl_keras runs on")
     assert len(completed.stderr.strip().splitlines()) == 1
     completed = subprocess.run([sys.executable, "-m", "hdl_keras_cli", "zoo", "--help"],
                                capture_output=True, text=True, env=env, timeout=120, check=False)
