@@ -7,9 +7,12 @@ user set a value), then imports `hdl_keras` with file descriptor 2 redirected
 to a temporary file and replays every captured line except TensorFlow's
 start-up notices ("WARNING: All log messages before absl::InitializeLog() is
 called", the oneDNN and `cpu_feature_guard` lines), which C++ code writes
-before TensorFlow reads `TF_CPP_MIN_LOG_LEVEL`.
+before TensorFlow reads `TF_CPP_MIN_LOG_LEVEL`. TensorFlow is loaded this way
+on every backend when it is installed: `keras.utils.set_random_seed`, which
+every command that trains or evaluates calls, imports it to seed it too.
 """
 
+import importlib.util
 import os
 import re
 import sys
@@ -40,6 +43,8 @@ def load_library():
         return sys.modules["hdl_keras"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import_quietly("hdl_keras")
+    if "tensorflow" not in sys.modules and importlib.util.find_spec("tensorflow") is not None:
+        import_quietly("tensorflow")  # keras.utils.set_random_seed would import it, loudly
     return sys.modules["hdl_keras"]
 
 

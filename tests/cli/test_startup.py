@@ -71,3 +71,15 @@ def test_answers_fast_without_backend(command):
 def test_list_prints_the_zoo():
     _, _, output, _ = run_console_script(*COMMANDS["hdl zoo list"])
     assert "hdl_keras zoo:" in output and "mnist-small_cnn-pgd_at" in output
+
+
+@pytest.mark.backend_suite
+def test_a_command_that_loads_the_backend_prints_no_backend_line():
+    # keras.utils.set_random_seed imports TensorFlow on every backend when it is installed.
+    seconds, returncode, output, heavy = run_console_script(
+        "hdl_keras_cli.app", "hdl", ["zoo", "eval", "iris-mlp-dl", "--n", "10", "--batch-size", "10"]
+    )
+    assert returncode == 0, output
+    assert "keras" in heavy and "iris-mlp-dl: 10 test points" in output
+    noise = [line for line in output.splitlines() if BACKEND_LOG.search(line)]
+    assert noise == [], noise
