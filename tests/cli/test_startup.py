@@ -76,7 +76,7 @@ def test_list_prints_the_zoo():
 @pytest.mark.backend_suite
 def test_a_command_that_loads_the_backend_prints_no_backend_line():
     # keras.utils.set_random_seed imports TensorFlow on every backend when it is installed.
-    seconds, returncode, output, heavy = run_console_script(
+    _, returncode, output, heavy = run_console_script(
         "hdl_keras_cli.app", "hdl", ["zoo", "eval", "iris-mlp-dl", "--n", "10", "--batch-size", "10"]
     )
     assert returncode == 0, output
