@@ -9,9 +9,11 @@ Measures, from the repository as it is:
 - pages_without_runnable_example: guide pages of the mkdocs nav (not results,
   API or notebook pages) with no ```python block;
 - cli_help_seconds: wall time of the slowest `--help` of the command-line
-  tools (hdl-zoo, hdl-train, hdl-protocol);
+  tools (`hdl`, `hdl zoo`, `hdl-zoo`, `hdl-train`, `hdl-protocol`), each
+  started as its console script starts it (the entry point of
+  pyproject.toml's [project.scripts]);
 - backend_log_lines: lines from TensorFlow/absl/XLA/oneDNN on those `--help`
-  outputs and on `hdl-zoo list`;
+  outputs and on `hdl zoo list`;
 - api_signatures: signatures rendered on the API pages of the built site
   (`mkdocs build` runs first unless --no-build).
 The last line is one JSON object with these numbers.
@@ -27,11 +29,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI_MODULES = {
-    "hdl-zoo": "hdl_keras.zoo",
-    "hdl-train": "hdl_keras.recipes.cli",
-    "hdl-protocol": "hdl_keras.experiments",
+# Console script -> its entry point in pyproject.toml; the commands measured.
+CLI_ENTRY_POINTS = {
+    "hdl": "hdl_keras_cli.app:main",
+    "hdl-zoo": "hdl_keras_cli.zoo:main",
+    "hdl-train": "hdl_keras_cli.train:main",
+    "hdl-protocol": "hdl_keras_cli.protocol:main",
 }
+HELP_COMMANDS = (["hdl", "--help"], ["hdl", "zoo", "--help"], ["hdl-zoo", "--help"], ["hdl-train", "--help"],
+                 ["hdl-protocol", "--help"])
 # Lines a backend prints on its own (TensorFlow C++ logging, absl, XLA, oneDNN, CUDA probes).
 BACKEND_LOG = re.compile(
     r"absl::InitializeLog|oneDNN|cpu_feature_guard|tensorflow/|TF_ENABLE_ONEDNN_OPTS|"
@@ -68,13 +74,21 @@ def linked_figures(docs):
     return linked
 
 
-def run_cli(args):
-    """(seconds, combined output) of `python -m <module> <args>` in a fresh process."""
+def run_cli(script, *args):
+    """(seconds, combined output) of console script `script` with `args`, in a fresh process.
+
+    Runs what the installed wrapper runs (`sys.argv[0]` is the script's name,
+    then its entry point is imported and called), from this checkout.
+    """
+    module, function = CLI_ENTRY_POINTS[script].split(":")
+    code = f"import sys; sys.argv[0] = {script!r}; from {module} import {function}; sys.exit({function}())"
     env = dict(os.environ)
     env.pop("TF_CPP_MIN_LOG_LEVEL", None)  # measure what a user sees by default
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     start = time.perf_counter()
     completed = subprocess.run(
-        [sys.executable, "-m", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600,
+        check=False,
     )
     return time.perf_counter() - start, completed.stdout + completed.stderr
 
@@ -98,14 +112,14 @@ def main():
     print(f"guide pages: {len(guides)}, without a python example: {without}")
 
     help_seconds, log_lines = 0.0, 0
-    for command, module in CLI_MODULES.items():
-        seconds, output = run_cli([module, "--help"])
+    for command in HELP_COMMANDS:
+        seconds, output = run_cli(*command)
         noise = [line for line in output.splitlines() if BACKEND_LOG.search(line)]
-        print(f"{command} --help: {seconds:.2f} s, {len(noise)} backend log lines")
+        print(f"{' '.join(command)}: {seconds:.2f} s, {len(noise)} backend log lines")
         help_seconds, log_lines = max(help_seconds, seconds), log_lines + len(noise)
-    seconds, output = run_cli(["hdl_keras.zoo", "list"])
+    seconds, output = run_cli("hdl", "zoo", "list")
     noise = [line for line in output.splitlines() if BACKEND_LOG.search(line)]
-    print(f"hdl-zoo list: {seconds:.2f} s, {len(noise)} backend log lines")
+    print(f"hdl zoo list: {seconds:.2f} s, {len(noise)} backend log lines")
     log_lines += len(noise)
 
     site = ROOT / args.site

@@ -22,7 +22,10 @@ import tempfile
 BACKENDS = ("jax", "tensorflow", "torch")
 # Keras also knows these; hdl_keras does not support them (no input gradients).
 OTHER_KERAS_BACKENDS = ("numpy", "openvino")
-CLI_NAMES = ("hdl-zoo", "hdl-train", "hdl-protocol", "hdl-keras-demo")
+# The console scripts of hdl_keras_cli (hdl, hdl-zoo, hdl-train, hdl-protocol) are not
+# listed: they load hdl_keras through hdl_keras_cli.backend, which quiets TensorFlow and
+# reports a bad KERAS_BACKEND in their own error style.
+CLI_NAMES = ("hdl-keras-demo",)
 # TensorFlow's start-up notices, dropped in the command-line tools.
 _NOTICES = re.compile(
     r"WARNING: All log messages before absl::InitializeLog\(\) is called"

@@ -11,13 +11,14 @@ FORBIDDEN = re.compile(r"\bseeds? 00[0-4]\b|\bissue [0-9]+\b", re.IGNORECASE)
 
 def shipped_text_files():
     files = [*ROOT.glob("hdl_keras/**/*.py"), *ROOT.glob("hdl_keras/**/*.json"), *ROOT.glob("docs/**/*.md"),
-             *ROOT.glob("docs/**/*.py"), *ROOT.glob("zoo/*/card.json"), ROOT / "README.md"]
+             *ROOT.glob("docs/**/*.py"), *ROOT.glob("zoo/*/card.json"), ROOT / "README.md",
+             *ROOT.glob("hdl_keras_cli/*.py")]
     return sorted(path for path in files if path.is_file())
 
 
 def test_the_wording_check_sees_the_package_docs_and_cards():
     names = {path.relative_to(ROOT).as_posix() for path in shipped_text_files()}
-    assert "README.md" in names and "hdl_keras/__init__.py" in names
+    assert "README.md" in names and "hdl_keras/__init__.py" in names and "hdl_keras_cli/zoo.py" in names
     assert any(name.startswith("docs/") and name.endswith(".md") for name in names)
     assert any(name.startswith("zoo/") and name.endswith("card.json") for name in names)
 

@@ -117,15 +117,12 @@ def _fgsm_call(x, y, model=None, **kwargs):
 
 
 def _cli(app_module, *args):
-    """Runs a typer CLI in-process; raises CliError / CliWarning from what it printed."""
-    from typer.testing import CliRunner
-
+    """Runs a command line's `main` in-process; raises CliError / CliWarning from what it printed."""
     import importlib
 
-    app = importlib.import_module(app_module).app
-    result = CliRunner().invoke(app, [str(arg) for arg in args])
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
+    from hdl_keras.testing.cli import invoke
+
+    result = invoke(importlib.import_module(app_module).main, args)
     if result.exit_code != 0:
         raise CliError(result.stderr.strip())
     if "warning:" in result.stderr:
@@ -349,7 +346,7 @@ def _zoo_cases():
 
     def zoo_cli(folder, *args, broken=False):
         _zoo(folder, broken=broken)
-        return _cli("hdl_keras.zoo.cli", *args)
+        return _cli("hdl_keras_cli.zoo", *args)
 
     def bad_card_update(folder):
         _zoo(folder)
@@ -389,7 +386,7 @@ def _zoo_cases():
 def _cli_cases():
     def zoo_cli(folder, *args):
         _zoo(folder)
-        return _cli("hdl_keras.zoo.cli", *args)
+        return _cli("hdl_keras_cli.zoo", *args)
 
     cases = [
         ("cli_unknown_backend_help", lambda f: _subprocess_cli({"KERAS_BACKEND": "tensorfow"}, "-m",

@@ -1,5 +1,5 @@
-"""`python -m hdl_keras.zoo`: the `hdl-zoo` command line."""
+"""`python -m hdl_keras.zoo`: the `hdl-zoo` command line (`hdl_keras_cli.zoo`)."""
 
-from hdl_keras.zoo.cli import main
+from hdl_keras_cli.zoo import main
 
-main()
+raise SystemExit(main())

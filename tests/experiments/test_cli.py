@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from hdl_keras.experiments.cli import main
+from hdl_keras_cli.protocol import main
 
 pytest.importorskip("sklearn")
 

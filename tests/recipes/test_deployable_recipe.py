@@ -58,7 +58,7 @@ def test_hdl_train_runs_the_composed_recipe(tmp_path):
     pytest.importorskip("onnx", reason="the composed recipe writes model.onnx with the [export] extra")
     import json
 
-    from hdl_keras.recipes.cli import main
+    from hdl_keras_cli.train import main
 
     out = tmp_path / "run"
     main(["seed", "--model", "small_cnn", "--dataset", "mnist", "--sparsify-epochs", "1", "--epochs", "1",
@@ -74,7 +74,7 @@ def test_hdl_train_runs_the_composed_recipe(tmp_path):
 
 
 def test_hdl_train_composed_recipe_needs_a_quantizer(tmp_path, capsys):
-    from hdl_keras.recipes.cli import main
+    from hdl_keras_cli.train import main
 
     with pytest.raises(SystemExit):
         main(["seed", "--model", "small_cnn", "--dataset", "mnist", "--sparsify-epochs", "1", "--out", str(tmp_path)])

@@ -12,9 +12,9 @@ from hdl_keras.layers import QuantConv2D
 from hdl_keras.layers import QuantDense
 from hdl_keras.quantizers import load_packed
 from hdl_keras.quantizers.evaluation import weight_statistics
-from hdl_keras.recipes import cli
+from hdl_keras_cli import train_run
 from hdl_keras.recipes import train_recipe
-from hdl_keras.recipes.cli import main
+from hdl_keras_cli.train import main
 
 TINY_CNN = {"filters": (4,), "dense_units": 8}
 
@@ -142,7 +142,7 @@ def test_cli_trains_a_quantized_model_and_reports_sparsity_bits_and_packed_size(
                 "accuracy": {"natural": 0.5, "fgsm": 0.25, "ifgsm20": 0.25, "cw": 0.25, "worst_case": 0.25},
                 "settings": {"eps": 8 / 255}}
 
-    monkeypatch.setattr(cli, "evaluate_like_paper", fake_evaluation)
+    monkeypatch.setattr(train_run, "evaluate_like_paper", fake_evaluation)
     out = tmp_path / "run"
     main([
         "paper", "--model", "small_cnn", "--dataset", "mnist", "--epochs", "1", "--batch-size", "16",

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from hdl_keras.recipes import train_recipe
-from hdl_keras.recipes.cli import main
+from hdl_keras_cli.train import main
 
 TINY_CNN = {"filters": (4,), "dense_units": 8}
 

@@ -1,4 +1,4 @@
-"""`hdl-zoo`: every command on a tiny temporary zoo, and its error messages."""
+"""`hdl zoo` (`hdl-zoo`): every command on a tiny temporary zoo, and its error messages."""
 
 import json
 import sys
@@ -6,17 +6,14 @@ import sys
 import keras
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
 from hdl_keras import zoo
 from hdl_keras.experiments import prepare_data
-from hdl_keras.zoo import cli
-
-RUNNER = CliRunner(env={"COLUMNS": "200"})
-
+from hdl_keras.testing.cli import invoke
+from hdl_keras_cli import zoo as cli
 
 def run(*args):
-    return RUNNER.invoke(cli.app, [str(arg) for arg in args])
+    return invoke(cli.main, args, env={"COLUMNS": "200"})
 
 
 def centroid_model():
@@ -95,6 +92,15 @@ def test_eval_json_last_line_and_update_card(cli_zoo):
     assert card["evaluation"]["command"] == "hdl-zoo eval iris-mlp-dl --attacks standard --n 20 --batch-size 10 --update-card"
 
 
+def test_eval_piped_prints_one_progress_line(cli_zoo):
+    # Not a terminal (the runner's stdout): one line per progress bar, no redraw per batch.
+    result = run("eval", "iris-mlp-dl", "--n", 30, "--batch-size", 2)
+    assert result.exit_code == 0, result.output
+    assert "\r" not in result.output and "\b" not in result.output
+    progress = [line for line in result.stdout.splitlines() if "15/15" in line]
+    assert len(progress) == 1 and "clean_acc" in progress[0]
+
+
 def test_eval_out_seed_and_eps_options(cli_zoo, tmp_path):
     out = tmp_path / "result.json"
     result = run("eval", "iris-mlp-dl", "--n", 10, "--seed", 3, "--eps", 0.3, "--out", out)
@@ -170,7 +176,7 @@ def test_bad_option_values(cli_zoo, args, message):
 def test_non_integer_option_is_a_usage_error(cli_zoo):
     result = run("eval", "iris-mlp-dl", "--n", "many")
     assert result.exit_code == 2
-    assert "Invalid value for '--n'" in result.stderr
+    assert result.stderr.startswith("hdl-zoo: error: argument --n: invalid int value: 'many'.")
 
 
 def test_unknown_dataset_filter(cli_zoo):
@@ -199,8 +205,7 @@ def test_unreadable_card(cli_zoo, command):
 
 
 def test_main_is_the_console_entry_point(cli_zoo, monkeypatch, capsys):
+    # The console script runs `sys.exit(main())` with the arguments in sys.argv.
     monkeypatch.setattr(sys, "argv", ["hdl-zoo", "list", "--json"])
-    with pytest.raises(SystemExit) as info:
-        cli.main()
-    assert info.value.code == 0
+    assert cli.main() == 0
     assert len(json.loads(capsys.readouterr().out)) == 3
