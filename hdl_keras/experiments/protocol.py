@@ -19,6 +19,7 @@ from keras import ops
 
 import hdl_keras
 from hdl_keras import data
+from hdl_keras import presets
 from hdl_keras.attacks import PGD
 from hdl_keras.experiments import report
 from hdl_keras.experiments import selection
@@ -38,8 +39,10 @@ from hdl_keras.objectives import METHODS
 PAPER_SPLITS = 10
 VAL_FRACTION = 0.2
 # The paper's PGD radius per image dataset; every tabular (UCI) set uses 0.1.
-PAPER_ATTACK_EPS = {"mnist": 0.1, "fashion_mnist": 0.01, "cifar10": 0.01}
-TABULAR_ATTACK_EPS = 0.1
+PAPER_ATTACK_EPS = {
+    dataset: presets.threat_model(f"bertsimas2023-{dataset}")["eps"] for dataset in ("mnist", "fashion_mnist", "cifar10")
+}
+TABULAR_ATTACK_EPS = presets.threat_model("bertsimas2023-tables")["eps"]
 # Deprecated aliases of `PAPER_SPLITS` and `PAPER_ATTACK_EPS`, kept for one release.
 SEED_SPLITS = PAPER_SPLITS
 SEED_ATTACK_EPS = PAPER_ATTACK_EPS
