@@ -33,11 +33,14 @@ import difflib
 import fractions
 import functools
 import json
+import re
 from importlib import resources
 
 _FILES = ("papers", "threat_models", "attack_suites", "paper_values")
 # Keys of a threat model's settings that are PGD arguments.
 _PGD_KEYS = ("eps", "step_size", "steps")
+# A radius written as a fraction, e.g. "8/255".
+_FRACTION = re.compile(r"\d+/\d+")
 
 
 @functools.cache
@@ -49,7 +52,7 @@ def _load(file):
 
 def _number(value):
     """`"8/255"` -> `8 / 255` (the float division, as the literals computed it); other values unchanged."""
-    if isinstance(value, str) and "/" in value:
+    if isinstance(value, str) and _FRACTION.fullmatch(value):
         ratio = fractions.Fraction(value)
         return ratio.numerator / ratio.denominator
     return value

@@ -37,6 +37,7 @@ import numpy as np
 from keras import ops
 
 from hdl_keras import attacks as attack_suite
+from hdl_keras import presets
 from hdl_keras.experiments import prepare_data
 from hdl_keras.layers import MaskedKernelMixin
 from hdl_keras.layers import count_zero_weights
@@ -45,13 +46,14 @@ from hdl_keras.utils.arrays import to_numpy
 from hdl_keras.utils.files import atomic_write_text
 from hdl_keras.zoo import registry
 
-PRESETS = ("standard", "full", "autoattack")
+# The attack suites of `hdl_keras.presets` (attack_suites.json), weakest first.
+PRESETS = tuple(presets.attack_suites())
 # The image datasets of hdl_keras.data: AutoAttack (and Square) perturb images.
 IMAGE_DATASETS = ("mnist", "fashion_mnist", "cifar10")
 # A channel (output unit or filter) counts as pruned when its kernel slice has a smaller l2 norm
 # (Dinh et al.'s (2020) channel sparsity).
 CHANNEL_NORM_THRESHOLD = 1e-15
-SQUARE_QUERIES = 1000
+SQUARE_QUERIES = presets.attack_suite("full")["attacks"]["square"]["n_queries"]
 # z of the two-sided 95 % Wilson interval.
 WILSON_Z = 1.959963984540054
 
@@ -65,6 +67,7 @@ def attack_set(model, eps, preset="standard", seed=0, images=True):
         preset: `"standard"` (`fgsm`, `pgd20`) or `"full"` (adds `apgd`,
             `cw`, and `square` when `images`); `"autoattack"` gives the
             standard set, which `evaluate_entry` runs beside AutoAttack.
+            The suites are data: `hdl_keras.presets.attack_suite(preset)`.
         seed: seed of the random starts and of Square's sampling.
         images: whether inputs are images `(B, H, W, C)`; Square needs them.
 
@@ -72,18 +75,25 @@ def attack_set(model, eps, preset="standard", seed=0, images=True):
         A dict name -> `hdl_keras.attacks.Attack`.
     """
     check_preset(preset)
-    if preset == "autoattack":
-        preset = "standard"
-    attacks = {
-        "fgsm": attack_suite.FGSM(model, eps=eps),
-        "pgd20": attack_suite.PGD(model, eps=eps, step_size=eps / 4, steps=20, random_start=True, seed=seed),
-    }
-    if preset == "full":
-        attacks["apgd"] = attack_suite.APGD(model, eps=eps, steps=100, seed=seed)
-        attacks["cw"] = attack_suite.cw_linf(model, eps=eps, step_size=eps / 4, steps=20)
-        if images:
-            attacks["square"] = attack_suite.Square(model, eps=eps, n_queries=SQUARE_QUERIES, seed=seed)
+    attacks = {}
+    for name, spec in presets.attack_suite(preset)["attacks"].items():
+        if spec.get("images_only") and not images:
+            continue
+        attacks[name] = _build_attack(model, eps, spec, seed)
     return attacks
+
+
+def _build_attack(model, eps, spec, seed):
+    """The attack of one suite entry: `hdl_keras.attacks.<spec["attack"]>(model, eps=eps, ...)`.
+
+    `step_ratio` becomes `step_size = step_ratio * eps`; `seeded` passes `seed`.
+    """
+    kwargs = {key: value for key, value in spec.items() if key not in ("attack", "step_ratio", "seeded", "images_only")}
+    if "step_ratio" in spec:
+        kwargs["step_size"] = spec["step_ratio"] * eps
+    if spec.get("seeded"):
+        kwargs["seed"] = seed
+    return getattr(attack_suite, spec["attack"])(model, eps=eps, **kwargs)
 
 
 def default_preset(dataset):

@@ -103,3 +103,22 @@ def test_returned_values_are_copies():
 def test_unknown_names_are_clear_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_zoo_attack_sets_are_built_as_before():
+    import keras
+
+    from hdl_keras.zoo.evaluation import PRESETS
+    from hdl_keras.zoo.evaluation import attack_set
+
+    assert PRESETS == ("standard", "full", "autoattack")
+    model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
+    eps = 16 / 255
+    full = attack_set(model, eps, "full", seed=7, images=True)
+    assert [type(a).__name__ for a in full.values()] == ["FGSM", "PGD", "APGD", "PGD", "Square"]
+    assert full["pgd20"].step_size == eps / 4 and full["pgd20"].steps == 20 and full["pgd20"].random_start
+    assert full["pgd20"].seed == full["apgd"].seed == full["square"].seed == 7
+    assert full["apgd"].steps == 100 and full["square"].n_queries == 1000
+    assert full["cw"].step_size == eps / 4 and full["cw"].steps == 20 and not full["cw"].random_start
+    assert list(attack_set(model, eps, "full", images=False)) == ["fgsm", "pgd20", "apgd", "cw"]
+    assert list(attack_set(model, eps, "autoattack")) == list(attack_set(model, eps, "standard")) == ["fgsm", "pgd20"]
