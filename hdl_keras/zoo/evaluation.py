@@ -38,7 +38,7 @@ from keras import ops
 
 from hdl_keras import attacks as attack_suite
 from hdl_keras import presets
-from hdl_keras.experiments import prepare_data
+from hdl_keras.data import prepare_data
 from hdl_keras.layers import MaskedKernelMixin
 from hdl_keras.layers import count_zero_weights
 from hdl_keras.quantizers.relax import forward_bits
