@@ -1,11 +1,12 @@
-"""Zoo entries of quantized models, shipped as packed files (`model.hdlpack`).
+"""Zoo entries of quantized models, shipped as packed files (`model.hdlpack`): the producer.
 
 A quantized `hdl-train` run (`--kernel-quantizer ...`) writes `model.hdlpack`
 (`hdl_keras.quantizers.export_packed`: the architecture and the bit-packed
 kernels, 1 bit per weight for binary nets) and `log.json`. `add_packed_entry`
 turns such a run into a zoo entry: it copies the packed file into
 `<zoo>/<name>/model.hdlpack` and writes a validated card (method and training
-sections from the run's log, the paper's values from `PACKED_ENTRIES`;
+sections from the run's log, the paper's values from `PACKED_ENTRIES`, read from
+`hdl_keras.presets`;
 `metrics` null until `hdl-zoo eval NAME --update-card`). `hdl_keras.zoo.load`
 reads the entry with `load_packed`, hash-checked like every entry.
 
@@ -14,8 +15,8 @@ The shipped entries, the binary BinaryRelax small CNNs of
 
 ```
 bash docs/results/quantization/run.sh           # trains runs/quantization/<dataset>/br_binary
-python -m hdl_keras.zoo.packed fashion_mnist-small_cnn-binaryrelax runs/quantization/fashion_mnist/br_binary
-python -m hdl_keras.zoo.packed mnist-small_cnn-binaryrelax runs/quantization/mnist/br_binary
+python -m hdl_keras.recipes.packed_entries fashion_mnist-small_cnn-binaryrelax runs/quantization/fashion_mnist/br_binary
+python -m hdl_keras.recipes.packed_entries mnist-small_cnn-binaryrelax runs/quantization/mnist/br_binary
 hdl-zoo eval fashion_mnist-small_cnn-binaryrelax --attacks full --n 500 --update-card
 hdl-zoo eval mnist-small_cnn-binaryrelax --attacks full --n 500 --update-card
 ```
@@ -27,39 +28,47 @@ import pathlib
 import shutil
 import sys
 
+from hdl_keras import presets
 from hdl_keras.quantizers import load_packed
 from hdl_keras.recipes.recipes import DEPRECATED_RECIPE_NAMES
+from hdl_keras.recipes.zoo_entries import hardware
 from hdl_keras.utils.files import atomic_path
 from hdl_keras.utils.files import atomic_write_text
 from hdl_keras.zoo.download import sha256_file
 from hdl_keras.zoo.errors import ZooError
-from hdl_keras.zoo.recipes import hardware
 from hdl_keras.zoo.registry import validate_card
 from hdl_keras.zoo.registry import zoo_root
 
 PACKED_MODEL_FILE = "model.hdlpack"
-_BINARYRELAX_PAPER = "Li, Wang and Xin (2020), An Integrated Approach to Produce Robust Models with High Efficiency"
+_BINARYRELAX_PAPER = presets.citation("li2020binaryrelax")
 _PAPER_SETTING = ("Li et al. 2020, Table VIII: En2ResNet20, all 60000 training images, 200 epochs, trade-off loss (6) "
                  "alpha = 1, beta = 8, IFGSM^10 training attack")
 
 
-def _table_viii(dataset, natural, fgsm, ifgsm20, cw):
+# Card value name -> column of Li, Wang and Xin (2020), Table VIII.
+_TABLE_VIII_COLUMNS = {"clean_accuracy": "natural", "fgsm": "fgsm", "ifgsm20": "ifgsm20", "cw": "cw"}
+
+
+def _table_viii(dataset):
+    """The card `reference` of Table VIII of Li, Wang and Xin (2020) (its binary BR row of `dataset`), as fractions."""
+    table = presets.paper_values("li2020binaryrelax", "table_8_binaryrelax")
+    row = table["rows"][dataset]
     return {
         "paper": _BINARYRELAX_PAPER,
-        "table": f"Table VIII (En2ResNet20, BR, {dataset})",
+        "table": f"{table['name']} (En2ResNet20, BR, {row['label']})",
         "figure": None,
-        "values": {"clean_accuracy": round(natural / 100, 4), "fgsm": round(fgsm / 100, 4),
-                   "ifgsm20": round(ifgsm20 / 100, 4), "cw": round(cw / 100, 4), "eps": 8 / 255},
+        "values": {**{key: round(row[column] / 100, 4) for key, column in _TABLE_VIII_COLUMNS.items()},
+                   "eps": presets.threat_model("li2020binaryrelax-ifgsm20")["eps"]},
     }
 
 
 # Entries built from quantized runs, with the paper's values they are compared with.
 PACKED_ENTRIES = {
-    "fashion_mnist-small_cnn-binaryrelax": _table_viii("Fashion-MNIST", 91.69, 87.85, 87.22, 90.44),
-    "mnist-small_cnn-binaryrelax": _table_viii("MNIST", 99.22, 98.90, 98.90, 99.12),
+    "fashion_mnist-small_cnn-binaryrelax": _table_viii("fashion_mnist"),
+    "mnist-small_cnn-binaryrelax": _table_viii("mnist"),
 }
 _SCHEME_NAMES = {"binaryconnect": "BinaryConnect", "binaryrelax": "BinaryRelax"}
-_OBJECTIVES = {
+_OBJECTIVE_DESCRIPTIONS = {
     "pgd": "adversarial: cross-entropy at PGD examples (Madry et al. 2018)",
     "trades": "TRADES (Zhang et al. 2019)",
     "tradeoff": "trade-off loss (6) of Li et al. (2020): alpha * CE(x) + beta * CE(PGD(x))",
@@ -171,7 +180,7 @@ def _method(log):
     }
     return {
         "name": _SCHEME_NAMES[quantization["scheme"]],
-        "objective": f"{_OBJECTIVES[log['objective']]}; {quantization['bits']}-bit weights "
+        "objective": f"{_OBJECTIVE_DESCRIPTIONS[log['objective']]}; {quantization['bits']}-bit weights "
                      f"({quantizer['class_name']}) by {_SCHEME_NAMES[quantization['scheme']]} (Li et al. 2020, Algorithm 1)",
         "hyperparameters": hyperparameters,
     }
@@ -183,9 +192,9 @@ def _reduced(log):
 
 
 def main(argv=None):
-    """`python -m hdl_keras.zoo.packed NAME RUN_DIR [--zoo-dir DIR]`: writes the entry, prints its card."""
+    """`python -m hdl_keras.recipes.packed_entries NAME RUN_DIR [--zoo-dir DIR]`: writes the entry, prints its card."""
     description = add_packed_entry.__doc__.splitlines()[0]
-    parser = argparse.ArgumentParser(prog="python -m hdl_keras.zoo.packed", description=description)
+    parser = argparse.ArgumentParser(prog="python -m hdl_keras.recipes.packed_entries", description=description)
     parser.add_argument("name", help="entry name, e.g. mnist-small_cnn-binaryrelax")
     parser.add_argument("run_dir", help="output folder of a quantized hdl-train run")
     parser.add_argument("--zoo-dir", help="folder of entries (default: the zoo of hdl_keras)")

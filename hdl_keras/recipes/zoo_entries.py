@@ -1,12 +1,13 @@
-"""Training recipes of the zoo entries: `RECIPES` and `train_entry`.
+"""Training recipes of the zoo entries: `ENTRY_RECIPES` and `train_entry`.
 
-Every entry is trained by one recipe with plain `model.fit` (through
-`hdl_keras.experiments.train` for the HDL objectives), on the data the HDL
-protocol uses (`hdl_keras.experiments.prepare_data`: tables min-max scaled to
+The producer of the zoo's `.keras` entries (the zoo package itself only
+reads them). Every entry is trained by one recipe with `hdl_keras.recipes.train`
+(plain `model.fit`; rounds for the sparse HDL objectives), on the data the HDL
+protocol uses (`hdl_keras.data.prepare_data`: tables min-max scaled to
 [0, 1] on the train+validation pool, whose fixed 20 % test split stays out;
 images in [0, 1]). `train_entry` writes `zoo/<name>/model.keras` and its card;
 the card's `metrics` stay null until `hdl-zoo eval NAME --update-card`
-(`hdl_keras.zoo.evaluation.update_card`) measures them.
+(`hdl_keras.recipes.zoo_cards.update_card`) measures them.
 
 Recipes:
 
@@ -40,7 +41,7 @@ Recipes:
   sessions.
 
 The tables' threat model is l_inf with eps = 0.1 (HDL's evaluation radius on
-tables). Every entry's radius is in the `minmax` units of
+tables). Threat models and the papers' values come from `hdl_keras.presets`. Every entry's radius is in the `minmax` units of
 `hdl_keras.experiments.prepare_data` (inputs in [0, 1], attacks clipped to
 [0, 1]), not the paper's `paper` units (`threat_model.scaling` in the card).
 Sparse (HDL) models are hard-pruned before saving
@@ -50,9 +51,9 @@ a plain network of Keras layers that predicts logits.
 Examples:
 
     ```python
-    from hdl_keras.zoo.recipes import RECIPES, train_entry
+    from hdl_keras.recipes.zoo_entries import ENTRY_RECIPES, train_entry
 
-    print(sorted(RECIPES))
+    print(sorted(ENTRY_RECIPES))
     card = train_entry("iris-mlp-dl")          # the full recipe (seconds on tables)
     card = train_entry("mnist-small_cnn-hdl", epochs=1, train_examples=256, zoo_dir="runs/zoo")
     ```
@@ -71,31 +72,32 @@ import numpy as np
 
 from hdl_keras import layers
 from hdl_keras import models
-from hdl_keras.experiments import build_model
-from hdl_keras.experiments import harden_gates
-from hdl_keras.experiments import prepare_data
-from hdl_keras.experiments import train
-from hdl_keras.experiments.protocol import stratified_subset
+from hdl_keras import presets
+from hdl_keras.data import prepare_data
+from hdl_keras.data import stratified_subset
 from hdl_keras.objectives import METHODS
 from hdl_keras.objectives import PGDAdversarialTraining
+from hdl_keras.objectives import RobustValidation
+from hdl_keras.objectives import fast_at_settings
+from hdl_keras.recipes.holistic import build_model
+from hdl_keras.recipes.holistic import harden_gates
+from hdl_keras.recipes.schedules import OneCycle
+from hdl_keras.recipes.training import train
 from hdl_keras.utils.files import atomic_path
 from hdl_keras.utils.files import atomic_write_text
 from hdl_keras.utils.validation import check_number
-from hdl_keras.objectives import RobustValidation
-from hdl_keras.objectives import fast_at_settings
-from hdl_keras.recipes.schedules import OneCycle
 from hdl_keras.zoo.download import sha256_file
 from hdl_keras.zoo.errors import UnknownEntryError
 from hdl_keras.zoo.registry import validate_card
 from hdl_keras.zoo.registry import zoo_root
 
-THREAT_MODEL = {"norm": "linf", "eps": 0.1, "scaling": "minmax"}
+THREAT_MODEL = presets.threat_model("bertsimas2023-tables")
 # Seed of data subsets, initialisation, shuffling and the training attack's starts.
 TRAINING_SEED = 0
 MODEL_FILE = "model.keras"
 CARD_FILE = "card.json"
 
-_OBJECTIVES = {
+_OBJECTIVE_DESCRIPTIONS = {
     "DL": "cross-entropy",
     "Robust": "robust (HDL eq. 7: linearized worst case over the l_inf ball)",
     "HDL": "robust+stable+sparse (HDL eq. 4)",
@@ -104,44 +106,27 @@ _OBJECTIVES = {
 }
 _SLUGS = {"DL": "dl", "Robust": "robust", "HDL": "hdl", "PGD-AT": "pgd_at"}
 
-_HDL_PAPER = "Bertsimas et al. (2023), Holistic Deep Learning"
-_TECHNIQUES_REPORT = "Investigating the Effects of Training Techniques on Classification Robustness (course project report)"
-
-# Bertsimas et al. (2023), appendix Tables 8-11 (natural accuracy, adversarial accuracy at rho = 0.1,
-# stability, sparsity; test set, %), the rows of our tables: (row, DL values, HDL values),
-# values as (natural, adversarial, stability, sparsity).
-_UCI_ROWS = {
-    "iris": ("iris", (100.00, 12.00, 100.00, 0.0), (99.33, 32.67, 96.67, 77.79)),
-    "wine": ("wine", (98.89, 1.67, 94.44, 0.0), (98.33, 31.67, 97.22, 80.59)),
-    # scikit-learn's breast_cancer is UCI's Wisconsin Diagnostic set.
-    "breast_cancer": ("brst-cancer-ws-diag", (97.37, 25.44, 95.61, 0.0), (96.67, 58.77, 95.61, 70.69)),
-    # scikit-learn's digits is the test part (1797 rows) of UCI's optical recognition
-    # of handwritten digits; the paper's row is its 3822-row training part: other data.
-    "digits": ("optical-recog-digits (3822 rows; not our data: scikit-learn's 1797-row digits)", (97.83, 1.36, 97.39, 0.0), (97.93, 10.27, 97.65, 69.22)),
-}
-# Bertsimas et al. (2023), Table 3 (MNIST, rho = 0.1) and Table 2 (Fashion-MNIST, rho = 0.01): the
-# average-rank selection, as (natural, adversarial, stability, sparsity) in %.
-_IMAGE_TABLES = {
-    "mnist": ("Table 3", 0.1, {
-        "DL": (99.2, 49.6, 99.1, 0.0), "Robust": (99.3, 78.4, 99.2, 0.0), "HDL": (99.3, 76.0, 99.2, 28.0),
-    }),
-    "fashion_mnist": ("Table 2", 0.01, {
-        "DL": (91.8, 78.7, 91.5, 0.0), "Robust": (92.0, 81.1, 91.7, 0.0), "HDL": (92.1, 87.1, 91.8, 26.8),
-    }),
-}
+_HDL_PAPER = presets.citation("bertsimas2023")
+_TECHNIQUES_REPORT = presets.citation("techniques_report")
+# The table of Bertsimas et al. (2023) per image dataset (`hdl_keras.presets.paper_values`).
+_IMAGE_TABLES = {"mnist": "table_3", "fashion_mnist": "table_2"}
 
 # DL, Robust and HDL on images: all training images less the validation split, batch 128,
 # Adam 1e-3, the epoch of best validation accuracy kept (HDL: of its fixed-mask round).
 _IMAGE_EPOCHS = {"DL": 12, "Robust": 12, "HDL": 5}  # HDL: per round, 3 rounds
 _IMAGE_BATCH = 128
 # HDL's radius per dataset: Table 3 (MNIST) rho 0.1, Table 2 (Fashion-MNIST) rho 0.01.
-_IMAGE_RHO = {"mnist": 0.1, "fashion_mnist": 0.01}
+_IMAGE_RHO = {dataset: presets.threat_model(f"bertsimas2023-{dataset}")["eps"] for dataset in ("mnist", "fashion_mnist")}
 # The robust term over the 2 most competing classes (`robust_top_k`): 3.4x cheaper per step
 # than the 9 vector-Jacobian products of the exact term on this CNN (benchmarks/hdl_cost.py).
 _IMAGE_ROBUST_TOP_K = 2
 
 # Fast adversarial training of the PGD-AT entries (all training images).
-_FAST_AT_EPS = {"mnist": 16 / 255, "fashion_mnist": 8 / 255}
+# MNIST at the training-techniques report's radius (16/255), Fashion-MNIST at Li, Wang and Xin's (8/255).
+_FAST_AT_EPS = {
+    "mnist": presets.threat_model("techniques_report-mnist-pgd20")["eps"],
+    "fashion_mnist": presets.threat_model("li2020binaryrelax-ifgsm20")["eps"],
+}
 # MNIST: 15 epochs; Fashion-MNIST: 10, what fits beside it in the time budget on a shared 2-core CPU.
 _FAST_AT_EPOCHS = {"mnist": 15, "fashion_mnist": 10}
 _FAST_AT_BATCH = 100
@@ -195,9 +180,9 @@ class ZooRecipe:
     reduced: str | None
 
     def __post_init__(self):
-        if self.method not in _OBJECTIVES:
+        if self.method not in _OBJECTIVE_DESCRIPTIONS:
             raise ValueError(
-                f"Unknown method of zoo recipe {self.name!r}. Expected one of {list(_OBJECTIVES)}. "
+                f"Unknown method of zoo recipe {self.name!r}. Expected one of {list(_OBJECTIVE_DESCRIPTIONS)}. "
                 f"Received: method={self.method!r}"
             )
         needed = _required_hyperparameters(self.method)
@@ -215,7 +200,7 @@ class ZooRecipe:
     @property
     def objective(self):
         """A short description of the training objective."""
-        return _OBJECTIVES[self.method]
+        return _OBJECTIVE_DESCRIPTIONS[self.method]
 
 
 def _required_hyperparameters(method):
@@ -228,18 +213,19 @@ def _required_hyperparameters(method):
 
 
 def _values(row, eps):
-    natural, adversarial, stability, sparsity = row
+    """A card's `reference.values` (fractions) from a row of Bertsimas et al. (2023) (%)."""
     return {
-        "clean_accuracy": natural / 100,
-        "pgd": adversarial / 100,
+        "clean_accuracy": row["natural"] / 100,
+        "pgd": row["adversarial"] / 100,
         "eps": eps,
-        "stability": stability / 100,
-        "zero_weights": sparsity / 100,
+        "stability": row["stability"] / 100,
+        "zero_weights": row["sparsity"] / 100,
     }
 
 
 def _tabular_recipe(dataset, method):
-    row, dl_values, hdl_values = _UCI_ROWS[dataset]
+    table = presets.paper_values("bertsimas2023", "tables_8_11")
+    row = table["rows"][dataset]
     hyperparameters = {"lr": 1e-2}
     if method == "HDL":
         hyperparameters.update(rho=0.1, sparsity_lambda=1e-6, beta_bar=200.0, stability_alpha=0.7, rounds=3)
@@ -257,9 +243,9 @@ def _tabular_recipe(dataset, method):
         threat_model=dict(THREAT_MODEL),
         reference={
             "paper": _HDL_PAPER,
-            "table": f"Tables 8-11, row {row}",
+            "table": f"{table['name']}, row {row['row']}",
             "figure": "Fig. 1",
-            "values": _values(hdl_values if method == "HDL" else dl_values, 0.1),
+            "values": _values(row[method], THREAT_MODEL["eps"]),
         },
         reduced=f"{reduced}, fixed configuration (paper: {paper_run}, configuration searched on 10 splits)",
     )
@@ -278,11 +264,12 @@ def _fast_at_recipe(dataset):
     }
     reference = {"paper": None, "table": None, "figure": None, "values": {}}
     if dataset == "mnist":
+        table = presets.paper_values("techniques_report", "mnist_pgd_at")
         reference = {
             "paper": _TECHNIQUES_REPORT,
-            "table": "MNIST PGD Adversarial Training Results, configuration FFF",
+            "table": f"{table['name']}, configuration FFF",
             "figure": None,
-            "values": {"clean_accuracy": 0.989, "square": 0.9755, "eps": 16 / 255},
+            "values": table["rows"]["FFF"],
         }
     return ZooRecipe(
         name=f"{dataset}-small_cnn-pgd_at",
@@ -312,12 +299,12 @@ def _image_recipe(dataset, method):
         hyperparameters.update(rho=rho, robust_top_k=_IMAGE_ROBUST_TOP_K, sparsity_lambda=1e-6,
                                beta_bar=200.0, stability_alpha=0.7, rounds=3)
     paper_name = "Fashion-MNIST" if dataset == "fashion_mnist" else "MNIST"
-    table, paper_eps, rows = _IMAGE_TABLES[dataset]
+    table = presets.paper_values("bertsimas2023", _IMAGE_TABLES[dataset])
     reference = {
         "paper": _HDL_PAPER,
-        "table": f"{table} ({paper_name})",
+        "table": f"{table['name']} ({paper_name})",
         "figure": None,
-        "values": _values(rows[method], paper_eps),
+        "values": _values(table["rows"][method], table["rho"]),
     }
     departures = ["small CNN (paper: AlexNet)"]
     if method == "HDL":
@@ -356,15 +343,16 @@ def _all_recipes():
     return {recipe.name: recipe for recipe in recipes}
 
 
-RECIPES = _all_recipes()
+# The recipe of every zoo entry, by entry name.
+ENTRY_RECIPES = _all_recipes()
 
 
 def get_recipe(name):
     """The `ZooRecipe` called `name`; `UnknownEntryError` (with close names) otherwise."""
-    if name in RECIPES:
-        return RECIPES[name]
-    suggestions = difflib.get_close_matches(str(name), list(RECIPES), n=3, cutoff=0.5)
-    hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else f" Known: {', '.join(sorted(RECIPES))}."
+    if name in ENTRY_RECIPES:
+        return ENTRY_RECIPES[name]
+    suggestions = difflib.get_close_matches(str(name), list(ENTRY_RECIPES), n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else f" Known: {', '.join(sorted(ENTRY_RECIPES))}."
     raise UnknownEntryError(f"Unknown zoo recipe {name!r}.{hint}", name=name, suggestions=suggestions)
 
 
@@ -380,7 +368,7 @@ def train_entry(name, zoo_dir=None, epochs=None, train_examples=None, verbose=1)
     so a failed run leaves an existing entry as it was.
 
     Args:
-        name: a name of `RECIPES`.
+        name: a name of `ENTRY_RECIPES`.
         zoo_dir: the folder holding the entries; default `hdl_keras.zoo.zoo_root()`.
         epochs: overrides the recipe's epochs (per round for HDL).
         train_examples: overrides the recipe's training subset size (at most
@@ -414,7 +402,6 @@ def train_entry(name, zoo_dir=None, epochs=None, train_examples=None, verbose=1)
         rows = stratified_subset(y_train, train_examples, TRAINING_SEED)
         x_train, y_train = x_train[rows], y_train[rows]
     num_classes = int(np.max(y_train)) + 1
-    start = time.perf_counter()
     selection = None
     if recipe.method == "PGD-AT":
         model, selection, wall_time = _fit_fast_at(
@@ -485,7 +472,7 @@ def _fit(recipe, x, y, validation, num_classes, epochs, verbose):
     callbacks = [clock]
     if resumable:
         callbacks.append(keras.callbacks.BackupAndRestore(str(folder / "backup")))
-    histories = train(model, config, x, y, epochs=epochs, rounds=config.get("rounds", 1),
+    histories = train(model, x, y, epochs=epochs, rounds=config.get("rounds", 1), beta_bar=config.get("beta_bar"),
                       restore_best=monitor, callbacks=callbacks, **fit_kwargs)
     wall_time = clock.total()
     (folder / "wall_time.json").unlink(missing_ok=True)
@@ -559,8 +546,8 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
         state_path=str(folder / "best.weights.h5"), seed=TRAINING_SEED, verbose=verbose,
     )
     callbacks = [keras.callbacks.BackupAndRestore(str(folder / "backup")), selection, clock]
-    model.fit(x, y, epochs=epochs, batch_size=recipe.batch_size, shuffle=True,
-              callbacks=callbacks, verbose=verbose)
+    train(model, x, y, epochs=epochs, batch_size=recipe.batch_size, shuffle=True,
+          callbacks=callbacks, verbose=verbose)
     wall_time = clock.total()
     summary = {
         "examples": int(len(y_val)),
@@ -642,4 +629,4 @@ def _check_positive(name, value):
     return int(value)
 
 
-__all__ = ["RECIPES", "ZooRecipe", "get_recipe", "hardware", "run_dir", "train_entry", "validation_split"]
+__all__ = ["ENTRY_RECIPES", "ZooRecipe", "get_recipe", "hardware", "run_dir", "train_entry", "validation_split"]

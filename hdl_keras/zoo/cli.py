@@ -31,7 +31,6 @@ from rich.console import Console
 from rich.table import Table
 
 from hdl_keras.zoo import evaluation
-from hdl_keras.zoo import recipes
 from hdl_keras.zoo import registry
 from hdl_keras.zoo.errors import ZooError
 
@@ -165,7 +164,9 @@ def eval_command(
             seed_option = f" --seed {seed}" if seed else ""
             command = (f"hdl-zoo eval {name} --attacks {attacks} --n {n} --batch-size {batch_size}"
                        f"{seed_option} --update-card")
-            evaluation.update_card(name, result, command, attacks=attacks)
+            from hdl_keras.recipes import zoo_cards  # the producer side, imported only to write
+
+            zoo_cards.update_card(name, result, command, attacks=attacks)
             Console(stderr=as_json, highlight=False).print(f"updated {registry.zoo_root() / name / 'card.json'}")
         if as_json:
             print(json.dumps({"name": name, **result}))
@@ -189,6 +190,8 @@ def train_command(
     train_examples: Annotated[int | None, typer.Option(help="Override the training subset size.")] = None,
 ):
     """Train an entry by its recipe; writes zoo/<name>/model.keras and its card (metrics reset)."""
+    from hdl_keras.recipes import zoo_entries as recipes  # the producer, imported only to train
+
     with _reported_errors():
         recipes.get_recipe(recipe)
         for option, value in (("--epochs", epochs), ("--train-examples", train_examples)):
