@@ -23,6 +23,7 @@ from hdl_keras.recipes.resume import EpochSeeds
 from hdl_keras.recipes.resume import ResumableBackup
 from hdl_keras.recipes.schedules import OneCycle
 from hdl_keras.recipes.schedules import paper_schedule
+from hdl_keras.recipes.training import train
 from hdl_keras.utils.files import atomic_path
 
 OBJECTIVES = {"pgd": PGDAdversarialTraining, "trades": TRADES, "tradeoff": TradeOff}
@@ -404,7 +405,7 @@ def train_recipe(
     # The batches shuffle themselves from (seed, epoch); Keras' own shuffle of the
     # batch order would draw from the global NumPy generator, which a resumed run
     # does not share with an uninterrupted one.
-    history = model.fit(batches, epochs=epochs, callbacks=all_callbacks, verbose=verbose, shuffle=False)
+    history = train(model, batches, epochs=epochs, callbacks=all_callbacks, verbose=verbose, shuffle=False)[-1]
     seconds = time.perf_counter() - start
     base.history = history
 

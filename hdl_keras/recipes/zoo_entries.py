@@ -85,6 +85,7 @@ from hdl_keras.recipes.schedules import OneCycle
 from hdl_keras.recipes.training import train
 from hdl_keras.utils.files import atomic_path
 from hdl_keras.utils.files import atomic_write_text
+from hdl_keras.utils.moved import moved_names
 from hdl_keras.utils.validation import check_number
 from hdl_keras.zoo.download import sha256_file
 from hdl_keras.zoo.errors import UnknownEntryError
@@ -630,3 +631,7 @@ def _check_positive(name, value):
 
 
 __all__ = ["ENTRY_RECIPES", "ZooRecipe", "get_recipe", "hardware", "run_dir", "train_entry", "validation_split"]
+
+# `RECIPES`, renamed `ENTRY_RECIPES` (`hdl_keras.recipes.RECIPES` are the `hdl-train` recipes), kept for one release.
+__getattr__ = moved_names("hdl_keras.recipes.zoo_entries", "hdl_keras.recipes.zoo_entries",
+                          renamed={"RECIPES": "ENTRY_RECIPES"})

@@ -22,7 +22,8 @@ def moved_names(old_module, new_module, renamed=None):
 
     Args:
         old_module: the dotted name of the module the names left.
-        new_module: the dotted name of the module that holds them now.
+        new_module: the dotted name of the module that holds them now (may
+            be `old_module` itself, for names renamed in place).
         renamed: `{old name: new name}` for names that changed on the way.
 
     Returns:
@@ -37,7 +38,7 @@ def moved_names(old_module, new_module, renamed=None):
             raise AttributeError(f"module {old_module!r} has no attribute {name!r}")
         module = importlib.import_module(new_module)
         new_name = renamed.get(name, name)
-        if not hasattr(module, new_name):
+        if new_name not in vars(module):  # not hasattr: a module may alias its own renamed names
             raise AttributeError(f"module {old_module!r} has no attribute {name!r}")
         warnings.warn(
             f"{old_module}.{name} moved to {new_module}.{new_name}; the old path is deprecated and will be "
@@ -45,6 +46,6 @@ def moved_names(old_module, new_module, renamed=None):
             DeprecationWarning,
             stacklevel=2,
         )
-        return getattr(module, new_name)
+        return vars(module)[new_name]
 
     return __getattr__
