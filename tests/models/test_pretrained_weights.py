@@ -54,5 +54,5 @@ def test_weights_file_loads_into_the_built_model(tmp_path):
     path = tmp_path / "mlp.weights.h5"
     trained.save_weights(path)
     model = models.get("mlp", weights=str(path), input_shape=(4,), num_classes=3)
-    for saved, loaded in zip(trained.weights, model.weights):
+    for saved, loaded in zip(trained.weights, model.weights, strict=True):
         np.testing.assert_array_equal(np.asarray(saved), np.asarray(loaded))
