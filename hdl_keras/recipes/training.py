@@ -43,7 +43,7 @@ def train(model, x, y=None, *, epochs, batch_size=None, rounds=1, beta_bar=None,
             `"val_sparse_categorical_accuracy"`, with `validation_data` in
             `fit_kwargs`): training ends with the weights of the epoch where
             it was highest (sparse objectives: within the last round).
-        callbacks: Keras callbacks of every `fit`.
+        callbacks: Keras callbacks of every `fit` (None: none).
         **fit_kwargs: passed to `model.fit` (`verbose`, `validation_data`,
             `shuffle`, ...).
 
@@ -68,9 +68,9 @@ def train(model, x, y=None, *, epochs, batch_size=None, rounds=1, beta_bar=None,
             )
         return fit_sparse_rounds(
             model, x, y, rounds=rounds, epochs=epochs, beta_bar=beta_bar, batch_size=batch_size,
-            restore_best=restore_best, callbacks=list(callbacks), **fit_kwargs,
+            restore_best=restore_best, callbacks=list(callbacks or ()), **fit_kwargs,
         )
-    callbacks = list(callbacks)
+    callbacks = list(callbacks or ())
     if restore_best is not None:
         callbacks.append(
             keras.callbacks.EarlyStopping(monitor=restore_best, mode="max", patience=epochs, restore_best_weights=True)
