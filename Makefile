@@ -64,7 +64,7 @@ demo: venv
 	$(PY) -m hdl_keras.zoo compare $(DEMO_COMPARE)
 
 # Every entry from its recipe: train, then evaluate and write the card's metrics.
-ZOO_ENTRIES = $(shell $(PY) -c "from hdl_keras.zoo.recipes import RECIPES; print(' '.join(RECIPES))" 2>/dev/null)
+ZOO_ENTRIES = $(shell $(PY) -c "from hdl_keras.recipes.zoo_entries import ENTRY_RECIPES; print(' '.join(ENTRY_RECIPES))" 2>/dev/null)
 
 zoo: venv
 	@for name in $(ZOO_ENTRIES); do \

@@ -60,7 +60,7 @@ def load(train_examples, validation_examples):
     """MNIST training images `(N, 28, 28, 1)` and a fixed held-out validation set, in [0, 1]."""
     from hdl_keras.experiments import prepare_data
     from hdl_keras.experiments.protocol import stratified_subset
-    from hdl_keras.zoo.recipes import validation_split
+    from hdl_keras.recipes.zoo_entries import validation_split
 
     (x_pool, y_pool), _ = prepare_data("mnist")
     (x_train, y_train), (x_val, y_val) = validation_split(x_pool, y_pool, validation_examples, SEED)

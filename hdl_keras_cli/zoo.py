@@ -187,6 +187,7 @@ def eval_command(args, program):
         raise UsageError(f"--update-card writes the card's threat model: --eps must be the card's "
                          f"{card['threat_model']['eps']:g} or left out. Received: {eps:g}")
     load_library_or_exit(program)
+    from hdl_keras.recipes import zoo_cards
     from hdl_keras.zoo import evaluation
     from hdl_keras.zoo import registry
 
@@ -202,7 +203,7 @@ def eval_command(args, program):
         seed_option = f" --seed {args.seed}" if args.seed else ""
         command = (f"hdl-zoo eval {name} --attacks {attacks} --n {args.n} --batch-size {args.batch_size}"
                    f"{seed_option} --update-card")
-        evaluation.update_card(name, result, command, attacks=attacks)
+        zoo_cards.update_card(name, result, command, attacks=attacks)
         tables.console(stderr=args.as_json).print(f"updated {registry.zoo_root() / name / 'card.json'}",
                                                   soft_wrap=True)
     if args.as_json:
@@ -226,7 +227,7 @@ def train_command(args, program):
         if value is not None and value < 1:
             raise UsageError(f"{option} must be an integer >= 1. Received: {value}")
     load_library_or_exit(program)
-    from hdl_keras.zoo import recipes
+    from hdl_keras.recipes import zoo_entries as recipes
     from hdl_keras.zoo import registry
 
     recipes.get_recipe(args.recipe)

@@ -26,6 +26,7 @@ SUBPACKAGES = (
     "preprocessing",
     "pruning",
     "quantizers",
+    "presets",
     "recipes",
     "verification",
     "zoo",

@@ -60,6 +60,20 @@ are trained by fast adversarial training (Wong et al. 2020; see
 """
 
 
+# Why an entry is one file (the keras-hub preset layout was weighed; see hdl_keras.zoo).
+FILE_FORMAT = """\
+## File format
+
+One `.keras` file per entry (`.hdlpack` for quantized ones), not the keras-hub preset layout (a
+folder of `config.json`, `model.weights.h5` and `metadata.json` for `from_preset`). The float
+entries are plain functional networks of Keras layers: `keras.saving.load_model("model.keras")`
+reads them without hdl_keras, and Keras itself resolves `hf://` handles, so the folder layout would
+give a Keras user no loading path the single file lacks (keras-hub's `from_preset` builds only its
+own `Backbone` and `Task` classes). One file also keeps one sha256 per entry, which the card records
+and every load checks. With hdl_keras, `hdl_keras.models.get("mlp", weights="iris-mlp-hdl")` loads
+an entry from the model registry, as `keras.applications` and timm do.
+"""
+
 def percent(value):
     return "-" if value is None else f"{100 * value:.1f}"
 
@@ -92,6 +106,7 @@ def render(cards, figure_link="img/zoo.png"):
     lines += ["", "-: not evaluated yet.", ""]
     lines += _paper_section(cards)
     lines += _commands_section(cards)
+    lines += [FILE_FORMAT]
     return "\n".join(lines)
 
 

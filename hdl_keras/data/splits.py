@@ -102,6 +102,31 @@ def splits(x, y, n=10, val_fraction=0.2, seed=0):
     return result
 
 
+def stratified_subset(y, size, seed=0):
+    """Row indices of a seeded subset of exactly `size` rows, classes in proportion.
+
+    Each class gets `size * count / N` rows, rounded by largest remainder.
+
+    Args:
+        y: int labels `(N,)`.
+        size: int in `[1, N]`.
+        seed: int seed.
+
+    Returns:
+        An int array `(size,)` of distinct row indices, shuffled.
+    """
+    y = np.asarray(y)
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= len(y):
+        raise ValueError(f"Expected an int subset size in [1, {len(y)}]. Received: size={size!r}")
+    labels, counts = np.unique(y, return_counts=True)
+    quota = counts * size / len(y)
+    take = np.floor(quota).astype(int)
+    take[np.argsort(-(quota - take), kind="stable")[: size - take.sum()]] += 1
+    rng = np.random.default_rng(seed)
+    rows = [rng.permutation(np.flatnonzero(y == label))[:count] for label, count in zip(labels, take)]
+    return rng.permutation(np.concatenate(rows))
+
+
 def _check_fraction(name, value):
     """Raises `ValueError` unless `0 < value < 1`."""
     if not 0 < value < 1:

@@ -19,7 +19,11 @@ from keras import ops
 
 import hdl_keras
 from hdl_keras import data
+from hdl_keras import presets
 from hdl_keras.attacks import PGD
+from hdl_keras.data.prepared import SCALINGS
+from hdl_keras.data.prepared import prepare_data
+from hdl_keras.data.splits import stratified_subset as stratified_subset  # moved to hdl_keras.data
 from hdl_keras.experiments import report
 from hdl_keras.experiments import selection
 from hdl_keras.experiments.grids import PAPER_GRIDS
@@ -38,18 +42,17 @@ from hdl_keras.objectives import METHODS
 PAPER_SPLITS = 10
 VAL_FRACTION = 0.2
 # The paper's PGD radius per image dataset; every tabular (UCI) set uses 0.1.
-PAPER_ATTACK_EPS = {"mnist": 0.1, "fashion_mnist": 0.01, "cifar10": 0.01}
-TABULAR_ATTACK_EPS = 0.1
+PAPER_ATTACK_EPS = {
+    dataset: presets.threat_model(f"bertsimas2023-{dataset}")["eps"] for dataset in ("mnist", "fashion_mnist", "cifar10")
+}
+TABULAR_ATTACK_EPS = presets.threat_model("bertsimas2023-tables")["eps"]
 # Deprecated aliases of `PAPER_SPLITS` and `PAPER_ATTACK_EPS`, kept for one release.
 SEED_SPLITS = PAPER_SPLITS
 SEED_ATTACK_EPS = PAPER_ATTACK_EPS
-# Input scalings and the threat model that goes with each (see `prepare_data`).
-# "minmax" (default): tables min-max scaled to [0, 1], PGD clipped to [0, 1].
-# "paper": the authors' code (github.com/kimvc7/HDL, src/input_data.py and
-# src/pgd_attack.py): tables standardised then divided by 255 (so a feature's
-# standard deviation is 1/255), PGD of 40 steps of 0.01 from a random start,
-# unclipped on tables, clipped to [0, 1] on images.
-SCALINGS = ("minmax", "paper")
+# Input scalings (`hdl_keras.data.SCALINGS`, see `prepare_data`) and the threat model of each:
+# "minmax" (default): PGD clipped to [0, 1]; "paper": the authors' code (github.com/kimvc7/HDL,
+# src/pgd_attack.py): PGD of 40 steps of 0.01 from a random start, unclipped on tables,
+# clipped to [0, 1] on images.
 PAPER_ATTACK_STEPS = 40
 PAPER_ATTACK_STEP_SIZE = 0.01
 # Rows per model call and attack call in evaluation.
@@ -112,59 +115,6 @@ def grid_kind(dataset):
     return "image" if dataset in PAPER_ATTACK_EPS else "uci"
 
 
-def prepare_data(dataset, train_subset=None, test_subset=None, seed=0, scaling="minmax"):
-    """Loads `dataset` as the protocol uses it.
-
-    Images (`mnist`, `fashion_mnist`, `cifar10`) are kept in [0, 1] with their
-    official test set, in both scalings (the authors' code also divides the
-    pixels by 255). Tables (`iris`, `wine`, `breast_cancer`, `digits`) keep
-    the 20 % stratified test set of `hdl_keras.data.load`, and their features
-    are scaled with statistics of the train+validation pool:
-
-    - `scaling="minmax"` (default): min-max to [0, 1] (test features clipped
-      into [0, 1]), so that the attack radius and `rho` are fractions of each
-      feature's range. This is our choice, not the paper's: `rho = 0.1` is
-      then 0.3 to 0.7 of a feature's standard deviation.
-    - `scaling="paper"`: standardised to mean 0 and standard deviation 1, then
-      divided by 255, as the authors' code does (an image conversion it also
-      applies to tables), so a feature's standard deviation is 1/255 and the
-      paper's `rho = 0.1` is 25.5 standard deviations. The authors fit the
-      standardisation on each split's training part; here it is fit on the
-      train+validation pool (one scaling for every split).
-
-    Args:
-        dataset: a name of `hdl_keras.data.available_datasets()`.
-        train_subset: optional int, keep a seeded stratified subset of that
-            many rows of the train+validation pool (reduced runs).
-        test_subset: optional int, the same for the test set.
-        seed: int seed of the subsets.
-        scaling: `"minmax"` (default) or `"paper"` (see above).
-
-    Returns:
-        `((x_pool, y_pool), (x_test, y_test))`: float32 inputs, int labels `(N,)`.
-    """
-    if scaling not in SCALINGS:
-        raise ValueError(f"Expected scaling in {SCALINGS}. Received: scaling={scaling!r}")
-    (x_pool, y_pool), (x_test, y_test) = data.load(dataset)
-    if train_subset is not None:
-        rows = stratified_subset(y_pool, train_subset, seed)
-        x_pool, y_pool = x_pool[rows], y_pool[rows]
-    if test_subset is not None:
-        rows = stratified_subset(y_test, test_subset, seed)
-        x_test, y_test = x_test[rows], y_test[rows]
-    if x_pool.ndim == 2 and scaling == "minmax":
-        low, high = x_pool.min(axis=0), x_pool.max(axis=0)
-        scale = np.where(high > low, high - low, 1.0)
-        x_pool = np.clip((x_pool - low) / scale, 0.0, 1.0)
-        x_test = np.clip((x_test - low) / scale, 0.0, 1.0)
-    elif x_pool.ndim == 2:
-        mean, std = x_pool.mean(axis=0), x_pool.std(axis=0)
-        std = np.where(std > 0, std, 1.0)
-        x_pool = (x_pool - mean) / std / 255.0
-        x_test = (x_test - mean) / std / 255.0
-    return (x_pool.astype("float32"), y_pool), (x_test.astype("float32"), y_test)
-
-
 def threat_model(dataset, scaling="minmax", attack_eps=None, attack_steps=None):
     """The PGD evaluation attack of the protocol for `dataset` under `scaling`.
 
@@ -198,31 +148,6 @@ def threat_model(dataset, scaling="minmax", attack_eps=None, attack_steps=None):
         + (" (the authors' code)" if scaling == "paper" else "")
     )
     return {"eps": eps, "steps": steps, "step_size": step_size, "bounds": bounds, "description": description}
-
-
-def stratified_subset(y, size, seed=0):
-    """Row indices of a seeded subset of exactly `size` rows, classes in proportion.
-
-    Each class gets `size * count / N` rows, rounded by largest remainder.
-
-    Args:
-        y: int labels `(N,)`.
-        size: int in `[1, N]`.
-        seed: int seed.
-
-    Returns:
-        An int array `(size,)` of distinct row indices, shuffled.
-    """
-    y = np.asarray(y)
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 1 <= size <= len(y):
-        raise ValueError(f"Expected an int subset size in [1, {len(y)}]. Received: size={size!r}")
-    labels, counts = np.unique(y, return_counts=True)
-    quota = counts * size / len(y)
-    take = np.floor(quota).astype(int)
-    take[np.argsort(-(quota - take), kind="stable")[: size - take.sum()]] += 1
-    rng = np.random.default_rng(seed)
-    rows = [rng.permutation(np.flatnonzero(y == label))[:count] for label, count in zip(labels, take)]
-    return rng.permutation(np.concatenate(rows))
 
 
 def run_protocol(

@@ -9,8 +9,13 @@ made of Keras core layers (plus the registered `ZeroPadChannels`, and
 Outputs are logits (no softmax).
 
 Use `get(name, **kwargs)` to build a model by name and `available_models()`
-to list the names.
+to list the names; `get(name, weights="<zoo entry>")` gives the trained
+network of a zoo entry of that architecture (like `keras.applications` and
+timm), `weights="<file>.weights.h5"` a built model with those weights.
 """
+
+import os
+
 
 from hdl_keras.models.alexnet import alexnet
 from hdl_keras.models.en_resnet import en1_resnet20
@@ -62,29 +67,86 @@ def available_models():
     return list(_BUILDERS)
 
 
-def get(name, /, **kwargs):
-    """Builds the model called `name`.
+def get(name, /, weights=None, **kwargs):
+    """Builds the model called `name`, optionally with trained weights.
 
     Args:
         name: one of `available_models()`.
+        weights: None (fresh initialization, the default); the name of a
+            zoo entry whose architecture is `name` (e.g.
+            `get("mlp", weights="iris-mlp-hdl")`): its trained network, read
+            by `hdl_keras.zoo.load` (resolved from the cache, the shipped
+            copy or a download, sha256-checked against the entry's card);
+            or the path of a `.weights.h5` file of this architecture built
+            with `kwargs`.
         **kwargs: arguments of the builder, e.g. `input_shape`, `num_classes`
             (`mlp` requires `input_shape`), or `name`, the name of the model
-            (`name` itself is positional-only).
+            (`name` itself is positional-only). With a zoo entry, only
+            `input_shape` and `num_classes` are accepted, and they must be
+            the entry's.
 
     Returns:
-        A functional `keras.Model` that outputs logits.
+        A functional `keras.Model` that outputs logits (compiled for
+        evaluation when it comes from the zoo).
+
+    Raises:
+        ValueError: unknown `name`; an entry of another architecture; builder
+            arguments an entry does not have.
+        hdl_keras.zoo.UnknownEntryError: no zoo entry is called `weights`.
 
     Examples:
         >>> model = get("resnet20", num_classes=100)
         >>> model.output_shape
         (None, 100)
+        >>> trained = get("mlp", weights="iris-mlp-dl")  # doctest: +SKIP
     """
     if not isinstance(name, str) or name not in _BUILDERS:
         raise ValueError(
             f"Unknown model name. Expected one of {available_models()}. "
             f"Received: name={name!r}"
         )
-    return _BUILDERS[name](**kwargs)
+    if weights is None:
+        return _BUILDERS[name](**kwargs)
+    if not isinstance(weights, (str, os.PathLike)):
+        raise ValueError(
+            "Expected weights to be None, a zoo entry name or the path of a .weights.h5 file. "
+            f"Received: weights={weights!r}"
+        )
+    if str(weights).endswith(".weights.h5"):
+        model = _BUILDERS[name](**kwargs)
+        model.load_weights(weights)
+        return model
+    return _zoo_network(name, str(weights), kwargs)
+
+
+def _zoo_network(name, entry, kwargs):
+    """The trained network of zoo entry `entry`, checked to be a `name` matching `kwargs`."""
+    from hdl_keras import zoo  # the zoo loads models; imported when weights are asked for
+
+    card = zoo.card(entry)
+    if card["architecture"] != name:
+        raise ValueError(
+            f"Zoo entry {entry!r} is a {card['architecture']!r} network, not {name!r}. "
+            f"Call get({card['architecture']!r}, weights={entry!r}), or pick an entry of {name!r} "
+            f"({', '.join(c['name'] for c in zoo.list_entries() if c['architecture'] == name) or 'none yet'})."
+        )
+    unsupported = sorted(set(kwargs) - {"input_shape", "num_classes"})
+    if unsupported:
+        raise ValueError(
+            f"A zoo entry's network is loaded as trained: builder arguments {unsupported} cannot apply. "
+            f"Received: weights={entry!r} with {unsupported}. Build get({name!r}, ...) without weights "
+            "to change them."
+        )
+    model = zoo.load(entry)
+    found = {"input_shape": tuple(model.input_shape[1:]), "num_classes": model.output_shape[-1]}
+    for key, value in kwargs.items():
+        expected = tuple(value) if key == "input_shape" else value
+        if expected != found[key]:
+            raise ValueError(
+                f"Zoo entry {entry!r} has {key}={found[key]!r}. Received: {key}={value!r}. "
+                f"Leave {key} out, or build get({name!r}, {key}=...) without weights."
+            )
+    return model
 
 
 __all__ = [

@@ -3,15 +3,16 @@
 import keras
 from keras import ops
 
+from hdl_keras import presets
 from hdl_keras.attacks import PGD
 from hdl_keras.objectives.base import ObjectiveModel
 
 ATTACK_PRESETS = {
     # Dinh et al. (2020) (CIFAR-10 PGD training: IFGSM^10, alpha 2/255, random start) and the
     # training-techniques report (CIFAR-10).
-    "cifar10": {"eps": 8 / 255, "step_size": 2 / 255, "steps": 10},
+    "cifar10": presets.pgd_settings("dinh2020enresnet-pgd10"),
     # The training-techniques report (MNIST).
-    "mnist": {"eps": 16 / 255, "step_size": 2 / 255, "steps": 20},
+    "mnist": presets.pgd_settings("techniques_report-mnist-pgd20"),
 }
 # Fast adversarial training (Wong, Rice, Kolter 2020): one FGSM step of 1.25 eps from a uniform start.
 FAST_STEP_RATIO = 1.25

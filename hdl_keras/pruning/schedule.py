@@ -19,14 +19,18 @@ from hdl_keras.objectives import PGDAdversarialTraining
 from hdl_keras.pruning.magnitude import apply_masks
 from hdl_keras.pruning.magnitude import magnitude_masks
 from hdl_keras.pruning.magnitude import masks_from_zeros
+from hdl_keras.recipes.training import train
+from hdl_keras.utils.moved import moved_names
 
-OBJECTIVES = ("adversarial", "natural", "verified", None)
+# The fine-tuning objectives of `prune_and_finetune` (not `hdl_keras.recipes.OBJECTIVES`, the
+# objective classes of `hdl-train`).
+FINETUNE_OBJECTIVES = ("adversarial", "natural", "verified", None)
 
 
 def _check_objective(objective, objective_kwargs):
-    if objective not in OBJECTIVES:
+    if objective not in FINETUNE_OBJECTIVES:
         raise ValueError(
-            f"Expected `objective` to be one of {OBJECTIVES}. "
+            f"Expected `objective` to be one of {FINETUNE_OBJECTIVES}. "
             f"Received: objective={objective!r}"
         )
     if objective in ("natural", None) and objective_kwargs:
@@ -156,7 +160,7 @@ def prune_and_finetune(
         record = {"step": step, "sparsity": sparsity}
         if trainer is not None:
             apply_masks(trainer, masks)
-            fitted = trainer.fit(x, y, epochs=epochs_per_step, **fit_kwargs)
+            fitted = train(trainer, x, y, epochs=epochs_per_step, **fit_kwargs)[-1]
             record.update({name: values[-1] for name, values in fitted.history.items()})
         history.append(record)
     return history
@@ -225,5 +229,10 @@ def train_from_scratch(
     trainer = _training_model(scratch, objective, objective_kwargs, optimizer, list(metrics))
     apply_masks(trainer, masks)
     fit_kwargs.setdefault("verbose", 0)
-    trainer.fit(x, y, epochs=epochs, **fit_kwargs)
+    train(trainer, x, y, epochs=epochs, **fit_kwargs)
     return scratch
+
+
+# `OBJECTIVES`, renamed `FINETUNE_OBJECTIVES`, kept for one release.
+__getattr__ = moved_names("hdl_keras.pruning.schedule", "hdl_keras.pruning.schedule",
+                          renamed={"OBJECTIVES": "FINETUNE_OBJECTIVES"})

@@ -1,4 +1,8 @@
-"""Training recipes and evaluation like the papers' tables.
+"""Training: the one `train` function, the recipes, and evaluation like the papers' tables.
+
+`train(model, x, y, epochs=...)` trains any objective model of
+`hdl_keras.objectives` with `model.fit` (rounds for the sparse HDL
+objectives, best-validation restore); every trainer of the package calls it.
 
 `train_recipe(name, model_name, dataset, objective, ...)` trains a model of
 the zoo with an adversarial objective on a named recipe: `"paper"` (Dinh et al.
@@ -31,6 +35,7 @@ from hdl_keras.recipes.recipes import train_recipe
 from hdl_keras.recipes.schedules import OneCycle
 from hdl_keras.recipes.schedules import paper_schedule
 from hdl_keras.recipes.schedules import seed_schedule as seed_schedule  # deprecated alias, one release
+from hdl_keras.recipes.training import train
 
 __all__ = [
     "OBJECTIVES",
@@ -47,5 +52,6 @@ __all__ = [
     "evaluate_like_paper",
     "paper_table_markdown",
     "paper_schedule",
+    "train",
     "train_recipe",
 ]

@@ -36,6 +36,7 @@ from hdl_keras.pruning import apply_rgsm
 from hdl_keras.pruning import remove_splitting
 from hdl_keras.pruning import shrink
 from hdl_keras.recipes.recipes import OBJECTIVES
+from hdl_keras.recipes.training import train
 
 SCHEMES = ("binaryconnect", "binaryrelax")
 
@@ -50,8 +51,8 @@ def _fit(base, objective, x, y, epochs, learning_rate, batch_size, seed, attack,
     """One robust-training phase on `base` (its weights are trained in place)."""
     model = OBJECTIVES[objective].from_model(base, seed=seed, **attack)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9), metrics=["accuracy"])
-    history = model.fit(x, y, batch_size=batch_size, epochs=epochs, callbacks=callbacks,
-                        verbose=verbose, shuffle=True)
+    history = train(model, x, y, batch_size=batch_size, epochs=epochs, callbacks=callbacks,
+                    verbose=verbose, shuffle=True)[-1]
     return history.history
 
 

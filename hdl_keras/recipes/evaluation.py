@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 
+from hdl_keras import presets
 from hdl_keras.attacks import FGSM
 from hdl_keras.attacks import PGD
 from hdl_keras.attacks import EoT
@@ -17,15 +18,12 @@ from hdl_keras.attacks import evaluate
 # FGSM at eps, IFGSM^20 with step 2/255 from x, C&W-l_inf with IFGSM^20's settings.
 # Li et al. (2020) give no eps of their own for MNIST / Fashion-MNIST: the same 8/255 is used.
 PAPER_EVALUATION = {
-    dataset: {"eps": 8 / 255, "step_size": 2 / 255, "steps": 20}
+    dataset: presets.pgd_settings("li2020binaryrelax-ifgsm20")
     for dataset in ("cifar10", "cifar100", "svhn", "mnist", "fashion_mnist")
 }
 
 # Li et al. (2020), Table VIII (En2ResNet20, float, trade-off loss alpha = 1, beta = 8), in %.
-PAPER_TARGETS = {
-    "mnist": {"natural": 99.21, "fgsm": 99.02, "ifgsm20": 98.91, "cw": 99.14},
-    "fashion_mnist": {"natural": 92.74, "fgsm": 89.35, "ifgsm20": 88.68, "cw": 91.72},
-}
+PAPER_TARGETS = presets.paper_values("li2020binaryrelax", "table_8_float")["rows"]
 # Deprecated aliases of `PAPER_EVALUATION` and `PAPER_TARGETS`, kept for one release.
 SEED_EVALUATION = PAPER_EVALUATION
 SEED_TARGETS = PAPER_TARGETS

@@ -11,6 +11,7 @@ import numpy as np
 
 from hdl_keras import data
 from hdl_keras import models
+from hdl_keras import presets
 from hdl_keras import quantizers
 from hdl_keras.layers import to_quantized
 from hdl_keras.objectives import TRADES
@@ -22,6 +23,7 @@ from hdl_keras.recipes.resume import EpochSeeds
 from hdl_keras.recipes.resume import ResumableBackup
 from hdl_keras.recipes.schedules import OneCycle
 from hdl_keras.recipes.schedules import paper_schedule
+from hdl_keras.recipes.training import train
 from hdl_keras.utils.files import atomic_path
 
 OBJECTIVES = {"pgd": PGDAdversarialTraining, "trades": TRADES, "tradeoff": TradeOff}
@@ -39,7 +41,7 @@ PACKED_FILE = "model.hdlpack"
 # The l_inf threat model of the papers' training and tables. Dinh et al. (2020) (CIFAR): IFGSM^10,
 # step 2/255, eps 8/255, random start. Li et al. (2020) state no other eps for their Table VIII
 # (MNIST, Fashion-MNIST): its models come from the same EnResNet code, eps 8/255.
-PAPER_THREAT_MODEL = {"eps": 8 / 255, "step_size": 2 / 255, "steps": 10}
+PAPER_THREAT_MODEL = presets.pgd_settings("dinh2020enresnet-pgd10")
 # Deprecated alias of `PAPER_THREAT_MODEL`, kept for one release.
 SEED_THREAT_MODEL = PAPER_THREAT_MODEL
 
@@ -403,7 +405,7 @@ def train_recipe(
     # The batches shuffle themselves from (seed, epoch); Keras' own shuffle of the
     # batch order would draw from the global NumPy generator, which a resumed run
     # does not share with an uninterrupted one.
-    history = model.fit(batches, epochs=epochs, callbacks=all_callbacks, verbose=verbose, shuffle=False)
+    history = train(model, batches, epochs=epochs, callbacks=all_callbacks, verbose=verbose, shuffle=False)[-1]
     seconds = time.perf_counter() - start
     base.history = history
 

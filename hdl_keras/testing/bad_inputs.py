@@ -341,8 +341,8 @@ def _zoo_cases():
     from hdl_keras import zoo
     from hdl_keras.zoo import ZooError
     from hdl_keras.zoo.errors import UnknownEntryError
-    from hdl_keras.zoo.evaluation import update_card
-    from hdl_keras.zoo.recipes import ZooRecipe
+    from hdl_keras.recipes.zoo_cards import update_card
+    from hdl_keras.recipes.zoo_entries import ZooRecipe
 
     def zoo_cli(folder, *args, broken=False):
         _zoo(folder, broken=broken)

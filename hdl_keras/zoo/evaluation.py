@@ -2,7 +2,7 @@
 
 `evaluate_entry` runs `hdl_keras.attacks.evaluate` on the first `n` test
 points of the entry's dataset, prepared as the HDL protocol prepares them
-(`hdl_keras.experiments.prepare_data`: the official test images; for tables
+(`hdl_keras.data.prepare_data`: the official test images; for tables
 the fixed 20 % test split, min-max scaled with the train+validation pool's
 range, so no test point was seen in training), at the card's l_inf radius:
 
@@ -15,13 +15,15 @@ range, so no test point was seen in training), at the card's l_inf radius:
   `"standard"`, or `"rand"` when the model is randomized; the metrics gain
   RobustBench's fields (see `evaluate_entry`).
 
-`update_card` is the only writer of a card's `metrics`,
+This module only reads entries: `hdl_keras.recipes.zoo_cards.update_card`
+(`hdl-zoo eval --update-card`) is the only writer of a card's `metrics`,
 `gradient_masking_flags` and `evaluation`.
 
 Examples:
 
     ```python
-    from hdl_keras.zoo.evaluation import evaluate_entry, update_card
+    from hdl_keras.recipes.zoo_cards import update_card
+    from hdl_keras.zoo.evaluation import evaluate_entry
 
     result = evaluate_entry("mnist-small_cnn-hdl", attacks="standard", n=500)
     print(result["clean_accuracy"], result["attacks"]["pgd20"], result["worst_case_accuracy"])
@@ -29,29 +31,29 @@ Examples:
     ```
 """
 
-import datetime
-import json
 
 import keras
 import numpy as np
 from keras import ops
 
 from hdl_keras import attacks as attack_suite
-from hdl_keras.experiments import prepare_data
+from hdl_keras import presets
+from hdl_keras.data import prepare_data
 from hdl_keras.layers import MaskedKernelMixin
 from hdl_keras.layers import count_zero_weights
 from hdl_keras.quantizers.relax import forward_bits
 from hdl_keras.utils.arrays import to_numpy
-from hdl_keras.utils.files import atomic_write_text
+from hdl_keras.utils.moved import moved_names
 from hdl_keras.zoo import registry
 
-PRESETS = ("standard", "full", "autoattack")
+# The attack suites of `hdl_keras.presets` (attack_suites.json), weakest first.
+PRESETS = tuple(presets.attack_suites())
 # The image datasets of hdl_keras.data: AutoAttack (and Square) perturb images.
 IMAGE_DATASETS = ("mnist", "fashion_mnist", "cifar10")
 # A channel (output unit or filter) counts as pruned when its kernel slice has a smaller l2 norm
 # (Dinh et al.'s (2020) channel sparsity).
 CHANNEL_NORM_THRESHOLD = 1e-15
-SQUARE_QUERIES = 1000
+SQUARE_QUERIES = presets.attack_suite("full")["attacks"]["square"]["n_queries"]
 # z of the two-sided 95 % Wilson interval.
 WILSON_Z = 1.959963984540054
 
@@ -65,6 +67,7 @@ def attack_set(model, eps, preset="standard", seed=0, images=True):
         preset: `"standard"` (`fgsm`, `pgd20`) or `"full"` (adds `apgd`,
             `cw`, and `square` when `images`); `"autoattack"` gives the
             standard set, which `evaluate_entry` runs beside AutoAttack.
+            The suites are data: `hdl_keras.presets.attack_suite(preset)`.
         seed: seed of the random starts and of Square's sampling.
         images: whether inputs are images `(B, H, W, C)`; Square needs them.
 
@@ -72,18 +75,25 @@ def attack_set(model, eps, preset="standard", seed=0, images=True):
         A dict name -> `hdl_keras.attacks.Attack`.
     """
     check_preset(preset)
-    if preset == "autoattack":
-        preset = "standard"
-    attacks = {
-        "fgsm": attack_suite.FGSM(model, eps=eps),
-        "pgd20": attack_suite.PGD(model, eps=eps, step_size=eps / 4, steps=20, random_start=True, seed=seed),
-    }
-    if preset == "full":
-        attacks["apgd"] = attack_suite.APGD(model, eps=eps, steps=100, seed=seed)
-        attacks["cw"] = attack_suite.cw_linf(model, eps=eps, step_size=eps / 4, steps=20)
-        if images:
-            attacks["square"] = attack_suite.Square(model, eps=eps, n_queries=SQUARE_QUERIES, seed=seed)
+    attacks = {}
+    for name, spec in presets.attack_suite(preset)["attacks"].items():
+        if spec.get("images_only") and not images:
+            continue
+        attacks[name] = _build_attack(model, eps, spec, seed)
     return attacks
+
+
+def _build_attack(model, eps, spec, seed):
+    """The attack of one suite entry: `hdl_keras.attacks.<spec["attack"]>(model, eps=eps, ...)`.
+
+    `step_ratio` becomes `step_size = step_ratio * eps`; `seeded` passes `seed`.
+    """
+    kwargs = {key: value for key, value in spec.items() if key not in ("attack", "step_ratio", "seeded", "images_only")}
+    if "step_ratio" in spec:
+        kwargs["step_size"] = spec["step_ratio"] * eps
+    if spec.get("seeded"):
+        kwargs["seed"] = seed
+    return getattr(attack_suite, spec["attack"])(model, eps=eps, **kwargs)
 
 
 def default_preset(dataset):
@@ -310,39 +320,5 @@ def sparsity_statistics(model):
     return zeros / total, pruned / channels, bits / total
 
 
-def update_card(name, result, command, attacks=None):
-    """Writes an evaluation into the card of entry `name`, atomically.
-
-    Replaces `metrics`, `gradient_masking_flags` and `evaluation` (command,
-    today's date, attack preset, backend); validates the card
-    (`hdl_keras.zoo.validate_card`) and writes it under a temporary name in
-    the entry folder before renaming it over `card.json`. The only path by
-    which numbers enter a card.
-
-    Args:
-        name: the entry name.
-        result: the dict `evaluate_entry` returned.
-        command: the command line that produced `result`.
-        attacks: the preset used; default inferred from `result["attacks"]`
-            (`"autoattack"` when AutoAttack ran, `"full"` when APGD ran).
-
-    Returns:
-        The new card (dict).
-    """
-    card = registry.card(name)
-    metrics = {key: value for key, value in result.items() if key != "gradient_masking_flags"}
-    if attacks is None:
-        ran = metrics.get("attacks", {})
-        attacks = "autoattack" if "autoattack" in ran else "full" if "apgd" in ran else "standard"
-    check_preset(attacks)
-    card["metrics"] = metrics
-    card["gradient_masking_flags"] = list(result.get("gradient_masking_flags", []))
-    card["evaluation"] = {
-        "command": command,
-        "date": datetime.date.today().isoformat(),
-        "attacks": attacks,
-        "backend": keras.backend.backend(),
-    }
-    registry.validate_card(card, source=f"new card of {name!r}")
-    atomic_write_text(registry.zoo_root() / name / "card.json", json.dumps(card, indent=2) + "\n")
-    return card
+# Deprecated path of `update_card` (moved to `hdl_keras.recipes.zoo_cards`), kept for one release.
+__getattr__ = moved_names("hdl_keras.zoo.evaluation", "hdl_keras.recipes.zoo_cards")

@@ -49,8 +49,8 @@ from hdl_keras.objectives import PGDAdversarialTraining
 from hdl_keras.objectives import RobustValidation
 from hdl_keras.objectives import fast_at_settings
 from hdl_keras.recipes import OneCycle
-from hdl_keras.zoo.recipes import hardware
-from hdl_keras.zoo.recipes import validation_split
+from hdl_keras.recipes.zoo_entries import hardware
+from hdl_keras.recipes.zoo_entries import validation_split
 
 HERE = Path(__file__).resolve().parent
 EPS = 16 / 255

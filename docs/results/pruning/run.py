@@ -66,9 +66,9 @@ from hdl_keras.verification import verified_accuracy
 from hdl_keras.zoo import ZooError
 from hdl_keras.zoo import zoo_root
 from hdl_keras.zoo.evaluation import evaluate_entry
-from hdl_keras.zoo.recipes import TRAINING_SEED
-from hdl_keras.zoo.recipes import get_recipe
-from hdl_keras.zoo.recipes import train_entry
+from hdl_keras.recipes.zoo_entries import TRAINING_SEED
+from hdl_keras.recipes.zoo_entries import get_recipe
+from hdl_keras.recipes.zoo_entries import train_entry
 
 # TensorFlow's retracing notices (one per evaluated model) drown the progress lines.
 logging.getLogger("tensorflow").setLevel(logging.ERROR)

@@ -362,7 +362,7 @@ def run_zoo(args):
     import shutil
 
     from hdl_keras.zoo.download import sha256_file
-    from hdl_keras.zoo.recipes import hardware
+    from hdl_keras.recipes.zoo_entries import hardware
     from hdl_keras.zoo.registry import validate_card
     from hdl_keras.zoo.registry import zoo_root
 
