@@ -1,4 +1,4 @@
-"""Hard-pruned export of masked models and a zero-weight count.
+"""Hard-pruned export of masked models (`export_pruned`) and its inverse (`to_masked`).
 
 `export_pruned(model)` replaces every masked layer (`MaskedDense`,
 `MaskedConv2D`) by its Keras base layer (`Dense`, `Conv2D`) carrying the
@@ -126,46 +126,6 @@ def export_pruned(model):
     exported = keras.saving.deserialize_keras_object(_unmask_config(serialized))
     _copy_weights(model, exported)
     return exported
-
-
-def _flatten(layer):
-    if isinstance(layer, keras.Model):
-        for sublayer in layer.layers:
-            yield from _flatten(sublayer)
-    else:
-        yield layer
-
-
-def count_zero_weights(model):
-    """Counts the kernel entries equal to zero over the layers of `model`.
-
-    For a masked layer the kernel counted is the hard-pruned one,
-    `layer.pruned_kernel()`, so its zeros are the entries with `s <= 0` (plus
-    any exact zero of `W`); for other layers, `layer.kernel` (layers without
-    a `kernel`, e.g. batch normalization, are skipped; biases are not
-    counted). This is the HDL paper's sparsity metric, as a count.
-
-    Args:
-        model: a built `keras.Model` (nested models are walked).
-
-    Returns:
-        A tuple `(zeros, total)` of python ints.
-    """
-    zeros = 0
-    total = 0
-    for layer in _flatten(model):
-        if isinstance(layer, MaskedKernelMixin):
-            if not layer.built:
-                continue
-            kernel = layer.pruned_kernel()
-        else:
-            kernel = getattr(layer, "kernel", None)
-            if kernel is None:
-                continue
-        kernel = to_numpy(kernel)
-        zeros += int((kernel == 0).sum())
-        total += int(kernel.size)
-    return zeros, total
 
 
 def _mask_config(value, mask_config):

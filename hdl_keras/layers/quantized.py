@@ -10,7 +10,7 @@ more argument, `kernel_quantizer` (a name, dict or instance resolved by
 Li, Wang and Xin's (2020) BinaryRelax relaxation (`hdl_keras.quantizers.relaxed_kernel`),
 where `lambda` is the non-trainable scalar weight `relax_lambda`. It starts
 at `inf`, so the layers compute with `q(w)` exactly (BinaryConnect) unless
-the `hdl_keras.quantizers.BinaryRelax` callback relaxes them. The gradient
+the `hdl_keras.callbacks.BinaryRelax` callback relaxes them. The gradient
 reaches `w` straight through the quantizer.
 
 As with the masked layers, the `kernel` property is the kernel the forward

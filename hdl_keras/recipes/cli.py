@@ -48,7 +48,8 @@ from hdl_keras import data
 from hdl_keras import deploy
 from hdl_keras import models
 from hdl_keras import quantizers
-from hdl_keras.quantizers.evaluation import weight_statistics
+from hdl_keras import saving
+from hdl_keras.measure import weight_statistics
 from hdl_keras.recipes.evaluation import PAPER_EVALUATION
 from hdl_keras.recipes.evaluation import evaluate_like_paper
 from hdl_keras.recipes.evaluation import paper_table_markdown
@@ -235,7 +236,7 @@ def _train_deployable(args, command, verbose):
     seconds = time.perf_counter() - start
     os.makedirs(args.out, exist_ok=True)
     model.save(os.path.join(args.out, "model.keras"))
-    packed_size = quantizers.export_packed(model, os.path.join(args.out, "model.hdlpack"))
+    packed_size = saving.export_packed(model, os.path.join(args.out, "model.hdlpack"))
     files = {"packed_file": "model.hdlpack", "packed_size_bytes": packed_size}
     try:
         files["onnx_bytes"] = deploy.export(model, os.path.join(args.out, "model.onnx"))

@@ -24,6 +24,9 @@ import numpy as np
 
 from hdl_keras.utils.files import atomic_path
 from hdl_keras.utils.files import atomic_write_text
+from hdl_keras.utils.graph import flatten_layers
+from hdl_keras.utils.graph import seed_generators
+from hdl_keras.utils.graph import set_initial_epoch
 
 STATE_FILE = "state.json"
 
@@ -59,7 +62,7 @@ class ResumableBackup(keras.callbacks.Callback):
         if optimizer is not None and not optimizer.built:
             optimizer.build(self.model.trainable_variables)
         self.model.load_weights(self.backup_dir / state["weights"])
-        self.model._initial_epoch = state["epoch"]  # read by fit, as for BackupAndRestore
+        set_initial_epoch(self.model, state["epoch"])
 
     def on_epoch_end(self, epoch, logs=None):
         self.backup_dir.mkdir(parents=True, exist_ok=True)
@@ -103,8 +106,8 @@ def _seed_generators(layers):
     """The distinct seed generators of `layers` and their sublayers, in traversal order."""
     found = {}
     for top in layers:
-        for layer in top._flatten_layers():
-            for generator in getattr(layer, "_seed_generators", []):
+        for layer in flatten_layers(top):
+            for generator in seed_generators(layer):
                 found.setdefault(id(generator), generator)
     return list(found.values())
 

@@ -1,7 +1,7 @@
 """Zoo entries of quantized models, shipped as packed files (`model.hdlpack`).
 
 A quantized `hdl-train` run (`--kernel-quantizer ...`) writes `model.hdlpack`
-(`hdl_keras.quantizers.export_packed`: the architecture and the bit-packed
+(`hdl_keras.saving.export_packed`: the architecture and the bit-packed
 kernels, 1 bit per weight for binary nets) and `log.json`. `add_packed_entry`
 turns such a run into a zoo entry: it copies the packed file into
 `<zoo>/<name>/model.hdlpack` and writes a validated card (method and training
@@ -27,7 +27,7 @@ import pathlib
 import shutil
 import sys
 
-from hdl_keras.quantizers import load_packed
+from hdl_keras.saving import load_packed
 from hdl_keras.recipes.recipes import DEPRECATED_RECIPE_NAMES
 from hdl_keras.utils.files import atomic_path
 from hdl_keras.utils.files import atomic_write_text

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 from hdl_keras import models
+from hdl_keras.layers import ConstantChannelsBias
 from hdl_keras.layers import export_pruned
+from hdl_keras.measure import count_flops
+from hdl_keras.measure import count_parameters
+from hdl_keras.measure import model_summary
 from hdl_keras.layers import to_masked
-from hdl_keras.pruning import ConstantChannelsBias
-from hdl_keras.pruning import count_flops
-from hdl_keras.pruning import count_parameters
-from hdl_keras.pruning import model_summary
 from hdl_keras.pruning import shrink
 from hdl_keras.testing import assert_config_round_trip
 from hdl_keras.testing import assert_saved_model_round_trip

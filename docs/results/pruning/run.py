@@ -61,7 +61,7 @@ from hdl_keras.pruning import shrink
 from hdl_keras.pruning import sparsity_report
 from hdl_keras.pruning import train_from_scratch
 from hdl_keras.pruning.splitting import ADMM
-from hdl_keras.pruning.splitting import split_kernels
+from hdl_keras.callbacks.splitting import split_kernels
 from hdl_keras.verification import verified_accuracy
 from hdl_keras.zoo import ZooError
 from hdl_keras.zoo import zoo_root
@@ -525,7 +525,7 @@ def part_c(run, tune=False):
         def fit():
             trainer, base = splitting_fit(run, attach)
             u = {variable.path: keras.ops.convert_to_numpy(regularizer.u)
-                 for variable, regularizer in split_kernels(trainer, ADMM)}
+                 for variable, regularizer in split_kernels(trainer, "admm")}
             remove_splitting(trainer)
             result = {"on_w": robustness(run, base)}
             for variable in base.trainable_variables:
