@@ -414,7 +414,6 @@ def train_entry(name, zoo_dir=None, epochs=None, train_examples=None, verbose=1)
         rows = stratified_subset(y_train, train_examples, TRAINING_SEED)
         x_train, y_train = x_train[rows], y_train[rows]
     num_classes = int(np.max(y_train)) + 1
-    start = time.perf_counter()
     selection = None
     if recipe.method == "PGD-AT":
         model, selection, wall_time = _fit_fast_at(

@@ -223,7 +223,7 @@ def test_batch_norm_constant_of_a_removed_channel_is_folded(padding):
     np.testing.assert_allclose(
         predictions(shrunk, x), predictions(model, x), atol=1e-5, rtol=0
     )
-    bias_layers = [l for l in shrunk.layers if isinstance(l, ConstantChannelsBias)]
+    bias_layers = [layer for layer in shrunk.layers if isinstance(layer, ConstantChannelsBias)]
     if padding == "valid":  # Folded into conv2's bias: 1 * sum of the removed slices.
         assert not bias_layers
         kernel, bias = model.get_layer("conv2").get_weights()
