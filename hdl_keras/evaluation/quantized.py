@@ -36,17 +36,13 @@ from hdl_keras.attacks import Square
 from hdl_keras.attacks import Transfer
 from hdl_keras.attacks import evaluate
 from hdl_keras.measure import weight_statistics
+from hdl_keras.utils.surgery import replace_layers
 
 TWIN_KERNELS = ("quantized", "shadow")
 
 
-def _float_config(value):
-    """Rewrites (a copy of) a serialized config, quantized layers to Keras Dense/Conv2D."""
-    if isinstance(value, list):
-        return [_float_config(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    rewritten = {key: _float_config(item) for key, item in value.items()}
+def _float_config(rewritten):
+    """A serialized quantized layer rewritten to its Keras `Dense`/`Conv2D`; other entries as they are."""
     if rewritten.get("registered_name") in ("hdl_keras>QuantDense", "hdl_keras>QuantConv2D"):
         config = dict(rewritten["config"])
         config.pop("kernel_quantizer")
@@ -56,15 +52,13 @@ def _float_config(value):
 
 
 def _copy_into_float(source, target, kernels):
-    if getattr(source, "relax_lambda", None) is not None:  # QuantDense, QuantConv2D
-        target.kernel.assign(source.kernel if kernels == "quantized" else source.float_kernel)
-        if source.bias is not None:
-            target.bias.assign(source.bias)
-    elif isinstance(source, keras.Model):
-        for source_layer, target_layer in zip(source.layers, target.layers):
-            _copy_into_float(source_layer, target_layer, kernels)
-    else:
-        target.set_weights(source.get_weights())
+    """A quantized source gives its forward (`"quantized"`) or shadow kernel, and its bias."""
+    if getattr(source, "relax_lambda", None) is None:  # not QuantDense, QuantConv2D
+        return False
+    target.kernel.assign(source.kernel if kernels == "quantized" else source.float_kernel)
+    if source.bias is not None:
+        target.bias.assign(source.bias)
+    return True
 
 
 def float_twin(model, kernels="quantized"):
@@ -101,11 +95,7 @@ def float_twin(model, kernels="quantized"):
         raise ValueError(f"Expected a built keras.Model. Received: model={model!r}")
     if kernels not in TWIN_KERNELS:
         raise ValueError(f"Expected kernels in {TWIN_KERNELS}. Received: kernels={kernels!r}")
-    serialized = keras.saving.serialize_keras_object(model)
-    serialized.pop("compile_config", None)
-    twin = keras.saving.deserialize_keras_object(_float_config(serialized))
-    _copy_into_float(model, twin, kernels)
-    return twin
+    return replace_layers(model, _float_config, lambda source, target: _copy_into_float(source, target, kernels))
 
 
 def _input_gradient(model, x, y):

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.backend_suite
 
 
 def _nested_model():
-    inner = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, name="inner_dense")], name="inner")
+    inner = keras.Sequential([keras.Input((3,), name="inner_x"), keras.layers.Dense(4, name="inner_dense")], name="inner")
     inputs = keras.Input((3,), name="x")
     shared = keras.layers.Dense(3, name="shared")
     hidden = shared(shared(inputs))
@@ -22,7 +22,7 @@ def test_flatten_layers_walks_nested_models_once_per_layer():
     model = _nested_model()
     names = [layer.name for layer in graph.flatten_layers(model)]
     assert names[0] == "outer"
-    assert sorted(names[1:]) == ["head", "inner", "inner_dense", "shared", "x"]
+    assert sorted(names[1:]) == ["head", "inner", "inner_dense", "inner_x", "shared", "x"]
     assert "outer" not in [layer.name for layer in graph.flatten_layers(model, include_self=False)]
 
 
