@@ -35,6 +35,8 @@ Subpackages:
 
 Every registered Keras object of these subpackages (layers, regularizers,
 constraints, schedules, callbacks) is registered by `import hdl_keras` alone.
+The subpackages are floors (the contract in pyproject.toml, `make lint`): a
+module imports from its own floor and those below it only.
 """
 
 from hdl_keras import _environment
