@@ -7,11 +7,15 @@ BinaryRelax: the relaxation `lambda` of the quantized layers, growing each
 ReplaceWithU, ADMMUpdate: the between-epoch steps of RVSM / RGSM and ADMM
     (Dinh et al. 2020, sec. 4; `hdl_keras.pruning.apply_rvsm` etc. attach the
     regularizers and return these).
+ResumableBackup, EpochSeeds: exact resumption of a killed `fit` (weights,
+    optimizer and epoch after every epoch; per-epoch random seeds).
 """
 
 from hdl_keras.callbacks.beta_annealing import BetaAnnealing
 from hdl_keras.callbacks.binary_relax import BinaryRelax
+from hdl_keras.callbacks.resume import EpochSeeds
+from hdl_keras.callbacks.resume import ResumableBackup
 from hdl_keras.callbacks.splitting import ADMMUpdate
 from hdl_keras.callbacks.splitting import ReplaceWithU
 
-__all__ = ["ADMMUpdate", "BetaAnnealing", "BinaryRelax", "ReplaceWithU"]
+__all__ = ["ADMMUpdate", "BetaAnnealing", "BinaryRelax", "EpochSeeds", "ReplaceWithU", "ResumableBackup"]

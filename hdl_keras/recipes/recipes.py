@@ -13,14 +13,14 @@ from hdl_keras import data
 from hdl_keras import models
 from hdl_keras import quantizers
 from hdl_keras.callbacks import BinaryRelax
+from hdl_keras.callbacks import EpochSeeds
+from hdl_keras.callbacks import ResumableBackup
 from hdl_keras.layers import to_quantized
 from hdl_keras.objectives import TRADES
 from hdl_keras.objectives import PGDAdversarialTraining
 from hdl_keras.objectives import TradeOff
 from hdl_keras.preprocessing.augmentation import AugmentedBatches
 from hdl_keras.preprocessing.augmentation import augmentation
-from hdl_keras.recipes.resume import EpochSeeds
-from hdl_keras.recipes.resume import ResumableBackup
 from hdl_keras.recipes.schedules import OneCycle
 from hdl_keras.recipes.schedules import paper_schedule
 from hdl_keras.saving import export_packed
@@ -244,7 +244,7 @@ def train_recipe(
     decay applies to the float weights `w`.
 
     With `output_dir`, the run is resumable and fault tolerant
-    (`hdl_keras.recipes.resume`): `ResumableBackup` keeps the last finished
+    (`hdl_keras.callbacks.resume`): `ResumableBackup` keeps the last finished
     epoch in `output_dir/backup`, written atomically (deleted when the run
     ends), and every epoch's randomness (example order, augmentation, the
     training attack's random starts) depends on `(seed, epoch)` only, so

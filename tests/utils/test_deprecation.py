@@ -33,6 +33,7 @@ MOVED = [
     ("hdl_keras.pruning.flops", "count_parameters", measure.count_parameters),
     ("hdl_keras.pruning.constant_bias", "ConstantChannelsBias", layers.ConstantChannelsBias),
     ("hdl_keras.recipes.augmentation", "AugmentedBatches", preprocessing.AugmentedBatches),
+    ("hdl_keras.recipes.resume", "ResumableBackup", callbacks.ResumableBackup),
 ]
 
 
