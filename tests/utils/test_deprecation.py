@@ -65,3 +65,10 @@ def test_callbacks_stay_importable_where_users_import_them_without_warning(recwa
         callbacks.BetaAnnealing, callbacks.ADMMUpdate, callbacks.ReplaceWithU
     )
     assert not [w for w in recwarn if issubclass(w.category, DeprecationWarning)]
+
+
+def test_the_recipes_augmentation_function_survives_its_old_module_path():
+    import hdl_keras.recipes
+    import hdl_keras.recipes.augmentation  # noqa: F401  (the deprecated module path)
+
+    assert hdl_keras.recipes.augmentation is preprocessing.augmentation
