@@ -15,12 +15,13 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export NO_MKDOCS_2_WARNING ?= 1
 FASHION_MNIST_DIR := /usr/share/datasets/fashion-mnist
 
-.PHONY: help venv demo test test-default test-backends docs benchmarks fashion-mnist constraints clean zoo zoo-eval
+.PHONY: help venv demo test test-default test-backends lint docs benchmarks fashion-mnist constraints clean zoo zoo-eval
 
 help:
 	@echo "make demo   - evaluate the flagship zoo entry (ships in zoo/) with the attack suite, compare with the papers"
 	@echo "make test   - docs build, full suite on $(KERAS_BACKEND) and the notebooks, backend suites on jax and torch"
 	@echo "make docs   - build the documentation site (mkdocs --strict)"
+	@echo "make lint   - ruff check and the import-linter contracts (the package's floors)"
 	@echo "make benchmarks - backend check and cost ratios (prints JSON lines)"
 	@echo "make zoo    - retrain and re-evaluate every zoo entry from its recipe (long: about an hour on 2 cores)"
 	@echo "make zoo-eval - re-evaluate every shipped entry (AutoAttack on images; long: hours on 2 cores)"
@@ -87,8 +88,14 @@ zoo-eval: venv
 docs: venv
 	$(PY) -m mkdocs build --strict
 
-# Docs first, so the test runners' summaries are the last lines printed.
-test: venv fashion-mnist docs test-default test-backends
+# Lint and docs first, so the test runners' summaries are the last lines printed.
+test: venv fashion-mnist lint docs test-default test-backends
+
+# ruff (rules in pyproject.toml) and the layered import contract of pyproject.toml's
+# [tool.importlinter]: no module imports from a floor above its own.
+lint: venv
+	$(VENV)/bin/ruff check hdl_keras tests benchmarks
+	$(VENV)/bin/lint-imports
 
 # The tutorial notebooks run under nbmake (outputs are not saved back); the
 # holistic notebook at its tiny size (HDL_NOTEBOOK_TINY=1, under a minute).

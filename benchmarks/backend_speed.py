@@ -46,7 +46,9 @@ def worker(num_images):
         return model
 
     nominal = compiled(small_cnn())
-    fit = lambda model, n: model.fit(x[:n], y[:n], batch_size=BATCH, epochs=1, verbose=0)
+    def fit(model, n):
+        return model.fit(x[:n], y[:n], batch_size=BATCH, epochs=1, verbose=0)
+
     fit(nominal, num_images)
     epoch = best_time(lambda: fit(nominal, num_images), repeats=2)
 

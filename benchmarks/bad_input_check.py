@@ -17,8 +17,6 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
-import numpy as np  # noqa: E402
-
 from hdl_keras.attacks import FGSM  # noqa: E402
 from hdl_keras.testing import bad_inputs  # noqa: E402
 

@@ -3,7 +3,7 @@
 Usage: python benchmarks/quant_size.py [--quick]
 
 For one architecture, the float32 weights file (`model.save_weights(".weights.h5")` of
-the float model) is compared with the packed file (`hdl_keras.quantizers.export_packed`)
+the float model) is compared with the packed file (`hdl_keras.saving.export_packed`)
 of its quantized twin (`hdl_keras.layers.to_quantized`, every Dense/Conv2D quantized)
 with binary, ternary and 4-bit kernels; the packed file is loaded back
 (`load_packed`) and its predictions compared with the quantized model's.
@@ -68,8 +68,8 @@ def size_ratios(name, x, directory):
     import numpy as np
 
     from hdl_keras.layers import to_quantized
-    from hdl_keras.quantizers import export_packed
-    from hdl_keras.quantizers import load_packed
+    from hdl_keras.saving import export_packed
+    from hdl_keras.saving import load_packed
 
     model = build(name)
     float_path = os.path.join(directory, f"{name}.weights.h5")

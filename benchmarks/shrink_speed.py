@@ -18,7 +18,7 @@ the original and the shrunk model (`interleaved_medians`): 15 pairs, 5 with
 
 The last line is one JSON object:
 - `flop_ratio` f: multiply-adds of the original / of the shrunk model
-  (`hdl_keras.pruning.count_flops`);
+  (`hdl_keras.measure.count_flops`);
 - `latency_speedup` s: latency of the original / of the shrunk model;
 - `speedup_over_flop_ratio`: s / f (target >= 0.8);
 - `max_pred_diff`: largest absolute difference of their logits (target
@@ -83,7 +83,7 @@ def main():
     import keras
     import numpy as np
 
-    from hdl_keras.pruning import count_flops
+    from hdl_keras.measure import count_flops
     from hdl_keras.pruning import shrink
 
     keras.utils.set_random_seed(0)

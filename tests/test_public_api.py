@@ -17,10 +17,13 @@ pytestmark = pytest.mark.backend_suite
 SUBPACKAGES = (
     "attacks",
     "backend",
+    "callbacks",
     "data",
     "deploy",
+    "evaluation",
     "experiments",
     "layers",
+    "measure",
     "models",
     "objectives",
     "preprocessing",
@@ -28,6 +31,7 @@ SUBPACKAGES = (
     "quantizers",
     "presets",
     "recipes",
+    "saving",
     "verification",
     "zoo",
 )
@@ -88,7 +92,8 @@ def test_pruning_objects_load_from_keras_file_after_bare_import(tmp_path):
     run_fresh(
         f"""
         import keras, numpy as np
-        from hdl_keras.pruning import ConstantChannelsBias, apply_rvsm
+        from hdl_keras.layers import ConstantChannelsBias
+        from hdl_keras.pruning import apply_rvsm
         inputs = keras.Input((3, 3, 2))
         hidden = keras.layers.Conv2D(2, 3, padding="same")(inputs)
         hidden = ConstantChannelsBias((3, 3), 3)(hidden)

@@ -6,7 +6,7 @@ FGSM, IFGSM20 and C&W accuracy like Table VIII of Li, Wang and Xin (2020); the k
 channel sparsity and bits per weight; the packed size), loads the packed file
 of a quantized model (`load_packed`, the file a user downloads) and checks it
 predicts like the trained model, then runs the masking-aware evaluation
-(`hdl_keras.quantizers.evaluation.evaluate_quantized`: PGD through the
+(`hdl_keras.evaluation.evaluate_quantized`: PGD through the
 straight-through path, BPDA, transfer from the float run's model, Square,
 eps sweep and unbounded check). `--markdown-only` rewrites results.md from
 results.json without evaluating anything.
@@ -27,8 +27,8 @@ import keras
 import numpy as np
 
 from hdl_keras import data
-from hdl_keras.quantizers import load_packed
-from hdl_keras.quantizers.evaluation import evaluate_quantized
+from hdl_keras.evaluation import evaluate_quantized
+from hdl_keras.saving import load_packed
 
 DATASETS = ("fashion_mnist", "mnist")
 ROWS = {

@@ -17,10 +17,11 @@ import numpy as np
 from hdl_keras.layers.export import export_pruned
 from hdl_keras.layers.masking import MaskedKernelMixin
 from hdl_keras.layers.quantized import QuantizedKernelMixin
+from hdl_keras.utils.graph import flatten_layers
 
 
 def _has_masked_layers(model):
-    return any(isinstance(layer, MaskedKernelMixin) for layer in model._flatten_layers())
+    return any(isinstance(layer, MaskedKernelMixin) for layer in flatten_layers(model))
 
 
 def deployable(model):
@@ -50,7 +51,7 @@ def deployable(model):
         model = keras.Model(model.inputs, model.outputs, name=model.name)
     if _has_masked_layers(model):
         model = export_pruned(model)
-    for layer in model._flatten_layers():
+    for layer in flatten_layers(model):
         if isinstance(layer, QuantizedKernelMixin):
             relax = float(keras.ops.convert_to_numpy(layer.relax_lambda))
             if not math.isinf(relax):

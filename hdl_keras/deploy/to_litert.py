@@ -31,7 +31,8 @@ import keras
 from hdl_keras.deploy.plain import integer_kernel
 from hdl_keras.deploy.plain import level_bits
 from hdl_keras.layers.quantized import QuantizedKernelMixin
-from hdl_keras.quantizers.evaluation import float_twin
+from hdl_keras.evaluation.quantized import float_twin
+from hdl_keras.utils.graph import flatten_layers
 
 
 def _check_backend():
@@ -84,7 +85,7 @@ def _weight_only_configs(model, quantized_layers):
 
     kernels = [
         layer
-        for layer in model._flatten_layers()
+        for layer in flatten_layers(model)
         if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D))
     ]
     def granularity(layer):
@@ -140,7 +141,7 @@ def to_litert(model):
     """
     _check_backend()
     quantized_layers = [
-        layer for layer in model._flatten_layers() if isinstance(layer, QuantizedKernelMixin)
+        layer for layer in flatten_layers(model) if isinstance(layer, QuantizedKernelMixin)
     ]
     plain = float_twin(model) if quantized_layers else model
     flatbuffer = _convert_float(plain)

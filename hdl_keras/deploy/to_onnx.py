@@ -29,8 +29,8 @@ from hdl_keras.deploy.plain import integer_kernel
 from hdl_keras.deploy.plain import level_bits
 from hdl_keras.layers.quantized import QuantizedKernelMixin
 from hdl_keras.models.resnet import ZeroPadChannels
-from hdl_keras.pruning._graph import graph_nodes
-from hdl_keras.pruning.constant_bias import ConstantChannelsBias
+from hdl_keras.layers.constant_bias import ConstantChannelsBias
+from hdl_keras.utils.graph import graph_nodes
 
 OPSET = 21  # INT4 tensors in DequantizeLinear.
 

@@ -36,7 +36,7 @@ from hdl_keras.experiments.training import build_model
 from hdl_keras.experiments.training import harden_gates
 from hdl_keras.experiments.training import network_for
 from hdl_keras.experiments.training import train
-from hdl_keras.layers import count_zero_weights
+from hdl_keras.measure import count_zero_weights
 from hdl_keras.objectives import METHODS
 
 PAPER_SPLITS = 10

@@ -8,8 +8,11 @@ Holistic Deep Learning paper):
     MaskedKernelMixin: the shared mask logic (`isinstance` check for any
         masked layer).
     export_pruned: a copy of a model with masked layers replaced by plain
-        Keras layers carrying the hard-pruned kernel.
-    count_zero_weights: `(zeros, total)` kernel entries of a model.
+        Keras layers carrying the hard-pruned kernel; to_masked: the inverse.
+    ConstantChannelsBias: what the constant input channels that
+        `hdl_keras.pruning.shrink` removed gave a convolution.
+    (`count_zero_weights` moved to `hdl_keras.measure`; the old name here
+    warns and is removed in the next release.)
 
 EnResNets (ResNets ensemble via the Feynman-Kac formalism, Wang et al. 2019):
     ResidualNoise: seeded Gaussian noise injected into a residual block's
@@ -25,8 +28,8 @@ Quantized nets (BinaryConnect/BinaryRelax; Li, Wang and Xin 2020):
     to_quantized: a copy of a float model with quantized Dense/Conv2D layers.
 """
 
+from hdl_keras.layers.constant_bias import ConstantChannelsBias
 from hdl_keras.layers.ensemble import Ensemble
-from hdl_keras.layers.export import count_zero_weights
 from hdl_keras.layers.export import export_pruned
 from hdl_keras.layers.export import to_masked
 from hdl_keras.layers.masked_conv import MaskedConv2D
@@ -37,8 +40,12 @@ from hdl_keras.layers.quantized import QuantConv2D
 from hdl_keras.layers.quantized import QuantDense
 from hdl_keras.layers.quantized import QuantizedKernelMixin
 from hdl_keras.layers.quantized import to_quantized
+from hdl_keras.utils.deprecation import moved_names
+
+__getattr__ = moved_names(__name__, {"count_zero_weights": "hdl_keras.measure"})
 
 __all__ = [
+    "ConstantChannelsBias",
     "Ensemble",
     "MaskedConv2D",
     "MaskedDense",
@@ -47,7 +54,6 @@ __all__ = [
     "QuantDense",
     "QuantizedKernelMixin",
     "ResidualNoise",
-    "count_zero_weights",
     "export_pruned",
     "to_masked",
     "to_quantized",

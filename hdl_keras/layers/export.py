@@ -1,4 +1,4 @@
-"""Hard-pruned export of masked models and a zero-weight count.
+"""Hard-pruned export of masked models (`export_pruned`) and its inverse (`to_masked`).
 
 `export_pruned(model)` replaces every masked layer (`MaskedDense`,
 `MaskedConv2D`) by its Keras base layer (`Dense`, `Conv2D`) carrying the
@@ -14,6 +14,7 @@ import keras
 
 from hdl_keras.layers.masking import MaskedKernelMixin
 from hdl_keras.utils.arrays import to_numpy
+from hdl_keras.utils.surgery import replace_layers
 
 # Constructor arguments the masked layers add to their Keras base layer.
 _MASK_CONFIG_KEYS = ("mask_init", "beta", "gate_scale")
@@ -40,13 +41,8 @@ def _masked_class(serialized):
     return None
 
 
-def _unmask_config(value):
-    """Rewrites (a copy of) a serialized config, masked layers to base layers."""
-    if isinstance(value, list):
-        return [_unmask_config(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    rewritten = {key: _unmask_config(item) for key, item in value.items()}
+def _unmask_config(rewritten):
+    """A serialized masked layer rewritten to its Keras base layer; other entries as they are."""
     cls = _masked_class(rewritten)
     if cls is not None and isinstance(rewritten.get("config"), dict):
         base = _base_layer_class(cls)
@@ -61,28 +57,15 @@ def _unmask_config(value):
     return rewritten
 
 
-def _copy_weights(source, target):
-    """Copies weights layer by layer; masked layers give their pruned kernel."""
-    if isinstance(source, MaskedKernelMixin):
-        weights = [to_numpy(source.pruned_kernel())]
-        if source.bias is not None:
-            weights.append(to_numpy(source.bias))
-        target.set_weights(weights)
-    elif isinstance(source, keras.Model):
-        if len(source.layers) != len(target.layers):
-            raise ValueError(
-                f"Model '{source.name}' rebuilt with {len(target.layers)} "
-                f"layers instead of {len(source.layers)}."
-            )
-        for source_layer, target_layer in zip(source.layers, target.layers):
-            if source_layer.name != target_layer.name:
-                raise ValueError(
-                    f"Layer '{source_layer.name}' rebuilt as "
-                    f"'{target_layer.name}'."
-                )
-            _copy_weights(source_layer, target_layer)
-    else:
-        target.set_weights([to_numpy(weight) for weight in source.weights])
+def _copy_pruned(source, target):
+    """A masked source gives its pruned kernel (and bias) to the plain layer replacing it."""
+    if not isinstance(source, MaskedKernelMixin):
+        return False
+    weights = [to_numpy(source.pruned_kernel())]
+    if source.bias is not None:
+        weights.append(to_numpy(source.bias))
+    target.set_weights(weights)
+    return True
 
 
 def export_pruned(model):
@@ -121,60 +104,11 @@ def export_pruned(model):
         raise ValueError(
             f"Model '{model.name}' must be built before export_pruned."
         )
-    serialized = keras.saving.serialize_keras_object(model)
-    serialized.pop("compile_config", None)
-    exported = keras.saving.deserialize_keras_object(_unmask_config(serialized))
-    _copy_weights(model, exported)
-    return exported
+    return replace_layers(model, _unmask_config, _copy_pruned)
 
 
-def _flatten(layer):
-    if isinstance(layer, keras.Model):
-        for sublayer in layer.layers:
-            yield from _flatten(sublayer)
-    else:
-        yield layer
-
-
-def count_zero_weights(model):
-    """Counts the kernel entries equal to zero over the layers of `model`.
-
-    For a masked layer the kernel counted is the hard-pruned one,
-    `layer.pruned_kernel()`, so its zeros are the entries with `s <= 0` (plus
-    any exact zero of `W`); for other layers, `layer.kernel` (layers without
-    a `kernel`, e.g. batch normalization, are skipped; biases are not
-    counted). This is the HDL paper's sparsity metric, as a count.
-
-    Args:
-        model: a built `keras.Model` (nested models are walked).
-
-    Returns:
-        A tuple `(zeros, total)` of python ints.
-    """
-    zeros = 0
-    total = 0
-    for layer in _flatten(model):
-        if isinstance(layer, MaskedKernelMixin):
-            if not layer.built:
-                continue
-            kernel = layer.pruned_kernel()
-        else:
-            kernel = getattr(layer, "kernel", None)
-            if kernel is None:
-                continue
-        kernel = to_numpy(kernel)
-        zeros += int((kernel == 0).sum())
-        total += int(kernel.size)
-    return zeros, total
-
-
-def _mask_config(value, mask_config):
-    """Rewrites (a copy of) a serialized config, `Dense`/`Conv2D` to masked layers."""
-    if isinstance(value, list):
-        return [_mask_config(item, mask_config) for item in value]
-    if not isinstance(value, dict):
-        return value
-    rewritten = {key: _mask_config(item, mask_config) for key, item in value.items()}
+def _mask_config(rewritten, mask_config):
+    """A serialized Keras `Dense`/`Conv2D` rewritten to its masked layer; other entries as they are."""
     class_name = rewritten.get("class_name")
     if rewritten.get("module") == "keras.layers" and class_name in ("Dense", "Conv2D"):
         rewritten["module"] = "hdl_keras.layers"
@@ -185,16 +119,13 @@ def _mask_config(value, mask_config):
 
 
 def _copy_into_masked(source, target):
-    """Copies weights layer by layer; masked targets get the source's kernel and bias."""
-    if isinstance(target, MaskedKernelMixin):
-        target.unmasked_kernel.assign(source.kernel)
-        if source.bias is not None:
-            target.bias.assign(source.bias)
-    elif isinstance(source, keras.Model):
-        for source_layer, target_layer in zip(source.layers, target.layers):
-            _copy_into_masked(source_layer, target_layer)
-    else:
-        target.set_weights([to_numpy(weight) for weight in source.weights])
+    """A masked target gets the source's kernel (as `W`) and bias."""
+    if not isinstance(target, MaskedKernelMixin):
+        return False
+    target.unmasked_kernel.assign(source.kernel)
+    if source.bias is not None:
+        target.bias.assign(source.bias)
+    return True
 
 
 def to_masked(model, mask_init=0.0, gate_scale=None):
@@ -219,12 +150,8 @@ def to_masked(model, mask_init=0.0, gate_scale=None):
     """
     if not isinstance(model, keras.Model) or not model.built:
         raise ValueError(f"Expected a built keras.Model. Received: model={model!r}")
-    serialized = keras.saving.serialize_keras_object(model)
-    serialized.pop("compile_config", None)
     mask_init = float(mask_init)
     if gate_scale is None:
         gate_scale = 1.0 + math.exp(-mask_init)
     mask_config = {"mask_init": mask_init, "gate_scale": float(gate_scale)}
-    masked = keras.saving.deserialize_keras_object(_mask_config(serialized, mask_config))
-    _copy_into_masked(model, masked)
-    return masked
+    return replace_layers(model, lambda entry: _mask_config(entry, mask_config), _copy_into_masked)

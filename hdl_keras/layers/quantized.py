@@ -10,7 +10,7 @@ more argument, `kernel_quantizer` (a name, dict or instance resolved by
 Li, Wang and Xin's (2020) BinaryRelax relaxation (`hdl_keras.quantizers.relaxed_kernel`),
 where `lambda` is the non-trainable scalar weight `relax_lambda`. It starts
 at `inf`, so the layers compute with `q(w)` exactly (BinaryConnect) unless
-the `hdl_keras.quantizers.BinaryRelax` callback relaxes them. The gradient
+the `hdl_keras.callbacks.BinaryRelax` callback relaxes them. The gradient
 reaches `w` straight through the quantizer.
 
 As with the masked layers, the `kernel` property is the kernel the forward
@@ -25,6 +25,8 @@ import keras
 from hdl_keras import quantizers
 from hdl_keras.layers.masking import StoredVariablesMixin
 from hdl_keras.quantizers.relax import relaxed_kernel
+from hdl_keras.utils.surgery import replace_layers
+from hdl_keras.utils.surgery import serialized_model
 
 
 class QuantizedKernelMixin(StoredVariablesMixin):
@@ -370,13 +372,8 @@ def first_and_last_layers(model_config):
     return first | last
 
 
-def _quantize_config(value, quantizer, skipped):
-    """Rewrites (a copy of) a serialized config, `Dense`/`Conv2D` to quantized layers."""
-    if isinstance(value, list):
-        return [_quantize_config(item, quantizer, skipped) for item in value]
-    if not isinstance(value, dict):
-        return value
-    rewritten = {key: _quantize_config(item, quantizer, skipped) for key, item in value.items()}
+def _quantize_config(rewritten, quantizer, skipped):
+    """A serialized Keras `Dense`/`Conv2D` not in `skipped` rewritten to its quantized layer."""
     if _is_float_layer(rewritten) and rewritten["config"].get("name") not in skipped:
         class_name = rewritten["class_name"]
         rewritten["module"] = "hdl_keras.layers"
@@ -387,16 +384,13 @@ def _quantize_config(value, quantizer, skipped):
 
 
 def _copy_into_quantized(source, target):
-    """Copies weights layer by layer; quantized targets get the float kernel and bias."""
-    if isinstance(target, QuantizedKernelMixin):
-        target.float_kernel.assign(source.kernel)
-        if source.bias is not None:
-            target.bias.assign(source.bias)
-    elif isinstance(source, keras.Model):
-        for source_layer, target_layer in zip(source.layers, target.layers):
-            _copy_into_quantized(source_layer, target_layer)
-    else:
-        target.set_weights(source.get_weights())
+    """A quantized target gets the source's kernel (as its float kernel) and bias."""
+    if not isinstance(target, QuantizedKernelMixin):
+        return False
+    target.float_kernel.assign(source.kernel)
+    if source.bias is not None:
+        target.bias.assign(source.bias)
+    return True
 
 
 def to_quantized(model, kernel_quantizer="binary", skip_first_last=False):
@@ -446,10 +440,6 @@ def to_quantized(model, kernel_quantizer="binary", skip_first_last=False):
             "Expected a kernel quantizer ('binary', 'ternary', '4bit', ...). "
             f"Received: kernel_quantizer={kernel_quantizer!r}"
         )
-    serialized = keras.saving.serialize_keras_object(model)
-    serialized.pop("compile_config", None)
-    skipped = first_and_last_layers(serialized) if skip_first_last else set()
-    rewritten = _quantize_config(serialized, quantizers.serialize(quantizer), skipped)
-    quantized = keras.saving.deserialize_keras_object(rewritten)
-    _copy_into_quantized(model, quantized)
-    return quantized
+    skipped = first_and_last_layers(serialized_model(model)) if skip_first_last else set()
+    config = quantizers.serialize(quantizer)
+    return replace_layers(model, lambda entry: _quantize_config(entry, config, skipped), _copy_into_quantized)

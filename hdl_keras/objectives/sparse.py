@@ -11,12 +11,8 @@ mask from rewound weights (docs/holistic.md lists the choices and why).
 import keras
 from keras import ops
 
-from hdl_keras.layers import MaskedKernelMixin
-
-
-def masked_layers(model):
-    """The masked layers of `model` (searched recursively), in order."""
-    return [layer for layer in model._flatten_layers() if isinstance(layer, MaskedKernelMixin)]
+from hdl_keras.callbacks.beta_annealing import BetaAnnealing
+from hdl_keras.callbacks.beta_annealing import masked_layers
 
 
 def sparsity_penalty(model):
@@ -58,39 +54,6 @@ def start_new_round(model, beta_bar, gate_reset="beta_bar"):
         elif gate_reset == "clip":
             s.assign(ops.minimum(s, s0))
         layer.beta.assign(1.0)
-
-
-@keras.saving.register_keras_serializable(package="hdl_keras")
-class BetaAnnealing(keras.callbacks.Callback):
-    """Raises the gates' `beta` geometrically from 1 to `beta_bar` over a round.
-
-    At the start of epoch `e` of `epochs`, `beta = beta_bar ** (e / (epochs - 1))`
-    (Savarese et al. 2020's exponential schedule), so the last epoch trains at
-    `beta_bar`.
-
-    Args:
-        beta_bar: final temperature, >= 1 (the paper's grid: 200, 1000).
-        epochs: epochs in the round.
-    """
-
-    def __init__(self, beta_bar, epochs):
-        super().__init__()
-        if beta_bar < 1 or epochs < 1:
-            raise ValueError(
-                f"beta_bar must be >= 1 and epochs >= 1. Received: beta_bar={beta_bar}, epochs={epochs}"
-            )
-        self.beta_bar = float(beta_bar)
-        self.epochs = int(epochs)
-
-    def beta_at(self, epoch):
-        return self.beta_bar ** (min(epoch, self.epochs - 1) / max(self.epochs - 1, 1))
-
-    def get_config(self):
-        return {"beta_bar": self.beta_bar, "epochs": self.epochs}
-
-    def on_epoch_begin(self, epoch, logs=None):
-        for layer in masked_layers(self.model):
-            layer.beta.assign(self.beta_at(epoch))
 
 
 class _RewindPoint(keras.callbacks.Callback):

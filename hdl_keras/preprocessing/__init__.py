@@ -13,9 +13,13 @@ from `FFF` to `TTT`:
   `GaussianNoise`, a `keras.Sequential` active only with `training=True`;
 - `Preprocessing.from_code("TTF")` and `preprocessed_batches`, which apply a
   configuration to a training set and return a `keras.utils.PyDataset` for
-  `model.fit`.
+  `model.fit`;
+- `augmentation` and `AugmentedBatches`: the training recipes' random crop
+  and flip (`hdl_keras.recipes` uses them).
 """
 
+from hdl_keras.preprocessing.augmentation import AugmentedBatches
+from hdl_keras.preprocessing.augmentation import augmentation
 from hdl_keras.preprocessing.balancing import balance_classes
 from hdl_keras.preprocessing.pipeline import NOISE_STDDEV
 from hdl_keras.preprocessing.pipeline import Preprocessing
@@ -24,9 +28,11 @@ from hdl_keras.preprocessing.pipeline import preprocessed_batches
 from hdl_keras.preprocessing.pipeline import training_pipeline
 
 __all__ = [
+    "AugmentedBatches",
     "NOISE_STDDEV",
     "Preprocessing",
     "all_codes",
+    "augmentation",
     "balance_classes",
     "preprocessed_batches",
     "training_pipeline",

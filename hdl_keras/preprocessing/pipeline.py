@@ -6,8 +6,8 @@ import itertools
 import keras
 
 from hdl_keras.preprocessing.balancing import balance_classes
-from hdl_keras.recipes.augmentation import AugmentedBatches
-from hdl_keras.recipes.augmentation import augmentation
+from hdl_keras.preprocessing.augmentation import AugmentedBatches
+from hdl_keras.preprocessing.augmentation import augmentation
 
 # Standard deviation of the training noise (the report does not give it): 0.1 on
 # [0, 1] pixels, 1.6 times the MNIST threat radius 16/255, a third of MNIST's pixel

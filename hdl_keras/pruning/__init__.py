@@ -2,22 +2,22 @@
 
 RVSM, RGSM and ADMM (Dinh et al. 2020, sec. 4) run inside `model.fit` as kernel
 regularizers plus callbacks (`apply_rvsm`, `apply_rgsm`, `apply_admm`); the
-operators they use are in `hdl_keras.pruning.operators`; `zero_weight_fraction`,
-`zero_channel_fraction` and `sparsity_report` measure the result.
+operators they use are in `hdl_keras.pruning.operators`, the callbacks in
+`hdl_keras.callbacks`; `hdl_keras.measure` (`zero_weight_fraction`,
+`zero_channel_fraction`, `sparsity_report`, `count_flops`) measures the result.
+
+Moved (the old names here warn and are removed in the next release):
+`ConstantChannelsBias` to `hdl_keras.layers`; the measures to
+`hdl_keras.measure`. `ReplaceWithU` and `ADMMUpdate` live in
+`hdl_keras.callbacks` and are re-exported here.
 """
 
-from hdl_keras.pruning.constant_bias import ConstantChannelsBias
-from hdl_keras.pruning.flops import count_flops
-from hdl_keras.pruning.flops import count_parameters
-from hdl_keras.pruning.flops import model_summary
+from hdl_keras.callbacks import ADMMUpdate
+from hdl_keras.callbacks import ReplaceWithU
 from hdl_keras.pruning.magnitude import MaskConstraint
 from hdl_keras.pruning.magnitude import apply_masks
 from hdl_keras.pruning.magnitude import magnitude_masks
 from hdl_keras.pruning.magnitude import masks_from_zeros
-from hdl_keras.pruning.measure import prunable_layers
-from hdl_keras.pruning.measure import sparsity_report
-from hdl_keras.pruning.measure import zero_channel_fraction
-from hdl_keras.pruning.measure import zero_weight_fraction
 from hdl_keras.pruning.operators import channel_norms
 from hdl_keras.pruning.operators import channel_sparsity_projection
 from hdl_keras.pruning.operators import group_hard_threshold
@@ -32,18 +32,30 @@ from hdl_keras.pruning.shrink import shrink
 from hdl_keras.pruning.splitting import ADMM
 from hdl_keras.pruning.splitting import RGSM
 from hdl_keras.pruning.splitting import RVSM
-from hdl_keras.pruning.splitting import ADMMUpdate
 from hdl_keras.pruning.splitting import RegularizerSum
-from hdl_keras.pruning.splitting import ReplaceWithU
 from hdl_keras.pruning.splitting import apply_admm
 from hdl_keras.pruning.splitting import apply_rgsm
 from hdl_keras.pruning.splitting import apply_rvsm
 from hdl_keras.pruning.splitting import remove_splitting
+from hdl_keras.utils.deprecation import moved_names
+
+__getattr__ = moved_names(
+    __name__,
+    {
+        "ConstantChannelsBias": "hdl_keras.layers",
+        "count_flops": "hdl_keras.measure",
+        "count_parameters": "hdl_keras.measure",
+        "model_summary": "hdl_keras.measure",
+        "prunable_layers": "hdl_keras.measure",
+        "sparsity_report": "hdl_keras.measure",
+        "zero_channel_fraction": "hdl_keras.measure",
+        "zero_weight_fraction": "hdl_keras.measure",
+    },
+)
 
 __all__ = [
     "ADMM",
     "ADMMUpdate",
-    "ConstantChannelsBias",
     "MaskConstraint",
     "RGSM",
     "RVSM",
@@ -55,23 +67,16 @@ __all__ = [
     "apply_rvsm",
     "channel_norms",
     "channel_sparsity_projection",
-    "count_flops",
-    "count_parameters",
     "group_hard_threshold",
     "group_soft_threshold",
     "hard_threshold",
     "magnitude_masks",
     "masks_from_zeros",
-    "model_summary",
-    "prunable_layers",
     "prune_and_finetune",
     "remove_splitting",
     "rgsm_prox",
     "shrink",
     "soft_threshold",
     "sparsity_projection",
-    "sparsity_report",
     "train_from_scratch",
-    "zero_channel_fraction",
-    "zero_weight_fraction",
 ]

@@ -40,14 +40,15 @@ import keras
 import numpy as np
 from keras import ops
 
+from hdl_keras.layers.constant_bias import ConstantChannelsBias
 from hdl_keras.layers.ensemble import Ensemble
 from hdl_keras.layers.masked_conv import MaskedConv2D
 from hdl_keras.layers.masked_dense import MaskedDense
 from hdl_keras.layers.noisy_residual import ResidualNoise
+from hdl_keras.measure import ZERO_CHANNEL_TOLERANCE
 from hdl_keras.models.resnet import ZeroPadChannels
-from hdl_keras.pruning._graph import graph_nodes
-from hdl_keras.pruning.constant_bias import ConstantChannelsBias
 from hdl_keras.utils.arrays import to_numpy
+from hdl_keras.utils.graph import graph_nodes
 
 _DENSE = (keras.layers.Dense, MaskedDense)
 _CONV = (keras.layers.Conv2D, MaskedConv2D)
@@ -409,7 +410,7 @@ def _check_tol(tol):
     return float(tol)
 
 
-def shrink(model, tol=1e-15):
+def shrink(model, tol=ZERO_CHANNEL_TOLERANCE):
     """Rebuilds a structurally pruned model without its zero channels.
 
     Every `Conv2D` filter / `Dense` unit whose kernel has l2 norm below `tol`

@@ -54,8 +54,10 @@ ADMM state attached (the extra weights make the variable counts differ).
 import keras
 from keras import ops
 
+from hdl_keras.callbacks.splitting import ADMMUpdate
+from hdl_keras.callbacks.splitting import ReplaceWithU
 from hdl_keras.layers import MaskedKernelMixin
-from hdl_keras.pruning.measure import prunable_layers
+from hdl_keras.measure import prunable_layers
 from hdl_keras.pruning.operators import channel_norms
 from hdl_keras.pruning.operators import channel_sparsity_projection
 from hdl_keras.pruning.operators import check_number
@@ -65,6 +67,8 @@ from hdl_keras.pruning.operators import hard_threshold
 from hdl_keras.pruning.operators import rgsm_prox
 from hdl_keras.pruning.operators import soft_threshold
 from hdl_keras.pruning.operators import sparsity_projection
+from hdl_keras.utils.graph import add_weight_to_built_layer
+from hdl_keras.utils.graph import untrack_variable
 
 ADMM_STRUCTURES = ("weight", "channel")
 
@@ -99,6 +103,9 @@ class RVSM(keras.regularizers.Regularizer):
     Examples:
         >>> layer = keras.layers.Dense(10, kernel_regularizer=RVSM(beta=0.5, lam=1e-6))
     """
+
+    # Read by the callbacks of `hdl_keras.callbacks.splitting` (see there).
+    split_step = "replace"
 
     def __init__(self, beta, lam):
         self.beta = check_number("beta", beta, low_inclusive=False)
@@ -142,6 +149,9 @@ class RGSM(keras.regularizers.Regularizer):
     Examples:
         >>> layer = keras.layers.Conv2D(16, 3, kernel_regularizer=RGSM(1.0, 5e-2, 1e-5))
     """
+
+    # Read by the callbacks of `hdl_keras.callbacks.splitting` (see there).
+    split_step = "replace"
 
     def __init__(self, beta, lam1, lam2, penalty="group_l0", channel_axis=-1):
         self.beta = check_number("beta", beta, low_inclusive=False)
@@ -197,6 +207,9 @@ class ADMM(keras.regularizers.Regularizer):
         structure: `"weight"` (unstructured, default) or `"channel"`.
         channel_axis: `-1` (output channels, default) or `-2` (input channels).
     """
+
+    # Read by the callbacks of `hdl_keras.callbacks.splitting` (see there).
+    split_step = "admm"
 
     def __init__(self, rho, lam=None, sparsity=None, structure="weight", channel_axis=-1):
         self.rho = check_number("rho", rho, low_inclusive=False)
@@ -354,20 +367,13 @@ def _reset_compiled_functions(model):
 
 
 def _attach_admm_state(layer, kernel, regularizer):
-    was_locked = layer._tracker.locked
-    layer._tracker.unlock()
-    try:
-        u = layer.add_weight(
-            name="admm_u", shape=kernel.shape, initializer="zeros", dtype=kernel.dtype,
+    u, z = (
+        add_weight_to_built_layer(
+            layer, name=name, shape=kernel.shape, initializer="zeros", dtype=kernel.dtype,
             trainable=False,
         )
-        z = layer.add_weight(
-            name="admm_z", shape=kernel.shape, initializer="zeros", dtype=kernel.dtype,
-            trainable=False,
-        )
-    finally:
-        if was_locked:
-            layer._tracker.lock()
+        for name in ("admm_u", "admm_z")
+    )
     u.assign(regularizer.prox(kernel))
     regularizer.u, regularizer.z = u, z
 
@@ -375,7 +381,7 @@ def _attach_admm_state(layer, kernel, regularizer):
 def _detach_admm_state(layer, regularizer):
     for variable in (regularizer.u, regularizer.z):
         if variable is not None:
-            layer._untrack_variable(variable)
+            untrack_variable(layer, variable)
     regularizer.u = regularizer.z = None
 
 
@@ -511,133 +517,3 @@ def remove_splitting(model):
             _detach(layer)
     _reset_compiled_functions(model)
     return model
-
-
-def split_kernels(model, types=SPLITTING_TYPES):
-    """Pairs `(kernel variable, regularizer)` of `model`'s trainable kernels split by `types`."""
-    pairs = []
-    for variable in model.trainable_variables:
-        part = _split_part(variable.regularizer, types)
-        if part is not None:
-            pairs.append((variable, part))
-    return pairs
-
-
-@keras.saving.register_keras_serializable(package="hdl_keras")
-class ReplaceWithU(keras.callbacks.Callback):
-    """Replaces each RVSM / RGSM kernel `w` by its sparse `u = prox(w)` once per epoch.
-
-    Dinh et al. (2020), sec. 4.1: "At the end of each training epoch, we replace w by
-    u for the validation process." Within `fit`, the replacement runs when
-    validation begins (`on_test_begin`) or, without validation data, at
-    `on_epoch_end`; once per epoch. `model.evaluate` outside `fit` replaces
-    nothing. The kernels are found by their regularizer (`apply_rvsm`,
-    `apply_rgsm`, or `kernel_regularizer=RVSM(...)` set by hand); `fit`
-    raises a ValueError if there are none.
-
-    Examples:
-        >>> model.fit(x, y, epochs=10, callbacks=[ReplaceWithU()],
-        ...           validation_data=(x_val, y_val))  # doctest: +SKIP
-    """
-
-    def __init__(self):
-        super().__init__()
-        self._kernels = []
-        self._pending = False
-
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def on_train_begin(self, logs=None):
-        self._kernels = split_kernels(self.model, (RVSM, RGSM))
-        if not self._kernels:
-            raise ValueError(
-                f"ReplaceWithU found no RVSM or RGSM kernel in model {self.model.name!r}. "
-                "Attach them with `apply_rvsm(model, ...)` or `apply_rgsm(model, ...)` first."
-            )
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._pending = True
-
-    def on_test_begin(self, logs=None):
-        self._replace()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._replace()
-
-    def on_train_end(self, logs=None):
-        self._pending = False
-        self._kernels = []
-
-    def _replace(self):
-        if not self._pending:
-            return
-        for variable, regularizer in self._kernels:
-            variable.assign(regularizer.prox(variable))
-        self._pending = False
-
-
-@keras.saving.register_keras_serializable(package="hdl_keras")
-class ADMMUpdate(keras.callbacks.Callback):
-    """ADMM's u- and z-steps (Dinh et al. 2020, eq. 3) between epochs: `u <- prox(w + z)`, `z <- z + w - u`.
-
-    Runs at the end of every `update_every`-th epoch (Dinh et al.'s (2020) ADMM code,
-    Zhang et al.'s, updates every few thousand steps; the paper's own
-    reference updates after every batch, which a compiled Keras train step
-    cannot do without leaving the compiled loop). With `hard_prune=True`,
-    `w` is set to its latest `u` when training ends (the hard-pruning step
-    of Zhang et al.; Dinh et al. (2020) measure ADMM's sparsity on `w` without it).
-
-    Args:
-        update_every: epochs between updates, a positive integer (default 1).
-        hard_prune: replace `w` by `u` at the end of training (default False).
-    """
-
-    def __init__(self, update_every=1, hard_prune=False):
-        super().__init__()
-        if isinstance(update_every, bool) or not isinstance(update_every, int) or update_every < 1:
-            raise ValueError(
-                f"Expected `update_every` to be a positive integer (epochs). "
-                f"Received: update_every={update_every!r}"
-            )
-        if not isinstance(hard_prune, bool):
-            raise ValueError(
-                f"Expected `hard_prune` to be a bool. Received: hard_prune={hard_prune!r}"
-            )
-        self.update_every = update_every
-        self.hard_prune = hard_prune
-        self._kernels = []
-
-    def get_config(self):
-        return {"update_every": self.update_every, "hard_prune": self.hard_prune}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def on_train_begin(self, logs=None):
-        self._kernels = split_kernels(self.model, ADMM)
-        if not self._kernels or any(regularizer.u is None for _, regularizer in self._kernels):
-            raise ValueError(
-                f"ADMMUpdate found no ADMM kernel with state in model {self.model.name!r}. "
-                "Attach them with `apply_admm(model, ...)` first."
-            )
-
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.update_every:
-            return
-        for variable, regularizer in self._kernels:
-            w = ops.convert_to_tensor(variable)
-            u = regularizer.prox(ops.add(w, regularizer.z))
-            regularizer.z.assign(ops.subtract(ops.add(regularizer.z, w), u))
-            regularizer.u.assign(u)
-
-    def on_train_end(self, logs=None):
-        if self.hard_prune:
-            for variable, regularizer in self._kernels:
-                variable.assign(regularizer.u)
-        self._kernels = []

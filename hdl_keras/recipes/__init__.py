@@ -14,8 +14,11 @@ natural, FGSM, IFGSM^20, C&W, NAttack and EoT-PGD accuracies with the attack
 suite. The `hdl-train` command runs both.
 """
 
-from hdl_keras.recipes.augmentation import AugmentedBatches
-from hdl_keras.recipes.augmentation import augmentation
+# The old module path `hdl_keras.recipes.augmentation` (a deprecation alias) is loaded first: loading
+# it later would rebind `hdl_keras.recipes.augmentation`, the function below, to the module.
+from hdl_keras.recipes import augmentation as _augmentation_module  # noqa: F401
+from hdl_keras.preprocessing.augmentation import AugmentedBatches
+from hdl_keras.preprocessing.augmentation import augmentation
 from hdl_keras.recipes.evaluation import PAPER_EVALUATION
 from hdl_keras.recipes.evaluation import PAPER_TARGETS
 from hdl_keras.recipes.evaluation import SEED_EVALUATION as SEED_EVALUATION  # deprecated alias, one release

@@ -31,12 +31,14 @@ import keras
 import numpy as np
 
 from hdl_keras import quantizers
+from hdl_keras.callbacks import BinaryRelax
 from hdl_keras.layers import to_quantized
 from hdl_keras.pruning import apply_rgsm
 from hdl_keras.pruning import remove_splitting
 from hdl_keras.pruning import shrink
 from hdl_keras.recipes.recipes import OBJECTIVES
 from hdl_keras.recipes.training import train
+from hdl_keras.utils.graph import flatten_layers
 
 SCHEMES = ("binaryconnect", "binaryrelax")
 
@@ -59,7 +61,7 @@ def _fit(base, objective, x, y, epochs, learning_rate, batch_size, seed, attack,
 def _channel_count(model):
     return sum(
         int(layer.kernel.shape[-1])
-        for layer in model._flatten_layers()
+        for layer in flatten_layers(model)
         if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D))
     )
 
@@ -161,7 +163,7 @@ def train_deployable(
     quantized = to_quantized(shrunk, kernel_quantizer)
     callbacks = []
     if scheme == "binaryrelax":
-        callbacks.append(quantizers.BinaryRelax(lambda_0=1.0, rho=relax_rho, switch_epoch=quantize_epochs))
+        callbacks.append(BinaryRelax(lambda_0=1.0, rho=relax_rho, switch_epoch=quantize_epochs))
     quantize_lr = learning_rate / 10 if quantize_learning_rate is None else quantize_learning_rate
     fine_tune = _fit(quantized, objective, x, y, quantize_epochs, quantize_lr, batch_size, seed, attack,
                      callbacks, verbose)

@@ -29,7 +29,7 @@ import shutil
 import sys
 
 from hdl_keras import presets
-from hdl_keras.quantizers import load_packed
+from hdl_keras.saving import load_packed
 from hdl_keras.recipes.recipes import DEPRECATED_RECIPE_NAMES
 from hdl_keras.recipes.zoo_entries import hardware
 from hdl_keras.utils.files import atomic_path

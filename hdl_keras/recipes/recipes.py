@@ -13,17 +13,19 @@ from hdl_keras import data
 from hdl_keras import models
 from hdl_keras import presets
 from hdl_keras import quantizers
+from hdl_keras.callbacks import BinaryRelax
+from hdl_keras.callbacks import EpochSeeds
+from hdl_keras.callbacks import ResumableBackup
 from hdl_keras.layers import to_quantized
 from hdl_keras.objectives import TRADES
 from hdl_keras.objectives import PGDAdversarialTraining
 from hdl_keras.objectives import TradeOff
-from hdl_keras.recipes.augmentation import AugmentedBatches
-from hdl_keras.recipes.augmentation import augmentation
-from hdl_keras.recipes.resume import EpochSeeds
-from hdl_keras.recipes.resume import ResumableBackup
+from hdl_keras.preprocessing.augmentation import AugmentedBatches
+from hdl_keras.preprocessing.augmentation import augmentation
 from hdl_keras.recipes.schedules import OneCycle
 from hdl_keras.recipes.schedules import paper_schedule
 from hdl_keras.recipes.training import train
+from hdl_keras.saving import export_packed
 from hdl_keras.utils.files import atomic_path
 
 OBJECTIVES = {"pgd": PGDAdversarialTraining, "trades": TRADES, "tradeoff": TradeOff}
@@ -236,7 +238,7 @@ def train_recipe(
     `QuantDense`/`QuantConv2D` computing with `q(w)`, the float weights `w`
     updated straight through) and trained by Li et al.'s (2020) scheme (sec. III,
     Algorithm 1): `"binaryconnect"` (quantized forward pass from the first
-    step) or `"binaryrelax"` (the `hdl_keras.quantizers.BinaryRelax`
+    step) or `"binaryrelax"` (the `hdl_keras.callbacks.BinaryRelax`
     callback: `u = (lambda * q(w) + w) / (lambda + 1)` with `lambda = 1,
     rho, rho^2, ...` per epoch, BinaryConnect from epoch
     `relax_switch_epoch` on). The objective's attack runs on the model the
@@ -244,7 +246,7 @@ def train_recipe(
     decay applies to the float weights `w`.
 
     With `output_dir`, the run is resumable and fault tolerant
-    (`hdl_keras.recipes.resume`): `ResumableBackup` keeps the last finished
+    (`hdl_keras.callbacks.resume`): `ResumableBackup` keeps the last finished
     epoch in `output_dir/backup`, written atomically (deleted when the run
     ends), and every epoch's randomness (example order, augmentation, the
     training attack's random starts) depends on `(seed, epoch)` only, so
@@ -256,7 +258,7 @@ def train_recipe(
     sessions, time, backend and command) and `command.txt`; `history.jsonl`
     gets one line per finished epoch as the run goes. A quantized model is
     also written bit-packed to `model.hdlpack`
-    (`hdl_keras.quantizers.export_packed`; `load_packed` rebuilds it), and
+    (`hdl_keras.saving.export_packed`; `load_packed` rebuilds it), and
     `log.json` records its `"quantization"` settings and packed size.
 
     Args:
@@ -369,7 +371,7 @@ def train_recipe(
     if quantization is not None:
         base = to_quantized(base, quantization["kernel_quantizer"], skip_first_last=skip_first_last)
         if quantization["relax"] is not None:
-            all_callbacks.append(quantizers.BinaryRelax(**quantization["relax"]))
+            all_callbacks.append(BinaryRelax(**quantization["relax"]))
     attack = recipe.attack_settings(eps=eps, steps=attack_steps, step_size=step_size)
     model = OBJECTIVES[objective].from_model(base, seed=seed, **attack, **(objective_kwargs or {}))
     add_weight_decay(base, weight_decay)
@@ -471,7 +473,7 @@ def _quantization_settings(kernel_quantizer, scheme, relax_rho, relax_switch_epo
                 f"quantized weights. Received: relax_switch_epoch={relax_switch_epoch!r}"
             )
         rho = DEFAULT_RELAX_RHO if relax_rho is None else relax_rho
-        relax = quantizers.BinaryRelax(lambda_0=1.0, rho=rho, switch_epoch=switch_epoch).get_config()
+        relax = BinaryRelax(lambda_0=1.0, rho=rho, switch_epoch=switch_epoch).get_config()
     return {
         "kernel_quantizer": quantizers.serialize(quantizer),
         "bits": int(quantizer.bits),
@@ -534,7 +536,7 @@ def _write_outputs(output_dir, base, settings, seconds, command):
     with atomic_path(os.path.join(output_dir, "model.weights.h5")) as temporary:
         base.save_weights(temporary)
     if settings["quantization"] is not None:
-        size = quantizers.export_packed(base, os.path.join(output_dir, PACKED_FILE))
+        size = export_packed(base, os.path.join(output_dir, PACKED_FILE))
         settings["quantization"] = {**settings["quantization"], "packed_file": PACKED_FILE,
                                     "packed_size_bytes": size}
     log = {

@@ -429,31 +429,33 @@ def _layer_and_model_cases():
 
 
 def _quantization_and_pruning_cases():
+    from hdl_keras import callbacks
     from hdl_keras import layers
     from hdl_keras import pruning
     from hdl_keras import quantizers
+    from hdl_keras import saving
 
     def relax_fit(folder):
         base = layers.to_quantized(_mlp(), "binary")
         base.compile(optimizer="sgd", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
         x, y = _batch(8)
-        return base.fit(x, y, epochs=1, verbose=0, callbacks=[quantizers.BinaryRelax(rho=2.0, switch_epoch=3)])
+        return base.fit(x, y, epochs=1, verbose=0, callbacks=[callbacks.BinaryRelax(rho=2.0, switch_epoch=3)])
 
     def export_relaxed(folder):
         model = layers.to_quantized(_mlp(), "binary")
         quantizers.set_relax_lambda(model, 1.0)
-        return quantizers.export_packed(model, pathlib.Path(folder) / "model.hdlpack")
+        return saving.export_packed(model, pathlib.Path(folder) / "model.hdlpack")
 
     cases = [
-        ("binary_relax_rho_below_one", lambda f: quantizers.BinaryRelax(rho=0.5, switch_epoch=2), ValueError,
+        ("binary_relax_rho_below_one", lambda f: callbacks.BinaryRelax(rho=0.5, switch_epoch=2), ValueError,
          "`rho` to be finite and >= 1"),
-        ("binary_relax_switch_epoch_zero", lambda f: quantizers.BinaryRelax(rho=2.0, switch_epoch=0), ValueError,
+        ("binary_relax_switch_epoch_zero", lambda f: callbacks.BinaryRelax(rho=2.0, switch_epoch=0), ValueError,
          "switch_epoch"),
         ("binary_relax_ends_relaxed", relax_fit, UserWarning, "will end with relaxed float weights"),
         ("relax_lambda_nan", lambda f: quantizers.set_relax_lambda(layers.to_quantized(_mlp(), "binary"),
                                                                   float("nan")), ValueError, "number >= 0"),
         ("export_packed_relaxed_model", export_relaxed, ValueError, "relax"),
-        ("load_packed_garbage", lambda f: quantizers.load_packed(_csv(f, "not a pack", "x.hdlpack")), ValueError,
+        ("load_packed_garbage", lambda f: saving.load_packed(_csv(f, "not a pack", "x.hdlpack")), ValueError,
          "hdlpack"),
         ("magnitude_masks_amount_above_one", lambda f: pruning.magnitude_masks(_mlp(), 1.5), ValueError, "amount"),
         ("shrink_negative_tol", lambda f: pruning.shrink(_mlp(), tol=-1.0), ValueError, "tol"),

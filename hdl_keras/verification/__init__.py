@@ -8,3 +8,5 @@ fraction of examples it proves robust.
 from hdl_keras.verification.ibp import SUPPORTED_LAYERS
 from hdl_keras.verification.ibp import interval_bounds
 from hdl_keras.verification.ibp import verified_accuracy
+
+__all__ = ["SUPPORTED_LAYERS", "interval_bounds", "verified_accuracy"]

@@ -8,6 +8,7 @@ from keras import ops
 
 from hdl_keras.layers.noisy_residual import ResidualNoise
 from hdl_keras.models.resnet import ZeroPadChannels
+from hdl_keras.utils import graph
 
 _MONOTONE_ACTIVATIONS = (
     keras.activations.linear,
@@ -174,11 +175,10 @@ def _propagate_model(model, interval):
         for layer in model.layers:
             interval = _propagate_layer(layer, (interval,))
         return interval
-    if not hasattr(model, "_run_through_graph") or len(model.inputs) != 1:
+    if not graph.has_graph(model) or len(model.inputs) != 1:
         raise _unsupported(model, " (not a single-input functional model)")
-    return model._run_through_graph(
-        [interval],
-        call_fn=lambda layer, *args, **kwargs: _propagate_layer(layer, args),
+    return graph.run_through_graph(
+        model, [interval], call_fn=lambda layer, *args, **kwargs: _propagate_layer(layer, args)
     )
 
 

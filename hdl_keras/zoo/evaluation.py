@@ -39,10 +39,8 @@ from keras import ops
 from hdl_keras import attacks as attack_suite
 from hdl_keras import presets
 from hdl_keras.data import prepare_data
-from hdl_keras.layers import MaskedKernelMixin
-from hdl_keras.layers import count_zero_weights
-from hdl_keras.quantizers.relax import forward_bits
-from hdl_keras.utils.arrays import to_numpy
+from hdl_keras.measure import prunable_layers
+from hdl_keras.measure import weight_statistics
 from hdl_keras.utils.moved import moved_names
 from hdl_keras.zoo import registry
 
@@ -50,9 +48,6 @@ from hdl_keras.zoo import registry
 PRESETS = tuple(presets.attack_suites())
 # The image datasets of hdl_keras.data: AutoAttack (and Square) perturb images.
 IMAGE_DATASETS = ("mnist", "fashion_mnist", "cifar10")
-# A channel (output unit or filter) counts as pruned when its kernel slice has a smaller l2 norm
-# (Dinh et al.'s (2020) channel sparsity).
-CHANNEL_NORM_THRESHOLD = 1e-15
 SQUARE_QUERIES = presets.attack_suite("full")["attacks"]["square"]["n_queries"]
 # z of the two-sided 95 % Wilson interval.
 WILSON_Z = 1.959963984540054
@@ -146,7 +141,7 @@ def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, ve
         to every attack, clean errors counted), `stability` (None: it needs
         training splits), `zero_weights` (fraction of kernel entries equal
         to 0), `zero_channels` (fraction of output units/filters whose kernel
-        slice has l2 norm below `CHANNEL_NORM_THRESHOLD`), `bits_per_weight`
+        slice has l2 norm below `hdl_keras.measure.ZERO_CHANNEL_TOLERANCE`), `bits_per_weight`
         — plus `gradient_masking_flags`, the codes of the report's flags.
         Accuracies are fractions in [0, 1]. With `attacks="autoattack"`
         (images only), also RobustBench's fields: `clean_acc` (accuracy on
@@ -292,32 +287,14 @@ def _accuracy(model, x, y, batch_size):
 
 
 def sparsity_statistics(model):
-    """`(zero_weights, zero_channels, bits_per_weight)` of `model`'s kernels.
+    """`(zero_weights, zero_channels, bits_per_weight)` of `model`'s kernels, `hdl_keras.measure.weight_statistics`.
 
-    `zero_weights`: fraction of kernel entries equal to zero
-    (`hdl_keras.layers.count_zero_weights`, the HDL paper's sparsity).
-    `zero_channels`: fraction of output channels (the last kernel axis: Dense
-    units, Conv filters) whose kernel slice has l2 norm below
-    `CHANNEL_NORM_THRESHOLD` (Dinh et al.'s (2020) channel sparsity); masked layers
-    count with their hard-pruned kernel, as in `count_zero_weights`. `bits_per_weight`:
-    bits per kernel entry, averaged over entries: the `bits` of a layer's
-    `kernel_quantizer` (quantized layers), else those of the kernel's dtype
-    (32 for float32).
+    `(None, None, None)` for a model without a Dense or Conv2D layer.
     """
-    zeros, total = count_zero_weights(model)
-    pruned = channels = bits = 0
-    for layer in model._flatten_layers():
-        kernel = layer.pruned_kernel() if isinstance(layer, MaskedKernelMixin) else getattr(layer, "kernel", None)
-        if kernel is None or not hasattr(kernel, "shape") or len(kernel.shape) < 2:
-            continue
-        values = to_numpy(kernel)
-        norms = np.sqrt(np.sum(np.square(values.reshape(-1, values.shape[-1]).astype("float64")), axis=0))
-        pruned += int(np.sum(norms < CHANNEL_NORM_THRESHOLD))
-        channels += norms.size
-        bits += values.size * forward_bits(layer)
-    if total == 0:
+    if not prunable_layers(model):
         return None, None, None
-    return zeros / total, pruned / channels, bits / total
+    statistics = weight_statistics(model)
+    return statistics["zero_weights"], statistics["zero_channels"], statistics["bits_per_weight"]
 
 
 # Deprecated path of `update_card` (moved to `hdl_keras.recipes.zoo_cards`), kept for one release.

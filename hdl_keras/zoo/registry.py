@@ -4,7 +4,7 @@ An entry is a folder `<zoo root>/<name>/` holding `card.json` (validated against
 `card.schema.json`) and, when shipped, the model file the card names: one
 `.keras` file, config and weights together, so one sha256 covers everything
 `keras.saving.load_model` needs; or, for a quantized model, one `.hdlpack` file
-(`hdl_keras.quantizers.export_packed`: config and bit-packed weights, read by
+(`hdl_keras.saving.export_packed`: config and bit-packed weights, read by
 `load_packed`). Names read `<dataset>-<architecture>-<method>`,
 e.g. `mnist-small_cnn-pgd_at`.
 """
@@ -24,13 +24,13 @@ import hdl_keras.layers  # noqa: F401
 import hdl_keras.models
 import hdl_keras.objectives
 from hdl_keras import data
-from hdl_keras.quantizers import load_packed
+from hdl_keras.saving import load_packed
 from hdl_keras.zoo import download
 from hdl_keras.zoo.errors import UnknownEntryError
 from hdl_keras.zoo.errors import ZooError
 
 SCHEMA_PATH = pathlib.Path(__file__).with_name("card.schema.json")
-# The extension of packed quantized model files (`hdl_keras.quantizers.export_packed`).
+# The extension of packed quantized model files (`hdl_keras.saving.export_packed`).
 PACKED_SUFFIX = ".hdlpack"
 
 _FIX_HINT = (
@@ -217,7 +217,7 @@ def load(name, *, cache_dir=None):
 
     The model file is resolved by `entry_path` and loaded with
     `keras.saving.load_model(path, compile=False)`, or with
-    `hdl_keras.quantizers.load_packed(path)` when the card's `file` is a
+    `hdl_keras.saving.load_packed(path)` when the card's `file` is a
     packed `.hdlpack` file (a quantized model). A model saved as one of
     the training wrappers (`HolisticModel`, `AdversarialModel` and its
     subclasses such as `PGDAdversarialTraining`) is returned as the plain

@@ -17,7 +17,7 @@ from hdl_keras.experiments import reduced_grid
 from hdl_keras.experiments import run_protocol
 from hdl_keras.experiments import protocol
 from hdl_keras.experiments.protocol import stratified_subset
-from hdl_keras.layers import count_zero_weights
+from hdl_keras.measure import count_zero_weights
 from hdl_keras.layers import export_pruned
 from hdl_keras.objectives import METHODS
 

@@ -5,7 +5,7 @@ import pytest
 from hdl_keras.layers import MaskedConv2D
 from hdl_keras.layers import MaskedDense
 from hdl_keras.layers import MaskedKernelMixin
-from hdl_keras.layers import count_zero_weights
+from hdl_keras.measure import count_zero_weights
 from hdl_keras.layers import export_pruned
 from hdl_keras.testing import assert_config_round_trip
 from hdl_keras.testing import assert_saved_model_round_trip

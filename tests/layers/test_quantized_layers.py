@@ -4,7 +4,7 @@ import pytest
 
 from hdl_keras.layers import QuantConv2D
 from hdl_keras.layers import QuantDense
-from hdl_keras.layers import count_zero_weights
+from hdl_keras.measure import count_zero_weights
 from hdl_keras.layers import to_quantized
 from hdl_keras.layers.quantized import first_and_last_layers
 from hdl_keras.quantizers import BinaryQuantizer

@@ -17,7 +17,7 @@ from hdl_keras.experiments import build_model
 from hdl_keras.experiments import harden_gates
 from hdl_keras.experiments import prepare_data
 from hdl_keras.experiments import train
-from hdl_keras.layers import count_zero_weights
+from hdl_keras.measure import count_zero_weights
 
 CONFIG = {"lr": 1e-3, "sparsity_lambda": 1e-6, "beta_bar": 200.0}
 EPOCHS, ROUNDS = 2, 3

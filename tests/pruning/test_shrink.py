@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 
 from hdl_keras import models
+from hdl_keras.layers import ConstantChannelsBias
 from hdl_keras.layers import export_pruned
+from hdl_keras.measure import count_flops
+from hdl_keras.measure import count_parameters
+from hdl_keras.measure import model_summary
 from hdl_keras.layers import to_masked
-from hdl_keras.pruning import ConstantChannelsBias
-from hdl_keras.pruning import count_flops
-from hdl_keras.pruning import count_parameters
-from hdl_keras.pruning import model_summary
 from hdl_keras.pruning import shrink
 from hdl_keras.testing import assert_config_round_trip
 from hdl_keras.testing import assert_saved_model_round_trip
@@ -223,7 +223,7 @@ def test_batch_norm_constant_of_a_removed_channel_is_folded(padding):
     np.testing.assert_allclose(
         predictions(shrunk, x), predictions(model, x), atol=1e-5, rtol=0
     )
-    bias_layers = [l for l in shrunk.layers if isinstance(l, ConstantChannelsBias)]
+    bias_layers = [layer for layer in shrunk.layers if isinstance(layer, ConstantChannelsBias)]
     if padding == "valid":  # Folded into conv2's bias: 1 * sum of the removed slices.
         assert not bias_layers
         kernel, bias = model.get_layer("conv2").get_weights()

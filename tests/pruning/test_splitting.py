@@ -10,6 +10,8 @@ from keras import ops
 
 from hdl_keras.backend import input_grad
 from hdl_keras.layers import MaskedDense
+from hdl_keras.measure import zero_channel_fraction
+from hdl_keras.measure import zero_weight_fraction
 from hdl_keras.objectives import TRADES
 from hdl_keras.objectives import PGDAdversarialTraining
 from hdl_keras.objectives import TradeOff
@@ -23,8 +25,6 @@ from hdl_keras.pruning import apply_admm
 from hdl_keras.pruning import apply_rgsm
 from hdl_keras.pruning import apply_rvsm
 from hdl_keras.pruning import remove_splitting
-from hdl_keras.pruning import zero_channel_fraction
-from hdl_keras.pruning import zero_weight_fraction
 from hdl_keras.recipes import add_weight_decay
 from hdl_keras.testing import assert_config_round_trip
 from hdl_keras.testing import assert_saved_model_round_trip

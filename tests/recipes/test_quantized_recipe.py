@@ -10,8 +10,8 @@ import pytest
 from hdl_keras import data
 from hdl_keras.layers import QuantConv2D
 from hdl_keras.layers import QuantDense
-from hdl_keras.quantizers import load_packed
-from hdl_keras.quantizers.evaluation import weight_statistics
+from hdl_keras.measure import weight_statistics
+from hdl_keras.saving import load_packed
 from hdl_keras_cli import train_run
 from hdl_keras.recipes import train_recipe
 from hdl_keras_cli.train import main

@@ -11,7 +11,7 @@ import time
 import keras
 import numpy as np
 
-from hdl_keras.recipes.augmentation import AugmentedBatches
+from hdl_keras.preprocessing.augmentation import AugmentedBatches
 
 # A tiny run: small CNN on 64 random 12x12 images, 4 epochs of FGSM training with
 # random starts and augmentation (every source of randomness of a recipe run).

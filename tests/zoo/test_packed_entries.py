@@ -11,8 +11,8 @@ import pytest
 
 from hdl_keras import zoo
 from hdl_keras.layers import QuantDense
-from hdl_keras.quantizers import export_packed
-from hdl_keras.quantizers.evaluation import weight_statistics
+from hdl_keras.measure import weight_statistics
+from hdl_keras.saving import export_packed
 from hdl_keras.recipes import train_recipe
 from hdl_keras.zoo import download
 from hdl_keras.zoo import registry

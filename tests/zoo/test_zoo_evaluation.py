@@ -14,7 +14,7 @@ import pytest
 from hdl_keras import zoo
 from hdl_keras.experiments import prepare_data
 from hdl_keras.layers import MaskedDense
-from hdl_keras.zoo.evaluation import CHANNEL_NORM_THRESHOLD
+from hdl_keras.measure import ZERO_CHANNEL_TOLERANCE
 from hdl_keras.zoo.evaluation import attack_set
 from hdl_keras.zoo.evaluation import default_preset
 from hdl_keras.zoo.evaluation import evaluate_entry
@@ -124,7 +124,7 @@ def test_channel_threshold_and_masked_layers_count_pruned_kernels():
     # The gate of unit 2 is closed (s <= 0), the others open.
     layer.mask_logits.assign(np.array([[1.0, 1.0, -1.0], [1.0, 1.0, -1.0]], "float32"))
     zero_weights, zero_channels, _ = sparsity_statistics(model)
-    assert 1e-17 < CHANNEL_NORM_THRESHOLD
+    assert 1e-17 < ZERO_CHANNEL_TOLERANCE
     assert zero_channels == pytest.approx(2 / 3)  # unit 0 (norm 1e-17) and unit 2 (gated)
     assert zero_weights == pytest.approx(3 / 6)  # the two gated entries and the exact 0
 

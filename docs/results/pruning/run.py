@@ -52,16 +52,15 @@ from hdl_keras.pruning import ReplaceWithU
 from hdl_keras.pruning import apply_admm
 from hdl_keras.pruning import apply_rgsm
 from hdl_keras.pruning import apply_rvsm
-from hdl_keras.pruning import count_flops
-from hdl_keras.pruning import count_parameters
-from hdl_keras.pruning import prunable_layers
+from hdl_keras.measure import count_flops
+from hdl_keras.measure import count_parameters
+from hdl_keras.measure import prunable_layers
 from hdl_keras.pruning import prune_and_finetune
 from hdl_keras.pruning import remove_splitting
 from hdl_keras.pruning import shrink
-from hdl_keras.pruning import sparsity_report
+from hdl_keras.measure import sparsity_report
 from hdl_keras.pruning import train_from_scratch
-from hdl_keras.pruning.splitting import ADMM
-from hdl_keras.pruning.splitting import split_kernels
+from hdl_keras.callbacks.splitting import split_kernels
 from hdl_keras.verification import verified_accuracy
 from hdl_keras.zoo import ZooError
 from hdl_keras.zoo import zoo_root
@@ -525,7 +524,7 @@ def part_c(run, tune=False):
         def fit():
             trainer, base = splitting_fit(run, attach)
             u = {variable.path: keras.ops.convert_to_numpy(regularizer.u)
-                 for variable, regularizer in split_kernels(trainer, ADMM)}
+                 for variable, regularizer in split_kernels(trainer, "admm")}
             remove_splitting(trainer)
             result = {"on_w": robustness(run, base)}
             for variable in base.trainable_variables:

@@ -9,7 +9,7 @@ from hdl_keras.layers import QuantDense
 from hdl_keras.objectives import PGDAdversarialTraining
 from hdl_keras.objectives import TradeOff
 from hdl_keras.quantizers import BinaryQuantizer
-from hdl_keras.quantizers import BinaryRelax
+from hdl_keras.callbacks import BinaryRelax
 from hdl_keras.quantizers import TernaryQuantizer
 from hdl_keras.quantizers import relaxed_kernel
 from hdl_keras.quantizers import set_relax_lambda

@@ -11,11 +11,11 @@ from hdl_keras.layers import QuantConv2D
 from hdl_keras.layers import QuantDense
 from hdl_keras.quantizers import KBitQuantizer
 from hdl_keras.quantizers import TernaryQuantizer
-from hdl_keras.quantizers import export_packed
-from hdl_keras.quantizers import load_packed
-from hdl_keras.quantizers import pack_bits
 from hdl_keras.quantizers import set_relax_lambda
-from hdl_keras.quantizers import unpack_bits
+from hdl_keras.saving import export_packed
+from hdl_keras.saving import load_packed
+from hdl_keras.saving import pack_bits
+from hdl_keras.saving import unpack_bits
 
 pytestmark = pytest.mark.backend_suite
 

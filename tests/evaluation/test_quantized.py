@@ -14,10 +14,10 @@ from hdl_keras.layers import QuantConv2D
 from hdl_keras.layers import QuantDense
 from hdl_keras.layers import to_quantized
 from hdl_keras.quantizers import set_relax_lambda
-from hdl_keras.quantizers.evaluation import evaluate_quantized
-from hdl_keras.quantizers.evaluation import float_twin
-from hdl_keras.quantizers.evaluation import gradient_check
-from hdl_keras.quantizers.evaluation import weight_statistics
+from hdl_keras.evaluation import evaluate_quantized
+from hdl_keras.evaluation import float_twin
+from hdl_keras.evaluation import gradient_check
+from hdl_keras.measure import weight_statistics
 
 pytestmark = pytest.mark.backend_suite
 

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from hdl_keras.layers import MaskedDense
-from hdl_keras.pruning import prunable_layers
-from hdl_keras.pruning import sparsity_report
-from hdl_keras.pruning import zero_channel_fraction
-from hdl_keras.pruning import zero_weight_fraction
+from hdl_keras.measure import prunable_layers
+from hdl_keras.measure import sparsity_report
+from hdl_keras.measure import zero_channel_fraction
+from hdl_keras.measure import zero_weight_fraction
 
 pytestmark = pytest.mark.backend_suite
 
