@@ -94,7 +94,7 @@ test: venv fashion-mnist lint docs test-default test-backends
 # ruff (rules in pyproject.toml) and the layered import contract of pyproject.toml's
 # [tool.importlinter]: no module imports from a floor above its own.
 lint: venv
-	$(VENV)/bin/ruff check hdl_keras tests benchmarks
+	$(VENV)/bin/ruff check hdl_keras hdl_keras_cli tests benchmarks
 	$(VENV)/bin/lint-imports
 
 # The tutorial notebooks run under nbmake (outputs are not saved back); the

@@ -16,7 +16,7 @@ from hdl_keras import data
 from hdl_keras import deploy
 from hdl_keras import models
 from hdl_keras import quantizers
-from hdl_keras.quantizers.evaluation import weight_statistics
+from hdl_keras.measure import weight_statistics
 from hdl_keras.recipes.deployable import train_deployable
 from hdl_keras.recipes.evaluation import PAPER_EVALUATION
 from hdl_keras.recipes.evaluation import evaluate_like_paper

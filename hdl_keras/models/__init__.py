@@ -14,6 +14,7 @@ network of a zoo entry of that architecture (like `keras.applications` and
 timm), `weights="<file>.weights.h5"` a built model with those weights.
 """
 
+import importlib
 import os
 
 
@@ -121,7 +122,8 @@ def get(name, /, weights=None, **kwargs):
 
 def _zoo_network(name, entry, kwargs):
     """The trained network of zoo entry `entry`, checked to be a `name` matching `kwargs`."""
-    from hdl_keras import zoo  # the zoo loads models; imported when weights are asked for
+    # The zoo (a floor above the models) loads entries; imported only when weights are asked for.
+    zoo = importlib.import_module("hdl_keras.zoo")
 
     card = zoo.card(entry)
     if card["architecture"] != name:

@@ -19,7 +19,7 @@ from hdl_keras.objectives import PGDAdversarialTraining
 from hdl_keras.pruning.magnitude import apply_masks
 from hdl_keras.pruning.magnitude import magnitude_masks
 from hdl_keras.pruning.magnitude import masks_from_zeros
-from hdl_keras.recipes.training import train
+from hdl_keras.objectives.training import train
 from hdl_keras.utils.moved import moved_names
 
 # The fine-tuning objectives of `prune_and_finetune` (not `hdl_keras.recipes.OBJECTIVES`, the
