@@ -8,8 +8,8 @@ Writes PNG files (and the measured numbers beside them as JSON) that the pages l
   predicted labels, one per attack (FGSM, PGD-20, APGD-CE, Square) on the standard-trained
   `mnist-small_cnn-dl` entry and PGD-20 on the adversarially trained `mnist-small_cnn-pgd_at`,
   at eps 0.2 (l_inf) (docs/img/adversarial_*.png);
-- `eps`: accuracy under PGD-20 (step eps/8, random start) against eps for every zoo image
-  entry, one plot per dataset, on the first `--n` test images (docs/img/zoo_eps_*.png, .json);
+- `eps`: accuracy under PGD-20 (step eps/8, random start) against eps (0 to 3 times the
+  PGD-AT entry's radius) for every zoo image entry, one plot per dataset, on the first `--n` test images (docs/img/zoo_eps_*.png, .json);
 - `sparsity`: the fraction of zero kernel entries per layer of the HDL zoo entries
   (docs/img/hdl_sparsity.png);
 - `size`: model file size against robust (worst-case) accuracy of every entry, from the
@@ -117,8 +117,8 @@ def make_eps(n):
     for dataset in IMAGE_DATASETS:
         (_, _), (x_test, y_test) = data.load(dataset)
         x, y = x_test[:n], y_test[:n]
-        card_eps = zoo.card(image_entries(dataset)[0])["threat_model"]["eps"]
-        epsilons = [float(e) for e in np.linspace(0.0, 4 * card_eps, 6)]
+        card_eps = zoo.card(f"{dataset}-small_cnn-pgd_at")["threat_model"]["eps"]
+        epsilons = [float(e) for e in np.linspace(0.0, 3 * card_eps, 4)]
         curves = {}
         for entry in image_entries(dataset):
             model = zoo.load(entry)
@@ -132,7 +132,7 @@ def make_eps(n):
         fig, ax = plt.subplots(figsize=(6.4, 4.0))
         for entry, accuracy in curves.items():
             ax.plot(epsilons, accuracy, marker="o", label=entry.split("-", 2)[2])
-        ax.axvline(card_eps, color="gray", linestyle=":", label=f"card eps {card_eps:.4g}")
+        ax.axvline(card_eps, color="gray", linestyle=":", label=f"PGD-AT card eps {card_eps:.4g}")
         ax.set_xlabel("eps (l_inf, inputs in [0, 1])")
         ax.set_ylabel(f"accuracy under PGD-20 (first {n} test images)")
         ax.set_ylim(0, 1.02)
