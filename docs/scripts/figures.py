@@ -31,18 +31,22 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import keras  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import matplotlib.pyplot as plt
+import numpy as np
 
-from hdl_keras import data  # noqa: E402
-from hdl_keras import zoo  # noqa: E402
-from hdl_keras.attacks import APGD  # noqa: E402
-from hdl_keras.attacks import FGSM  # noqa: E402
-from hdl_keras.attacks import PGD  # noqa: E402
-from hdl_keras.attacks import Square  # noqa: E402
-from hdl_keras.attacks import evaluate  # noqa: E402
-from hdl_keras.attacks import plot_confusion_matrix  # noqa: E402
+from hdl_keras import (
+    data,
+    zoo,
+)
+from hdl_keras.attacks import (
+    APGD,
+    FGSM,
+    PGD,
+    Square,
+    evaluate,
+    plot_confusion_matrix,
+)
 
 DOCS = Path(__file__).resolve().parents[1]
 IMG = DOCS / "img"
