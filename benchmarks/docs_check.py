@@ -60,7 +60,7 @@ def nav_pages(mkdocs_yml):
 
 
 def is_guide(page):
-    return not page.startswith(("api/", "results/")) and page not in ("zoo.md", "leaderboard.md")
+    return not page.startswith(("api/", "results/")) and page not in ("zoo.md", "leaderboard.md", "references.md")
 
 
 def linked_figures(docs):

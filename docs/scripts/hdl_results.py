@@ -52,6 +52,18 @@ def _attack(settings):
             f"{settings['attack_step_size']:.3g}, clipped to [0, 1]")
 
 
+def _figure_lines(name):
+    """The plot of the table below, made by docs/scripts/figures.py, when it exists."""
+    if not (RESULTS / "img" / f"hdl_{name}.png").exists():
+        return []
+    return [
+        f"![{name}: the four HDL metrics per method](img/hdl_{name}.png)",
+        "",
+        "*The table's values (ours) as bars: `python docs/scripts/figures.py --only hdl`.*",
+        "",
+    ]
+
+
 def dataset_section(name, result):
     settings = result.settings
     chosen = result.selections["rank"]
@@ -69,6 +81,7 @@ def dataset_section(name, result):
         f"Command: `{settings.get('command') or 'see ' + name + '/results.md'}`  ",
         f"Details, per-metric selection and chosen configurations: [{name}/results.md]({name}/results.md)",
         "",
+        *_figure_lines(name),
         "| | " + " | ".join(methods) + " |",
         "| --- |" + " --- |" * len(methods),
     ]
