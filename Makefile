@@ -21,7 +21,7 @@ help:
 	@echo "make demo   - evaluate the flagship zoo entry (ships in zoo/) with the attack suite, compare with the papers"
 	@echo "make test   - docs build, full suite on $(KERAS_BACKEND) and the notebooks, backend suites on jax and torch"
 	@echo "make docs   - build the documentation site (mkdocs --strict)"
-	@echo "make lint   - ruff check and the import-linter contracts (the package's floors)"
+	@echo "make lint   - ruff check, ruff format --check and the import-linter contracts (the package's floors)"
 	@echo "make figures - regenerate the documentation's figures and the landing page's output (minutes)"
 	@echo "make benchmarks - backend check and cost ratios (prints JSON lines)"
 	@echo "make zoo    - retrain and re-evaluate every zoo entry from its recipe (long: about an hour on 2 cores)"
@@ -102,7 +102,8 @@ test: venv fashion-mnist lint docs test-default test-backends test-keras-oldest
 # ruff (rules in pyproject.toml) and the layered import contract of pyproject.toml's
 # [tool.importlinter]: no module imports from a floor above its own.
 lint: venv
-	$(VENV)/bin/ruff check hdl_keras hdl_keras_cli tests benchmarks
+	$(VENV)/bin/ruff check hdl_keras hdl_keras_cli tests benchmarks docs/scripts
+	$(VENV)/bin/ruff format --check hdl_keras hdl_keras_cli tests benchmarks docs/scripts
 	$(VENV)/bin/lint-imports
 
 # The oldest Keras that pyproject.toml claims (keras>=3.14), installed beside the venv's newest,

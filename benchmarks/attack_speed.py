@@ -84,9 +84,7 @@ def worker_default(weights_path, repeats):
 
     gradient = attack.compile(forward_and_input_gradient)
     gradient(x, y)
-    pgd_time, gradient_time = interleaved_medians(
-        [_timed(attack, x, y), _timed(gradient, x, y)], repeats
-    )
+    pgd_time, gradient_time = interleaved_medians([_timed(attack, x, y), _timed(gradient, x, y)], repeats)
 
     square = Square(model, eps=0.1, n_queries=1000, seed=0)
     square(x[:100], y[:100])
@@ -107,9 +105,7 @@ def worker_torch(weights_path, repeats):
     attack = _pgd(model, x, y)
     reference = reference_attack("PGD", model, eps=EPS, alpha=STEP, steps=10)
     reference(x, y)
-    pgd_time, reference_time = interleaved_medians(
-        [_timed(attack, x, y), _timed(reference, x, y)], repeats
-    )
+    pgd_time, reference_time = interleaved_medians([_timed(attack, x, y), _timed(reference, x, y)], repeats)
     return {"pgd10_seconds": pgd_time, "torchattacks_pgd10_seconds": reference_time}
 
 
@@ -139,8 +135,12 @@ def main():
         json.dumps(
             {
                 "pgd10_over_10_fwd_bwd": round(default["pgd10_seconds"] / (10 * default["fwd_bwd_seconds"]), 3),
-                "speedup_vs_torchattacks_pgd10": round(torch["torchattacks_pgd10_seconds"] / default["pgd10_seconds"], 2),
-                "speedup_vs_torchattacks_same_backend": round(torch["torchattacks_pgd10_seconds"] / torch["pgd10_seconds"], 2),
+                "speedup_vs_torchattacks_pgd10": round(
+                    torch["torchattacks_pgd10_seconds"] / default["pgd10_seconds"], 2
+                ),
+                "speedup_vs_torchattacks_same_backend": round(
+                    torch["torchattacks_pgd10_seconds"] / torch["pgd10_seconds"], 2
+                ),
                 "square_1000q_seconds_per_100": round(default["square_seconds"], 2),
                 "backend": DEFAULT_BACKEND,
             }

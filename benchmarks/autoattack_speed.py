@@ -57,24 +57,31 @@ def worker(args):
         from hdl_keras.testing.autoattack_reference import run
 
         adversary = reference_autoattack(
-            model, eps=eps, version="custom" if reduced else "standard",
-            attacks=STANDARD if reduced else None, seed=0, steps=args.steps,
-            square_queries=args.queries, target_classes=args.targets,
+            model,
+            eps=eps,
+            version="custom" if reduced else "standard",
+            attacks=STANDARD if reduced else None,
+            seed=0,
+            steps=args.steps,
+            square_queries=args.queries,
+            target_classes=args.targets,
         )
         _, robust = run(adversary, x, y, batch_size=args.batch_size)
     else:
         from hdl_keras.attacks import AutoAttack
         from hdl_keras.attacks import autoattack
 
-        settings = dict(steps=args.steps or autoattack.STEPS,
-                        n_queries=args.queries or autoattack.SQUARE_QUERIES,
-                        n_target_classes=args.targets or autoattack.TARGET_CLASSES)
-        report = AutoAttack(model, eps=eps, version="standard", seed=0,
-                            batch_size=args.batch_size, **settings).run(x, y)
+        settings = dict(
+            steps=args.steps or autoattack.STEPS,
+            n_queries=args.queries or autoattack.SQUARE_QUERIES,
+            n_target_classes=args.targets or autoattack.TARGET_CLASSES,
+        )
+        report = AutoAttack(model, eps=eps, version="standard", seed=0, batch_size=args.batch_size, **settings).run(
+            x, y
+        )
         robust = report.robust
     seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
-    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds,
-                      "robust": [bool(r) for r in np.asarray(robust)]}))
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "robust": [bool(r) for r in np.asarray(robust)]}))
 
 
 def main():
@@ -109,25 +116,32 @@ def main():
     acc_reference = sum(reference["robust"]) / n
     agreement = sum(a == b for a, b in zip(ours["robust"], reference["robust"])) / n
     half_width = 1.96 * math.sqrt(max(acc_ours * (1 - acc_ours), 1e-12) / n)
-    reduced = [f"{k}={getattr(args, k)}" for k in ("steps", "queries", "targets")
-               if getattr(args, k) is not None]
-    print(f"entry {args.entry}, {n} MNIST test images, standard AutoAttack"
-          + (f" (REDUCED: {', '.join(reduced)})" if reduced else ""))
+    reduced = [f"{k}={getattr(args, k)}" for k in ("steps", "queries", "targets") if getattr(args, k) is not None]
+    print(
+        f"entry {args.entry}, {n} MNIST test images, standard AutoAttack"
+        + (f" (REDUCED: {', '.join(reduced)})" if reduced else "")
+    )
     print(f"ours ({DEFAULT_BACKEND}): {ours['seconds']:.1f} s, robust {acc_ours:.4f}")
     print(f"reference (pyautoattack, torch): {reference['seconds']:.1f} s, robust {acc_reference:.4f}")
-    print(f"speedup {reference['seconds'] / ours['seconds']:.2f}x; per-point agreement "
-          f"{agreement:.4f}; 95 % half-width at n={n}: {half_width:.4f}")
-    print(json.dumps({
-        "ours_seconds": round(ours["seconds"], 2),
-        "reference_seconds": round(reference["seconds"], 2),
-        "speedup": round(reference["seconds"] / ours["seconds"], 3),
-        "cpu_speedup": round(reference["cpu_seconds"] / ours["cpu_seconds"], 3),
-        "robust_acc_ours": acc_ours,
-        "robust_acc_reference": acc_reference,
-        "n": n,
-        "agreement": agreement,
-        "reduced": ", ".join(reduced) or None,
-    }))
+    print(
+        f"speedup {reference['seconds'] / ours['seconds']:.2f}x; per-point agreement "
+        f"{agreement:.4f}; 95 % half-width at n={n}: {half_width:.4f}"
+    )
+    print(
+        json.dumps(
+            {
+                "ours_seconds": round(ours["seconds"], 2),
+                "reference_seconds": round(reference["seconds"], 2),
+                "speedup": round(reference["seconds"] / ours["seconds"], 3),
+                "cpu_speedup": round(reference["cpu_seconds"] / ours["cpu_seconds"], 3),
+                "robust_acc_ours": acc_ours,
+                "robust_acc_reference": acc_reference,
+                "n": n,
+                "agreement": agreement,
+                "reduced": ", ".join(reduced) or None,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -46,6 +46,7 @@ def worker(num_images):
         return model
 
     nominal = compiled(small_cnn())
+
     def fit(model, n):
         return model.fit(x[:n], y[:n], batch_size=BATCH, epochs=1, verbose=0)
 

@@ -45,14 +45,18 @@ def main():
                 print(f"{case.area}/{case.name}: {outcome}: {detail}")
     per_case = (time.perf_counter() - start) / len(corpus)
     print(f"cost: {per_case / _reference_seconds():.1f} FGSM calls on a tiny model per case")
-    print(json.dumps({
-        "cases": len(corpus),
-        "clear_error": counts["clear_error"],
-        "silent": counts["silent"],
-        "raw_traceback": counts["raw_traceback"],
-        "corrupted": counts["corrupted"],
-        "hangs": counts["hangs"],
-    }))
+    print(
+        json.dumps(
+            {
+                "cases": len(corpus),
+                "clear_error": counts["clear_error"],
+                "silent": counts["silent"],
+                "raw_traceback": counts["raw_traceback"],
+                "corrupted": counts["corrupted"],
+                "hangs": counts["hangs"],
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

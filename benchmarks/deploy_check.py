@@ -89,9 +89,7 @@ def onnx_model(path):
 
     class OnnxRuntimeLogits(keras.Model):
         def call(self, x, training=False):
-            logits = tf.numpy_function(
-                lambda batch: session.run(None, {input_name: batch})[0], [x], tf.float32
-            )
+            logits = tf.numpy_function(lambda batch: session.run(None, {input_name: batch})[0], [x], tf.float32)
             return tf.ensure_shape(logits, [None, session.get_outputs()[0].shape[-1]])
 
     return OnnxRuntimeLogits()
@@ -140,8 +138,7 @@ def onnx_latency(paths, x, repeats):
     for batch in (1, 128):
         inputs = x[:batch]
         calls = [
-            (lambda session=session: session.run(None, {session.get_inputs()[0].name: inputs}))
-            for session in sessions
+            (lambda session=session: session.run(None, {session.get_inputs()[0].name: inputs})) for session in sessions
         ]
         for call in calls:
             call()  # warm-up
@@ -221,7 +218,11 @@ def latency_ratios(rows, out, quick):
         row["onnx_latency_s"] = {str(batch): times[1] for batch, times in latencies.items()}
         row["latency_ratio_vs_dense"] = {str(batch): times[1] / times[0] for batch, times in latencies.items()}
         print(json.dumps({"file": row["file"], "vs": dense, **row["latency_ratio_vs_dense"]}), flush=True)
-    return {row["file"]: row["latency_ratio_vs_dense"] for row in rows if row["kind"] == "shrunk" and "latency_ratio_vs_dense" in row}
+    return {
+        row["file"]: row["latency_ratio_vs_dense"]
+        for row in rows
+        if row["kind"] == "shrunk" and "latency_ratio_vs_dense" in row
+    }
 
 
 def summary(rows, ratios):
@@ -267,8 +268,9 @@ def main():
     parser.add_argument("--quick", action="store_true", help="1000 test points, 100 attacked")
     parser.add_argument("--out", default="runs/deploy_check", help="folder of the exported files")
     parser.add_argument("--entries", nargs="*", help="zoo entries (default: all)")
-    parser.add_argument("--merge", action="store_true",
-                        help="replace only these entries' rows in an existing --out/results.json")
+    parser.add_argument(
+        "--merge", action="store_true", help="replace only these entries' rows in an existing --out/results.json"
+    )
     args = parser.parse_args()
 
     import keras
@@ -295,8 +297,14 @@ def main():
         json.dumps({"command": command, "backend": keras.backend.backend(), "rows": rows}, indent=1) + "\n"
     )
     export_cost = sorted(row["export_over_predict"] for row in rows)
-    print(json.dumps({"cost": "export (ONNX + LiteRT) time over Keras prediction time, median",
-                      "ratio": export_cost[len(export_cost) // 2]}))
+    print(
+        json.dumps(
+            {
+                "cost": "export (ONNX + LiteRT) time over Keras prediction time, median",
+                "ratio": export_cost[len(export_cost) // 2],
+            }
+        )
+    )
     print(json.dumps(summary(rows, ratios)))
 
 

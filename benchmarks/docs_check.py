@@ -36,8 +36,13 @@ CLI_ENTRY_POINTS = {
     "hdl-train": "hdl_keras_cli.train:main",
     "hdl-protocol": "hdl_keras_cli.protocol:main",
 }
-HELP_COMMANDS = (["hdl", "--help"], ["hdl", "zoo", "--help"], ["hdl-zoo", "--help"], ["hdl-train", "--help"],
-                 ["hdl-protocol", "--help"])
+HELP_COMMANDS = (
+    ["hdl", "--help"],
+    ["hdl", "zoo", "--help"],
+    ["hdl-zoo", "--help"],
+    ["hdl-train", "--help"],
+    ["hdl-protocol", "--help"],
+)
 # Lines a backend prints on its own (TensorFlow C++ logging, absl, XLA, oneDNN, CUDA probes).
 BACKEND_LOG = re.compile(
     r"absl::InitializeLog|oneDNN|cpu_feature_guard|tensorflow/|TF_ENABLE_ONEDNN_OPTS|"
@@ -87,7 +92,12 @@ def run_cli(script, *args):
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     start = time.perf_counter()
     completed = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600,
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=600,
         check=False,
     )
     return time.perf_counter() - start, completed.stdout + completed.stderr
@@ -124,21 +134,25 @@ def main():
 
     site = ROOT / args.site
     if not args.no_build:
-        subprocess.run([sys.executable, "-m", "mkdocs", "build", "--quiet", "--site-dir", str(site)],
-                       cwd=ROOT, check=True)
-    signatures = sum(page.read_text().count('class="doc-signature')
-                     for page in (site / "api").rglob("*.html"))
+        subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--quiet", "--site-dir", str(site)], cwd=ROOT, check=True
+        )
+    signatures = sum(page.read_text().count('class="doc-signature') for page in (site / "api").rglob("*.html"))
     print(f"API signatures rendered: {signatures}")
 
-    print(json.dumps({
-        "notebooks": len(notebooks),
-        "notebooks_with_outputs": len(executed),
-        "figures": len(figures),
-        "pages_without_runnable_example": len(without),
-        "cli_help_seconds": round(help_seconds, 2),
-        "backend_log_lines": log_lines,
-        "api_signatures": signatures,
-    }))
+    print(
+        json.dumps(
+            {
+                "notebooks": len(notebooks),
+                "notebooks_with_outputs": len(executed),
+                "figures": len(figures),
+                "pages_without_runnable_example": len(without),
+                "cli_help_seconds": round(help_seconds, 2),
+                "backend_log_lines": log_lines,
+                "api_signatures": signatures,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -41,10 +41,17 @@ ARMS = {
     "gate_scale2": ("Sparse", "adam", {"gate_scale": 2.0}),
     "rewind_fixed": ("Sparse", "adam", {"fixed_mask_round": True, "rewind_epoch": 1}),
     "best_val": ("Sparse", "adam", {"restore_best": "val_sparse_categorical_accuracy"}),
-    "paper": ("Sparse", "adam", {
-        "gate_scale": 2.0, "gate_reset": "clip", "fixed_mask_round": True, "rewind_epoch": 1,
-        "restore_best": "val_sparse_categorical_accuracy",
-    }),
+    "paper": (
+        "Sparse",
+        "adam",
+        {
+            "gate_scale": 2.0,
+            "gate_reset": "clip",
+            "fixed_mask_round": True,
+            "rewind_epoch": 1,
+            "restore_best": "val_sparse_categorical_accuracy",
+        },
+    ),
     "fixed": ("Sparse", "adam", FIXED),
 }
 
@@ -72,16 +79,21 @@ def run_arm(name, args):
         "mnist", train_subset=args.train + args.val, test_subset=2000, seed=0
     )
     x_val, y_val = x_pool[: args.val], y_pool[: args.val]
-    x_train, y_train = x_pool[args.val:], y_pool[args.val:]
+    x_train, y_train = x_pool[args.val :], y_pool[args.val :]
     keras.utils.set_random_seed(args.seed)
     base = small_cnn((28, 28, 1), 10)
     if method != "DL":
         base = layers.to_masked(base, gate_scale=gate_scale)
     model = HolisticModel(
-        base.input, base.output, method=method, sparsity_lambda=args.sparsity_lambda, rho=0.1,
+        base.input,
+        base.output,
+        method=method,
+        sparsity_lambda=args.sparsity_lambda,
+        rho=0.1,
     )
     optimizer = (
-        keras.optimizers.Adam(LEARNING_RATES["adam"]) if optimizer_name == "adam"
+        keras.optimizers.Adam(LEARNING_RATES["adam"])
+        if optimizer_name == "adam"
         else keras.optimizers.SGD(LEARNING_RATES["sgd"], momentum=0.9)
     )
     model.compile(optimizer=optimizer, metrics=["sparse_categorical_accuracy"])
@@ -91,8 +103,14 @@ def run_arm(name, args):
         model.fit(x_train, y_train, epochs=args.rounds * args.epochs, **fit_kwargs)
     else:
         fit_sparse_rounds(
-            model, x_train, y_train, rounds=args.rounds, epochs=args.epochs, beta_bar=200.0,
-            **options, **fit_kwargs,
+            model,
+            x_train,
+            y_train,
+            rounds=args.rounds,
+            epochs=args.epochs,
+            beta_bar=200.0,
+            **options,
+            **fit_kwargs,
         )
     seconds = time.perf_counter() - start
     soft = model.evaluate(x_test, y_test, batch_size=500, verbose=0, return_dict=True)
@@ -112,17 +130,31 @@ def run_arm(name, args):
         "per_layer_zero": per_layer,
         "seconds": round(seconds, 1),
         "setting": {
-            "train": args.train, "val": args.val, "test": 2000, "epochs_per_round": args.epochs,
-            "rounds": args.rounds, "sparsity_lambda": args.sparsity_lambda, "seed": args.seed,
-            "beta_bar": 200.0, "batch_size": 64,
+            "train": args.train,
+            "val": args.val,
+            "test": 2000,
+            "epochs_per_round": args.epochs,
+            "rounds": args.rounds,
+            "sparsity_lambda": args.sparsity_lambda,
+            "seed": args.seed,
+            "beta_bar": 200.0,
+            "batch_size": 64,
         },
     }
 
 
 def write_report(out, command):
-    records = [json.load(open(os.path.join(out, "records", f))) for f in sorted(os.listdir(os.path.join(out, "records")))]
+    records = [
+        json.load(open(os.path.join(out, "records", f))) for f in sorted(os.listdir(os.path.join(out, "records")))
+    ]
     order = list(ARMS)
-    records.sort(key=lambda r: (r["setting"]["sparsity_lambda"], r["method"] != "DL", order.index(r["arm"]) if r["arm"] in order else 99))
+    records.sort(
+        key=lambda r: (
+            r["setting"]["sparsity_lambda"],
+            r["method"] != "DL",
+            order.index(r["arm"]) if r["arm"] in order else 99,
+        )
+    )
     lines = [
         "# The HDL sparse collapse: controlled experiment (REDUCED CPU run)",
         "",
@@ -138,11 +170,14 @@ def write_report(out, command):
         "| arm | method | optimizer | options | clean acc. (pruned) | soft-gate acc. | zero weights | per-layer zero | setting | time / DL time |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
+
     def same_budget(a, b):
         keys = ("train", "epochs_per_round", "rounds")
         return all(a["setting"][k] == b["setting"][k] for k in keys)
-    dl_seconds = {id(r): next((d["seconds"] for d in records if d["method"] == "DL" and same_budget(d, r)), None)
-                  for r in records}
+
+    dl_seconds = {
+        id(r): next((d["seconds"] for d in records if d["method"] == "DL" and same_budget(d, r)), None) for r in records
+    }
     for r in records:
         s = r["setting"]
         setting = f"{s['train']}/{s['val']} imgs, {s['rounds']}x{s['epochs_per_round']} ep, lambda {s['sparsity_lambda']:g}, seed {s['seed']}"
@@ -177,7 +212,10 @@ def main():
     args = parser.parse_args()
     os.makedirs(os.path.join(args.out, "records"), exist_ok=True)
     if args.report:
-        write_report(args.out, "python benchmarks/hdl_collapse.py --arms ARMS [options in the setting column]; python benchmarks/hdl_collapse.py --report")
+        write_report(
+            args.out,
+            "python benchmarks/hdl_collapse.py --arms ARMS [options in the setting column]; python benchmarks/hdl_collapse.py --report",
+        )
         return
     summary = {}
     for name in args.arms.split(","):

@@ -68,13 +68,16 @@ def step_seconds(kind, methods, batch, steps, repeats):
         name, top_k = (method.split("-top")[0], int(method.split("-top")[1])) if "-top" in method else (method, None)
         model = build(kind, name, "Sparse" in name or name == "HDL", top_k)
         if kind == "cnn_c10":
+
             def fit(model=model):
                 for step in range(steps):
                     rows = slice(step * batch, (step + 1) * batch)
                     model.train_on_batch(x[rows], y[rows])
         else:
+
             def fit(model=model):
                 model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+
         fit()  # traces the train step
         fits.append(fit)
     return {m: t / steps for m, t in zip(methods, interleaved_medians(fits, repeats))}

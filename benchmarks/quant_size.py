@@ -108,20 +108,14 @@ def keras_int4(x, directory):
     quantized.save_weights(path)
     return {
         "keras_int4_size_ratio": round(os.path.getsize(float_path) / os.path.getsize(path), 3),
-        "keras_int4_quantized_layers": [
-            layer.name for layer in quantized.layers if layer.quantization_mode == "int4"
-        ],
-        "keras_int4_pred_diff_vs_float": float(
-            np.abs(logits(quantized, x) - logits(model, x)).max()
-        ),
+        "keras_int4_quantized_layers": [layer.name for layer in quantized.layers if layer.quantization_mode == "int4"],
+        "keras_int4_pred_diff_vs_float": float(np.abs(logits(quantized, x) - logits(model, x)).max()),
     }
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--quick", action="store_true", help="small CNN and ResNet-20 only (under 2 minutes)"
-    )
+    parser.add_argument("--quick", action="store_true", help="small CNN and ResNet-20 only (under 2 minutes)")
     args = parser.parse_args()
 
     import keras

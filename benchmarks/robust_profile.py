@@ -67,9 +67,7 @@ def main():
         lambda t: backend.input_grad(lambda u: model(u)[:, 1], t, differentiable=False),
         variables,
     )
-    robust_vjps = backend.jit(
-        lambda t, labels: robust_cross_entropy(model, t, labels, 1e-3), variables
-    )
+    robust_vjps = backend.jit(lambda t, labels: robust_cross_entropy(model, t, labels, 1e-3), variables)
     result = {
         "model": args.model,
         "batch": args.batch,

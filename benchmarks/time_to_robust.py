@@ -88,14 +88,22 @@ def train_ours(train, validation, target, max_epochs):
     attack = PGD(base, eps=EPS, step_size=EPS / 4, steps=20, random_start=True, seed=SEED)
 
     def robust_accuracy():
-        x_adv = np.concatenate([keras.ops.convert_to_numpy(attack(x_val[i:i + 250], y_val[i:i + 250]))
-                                for i in range(0, len(y_val), 250)])
+        x_adv = np.concatenate(
+            [
+                keras.ops.convert_to_numpy(attack(x_val[i : i + 250], y_val[i : i + 250]))
+                for i in range(0, len(y_val), 250)
+            ]
+        )
         predictions = np.argmax(keras.ops.convert_to_numpy(base.predict(x_adv, verbose=0)), axis=-1)
         return float(np.mean(predictions == y_val))
 
     return _until_target(
         lambda epoch: model.fit(x, y, batch_size=BATCH_SIZE, initial_epoch=epoch, epochs=epoch + 1, verbose=0),
-        robust_accuracy, target, max_epochs, "ours")
+        robust_accuracy,
+        target,
+        max_epochs,
+        "ours",
+    )
 
 
 class TorchSmallCNN:
@@ -106,10 +114,19 @@ class TorchSmallCNN:
         from torch import nn
 
         return nn.Sequential(
-            nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Flatten(), nn.Linear(128 * 3 * 3, 128), nn.ReLU(), nn.Linear(128, 10),
+            nn.Conv2d(1, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(64, 128, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(128 * 3 * 3, 128),
+            nn.ReLU(),
+            nn.Linear(128, 10),
         )
 
 
@@ -131,7 +148,8 @@ def train_peer(train, validation, target, max_epochs, fast=False):
         optimizer = torch.optim.Adam(model.parameters(), lr=5e-3)
         steps = max_epochs * -(-len(y) // BATCH_SIZE)
         scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=5e-3, total_steps=steps, pct_start=0.4, anneal_strategy="linear")
+            optimizer, max_lr=5e-3, total_steps=steps, pct_start=0.4, anneal_strategy="linear"
+        )
     else:
         attack = torchattacks.PGD(model, eps=EPS, alpha=EPS / 4, steps=10, random_start=True)
         optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -155,7 +173,7 @@ def train_peer(train, validation, target, max_epochs, fast=False):
         model.eval()
         correct = 0
         for start in range(0, len(y_val), 250):
-            xb, yb = x_val[start:start + 250], y_val[start:start + 250]
+            xb, yb = x_val[start : start + 250], y_val[start : start + 250]
             x_adv = evaluation(xb, yb)  # needs input gradients: outside no_grad
             with torch.no_grad():
                 correct += int((model(x_adv).argmax(1) == yb).sum())
@@ -172,8 +190,11 @@ def _until_target(one_epoch, robust_accuracy, target, max_epochs, label):
         one_epoch(epoch)
         seconds += time.perf_counter() - start
         accuracy = robust_accuracy()
-        print(f"{label}: epoch {epoch + 1}, {seconds:.1f} s of training, val PGD-20 {accuracy:.4f}",
-              file=sys.stderr, flush=True)
+        print(
+            f"{label}: epoch {epoch + 1}, {seconds:.1f} s of training, val PGD-20 {accuracy:.4f}",
+            file=sys.stderr,
+            flush=True,
+        )
         if accuracy >= target:
             return seconds, accuracy, epoch + 1, True
     return seconds, accuracy, max_epochs, False
@@ -192,8 +213,10 @@ def main():
     target = args.target if args.target is not None else (0.80 if args.quick else 0.90)
     max_epochs = args.max_epochs if args.max_epochs is not None else (5 if args.quick else 15)
     if not 0 < target <= 1 or max_epochs < 1 or not 100 <= train_examples <= 54000:
-        raise SystemExit("--target must be in (0, 1], --max-epochs >= 1 and --train-examples in [100, 54000]. "
-                         f"Received: {target}, {max_epochs}, {train_examples}")
+        raise SystemExit(
+            "--target must be in (0, 1], --max-epochs >= 1 and --train-examples in [100, 54000]. "
+            f"Received: {target}, {max_epochs}, {train_examples}"
+        )
 
     limit_threads()
     train, validation = load(train_examples, validation_examples)
@@ -215,9 +238,12 @@ def main():
     }
     if args.peer_fast:
         peer_fast = train_peer(train, validation, target, max_epochs, fast=True)
-        result.update(peer_fast_seconds=round(peer_fast[0], 1), peer_fast_pgd=peer_fast[1],
-                      peer_fast_epochs=peer_fast[2],
-                      speedup_vs_peer_fast=round(peer_fast[0] / ours[0], 2) if ours[3] and peer_fast[3] else None)
+        result.update(
+            peer_fast_seconds=round(peer_fast[0], 1),
+            peer_fast_pgd=peer_fast[1],
+            peer_fast_epochs=peer_fast[2],
+            speedup_vs_peer_fast=round(peer_fast[0] / ours[0], 2) if ours[3] and peer_fast[3] else None,
+        )
     print(json.dumps(result))
 
 

@@ -54,8 +54,9 @@ def main():
     rows = []
     for k in [None, *args.ks]:
         keras.utils.set_random_seed(0)
-        model = build_model("Robust", {"lr": args.lr, "rho": args.rho}, x_train.shape[1:], num_classes,
-                            network=args.network)
+        model = build_model(
+            "Robust", {"lr": args.lr, "rho": args.rho}, x_train.shape[1:], num_classes, network=args.network
+        )
         if k is not None:
             model.robust_top_k = k
         start = time.perf_counter()

@@ -38,9 +38,14 @@ def main():
     for row in rows:
         gaps = ", ".join(f"{key} {100 * gap:+.2f}" for key, gap in row["gaps"].items()) or "-"
         verdict = {True: "meets", False: "below", None: "no paper row or not evaluated"}[row["meets_paper_row"]]
-        radius = "" if row["same_radius"] or row["paper_eps"] is None else (
-            f" (paper eps {row['paper_eps']:.4g} in {row['paper_scaling']} units != ours {row['eps']:.4g} "
-            f"in {row['scaling']} units)")
+        radius = (
+            ""
+            if row["same_radius"] or row["paper_eps"] is None
+            else (
+                f" (paper eps {row['paper_eps']:.4g} in {row['paper_scaling']} units != ours {row['eps']:.4g} "
+                f"in {row['scaling']} units)"
+            )
+        )
         print(
             f"{row['name']}: clean {_percent(row['clean'])}{_interval(row['clean_interval'])} "
             f"vs paper {_percent(row['paper_clean'])}; robust ({row['robust_metric'] or '-'}, n={row['robust_n']}) "

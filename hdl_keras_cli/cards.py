@@ -75,8 +75,7 @@ def list_cards(dataset=None, method=None):
         datasets = sorted({card["dataset"] for card in cards})
         if dataset not in datasets:
             raise CardError(
-                f"Unknown dataset {dataset!r}: no zoo entry is trained on it. Expected one of "
-                f"{', '.join(datasets)}."
+                f"Unknown dataset {dataset!r}: no zoo entry is trained on it. Expected one of {', '.join(datasets)}."
             )
         cards = [card for card in cards if card["dataset"] == dataset]
     if method is not None:

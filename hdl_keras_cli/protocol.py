@@ -54,23 +54,33 @@ def build_parser(prog="hdl-protocol"):
     parser.add_argument("--methods", nargs="+", metavar="NAME", help=f"default all: {' '.join(METHODS)}")
     parser.add_argument("--grid", choices=GRIDS, help="paper grid; default uci for tables, image for images")
     for option, key in _GRID_OPTIONS.items():
-        parser.add_argument(f"--{option.replace('_', '-')}", dest=key, nargs="+", type=float,
-                            metavar="VALUE", help=f"override the grid's {key} values")
+        parser.add_argument(
+            f"--{option.replace('_', '-')}",
+            dest=key,
+            nargs="+",
+            type=float,
+            metavar="VALUE",
+            help=f"override the grid's {key} values",
+        )
     parser.add_argument("--splits", type=int, default=10, help="train/validation splits (default 10)")
     parser.add_argument("--epochs", type=int, help="epochs per round (paper: 150 UCI, 50 images)")
     parser.add_argument("--rounds", type=int, help="rounds of the sparse methods (paper: 5)")
     parser.add_argument("--batch-size", type=int, help="batch size (paper: 32 UCI, 64 images)")
     parser.add_argument("--train-subset", type=int, help="train on a stratified subset of N pool rows")
     parser.add_argument("--test-subset", type=int, help="evaluate on a stratified subset of N test rows")
-    parser.add_argument("--attack-eps", type=float,
-                        help="PGD radius (paper: 0.1 UCI/MNIST, 0.01 Fashion-MNIST/CIFAR-10)")
+    parser.add_argument(
+        "--attack-eps", type=float, help="PGD radius (paper: 0.1 UCI/MNIST, 0.01 Fashion-MNIST/CIFAR-10)"
+    )
     parser.add_argument("--attack-steps", type=int, help="PGD steps (default 10; 40 with --scaling paper)")
-    parser.add_argument("--scaling", choices=SCALINGS, default="minmax",
-                        help="minmax (default: tables in [0, 1], PGD clipped to [0, 1]) or paper (the authors' "
-                             "code: tables standardised then divided by 255, PGD-40 of 0.01, unclipped on tables)")
+    parser.add_argument(
+        "--scaling",
+        choices=SCALINGS,
+        default="minmax",
+        help="minmax (default: tables in [0, 1], PGD clipped to [0, 1]) or paper (the authors' "
+        "code: tables standardised then divided by 255, PGD-40 of 0.01, unclipped on tables)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="seed of splits, initialisation and attack")
-    parser.add_argument("--network", choices=NETWORKS,
-                        help="default the paper's: mlp for tables, alexnet for images")
+    parser.add_argument("--network", choices=NETWORKS, help="default the paper's: mlp for tables, alexnet for images")
     parser.add_argument("--out", help="output folder (runs.jsonl, results.json, results.md); resumable")
     parser.add_argument("--quiet", action="store_true", help="no line per finished run")
     return parser

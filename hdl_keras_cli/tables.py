@@ -56,13 +56,20 @@ def zoo_list_table(cards, out):
 
     def build(columns, wrap_names=False):
         def make():
-            table = Table(title=f"hdl_keras zoo: {len(cards)} entries", box=rich.box.SIMPLE_HEAD,
-                          collapse_padding=True, pad_edge=False)
+            table = Table(
+                title=f"hdl_keras zoo: {len(cards)} entries",
+                box=rich.box.SIMPLE_HEAD,
+                collapse_padding=True,
+                pad_edge=False,
+            )
             for column in columns:
                 numeric = column in NUMBER_COLUMNS
-                table.add_column(column, justify="right" if numeric else "left",
-                                 no_wrap=numeric or not (wrap_names and column == "name"),
-                                 overflow="fold")
+                table.add_column(
+                    column,
+                    justify="right" if numeric else "left",
+                    no_wrap=numeric or not (wrap_names and column == "name"),
+                    overflow="fold",
+                )
             for row in rows:
                 table.add_row(*(row[column] for column in columns))
             return table
@@ -72,10 +79,15 @@ def zoo_list_table(cards, out):
     everything = ("name", "dataset", "method", *NUMBER_COLUMNS)
     without_dataset = ("name", "method", *NUMBER_COLUMNS)
     names_and_numbers = ("name", *NUMBER_COLUMNS)
-    return first_fitting(out, [
-        build(everything), build(without_dataset), build(names_and_numbers),
-        build(names_and_numbers, wrap_names=True),
-    ])
+    return first_fitting(
+        out,
+        [
+            build(everything),
+            build(without_dataset),
+            build(names_and_numbers),
+            build(names_and_numbers, wrap_names=True),
+        ],
+    )
 
 
 def compare_table(labels, names, rows, out):

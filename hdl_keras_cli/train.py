@@ -51,7 +51,7 @@ from hdl_keras_cli.errors import ArgumentParser
 # tests/cli/test_names.py checks that they agree.
 RECIPES = {
     "paper": "Dinh et al. 2020 / Li et al. 2020: 200 epochs, SGD 0.9, lr 0.1 x0.1 at 80/120/160, wd 5e-4, "
-             "PGD-10 (2/255, eps 8/255)",
+    "PGD-10 (2/255, eps 8/255)",
     "fast": "Wong et al. 2020: 15 epochs, one-cycle lr 0 -> 0.2 -> 0, FGSM with random start (step 1.25 eps)",
 }
 DEPRECATED_RECIPE_NAMES = {"seed": "paper"}
@@ -76,32 +76,54 @@ def build_parser(prog="hdl-train"):
     parser.add_argument("--eps", type=float, help="training attack radius (default 8/255)")
     parser.add_argument("--attack-steps", type=int, help="training attack steps (paper 10, fast 1)")
     parser.add_argument("--weight-decay", type=float, help="coupled L2 weight decay (default 5e-4)")
-    parser.add_argument("--learning-rate", type=float,
-                        help="initial (paper) or peak (fast) learning rate (default the recipe's: 0.1, 0.2)")
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        help="initial (paper) or peak (fast) learning rate (default the recipe's: 0.1, 0.2)",
+    )
     parser.add_argument("--no-augment", action="store_true", help="no random crop / flip")
     parser.add_argument("--seed", type=int, default=0, help="seed of data order, noise and attacks")
-    parser.add_argument("--kernel-quantizer", metavar="Q",
-                        help="quantize the Dense/Conv2D kernels: binary, ternary, 4bit (or 2bit..8bit); "
-                        "default: float")
-    parser.add_argument("--scheme", default="binaryconnect",
-                        help=f"quantized training: {' or '.join(SCHEMES)} (default binaryconnect)")
-    parser.add_argument("--relax-rho", type=float,
-                        help="BinaryRelax: growth of lambda per epoch (default 2)")
-    parser.add_argument("--relax-switch-epoch", type=int, metavar="M",
-                        help="BinaryRelax: first BinaryConnect epoch, 1-based (default: the last epoch)")
-    parser.add_argument("--skip-first-last", action="store_true",
-                        help="keep the first and last Dense/Conv2D layers float")
-    parser.add_argument("--sparsify-epochs", type=int, metavar="N",
-                        help="composed deployable recipe (train_deployable): N epochs of the objective with "
-                        "RGSM channel sparsity, shrink, then --epochs of quantized fine-tuning "
-                        "(needs --kernel-quantizer); writes model.keras, model.hdlpack, model.onnx")
-    parser.add_argument("--rgsm-lam1", type=float, default=5e-2,
-                        help="RGSM channel penalty lam1 (threshold sqrt(2 lam1 / beta) on a channel's l2 "
-                        "norm; default 0.05)")
+    parser.add_argument(
+        "--kernel-quantizer",
+        metavar="Q",
+        help="quantize the Dense/Conv2D kernels: binary, ternary, 4bit (or 2bit..8bit); default: float",
+    )
+    parser.add_argument(
+        "--scheme", default="binaryconnect", help=f"quantized training: {' or '.join(SCHEMES)} (default binaryconnect)"
+    )
+    parser.add_argument("--relax-rho", type=float, help="BinaryRelax: growth of lambda per epoch (default 2)")
+    parser.add_argument(
+        "--relax-switch-epoch",
+        type=int,
+        metavar="M",
+        help="BinaryRelax: first BinaryConnect epoch, 1-based (default: the last epoch)",
+    )
+    parser.add_argument(
+        "--skip-first-last", action="store_true", help="keep the first and last Dense/Conv2D layers float"
+    )
+    parser.add_argument(
+        "--sparsify-epochs",
+        type=int,
+        metavar="N",
+        help="composed deployable recipe (train_deployable): N epochs of the objective with "
+        "RGSM channel sparsity, shrink, then --epochs of quantized fine-tuning "
+        "(needs --kernel-quantizer); writes model.keras, model.hdlpack, model.onnx",
+    )
+    parser.add_argument(
+        "--rgsm-lam1",
+        type=float,
+        default=5e-2,
+        help="RGSM channel penalty lam1 (threshold sqrt(2 lam1 / beta) on a channel's l2 norm; default 0.05)",
+    )
     parser.add_argument("--rgsm-beta", type=float, default=1.0, help="RGSM coupling beta (default 1)")
     parser.add_argument("--out", required=True, help="output folder (resumable)")
-    parser.add_argument("--evaluate", type=int, default=0, metavar="N",
-                        help="evaluate like the papers' tables on the first N test images")
+    parser.add_argument(
+        "--evaluate",
+        type=int,
+        default=0,
+        metavar="N",
+        help="evaluate like the papers' tables on the first N test images",
+    )
     parser.add_argument("--nattack-examples", type=int, default=100, help="NAttack images (default 100)")
     parser.add_argument("--nattack-population", type=int, default=300, help="NAttack population (default 300)")
     parser.add_argument("--nattack-iterations", type=int, default=500, help="NAttack iterations (default 500)")
@@ -123,8 +145,10 @@ def main(argv=None, prog="hdl-train"):
     args = parser.parse_args(argv)
     if args.recipe in DEPRECATED_RECIPE_NAMES:
         current = DEPRECATED_RECIPE_NAMES[args.recipe]
-        print(f"{prog}: the recipe name {args.recipe!r} is deprecated; use {current!r} (the same recipe).",
-              file=sys.stderr)
+        print(
+            f"{prog}: the recipe name {args.recipe!r} is deprecated; use {current!r} (the same recipe).",
+            file=sys.stderr,
+        )
         args.recipe = current
     for value, known, what in (
         (args.recipe, list(RECIPES), "recipe"),
@@ -134,8 +158,10 @@ def main(argv=None, prog="hdl-train"):
         if value not in known:
             parser.error(f"unknown {what} {value!r}; known: {', '.join(known)}")
     if args.sparsify_epochs is not None and args.kernel_quantizer is None:
-        parser.error("--sparsify-epochs runs the composed recipe, which ends quantized: pass "
-                     "--kernel-quantizer (binary, ternary, 4bit)")
+        parser.error(
+            "--sparsify-epochs runs the composed recipe, which ends quantized: pass "
+            "--kernel-quantizer (binary, ternary, 4bit)"
+        )
     load_library_or_exit(prog)
     from hdl_keras_cli import train_run
 

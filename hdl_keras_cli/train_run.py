@@ -45,8 +45,9 @@ def run(args, parser, command):
         try:
             quantizers.get(args.kernel_quantizer)
         except ValueError:
-            parser.error(f"unknown kernel quantizer {args.kernel_quantizer!r}; known: binary, ternary, "
-                         "4bit (2bit..8bit)")
+            parser.error(
+                f"unknown kernel quantizer {args.kernel_quantizer!r}; known: binary, ternary, 4bit (2bit..8bit)"
+            )
     verbose = 0 if args.quiet else progress_verbosity()
     try:
         if args.sparsify_epochs is not None:
@@ -131,11 +132,24 @@ def _train_deployable(args, command, verbose):
     learning_rate = args.learning_rate if args.learning_rate is not None else 0.01
     start = time.perf_counter()
     model, summary = train_deployable(
-        base, x_train, y_train, objective=args.objective, eps=attack["eps"], attack_steps=attack["steps"],
-        step_size=attack["step_size"], sparsify_epochs=args.sparsify_epochs, quantize_epochs=epochs,
-        rgsm_beta=args.rgsm_beta, rgsm_lam1=args.rgsm_lam1, kernel_quantizer=args.kernel_quantizer,
-        scheme=args.scheme, relax_rho=args.relax_rho if args.relax_rho is not None else 2.0,
-        learning_rate=learning_rate, batch_size=args.batch_size or 128, seed=args.seed, verbose=verbose,
+        base,
+        x_train,
+        y_train,
+        objective=args.objective,
+        eps=attack["eps"],
+        attack_steps=attack["steps"],
+        step_size=attack["step_size"],
+        sparsify_epochs=args.sparsify_epochs,
+        quantize_epochs=epochs,
+        rgsm_beta=args.rgsm_beta,
+        rgsm_lam1=args.rgsm_lam1,
+        kernel_quantizer=args.kernel_quantizer,
+        scheme=args.scheme,
+        relax_rho=args.relax_rho if args.relax_rho is not None else 2.0,
+        learning_rate=learning_rate,
+        batch_size=args.batch_size or 128,
+        seed=args.seed,
+        verbose=verbose,
     )
     seconds = time.perf_counter() - start
     os.makedirs(args.out, exist_ok=True)
@@ -149,14 +163,24 @@ def _train_deployable(args, command, verbose):
     quantizer = quantizers.get(args.kernel_quantizer)
     log = {
         "recipe": "deployable (train_deployable: robust + RGSM, shrink, quantized fine-tuning)",
-        "model": args.model, "dataset": args.dataset, "objective": args.objective,
-        "sparsify_epochs": args.sparsify_epochs, "quantize_epochs": epochs, "learning_rate": learning_rate,
-        "train_examples": len(x_train), "attack": attack,
+        "model": args.model,
+        "dataset": args.dataset,
+        "objective": args.objective,
+        "sparsify_epochs": args.sparsify_epochs,
+        "quantize_epochs": epochs,
+        "learning_rate": learning_rate,
+        "train_examples": len(x_train),
+        "attack": attack,
         "rgsm": {"beta": args.rgsm_beta, "lam1": args.rgsm_lam1},
         "shrink": {key: summary[key] for key in ("parameters", "channels")},
-        "quantization": {"kernel_quantizer": quantizers.serialize(quantizer), "bits": int(quantizer.bits),
-                         "scheme": args.scheme, **files},
-        "wall_time_seconds": seconds, "command": command,
+        "quantization": {
+            "kernel_quantizer": quantizers.serialize(quantizer),
+            "bits": int(quantizer.bits),
+            "scheme": args.scheme,
+            **files,
+        },
+        "wall_time_seconds": seconds,
+        "command": command,
     }
     with open(os.path.join(args.out, "log.json"), "w") as f:
         json.dump(log, f, indent=2)
@@ -174,4 +198,3 @@ def _weights_line(result):
     if quantization:
         line += f"; packed file {quantization['packed_file']}: {quantization['packed_size_bytes']:,} bytes"
     return line + "."
-

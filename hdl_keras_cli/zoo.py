@@ -70,16 +70,23 @@ def build_parser(prog="hdl-zoo"):
 
     evaluate = _add_command(commands, "eval", eval_command, prog)
     evaluate.add_argument("name", metavar="NAME", help="entry name")
-    evaluate.add_argument("--attacks", help="standard (FGSM, PGD-20), full (+ APGD, C&W, Square) or autoattack "
-                          "(FGSM, PGD-20 and AutoAttack; images only); default: autoattack for image entries, "
-                          "standard for tables")
+    evaluate.add_argument(
+        "--attacks",
+        help="standard (FGSM, PGD-20), full (+ APGD, C&W, Square) or autoattack "
+        "(FGSM, PGD-20 and AutoAttack; images only); default: autoattack for image entries, "
+        "standard for tables",
+    )
     evaluate.add_argument("--n", type=int, default=1000, help="number of test points, the first N (default 1000)")
     evaluate.add_argument("--batch-size", type=int, default=256, help="rows per attack call (default 256)")
     evaluate.add_argument("--eps", type=float, help="l_inf radius (default: the card's)")
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the attacks' randomness (default 0)")
     evaluate.add_argument("--out", type=pathlib.Path, help="also write the result as JSON to this file")
-    evaluate.add_argument("--json", dest="as_json", action="store_true",
-                          help="print one JSON object as the last line (progress goes to stderr)")
+    evaluate.add_argument(
+        "--json",
+        dest="as_json",
+        action="store_true",
+        help="print one JSON object as the last line (progress goes to stderr)",
+    )
     evaluate.add_argument("--update-card", action="store_true", help="write the metrics into the card")
 
     train = _add_command(commands, "train", train_command, prog)
@@ -168,8 +175,11 @@ def compare_command(args, program):
     sources = list(dict.fromkeys(_source(card["reference"]) for card in cards))
     rows = _compare_rows(cards, sources)
     out = tables.console()
-    out.print(tables.compare_table([label for label, _ in rows], [c["name"] for c in cards],
-                                   [values for _, values in rows], out))
+    out.print(
+        tables.compare_table(
+            [label for label, _ in rows], [c["name"] for c in cards], [values for _, values in rows], out
+        )
+    )
     for index, source in enumerate(sources, start=1):
         out.print(f"[{index}] {source}", markup=False)
 
@@ -184,8 +194,10 @@ def eval_command(args, program):
         if value < 1:
             raise UsageError(f"{option} must be an integer >= 1. Received: {value}")
     if eps is not None and args.update_card and eps != card["threat_model"]["eps"]:
-        raise UsageError(f"--update-card writes the card's threat model: --eps must be the card's "
-                         f"{card['threat_model']['eps']:g} or left out. Received: {eps:g}")
+        raise UsageError(
+            f"--update-card writes the card's threat model: --eps must be the card's "
+            f"{card['threat_model']['eps']:g} or left out. Received: {eps:g}"
+        )
     load_library_or_exit(program)
     from hdl_keras.recipes import zoo_cards
     from hdl_keras.zoo import evaluation
@@ -195,22 +207,33 @@ def eval_command(args, program):
     attacks = args.attacks or evaluation.default_preset(card["dataset"])
     progress_stream = sys.stderr if args.as_json else sys.stdout
     with contextlib.redirect_stdout(sys.stderr) if args.as_json else contextlib.nullcontext():
-        result = evaluation.evaluate_entry(name, attacks=attacks, n=args.n, batch_size=args.batch_size,
-                                           verbose=progress_verbosity(progress_stream), seed=args.seed, eps=eps)
+        result = evaluation.evaluate_entry(
+            name,
+            attacks=attacks,
+            n=args.n,
+            batch_size=args.batch_size,
+            verbose=progress_verbosity(progress_stream),
+            seed=args.seed,
+            eps=eps,
+        )
     if args.out is not None:
         args.out.write_text(json.dumps({"name": name, **result}, indent=2) + "\n")
     if args.update_card:
         seed_option = f" --seed {args.seed}" if args.seed else ""
-        command = (f"hdl-zoo eval {name} --attacks {attacks} --n {args.n} --batch-size {args.batch_size}"
-                   f"{seed_option} --update-card")
+        command = (
+            f"hdl-zoo eval {name} --attacks {attacks} --n {args.n} --batch-size {args.batch_size}"
+            f"{seed_option} --update-card"
+        )
         zoo_cards.update_card(name, result, command, attacks=attacks)
-        tables.console(stderr=args.as_json).print(f"updated {registry.zoo_root() / name / 'card.json'}",
-                                                  soft_wrap=True)
+        tables.console(stderr=args.as_json).print(f"updated {registry.zoo_root() / name / 'card.json'}", soft_wrap=True)
     if args.as_json:
         print(json.dumps({"name": name, **result}))
         return
-    table = Table(title=f"{name}: {result['num_examples']} test points, linf eps "
-                  f"{eps if eps is not None else card['threat_model']['eps']:g}", box=rich.box.SIMPLE_HEAD)
+    table = Table(
+        title=f"{name}: {result['num_examples']} test points, linf eps "
+        f"{eps if eps is not None else card['threat_model']['eps']:g}",
+        box=rich.box.SIMPLE_HEAD,
+    )
     table.add_column("metric", no_wrap=True)
     table.add_column("this run", justify="right", no_wrap=True)
     table.add_column("paper", justify="right", overflow="fold")
@@ -231,8 +254,9 @@ def train_command(args, program):
     from hdl_keras.zoo import registry
 
     recipes.get_recipe(args.recipe)
-    card = recipes.train_entry(args.recipe, epochs=args.epochs, train_examples=args.train_examples,
-                               verbose=progress_verbosity())
+    card = recipes.train_entry(
+        args.recipe, epochs=args.epochs, train_examples=args.train_examples, verbose=progress_verbosity()
+    )
     training = card["training"]
     tables.console().print(
         f"wrote {registry.zoo_root() / args.recipe}: {card['parameters']} parameters, "
@@ -270,8 +294,10 @@ def _compare_rows(cards, sources):
         ("zero channels", [percent(m.get("zero_channels")) for m in metrics]),
         ("bits/weight", [number(m.get("bits_per_weight")) for m in metrics]),
         ("size", [size(c["file_size_bytes"]) for c in cards]),
-        *[(f"paper {key}", [_paper_value(key, c["reference"]["values"].get(key)) for c in cards])
-          for key in paper_keys],
+        *[
+            (f"paper {key}", [_paper_value(key, c["reference"]["values"].get(key)) for c in cards])
+            for key in paper_keys
+        ],
         ("paper source", [f"[{sources.index(_source(c['reference'])) + 1}]" for c in cards]),
     ]
 
@@ -300,18 +326,30 @@ def _card_rows(card):
     training = card["training"]
     metrics = card["metrics"]
     reference = card["reference"]
-    hyper = ", ".join(f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
-                      for key, value in method["hyperparameters"].items())
+    hyper = ", ".join(
+        f"{key}={value:g}" if isinstance(value, float) else f"{key}={value}"
+        for key, value in method["hyperparameters"].items()
+    )
     rows = [
         ("dataset", card["dataset"]),
         ("architecture", f"{card['architecture']} ({card['parameters']} parameters)"),
         ("method", f"{method['name']}: {method['objective']}"),
         ("hyperparameters", hyper or "-"),
-        ("threat model", (f"{card['threat_model']['norm']}, eps {card['threat_model']['eps']:g} "
-                         f"({card['threat_model'].get('scaling', 'minmax')} units)")),
+        (
+            "threat model",
+            (
+                f"{card['threat_model']['norm']}, eps {card['threat_model']['eps']:g} "
+                f"({card['threat_model'].get('scaling', 'minmax')} units)"
+            ),
+        ),
         ("training", training["command"]),
-        ("", (f"{training['epochs']} epochs, {training['train_examples']} examples, {training['backend']}, "
-             f"{training['hardware']}, {training['wall_time_seconds']:.0f} s")),
+        (
+            "",
+            (
+                f"{training['epochs']} epochs, {training['train_examples']} examples, {training['backend']}, "
+                f"{training['hardware']}, {training['wall_time_seconds']:.0f} s"
+            ),
+        ),
         ("reduced", training["reduced"] or "no (the paper's setting)"),
     ]
     if metrics is None:
@@ -328,8 +366,9 @@ def _card_rows(card):
         ]
     evaluation_info = card["evaluation"]
     if evaluation_info is not None:
-        rows.append(("evaluation", (f"{evaluation_info['command']} ({evaluation_info['date']}, "
-                                   f"{evaluation_info['backend']})")))
+        rows.append(
+            ("evaluation", (f"{evaluation_info['command']} ({evaluation_info['date']}, {evaluation_info['backend']})"))
+        )
     rows += [
         ("file", f"{card['file']}, {size(card['file_size_bytes'])}"),
         ("sha256", card["sha256"]),

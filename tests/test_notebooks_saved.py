@@ -15,13 +15,17 @@ MAX_PROGRESS_LINES = 10
 
 
 def code_cells(path):
-    return [cell for cell in json.loads(path.read_text())["cells"]
-            if cell["cell_type"] == "code" and "".join(cell["source"]).strip()]
+    return [
+        cell
+        for cell in json.loads(path.read_text())["cells"]
+        if cell["cell_type"] == "code" and "".join(cell["source"]).strip()
+    ]
 
 
 def stream_text(cell):
-    return "".join("".join(out.get("text", "")) for out in cell.get("outputs", [])
-                   if out.get("output_type") == "stream")
+    return "".join(
+        "".join(out.get("text", "")) for out in cell.get("outputs", []) if out.get("output_type") == "stream"
+    )
 
 
 def test_the_tutorials_are_there():
@@ -42,10 +46,10 @@ def test_every_code_cell_has_an_output_and_none_is_an_error(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
 def test_progress_bars_are_not_dumped_line_by_line(path):
     for index, cell in enumerate(code_cells(path)):
-        progress = [line for line in stream_text(cell).replace("\r", "\n").splitlines()
-                    if PROGRESS_LINE.search(line)]
+        progress = [line for line in stream_text(cell).replace("\r", "\n").splitlines() if PROGRESS_LINE.search(line)]
         assert len(progress) <= MAX_PROGRESS_LINES, (
-            f"{path.name}, code cell {index}: {len(progress)} progress-bar lines; use verbose=2 or 0")
+            f"{path.name}, code cell {index}: {len(progress)} progress-bar lines; use verbose=2 or 0"
+        )
 
 
 @pytest.mark.parametrize("line", ["12/469 ━━━━━━━━━━ 3s 7ms/step - loss: 0.5", " 40%|████      | 4/10"])

@@ -10,9 +10,15 @@ FORBIDDEN = re.compile(r"\bseeds? 00[0-4]\b|\bissue [0-9]+\b", re.IGNORECASE)
 
 
 def shipped_text_files():
-    files = [*ROOT.glob("hdl_keras/**/*.py"), *ROOT.glob("hdl_keras/**/*.json"), *ROOT.glob("docs/**/*.md"),
-             *ROOT.glob("docs/**/*.py"), *ROOT.glob("zoo/*/card.json"), ROOT / "README.md",
-             *ROOT.glob("hdl_keras_cli/*.py")]
+    files = [
+        *ROOT.glob("hdl_keras/**/*.py"),
+        *ROOT.glob("hdl_keras/**/*.json"),
+        *ROOT.glob("docs/**/*.md"),
+        *ROOT.glob("docs/**/*.py"),
+        *ROOT.glob("zoo/*/card.json"),
+        ROOT / "README.md",
+        *ROOT.glob("hdl_keras_cli/*.py"),
+    ]
     return sorted(path for path in files if path.is_file())
 
 
@@ -27,8 +33,9 @@ def test_the_wording_check_sees_the_package_docs_and_cards():
 SEED, ISSUE = "seed", "issue"
 
 
-@pytest.mark.parametrize("text", [f"see {SEED} 003, Table VIII", f"{SEED.title()}s 001 and 002", f"({ISSUE} 7)",
-                                  f"{ISSUE.title()} 12 fixed"])
+@pytest.mark.parametrize(
+    "text", [f"see {SEED} 003, Table VIII", f"{SEED.title()}s 001 and 002", f"({ISSUE} 7)", f"{ISSUE.title()} 12 fixed"]
+)
 def test_the_pattern_catches_file_numbers_and_issue_numbers(text):
     assert FORBIDDEN.search(text)
 

@@ -167,28 +167,36 @@ def render(cards, results, figure_name="img/deployment_pareto.png"):
     """The page's markdown for the cards and the deploy check's results (or None)."""
     lines = [GUIDE]
     if not results or not results.get("rows"):
-        lines.append("## Results\n\nThe deploy check has not been run yet "
-                     "(`python benchmarks/deploy_check.py`, then copy its `results.json` to "
-                     "docs/results/deployment/).\n")
+        lines.append(
+            "## Results\n\nThe deploy check has not been run yet "
+            "(`python benchmarks/deploy_check.py`, then copy its `results.json` to "
+            "docs/results/deployment/).\n"
+        )
         return "\n".join(lines)
     by_name = {card["name"]: card for card in cards}
     rows = [row for row in results["rows"] if row["entry"] in by_name]
     lines.append("## Results\n")
     lines.append(
         f"Measured by `{results['command']}` ({results['backend']} backend, 2-core CPU"
-        + (", REDUCED: 1000 test points for parity, 100 attacked with APGD-CE 20 steps and Square 100 "
-           "queries, 30 latency repeats" if "--quick" in results["command"] else "")
-        + "). Robust accuracy of each entry (\"card worst case\") is its card's worst case over "
+        + (
+            ", REDUCED: 1000 test points for parity, 100 attacked with APGD-CE 20 steps and Square 100 "
+            "queries, 30 latency repeats"
+            if "--quick" in results["command"]
+            else ""
+        )
+        + '). Robust accuracy of each entry ("card worst case") is its card\'s worst case over '
         "the attacks `hdl-zoo eval` ran (the card's `evaluation.command`); a shrunk file computes "
         "the same function as its entry, so it carries the entry's card value. "
-        "ONNX: onnxruntime with its default optimizations; ONNX basic: `optimization=\"basic\"`. "
+        'ONNX: onnxruntime with its default optimizations; ONNX basic: `optimization="basic"`. '
         "Latency: onnxruntime, CPU, median milliseconds per call; ratio to the dense float `-dl` entry "
         "of the same dataset and architecture, timed in alternation with it.\n"
     )
     lines.append(f"![Robust accuracy against deployed bytes and onnxruntime latency]({figure_name})\n")
-    lines.append("| File | Kind | Card worst case % | ONNX KiB | LiteRT KiB | .keras/.hdlpack KiB "
-                 "| Max logit diff ONNX / LiteRT | Argmax agreement % ONNX / ONNX basic / LiteRT | Latency b1 ms (ratio) "
-                 "| Latency b128 ms (ratio) |")
+    lines.append(
+        "| File | Kind | Card worst case % | ONNX KiB | LiteRT KiB | .keras/.hdlpack KiB "
+        "| Max logit diff ONNX / LiteRT | Argmax agreement % ONNX / ONNX basic / LiteRT | Latency b1 ms (ratio) "
+        "| Latency b128 ms (ratio) |"
+    )
     lines.append("|---|---|---|---|---|---|---|---|---|---|")
     for row in sorted(rows, key=lambda row: (row["dataset"], deployed_bytes(row))):
         card = by_name[row["entry"]]
@@ -213,9 +221,11 @@ def render(cards, results, figure_name="img/deployment_pareto.png"):
     robust_rows = [row for row in rows if row.get("robustness")]
     if robust_rows:
         lines.append("\n### Robustness survives export\n")
-        lines.append("Accuracy (%) of the Keras model and of its ONNX file on the same attacked points: "
-                     "APGD-CE examples found on the Keras model, replayed on the file; Square run "
-                     "black-box on each. SE: the binomial standard error of the Keras APGD-CE accuracy.\n")
+        lines.append(
+            "Accuracy (%) of the Keras model and of its ONNX file on the same attacked points: "
+            "APGD-CE examples found on the Keras model, replayed on the file; Square run "
+            "black-box on each. SE: the binomial standard error of the Keras APGD-CE accuracy.\n"
+        )
         lines.append("| File | n | eps | APGD-CE Keras | APGD-CE on file | Square Keras | Square on file | SE |")
         lines.append("|---|---|---|---|---|---|---|---|")
         for row in robust_rows:

@@ -51,8 +51,9 @@ def execute(path):
     book = nbformat.read(path, as_version=4)
     env = dict(os.environ)
     env.pop("HDL_KERAS_TUTORIAL_SIZE", None)
-    NotebookClient(book, timeout=1800, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute(env=env)
+    NotebookClient(
+        book, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute(env=env)
     return book
 
 

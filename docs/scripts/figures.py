@@ -96,8 +96,10 @@ def adversarial_grid(entry, attack_name, x, y, path):
             ax.set_yticks([])
         axes[row, 0].set_ylabel(label, fontsize=9)
     fooled = int(np.sum(adv_pred != y))
-    fig.suptitle(f"{attack_name} on {entry}, eps {eps:.4g} (l_inf): {fooled}/{len(x)} misclassified "
-                 f"(red: wrong label)", fontsize=10)
+    fig.suptitle(
+        f"{attack_name} on {entry}, eps {eps:.4g} (l_inf): {fooled}/{len(x)} misclassified (red: wrong label)",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -127,9 +129,11 @@ def make_eps(n):
         for entry in image_entries(dataset):
             model = zoo.load(entry)
             curves[entry] = [
-                evaluate(model, x, y, verbose=0,
-                         attacks={"PGD-20": attack_for("PGD-20", model, eps)}).worst_case_accuracy
-                if eps > 0 else float(np.mean(predict(model, x) == y))
+                evaluate(
+                    model, x, y, verbose=0, attacks={"PGD-20": attack_for("PGD-20", model, eps)}
+                ).worst_case_accuracy
+                if eps > 0
+                else float(np.mean(predict(model, x) == y))
                 for eps in epsilons
             ]
             print(dataset, entry, [round(a, 3) for a in curves[entry]])
@@ -146,9 +150,13 @@ def make_eps(n):
         fig.tight_layout()
         fig.savefig(IMG / f"zoo_eps_{dataset}.png", dpi=90)
         plt.close(fig)
-        record = {"command": "python docs/scripts/figures.py --only eps --n " + str(n), "n": n,
-                  "attack": "PGD-20, step eps/8, random start, seed 0", "eps": epsilons,
-                  "accuracy": curves}
+        record = {
+            "command": "python docs/scripts/figures.py --only eps --n " + str(n),
+            "n": n,
+            "attack": "PGD-20, step eps/8, random start, seed 0",
+            "eps": epsilons,
+            "accuracy": curves,
+        }
         (IMG / f"zoo_eps_{dataset}.json").write_text(json.dumps(record, indent=1) + "\n")
         print(f"wrote {IMG / f'zoo_eps_{dataset}.png'}")
 
@@ -189,10 +197,20 @@ def make_size(n):
         if robust is None:
             continue
         size_kib = card["file_size_bytes"] / 1024
-        ax.scatter(size_kib, robust, marker=markers.get(card["dataset"], "^"), s=40,
-                   color=f"C{list(markers).index(card['dataset']) if card['dataset'] in markers else 2}")
-        ax.annotate(card["name"].split("-", 2)[2] if card["dataset"] in markers else card["name"],
-                    (size_kib, robust), fontsize=7, xytext=(4, 2), textcoords="offset points")
+        ax.scatter(
+            size_kib,
+            robust,
+            marker=markers.get(card["dataset"], "^"),
+            s=40,
+            color=f"C{list(markers).index(card['dataset']) if card['dataset'] in markers else 2}",
+        )
+        ax.annotate(
+            card["name"].split("-", 2)[2] if card["dataset"] in markers else card["name"],
+            (size_kib, robust),
+            fontsize=7,
+            xytext=(4, 2),
+            textcoords="offset points",
+        )
     for index, (dataset, marker) in enumerate(markers.items()):
         ax.scatter([], [], marker=marker, color=f"C{index}", label=dataset)
     ax.scatter([], [], marker="^", color="C2", label="tables (mlp)")
@@ -216,10 +234,12 @@ def make_confusion(n):
         eps = zoo.card(entry)["threat_model"]["eps"]
         report = evaluate(model, x, y, verbose=0, attacks={"PGD-20": attack_for("PGD-20", model, eps)})
         fig, axes = plt.subplots(1, 2, figsize=(9.0, 4.2))
-        plot_confusion_matrix(report.confusion_matrix(), ax=axes[0],
-                              title=f"clean ({report.clean_accuracy:.1%})")
-        plot_confusion_matrix(report.confusion_matrix("PGD-20"), ax=axes[1],
-                              title=f"PGD-20, eps {eps:.4g} ({report.attacks['PGD-20'].accuracy:.1%})")
+        plot_confusion_matrix(report.confusion_matrix(), ax=axes[0], title=f"clean ({report.clean_accuracy:.1%})")
+        plot_confusion_matrix(
+            report.confusion_matrix("PGD-20"),
+            ax=axes[1],
+            title=f"PGD-20, eps {eps:.4g} ({report.attacks['PGD-20'].accuracy:.1%})",
+        )
         fig.suptitle(f"{entry}, first {n} MNIST test images", fontsize=10)
         fig.tight_layout()
         slug = entry.split("-", 2)[2]
@@ -247,8 +267,11 @@ def make_hdl(n):
             ax.grid(axis="y", alpha=0.3)
         axes[0].set_ylabel("test value (%)")
         dataset = path.parent.name
-        fig.suptitle(f"{dataset}: the four HDL metrics per method (reduced run, "
-                     "configuration chosen by average validation rank)", fontsize=10)
+        fig.suptitle(
+            f"{dataset}: the four HDL metrics per method (reduced run, "
+            "configuration chosen by average validation rank)",
+            fontsize=10,
+        )
         fig.tight_layout()
         fig.savefig(out / f"hdl_{dataset}.png", dpi=80)
         plt.close(fig)

@@ -19,18 +19,24 @@ METHODS = ("DL", "Robust", "Stable", "Sparse", "Robust+Sparse", "Stable+Sparse",
 ROW_NAMES = {"natural": "Avg. accuracy", "adversarial": "Adv. acc.", "stability": "Stability", "sparsity": "Sparsity"}
 # Table 3 of Bertsimas et al. (2023) (MNIST, adversarial rho = 0.1) and Table 2 (Fashion-MNIST, rho = 0.01), in METHODS order.
 PAPER_TABLES = {
-    "mnist": ("Table 3", {
-        "natural": (99.2, 99.3, 99.2, 99.1, 99.2, 99.2, 99.3, 99.3),
-        "adversarial": (49.6, 78.4, 51.5, 42.6, 74.7, 27.7, 79.5, 76.0),
-        "stability": (99.1, 99.2, 99.2, 99.1, 99.1, 99.0, 99.3, 99.2),
-        "sparsity": (0, 0, 0, 16.1, 27.9, 31.7, 0, 28.0),
-    }),
-    "fashion_mnist": ("Table 2", {
-        "natural": (91.8, 92.0, 91.9, 91.4, 92.1, 91.4, 92.0, 92.1),
-        "adversarial": (78.7, 81.1, 78.3, 80.8, 86.9, 80.2, 86.8, 87.1),
-        "stability": (91.5, 91.7, 91.8, 91.3, 91.9, 91.2, 91.7, 91.8),
-        "sparsity": (0, 0, 0, 36.2, 26.6, 48.4, 0, 26.8),
-    }),
+    "mnist": (
+        "Table 3",
+        {
+            "natural": (99.2, 99.3, 99.2, 99.1, 99.2, 99.2, 99.3, 99.3),
+            "adversarial": (49.6, 78.4, 51.5, 42.6, 74.7, 27.7, 79.5, 76.0),
+            "stability": (99.1, 99.2, 99.2, 99.1, 99.1, 99.0, 99.3, 99.2),
+            "sparsity": (0, 0, 0, 16.1, 27.9, 31.7, 0, 28.0),
+        },
+    ),
+    "fashion_mnist": (
+        "Table 2",
+        {
+            "natural": (91.8, 92.0, 91.9, 91.4, 92.1, 91.4, 92.0, 92.1),
+            "adversarial": (78.7, 81.1, 78.3, 80.8, 86.9, 80.2, 86.8, 87.1),
+            "stability": (91.5, 91.7, 91.8, 91.3, 91.9, 91.2, 91.7, 91.8),
+            "sparsity": (0, 0, 0, 36.2, 26.6, 48.4, 0, 26.8),
+        },
+    ),
 }
 
 
@@ -48,8 +54,10 @@ def _attack(settings):
     """The attack of a run, with its steps and clipping (runs saved before the scaling modes lack them)."""
     if "scaling" in settings:
         return settings["attack"]
-    return (f"{settings['attack']}, eps {settings['attack_eps']:g}, {settings['attack_steps']} steps of "
-            f"{settings['attack_step_size']:.3g}, clipped to [0, 1]")
+    return (
+        f"{settings['attack']}, eps {settings['attack_eps']:g}, {settings['attack_steps']} steps of "
+        f"{settings['attack_step_size']:.3g}, clipped to [0, 1]"
+    )
 
 
 def _figure_lines(name):
@@ -74,10 +82,14 @@ def dataset_section(name, result):
         *DATA_NOTES.get(name, []),
         f"Scaling mode: `{settings.get('scaling', 'minmax')}` ({settings['input_scaling']}); "
         f"attack: {_attack(settings)}.  ",
-        *([] if settings.get("sparse_procedure") else [
-            "Sparse methods trained with the procedure before the fix of the sparse collapse (no "
-            "fixed-mask round, gates `sigmoid(beta s)`; see holistic.md): rerun for the current one.  ",
-        ]),
+        *(
+            []
+            if settings.get("sparse_procedure")
+            else [
+                "Sparse methods trained with the procedure before the fix of the sparse collapse (no "
+                "fixed-mask round, gates `sigmoid(beta s)`; see holistic.md): rerun for the current one.  ",
+            ]
+        ),
         f"Command: `{settings.get('command') or 'see ' + name + '/results.md'}`  ",
         f"Details, per-metric selection and chosen configurations: [{name}/results.md]({name}/results.md)",
         "",

@@ -40,8 +40,11 @@ def main():
     index = PAGES[0].read_text()
     code = example_code(index)
     output = run(code)
-    block = ("<!-- output:start -->\nOutput (`python docs/scripts/landing.py`, tensorflow, CPU):\n\n"
-             + output.rstrip() + "\n<!-- output:end -->")
+    block = (
+        "<!-- output:start -->\nOutput (`python docs/scripts/landing.py`, tensorflow, CPU):\n\n"
+        + output.rstrip()
+        + "\n<!-- output:end -->"
+    )
     for page in PAGES:
         text = page.read_text()
         text = EXAMPLE.sub(lambda _: f"<!-- example:start -->\n```python\n{code}```\n<!-- example:end -->", text)

@@ -66,8 +66,7 @@ def _sort_key(card):
 
 def _paper_value(card):
     values = card["reference"]["values"]
-    adversarial = next((values[key] for key in ("autoattack", "pgd", "square")
-                        if values.get(key) is not None), None)
+    adversarial = next((values[key] for key in ("autoattack", "pgd", "square") if values.get(key) is not None), None)
     if adversarial is None and values.get("clean_accuracy") is None:
         return "-"
     eps = values.get("eps")
@@ -82,7 +81,8 @@ def _row(card):
     bits = metrics.get("bits_per_weight")
     unreliable = metrics.get("unreliable")
     return [
-        f"`{card['name']}`", card["method"]["name"],
+        f"`{card['name']}`",
+        card["method"]["name"],
         percent(metrics.get("clean_acc", metrics.get("clean_accuracy"))),
         percent(metrics.get("autoattack_acc")),
         "-" if interval is None else f"{percent(interval[0])}-{percent(interval[1])}",
@@ -98,9 +98,22 @@ def _row(card):
     ]
 
 
-HEADER = ["Entry", "Method", "Clean %", "AutoAttack %", "95 % interval", "n", "Version",
-          "Best known %", "Unreliable", "Size (KB)", "Bits", "Zero weights %", "Train min",
-          "Paper clean / robust %"]
+HEADER = [
+    "Entry",
+    "Method",
+    "Clean %",
+    "AutoAttack %",
+    "95 % interval",
+    "n",
+    "Version",
+    "Best known %",
+    "Unreliable",
+    "Size (KB)",
+    "Bits",
+    "Zero weights %",
+    "Train min",
+    "Paper clean / robust %",
+]
 
 
 def render(cards, figure_link="img/leaderboard.png"):
@@ -141,26 +154,31 @@ def plot(cards, path):
             clean = metrics.get("clean_acc", metrics["clean_accuracy"])
             robust, source = robust_accuracy(card)
             marker = "o" if source == "autoattack" else "s"
-            axis.scatter(clean, robust, marker=marker, s=40, alpha=0.8, edgecolors="black",
-                         linewidths=0.5)
+            axis.scatter(clean, robust, marker=marker, s=40, alpha=0.8, edgecolors="black", linewidths=0.5)
             # Labels left of the points, moved up until they clear the previous one.
             label_y = max(robust, label_y + LABEL_GAP)
-            axis.annotate(card["method"]["name"], (clean, robust), xytext=(clean - 0.08, label_y),
-                          ha="right", va="center", fontsize=8,
-                          arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.4"})
+            axis.annotate(
+                card["method"]["name"],
+                (clean, robust),
+                xytext=(clean - 0.08, label_y),
+                ha="right",
+                va="center",
+                fontsize=8,
+                arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.4"},
+            )
         if not members:
-            axis.text(0.5, 0.5, "no evaluated entries yet", ha="center", va="center",
-                      transform=axis.transAxes)
+            axis.text(0.5, 0.5, "no evaluated entries yet", ha="center", va="center", transform=axis.transAxes)
         axis.set_xlim(0, 1.05)
         axis.set_ylim(0, 1.05)
         axis.set_title(dataset, fontsize=10)
         axis.set_xlabel("clean accuracy")
         axis.set_ylabel("robust accuracy")
         axis.grid(alpha=0.3)
-    for axis in list(axes.flat)[len(datasets):]:
+    for axis in list(axes.flat)[len(datasets) :]:
         axis.axis("off")
-    figure.suptitle("hdl_keras zoo: AutoAttack (circles) or FGSM/PGD-20 worst case (squares) "
-                    "at each card's eps", fontsize=9)
+    figure.suptitle(
+        "hdl_keras zoo: AutoAttack (circles) or FGSM/PGD-20 worst case (squares) at each card's eps", fontsize=9
+    )
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
@@ -180,8 +198,10 @@ def main(argv=None):
     if args.check:
         current = args.out.read_text(encoding="utf-8") if args.out.is_file() else None
         if current != page or not args.img.is_file():
-            print(f"{args.out} is not up to date with the zoo's cards: run "
-                  "python docs/scripts/leaderboard.py", file=sys.stderr)
+            print(
+                f"{args.out} is not up to date with the zoo's cards: run python docs/scripts/leaderboard.py",
+                file=sys.stderr,
+            )
             return 1
         return 0
     args.out.write_text(page, encoding="utf-8")

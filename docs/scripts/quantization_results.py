@@ -48,8 +48,11 @@ PAPER_TABLE_VIII = {
     "mnist": {"float": (99.21, 99.02, 98.91, 99.14), "br_binary": (99.22, 98.90, 98.90, 99.12)},
 }
 # Li et al. (2020), Table I (En2ResNet20, CIFAR-10, adversarial training): the BinaryConnect / BinaryRelax gap.
-PAPER_TABLE_I = {"float": (80.10, 57.48, 49.55, 66.73), "bc_binary": (71.48, 47.83, 43.03, 59.09),
-                "br_binary": (72.58, 49.29, 44.72, 60.36)}
+PAPER_TABLE_I = {
+    "float": (80.10, 57.48, 49.55, 66.73),
+    "bc_binary": (71.48, 47.83, 43.03, 59.09),
+    "br_binary": (72.58, 49.29, 44.72, 60.36),
+}
 NAMES = {"fashion_mnist": "Fashion-MNIST", "mnist": "MNIST"}
 
 FULL_SCALE = """## Departures from Li et al. (2020), and the full-scale commands
@@ -118,11 +121,17 @@ def evaluate_runs(runs, masking_examples, square_queries, datasets=DATASETS):
             model, difference = trained, None
             if quantization is not None:
                 model = load_packed(run / quantization["packed_file"])
-                difference = float(np.max(np.abs(keras.ops.convert_to_numpy(model(x))
-                                                 - keras.ops.convert_to_numpy(trained(x)))))
+                difference = float(
+                    np.max(np.abs(keras.ops.convert_to_numpy(model(x)) - keras.ops.convert_to_numpy(trained(x))))
+                )
             masking = evaluate_quantized(
-                model, x, y, EPS, float_model=float_model if quantization is not None else None,
-                square_queries=square_queries, seed=0,
+                model,
+                x,
+                y,
+                EPS,
+                float_model=float_model if quantization is not None else None,
+                square_queries=square_queries,
+                seed=0,
             )
             training = evaluation["training"]
             results[dataset][row] = {
@@ -276,8 +285,12 @@ def main(argv=None):
     parser.add_argument("--out", default="docs/results/quantization", help="where results.json/md go")
     parser.add_argument("--masking-examples", type=int, default=200)
     parser.add_argument("--square-queries", type=int, default=1000)
-    parser.add_argument("--datasets", nargs="*", choices=DATASETS,
-                        help="evaluate these only, keeping the others' results from results.json (default: all)")
+    parser.add_argument(
+        "--datasets",
+        nargs="*",
+        choices=DATASETS,
+        help="evaluate these only, keeping the others' results from results.json (default: all)",
+    )
     parser.add_argument("--markdown-only", action="store_true", help="rewrite results.md from results.json")
     args = parser.parse_args(argv)
     out = pathlib.Path(args.out)
@@ -290,9 +303,20 @@ def main(argv=None):
         if stored is not None and args.datasets:
             results = {**stored["results"], **results}
         results = {dataset: results[dataset] for dataset in DATASETS if dataset in results}
-        command = shlex.join(["python", "docs/scripts/quantization_results.py", "--runs", args.runs, "--out",
-                              args.out, "--masking-examples", str(args.masking_examples), "--square-queries",
-                              str(args.square_queries)])
+        command = shlex.join(
+            [
+                "python",
+                "docs/scripts/quantization_results.py",
+                "--runs",
+                args.runs,
+                "--out",
+                args.out,
+                "--masking-examples",
+                str(args.masking_examples),
+                "--square-queries",
+                str(args.square_queries),
+            ]
+        )
         payload = {"command": command, "backend": keras.backend.backend(), "eps": EPS, "results": results}
         (out / "results.json").write_text(json.dumps(payload, indent=2) + "\n")
     (out / "results.md").write_text(markdown(results, command))

@@ -63,9 +63,17 @@ def serve(site):
 def screenshot(chromium, url, path):
     with tempfile.TemporaryDirectory() as profile:
         subprocess.run(
-            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={WINDOW}",
-             f"--screenshot={path}", url],
-            check=True, capture_output=True, timeout=120,
+            [
+                chromium,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={profile}",
+                f"--window-size={WINDOW}",
+                f"--screenshot={path}",
+                url,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
 
 
@@ -78,8 +86,9 @@ def main():
     chromium = find_chromium()
     site, out = ROOT / args.site, ROOT / args.out
     if not args.no_build:
-        subprocess.run([sys.executable, "-m", "mkdocs", "build", "--quiet", "--site-dir", str(site)],
-                       cwd=ROOT, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--quiet", "--site-dir", str(site)], cwd=ROOT, check=True
+        )
     out.mkdir(parents=True, exist_ok=True)
     server, base = serve(site)
     try:

@@ -25,8 +25,14 @@ from hdl_keras.zoo.targets import paper_comparison
 DOCS = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_PAGE = DOCS / "zoo.md"
 DEFAULT_FIGURE = DOCS / "img" / "zoo.png"
-ATTACK_LABELS = {"fgsm": "FGSM", "pgd20": "PGD-20", "apgd": "APGD-CE", "cw": "C&W-linf", "square": "Square",
-                 "autoattack": "AutoAttack"}
+ATTACK_LABELS = {
+    "fgsm": "FGSM",
+    "pgd20": "PGD-20",
+    "apgd": "APGD-CE",
+    "cw": "C&W-linf",
+    "square": "Square",
+    "autoattack": "AutoAttack",
+}
 
 INTRO = """\
 # Model zoo
@@ -74,6 +80,7 @@ and every load checks. With hdl_keras, `hdl_keras.models.get("mlp", weights="iri
 an entry from the model registry, as `keras.applications` and timm do.
 """
 
+
 def percent(value):
     return "-" if value is None else f"{100 * value:.1f}"
 
@@ -92,14 +99,20 @@ def render(cards, figure_link="img/zoo.png"):
     for card in cards:
         metrics = card["metrics"] or {}
         row = [
-            f"`{card['name']}`", card["dataset"], card["method"]["name"], f"{card['threat_model']['eps']:g}",
-            str(metrics.get("num_examples", "-")), percent(metrics.get("clean_accuracy")),
+            f"`{card['name']}`",
+            card["dataset"],
+            card["method"]["name"],
+            f"{card['threat_model']['eps']:g}",
+            str(metrics.get("num_examples", "-")),
+            percent(metrics.get("clean_accuracy")),
         ]
         row += [percent(metrics.get("attacks", {}).get(name)) for name in attack_names]
         bits = metrics.get("bits_per_weight")
         row += [
-            percent(metrics.get("worst_case_accuracy")), percent(metrics.get("zero_weights")),
-            percent(metrics.get("zero_channels")), "-" if bits is None else f"{bits:g}",
+            percent(metrics.get("worst_case_accuracy")),
+            percent(metrics.get("zero_weights")),
+            percent(metrics.get("zero_channels")),
+            "-" if bits is None else f"{bits:g}",
             f"{card['file_size_bytes'] / 1024:.0f}",
         ]
         lines.append("| " + " | ".join(row) + " |")
@@ -133,16 +146,31 @@ def _paper_section(cards):
         robust = f"{percent(row['robust'])}{_interval(row['robust_interval'])}"
         if row["robust_metric"]:
             robust += f" ({row['robust_n']}, {row['robust_metric']})"
-        paper_robust = "-" if row["paper_robust"] is None else (
-            f"{percent(row['paper_robust'])} ({row['paper_robust_metric']})")
+        paper_robust = (
+            "-" if row["paper_robust"] is None else (f"{percent(row['paper_robust'])} ({row['paper_robust_metric']})")
+        )
         zero = percent(row["zero_weights"]) + (
-            f" ({percent(row['paper_zero_weights'])})" if row["paper_zero_weights"] is not None else "")
+            f" ({percent(row['paper_zero_weights'])})" if row["paper_zero_weights"] is not None else ""
+        )
         verdict = {True: "yes", False: "no", None: "-"}[row["meets_paper_row"]]
-        lines.append("| " + " | ".join([
-            f"`{card['name']}`", f"{percent(row['clean'])}{_interval(row['clean_interval'])}",
-            percent(row["paper_clean"]), robust, paper_robust, eps, zero, f"{row['train_minutes']:.0f}",
-            verdict, row["paper"] or "no paper value for this setting",
-        ]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    f"`{card['name']}`",
+                    f"{percent(row['clean'])}{_interval(row['clean_interval'])}",
+                    percent(row["paper_clean"]),
+                    robust,
+                    paper_robust,
+                    eps,
+                    zero,
+                    f"{row['train_minutes']:.0f}",
+                    verdict,
+                    row["paper"] or "no paper value for this setting",
+                ]
+            )
+            + " |"
+        )
     return lines + [""]
 
 
@@ -157,8 +185,10 @@ def _commands_section(cards):
         evaluation = card["evaluation"]
         command = evaluation["command"] if evaluation else f"hdl-zoo eval {card['name']} --update-card"
         when = f" ({evaluation['date']}, {evaluation['backend']})" if evaluation else " (not run yet)"
-        setting = (f"{training['epochs']} epochs, {training['train_examples']} examples, {training['backend']}, "
-                   f"{training['hardware']}, {training['wall_time_seconds']:.0f} s")
+        setting = (
+            f"{training['epochs']} epochs, {training['train_examples']} examples, {training['backend']}, "
+            f"{training['hardware']}, {training['wall_time_seconds']:.0f} s"
+        )
         if training["reduced"]:
             setting += f"; reduced: {training['reduced']}"
         lines.append(f"| `{card['name']}` | `{training['command']}` | `{command}`{when} | {setting} |")
@@ -185,8 +215,11 @@ def plot(cards, path):
         axis.annotate(card["method"]["name"], (clean, worst), textcoords="offset points", xytext=(6, 4), fontsize=7)
         values = card["reference"]["values"]
         paper_adversarial = values.get("pgd")
-        if values.get("clean_accuracy") is not None and paper_adversarial is not None and values.get("eps") == \
-                card["threat_model"]["eps"]:
+        if (
+            values.get("clean_accuracy") is not None
+            and paper_adversarial is not None
+            and values.get("eps") == card["threat_model"]["eps"]
+        ):
             axis.scatter(values["clean_accuracy"], paper_adversarial, s=size, facecolors="none", edgecolors=[colour])
             axis.plot([clean, values["clean_accuracy"]], [worst, paper_adversarial], color=colour, lw=0.6, ls=":")
     for name in datasets:
@@ -220,8 +253,10 @@ def main(argv=None):
     if args.check:
         current = args.out.read_text(encoding="utf-8") if args.out.is_file() else None
         if current != page or not args.img.is_file():
-            print(f"{args.out} is not up to date with the zoo's cards: run python docs/scripts/zoo_page.py",
-                  file=sys.stderr)
+            print(
+                f"{args.out} is not up to date with the zoo's cards: run python docs/scripts/zoo_page.py",
+                file=sys.stderr,
+            )
             return 1
         return 0
     args.out.write_text(page, encoding="utf-8")

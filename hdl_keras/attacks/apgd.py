@@ -123,18 +123,12 @@ class APGD(Attack):
     ):
         super().__init__(model, eps, loss=loss, **kwargs)
         if steps < 1 or restarts < 1:
-            raise ValueError(
-                f"steps and restarts must be >= 1. Received: steps={steps}, restarts={restarts}"
-            )
+            raise ValueError(f"steps and restarts must be >= 1. Received: steps={steps}, restarts={restarts}")
         if not 0 < rho <= 1 or not 0 <= alpha <= 1:
-            raise ValueError(
-                f"rho must be in (0, 1] and alpha in [0, 1]. Received: rho={rho}, alpha={alpha}"
-            )
+            raise ValueError(f"rho must be in (0, 1] and alpha in [0, 1]. Received: rho={rho}, alpha={alpha}")
         if n_target_classes is not None:
             if n_target_classes < 1:
-                raise ValueError(
-                    f"n_target_classes must be >= 1. Received: n_target_classes={n_target_classes}"
-                )
+                raise ValueError(f"n_target_classes must be >= 1. Received: n_target_classes={n_target_classes}")
             if self.targeted:
                 raise ValueError(
                     "n_target_classes runs APGD-T, which takes true labels: use it with "
@@ -148,9 +142,7 @@ class APGD(Attack):
         self._targeted_loss = losses.get(loss, targeted=True)
         self._is_dlr = losses.get(loss) is losses.dlr
         windows = checkpoints(self.steps)
-        self._thresholds = {
-            w: self.rho * (w - w_previous) for w_previous, w in zip([0] + windows, windows)
-        }
+        self._thresholds = {w: self.rho * (w - w_previous) for w_previous, w in zip([0] + windows, windows)}
 
     def __call__(self, x, y):
         dtype = input_dtype(x)
@@ -221,9 +213,7 @@ class APGD(Attack):
         x, x_adv, alpha = state["x"], state["x_adv"], state["alpha"]
         step = _expand_like(state["step"], x)
         z = self.project(x_adv + step * self.step_direction(state["grad"]), x)
-        x_new = self.project(
-            x_adv + alpha * (z - x_adv) + (1.0 - alpha) * (x_adv - state["x_prev"]), x
-        )
+        x_new = self.project(x_adv + alpha * (z - x_adv) + (1.0 - alpha) * (x_adv - state["x_prev"]), x)
         loss, grad, success = self._evaluate(x_new, state["y"], state["target"])
         better = loss > state["loss_best"]
         new = dict(state)
@@ -302,8 +292,7 @@ def top_other_classes(logits, y, n):
     num_classes = logits.shape[-1]
     if num_classes is not None and n > num_classes - 1:
         raise ValueError(
-            f"n_target_classes must be at most num_classes - 1 = {num_classes - 1}. "
-            f"Received: n_target_classes={n}"
+            f"n_target_classes must be at most num_classes - 1 = {num_classes - 1}. Received: n_target_classes={n}"
         )
     ranked = ops.argsort(-_mask_class(logits, y), axis=-1)
     return ops.cast(ranked[:, :n], "int32")

@@ -115,10 +115,7 @@ class AutoAttack:
                 )
             unknown = [name for name in attacks if name not in ATTACK_NAMES]
             if unknown:
-                raise ValueError(
-                    f"Unknown AutoAttack attack names {unknown}. Expected names from "
-                    f"{ATTACK_NAMES}."
-                )
+                raise ValueError(f"Unknown AutoAttack attack names {unknown}. Expected names from {ATTACK_NAMES}.")
             names = tuple(dict.fromkeys(attacks))
         else:
             if attacks is not None:
@@ -162,8 +159,11 @@ class AutoAttack:
         if name in ("apgd-ce", "apgd-dlr"):
             model = EoT(self.model, samples=self.eot_samples) if self.eot_samples > 1 else self.model
             return APGD(
-                model, steps=self.steps, restarts=self.restarts,
-                loss="ce" if name == "apgd-ce" else "dlr", **common,
+                model,
+                steps=self.steps,
+                restarts=self.restarts,
+                loss="ce" if name == "apgd-ce" else "dlr",
+                **common,
             )
         if name == "apgd-t":
             return APGD(self.model, steps=self.steps, loss="dlr", n_target_classes=targets, **common)
@@ -172,7 +172,11 @@ class AutoAttack:
         if name == "fab-t":
             return FAB(self.model, steps=self.steps, n_target_classes=targets, **common)
         return Square(
-            self.model, eps=self.eps, n_queries=self.n_queries, p_init=0.8, seed=self.seed,
+            self.model,
+            eps=self.eps,
+            n_queries=self.n_queries,
+            p_init=0.8,
+            seed=self.seed,
             bounds=self.bounds,
         )
 
@@ -204,8 +208,7 @@ class AutoAttack:
         check_in_bounds(x, self.bounds, "AutoAttack")
         if y.shape != (len(x),):
             raise ValueError(
-                f"y must be int labels of shape (num_examples,) = ({len(x)},). "
-                f"Received: y.shape={y.shape}"
+                f"y must be int labels of shape (num_examples,) = ({len(x)},). Received: y.shape={y.shape}"
             )
         if len(x) == 0:
             raise ValueError("AutoAttack received no examples: x is empty.")
@@ -257,10 +260,7 @@ class AutoAttack:
             forward_total += forward
             backward_total += backward
             if verbose:
-                print(
-                    f"{name}: robust accuracy {np.mean(robust):.2%} "
-                    f"({results[name].seconds:.1f} s)"
-                )
+                print(f"{name}: robust accuracy {np.mean(robust):.2%} ({results[name].seconds:.1f} s)")
         report = RobustnessReport(
             num_examples=len(x),
             clean_accuracy=float(np.mean(clean)),
@@ -320,4 +320,3 @@ def _passes(attack, name, num_classes, batch):
         return batch * runs * steps * 2 * draws, batch * runs * steps * draws
     boundaries = 1 if attack.n_target_classes else num_classes
     return batch * runs * (2 * attack.steps + 1), batch * runs * attack.steps * boundaries
-

@@ -59,14 +59,9 @@ class Attack:
 
     supported_norms = NORMS
 
-    def __init__(
-        self, model, eps, norm="linf", targeted=False, seed=None, bounds=(0.0, 1.0), loss="ce"
-    ):
+    def __init__(self, model, eps, norm="linf", targeted=False, seed=None, bounds=(0.0, 1.0), loss="ce"):
         if norm not in self.supported_norms:
-            raise ValueError(
-                f"{type(self).__name__} supports norm in {self.supported_norms}. "
-                f"Received: norm={norm!r}"
-            )
+            raise ValueError(f"{type(self).__name__} supports norm in {self.supported_norms}. Received: norm={norm!r}")
         low, high = validation.check_bounds(bounds)
         eps = validation.check_eps(eps, norm=norm, bounds=(low, high), owner=type(self).__name__)
         self.model = model
@@ -114,9 +109,7 @@ class Attack:
             sources = self.variable_sources()
             variables = _unique(getattr(m, "trainable_variables", []) for m in sources)
             state = _unique(getattr(m, "non_trainable_variables", []) for m in sources)
-            self._compiled[name] = backend.jit(
-                fn, variables, state=state + [self.seed_generator.state]
-            )
+            self._compiled[name] = backend.jit(fn, variables, state=state + [self.seed_generator.state])
         return self._compiled[name]
 
     def perturb(self, x, y):
@@ -136,9 +129,7 @@ class Attack:
 
     def loss_and_grad(self, x, y):
         """Returns `(per-example loss, d loss / dx)` at `x`; no weights graph kept."""
-        return backend.value_and_input_grad(
-            lambda t: self.loss(self.logits(t), y), x, differentiable=False
-        )
+        return backend.value_and_input_grad(lambda t: self.loss(self.logits(t), y), x, differentiable=False)
 
     def project(self, x_adv, x):
         """Projects `x_adv` onto the `eps`-ball around `x` intersected with `bounds`."""

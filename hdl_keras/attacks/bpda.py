@@ -86,8 +86,7 @@ class BPDA(ModelWrapper):
                 "`substitute` there is no preprocessing to approximate. Received: "
                 f"approximation={approximation!r}"
             )
-        for name, part in (("preprocess", preprocess), ("approximation", approximation),
-                           ("substitute", substitute)):
+        for name, part in (("preprocess", preprocess), ("approximation", approximation), ("substitute", substitute)):
             if part is not None:
                 check_callable(part, "BPDA", name)
         self.preprocess = preprocess

@@ -23,9 +23,7 @@ def most_confused_pairs(matrix, top=5):
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f"matrix must be square (K, K). Received: shape {matrix.shape}")
     off_diagonal = [
-        (i, j, int(matrix[i, j]))
-        for i in range(len(matrix)) for j in range(len(matrix))
-        if i != j and matrix[i, j] > 0
+        (i, j, int(matrix[i, j])) for i in range(len(matrix)) for j in range(len(matrix)) if i != j and matrix[i, j] > 0
     ]
     off_diagonal.sort(key=lambda entry: -entry[2])
     return off_diagonal[:top]
@@ -50,9 +48,7 @@ def plot_confusion_matrix(matrix, ax=None, title=None, class_names=None):
     try:
         import matplotlib.pyplot as plt
     except ImportError as error:
-        raise ImportError(
-            "plot_confusion_matrix needs matplotlib: pip install 'hdl-keras[plots]'."
-        ) from error
+        raise ImportError("plot_confusion_matrix needs matplotlib: pip install 'hdl-keras[plots]'.") from error
     matrix = np.asarray(matrix)
     if ax is None:
         _, ax = plt.subplots(figsize=(4.5, 4))
@@ -67,7 +63,12 @@ def plot_confusion_matrix(matrix, ax=None, title=None, class_names=None):
     for i in range(size):
         for j in range(size):
             ax.text(
-                j, i, str(int(matrix[i, j])), ha="center", va="center", fontsize=7,
+                j,
+                i,
+                str(int(matrix[i, j])),
+                ha="center",
+                va="center",
+                fontsize=7,
                 color="white" if matrix[i, j] > threshold else "black",
             )
     if title:

@@ -65,9 +65,7 @@ class EoT(ModelWrapper):
     def __init__(self, model, samples=10):
         super().__init__(model)
         if isinstance(samples, bool) or not isinstance(samples, numbers.Integral) or samples < 1:
-            raise ValueError(
-                f"EoT needs an int number of draws samples >= 1. Received: samples={samples!r}"
-            )
+            raise ValueError(f"EoT needs an int number of draws samples >= 1. Received: samples={samples!r}")
         self.samples = int(samples)
 
     def call(self, x, training=False):

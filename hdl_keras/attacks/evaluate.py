@@ -111,9 +111,7 @@ def evaluate(
             model, x, y, attacks, batch_size, eps_sweep, check_unbounded, verbose, eps, norm, seed
         )
     attacks = _named_attacks(attacks)
-    eps_sweep = _check_options(
-        batch_size, eps_sweep, check_unbounded, eot_samples, verbose, attacks
-    )
+    eps_sweep = _check_options(batch_size, eps_sweep, check_unbounded, eot_samples, verbose, attacks)
     rerun = eps_sweep is not None or check_unbounded
     batches = _Batches(x, y, batch_size, keep=rerun)
 
@@ -134,16 +132,12 @@ def evaluate(
         **predictions,
     )
     if rerun:
-        _rerun_strongest(
-            report, model, batches, attacks, eps_sweep, check_unbounded, input_shape, verbose
-        )
+        _rerun_strongest(report, model, batches, attacks, eps_sweep, check_unbounded, input_shape, verbose)
     report.flags = _flags(report, eot_samples)
     return report
 
 
-def _evaluate_autoattack(
-    model, x, y, attacks, batch_size, eps_sweep, check_unbounded, verbose, eps, norm, seed
-):
+def _evaluate_autoattack(model, x, y, attacks, batch_size, eps_sweep, check_unbounded, verbose, eps, norm, seed):
     """`evaluate` with `attacks="autoattack"` or an `AutoAttack`: its report."""
     from hdl_keras.attacks.autoattack import AutoAttack
 
@@ -155,16 +149,11 @@ def _evaluate_autoattack(
     x, y = _arrays(x, y)
     if isinstance(attacks, str):
         if attacks != "autoattack":
-            raise ValueError(
-                "attacks given as a string must be 'autoattack'. "
-                f"Received: attacks={attacks!r}"
-            )
+            raise ValueError(f"attacks given as a string must be 'autoattack'. Received: attacks={attacks!r}")
         if eps is None:
             raise ValueError("attacks='autoattack' needs eps=, the radius. Received: eps=None")
         version = "rand" if _is_randomized(model, x[:batch_size]) else "standard"
-        attacks = AutoAttack(
-            model, norm=norm, eps=eps, version=version, seed=seed, batch_size=batch_size
-        )
+        attacks = AutoAttack(model, norm=norm, eps=eps, version=version, seed=seed, batch_size=batch_size)
     return attacks.run(x, y, verbose=verbose)
 
 
@@ -191,9 +180,7 @@ def _first_pass(model, batches, attacks, eot_samples, verbose):
     randomized and `eot_samples`), `predictions` the report's `labels`,
     `clean_predictions` and `num_classes`.
     """
-    progbar = keras.utils.Progbar(
-        batches.num_batches, verbose=verbose, stateful_metrics=["clean_acc", "worst_acc"]
-    )
+    progbar = keras.utils.Progbar(batches.num_batches, verbose=verbose, stateful_metrics=["clean_acc", "worst_acc"])
     clean_parts, parts = [], {name: [] for name in attacks}
     label_parts, prediction_parts, num_classes = [], [], None
     randomized, input_shape = False, None
@@ -220,9 +207,7 @@ def _first_pass(model, batches, attacks, eot_samples, verbose):
         seen += len(y)
         clean_count += int(clean.sum())
         worst_count += int(robust.sum())
-        progbar.update(
-            index + 1, [("clean_acc", clean_count / seen), ("worst_acc", worst_count / seen)]
-        )
+        progbar.update(index + 1, [("clean_acc", clean_count / seen), ("worst_acc", worst_count / seen)])
     if not clean_parts:
         raise ValueError("evaluate received no examples: x (or the batches it yields) is empty.")
     if batches.num_batches is None:
@@ -289,9 +274,7 @@ def _merge(parts, attack, clean_correct):
     )
 
 
-def _rerun_strongest(
-    report, model, batches, attacks, eps_sweep, check_unbounded, input_shape, verbose
-):
+def _rerun_strongest(report, model, batches, attacks, eps_sweep, check_unbounded, input_shape, verbose):
     """Fills `report.eps_sweep` / `unbounded_accuracy` with the strongest white-box attack."""
     white_box = [name for name in attacks if not report.attacks[name].black_box]
     name = min(white_box, key=lambda n: report.attacks[n].accuracy)
@@ -354,34 +337,40 @@ def _flags(report, eot_samples):
         strongest = min(white, key=lambda n: white[n].accuracy)
         for name, result in black.items():
             if result.accuracy < white[strongest].accuracy:
-                flags.append(_flag(
-                    "black_box_stronger",
-                    f"black-box attack {name} reaches {result.accuracy:.2%} accuracy, below "
-                    f"the {white[strongest].accuracy:.2%} of the strongest white-box attack "
-                    f"{strongest}: the model likely masks its gradients (try EoT, BPDA, "
-                    "more steps or restarts).",
-                ))
+                flags.append(
+                    _flag(
+                        "black_box_stronger",
+                        f"black-box attack {name} reaches {result.accuracy:.2%} accuracy, below "
+                        f"the {white[strongest].accuracy:.2%} of the strongest white-box attack "
+                        f"{strongest}: the model likely masks its gradients (try EoT, BPDA, "
+                        "more steps or restarts).",
+                    )
+                )
     if report.eps_sweep is not None:
         flags += _sweep_flags(report.eps_sweep)
     if report.unbounded_accuracy is not None and report.unbounded_accuracy > UNBOUNDED_TOLERANCE:
-        flags.append(_flag(
-            "unbounded_not_zero",
-            f"with eps covering the whole input box, accuracy is still "
-            f"{report.unbounded_accuracy:.2%} (expected <= {UNBOUNDED_TOLERANCE:.0%}): "
-            "the attack does not find existing adversarial examples; gradients are "
-            "likely masked or the attack is misconfigured.",
-        ))
+        flags.append(
+            _flag(
+                "unbounded_not_zero",
+                f"with eps covering the whole input box, accuracy is still "
+                f"{report.unbounded_accuracy:.2%} (expected <= {UNBOUNDED_TOLERANCE:.0%}): "
+                "the attack does not find existing adversarial examples; gradients are "
+                "likely masked or the attack is misconfigured.",
+            )
+        )
     if report.randomized:
         action = (
             f"the white-box attacks ran on EoT(model, samples={eot_samples})."
             if eot_samples is not None
             else "use EoT (or pass eot_samples=n) to attack its expected loss."
         )
-        flags.append(_flag(
-            "randomized_model",
-            "randomized model: two calls on the same batch gave different outputs, so "
-            f"single-draw gradients are noisy; {action}",
-        ))
+        flags.append(
+            _flag(
+                "randomized_model",
+                "randomized model: two calls on the same batch gave different outputs, so "
+                f"single-draw gradients are noisy; {action}",
+            )
+        )
     return flags
 
 
@@ -389,18 +378,22 @@ def _sweep_flags(sweep):
     eps, accuracy = np.asarray(sweep["eps"]), np.asarray(sweep["accuracy"])
     flags = []
     if np.any(np.diff(accuracy) > 0):
-        flags.append(_flag(
-            "eps_sweep_not_monotone",
-            f"accuracy of {sweep['attack']} rises with eps somewhere in "
-            f"{_curve(eps, accuracy)}; a working attack can only get stronger with eps.",
-        ))
+        flags.append(
+            _flag(
+                "eps_sweep_not_monotone",
+                f"accuracy of {sweep['attack']} rises with eps somewhere in "
+                f"{_curve(eps, accuracy)}; a working attack can only get stronger with eps.",
+            )
+        )
     if len(eps) > 1 and eps[-1] > eps[0] and accuracy[0] > 0 and accuracy[-1] >= accuracy[0]:
-        flags.append(_flag(
-            "eps_sweep_flat",
-            f"accuracy of {sweep['attack']} does not fall with eps: "
-            f"{_curve(eps, accuracy)}; gradients are likely masked (zero, noisy or "
-            "shattered).",
-        ))
+        flags.append(
+            _flag(
+                "eps_sweep_flat",
+                f"accuracy of {sweep['attack']} does not fall with eps: "
+                f"{_curve(eps, accuracy)}; gradients are likely masked (zero, noisy or "
+                "shattered).",
+            )
+        )
     return flags
 
 
@@ -438,13 +431,11 @@ def _named_attacks(attacks):
     for name, attack in named.items():
         if not isinstance(attack, Attack):
             raise ValueError(
-                f"attacks must be hdl_keras Attack instances. Received: {name!r} of type "
-                f"{type(attack).__name__}"
+                f"attacks must be hdl_keras Attack instances. Received: {name!r} of type {type(attack).__name__}"
             )
         if attack.targeted:
             raise ValueError(
-                f"evaluate measures accuracy under untargeted attacks. Received: {name!r} "
-                "with targeted=True"
+                f"evaluate measures accuracy under untargeted attacks. Received: {name!r} with targeted=True"
             )
     return named
 
@@ -456,33 +447,27 @@ def _check_options(batch_size, eps_sweep, check_unbounded, eot_samples, verbose,
     if eot_samples is not None and (
         isinstance(eot_samples, bool) or not isinstance(eot_samples, int) or eot_samples < 1
     ):
-        raise ValueError(
-            f"eot_samples must be None or an int >= 1. Received: eot_samples={eot_samples!r}"
-        )
+        raise ValueError(f"eot_samples must be None or an int >= 1. Received: eot_samples={eot_samples!r}")
     if verbose not in (0, 1, 2):
         raise ValueError(f"verbose must be 0, 1 or 2. Received: verbose={verbose!r}")
     if (eps_sweep is not None or check_unbounded) and all(
         getattr(attack, "black_box", False) for attack in attacks.values()
     ):
         raise ValueError(
-            "eps_sweep and check_unbounded re-run the strongest white-box attack; "
-            "every attack received is black-box."
+            "eps_sweep and check_unbounded re-run the strongest white-box attack; every attack received is black-box."
         )
     if eps_sweep is None:
         return None
     eps_sweep = sorted(float(eps) for eps in np.ravel(np.asarray(eps_sweep, dtype="float64")))
     if not eps_sweep or not np.all(np.isfinite(eps_sweep)) or min(eps_sweep) < 0:
-        raise ValueError(
-            f"eps_sweep must be a non-empty list of finite eps >= 0. Received: eps_sweep={eps_sweep}"
-        )
+        raise ValueError(f"eps_sweep must be a non-empty list of finite eps >= 0. Received: eps_sweep={eps_sweep}")
     return eps_sweep
 
 
 def _check_batch(x, y, num_classes, attacks):
     if not np.issubdtype(y.dtype, np.integer):
         raise ValueError(
-            f"y must hold int class labels. Received: y.dtype={y.dtype} (one-hot labels: "
-            "pass np.argmax(y, axis=-1))"
+            f"y must hold int class labels. Received: y.dtype={y.dtype} (one-hot labels: pass np.argmax(y, axis=-1))"
         )
     if y.ndim != 1 or len(y) != len(x):
         raise ValueError(
@@ -527,11 +512,7 @@ class _Batches:
             self.num_batches = -(-len(self._x) // batch_size)
             self._iterable = None
             return
-        if (
-            isinstance(x, (np.ndarray, str, bytes, dict))
-            or ops.is_tensor(x)
-            or not hasattr(x, "__iter__")
-        ):
+        if isinstance(x, (np.ndarray, str, bytes, dict)) or ops.is_tensor(x) or not hasattr(x, "__iter__"):
             raise ValueError(
                 "evaluate needs x and y arrays, or x an iterable of (x_batch, y_batch) "
                 f"pairs with y=None. Received: x of type {type(x).__name__} and y=None"
@@ -563,8 +544,7 @@ class _Batches:
 def _pair(item):
     if not isinstance(item, (tuple, list)) or len(item) != 2:
         raise ValueError(
-            "each batch must be a pair (x_batch, y_batch). Received: an item of type "
-            f"{type(item).__name__}"
+            f"each batch must be a pair (x_batch, y_batch). Received: an item of type {type(item).__name__}"
         )
     return _to_numpy(item[0], "x"), _to_numpy(item[1], "y")
 
@@ -575,13 +555,9 @@ def _to_numpy(value, name):
     try:
         array = np.asarray(value)
     except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"{name} must be array-like. Received: {name} of type {type(value).__name__}"
-        ) from error
+        raise ValueError(f"{name} must be array-like. Received: {name} of type {type(value).__name__}") from error
     if array.dtype == object:
-        raise ValueError(
-            f"{name} must be a numeric array. Received: {name} of type {type(value).__name__}"
-        )
+        raise ValueError(f"{name} must be a numeric array. Received: {name} of type {type(value).__name__}")
     if name == "x":
         array = array.astype("float32", copy=False)
     return array

@@ -102,18 +102,14 @@ class FAB(Attack):
             )
         super().__init__(model, eps, norm=norm, **kwargs)
         if steps < 1 or restarts < 1:
-            raise ValueError(
-                f"steps and restarts must be >= 1. Received: steps={steps}, restarts={restarts}"
-            )
+            raise ValueError(f"steps and restarts must be >= 1. Received: steps={steps}, restarts={restarts}")
         if not 0 <= alpha_max <= 1 or eta <= 0 or not 0 < beta <= 1:
             raise ValueError(
                 "FAB needs alpha_max in [0, 1], eta > 0 and beta in (0, 1]. Received: "
                 f"alpha_max={alpha_max}, eta={eta}, beta={beta}"
             )
         if n_target_classes is not None and n_target_classes < 1:
-            raise ValueError(
-                f"n_target_classes must be >= 1. Received: n_target_classes={n_target_classes}"
-            )
+            raise ValueError(f"n_target_classes must be >= 1. Received: n_target_classes={n_target_classes}")
         self.steps = int(steps)
         self.restarts = int(restarts)
         self.alpha_max = float(alpha_max)
@@ -125,9 +121,7 @@ class FAB(Attack):
     def __call__(self, x, y):
         x, y = self._check_inputs(x, y)
         x_adv, norms = self._attack(x, y, self.compile)
-        self.norms = np.where(
-            ops.convert_to_numpy(norms) >= _NOT_FOUND, np.inf, ops.convert_to_numpy(norms)
-        )
+        self.norms = np.where(ops.convert_to_numpy(norms) >= _NOT_FOUND, np.inf, ops.convert_to_numpy(norms))
         return x_adv
 
     def perturb(self, x, y):
@@ -202,9 +196,7 @@ class FAB(Attack):
         lengths = ops.maximum(self._norm(steps), 1e-8)
         a1, a2 = lengths[:batch], lengths[batch:]
         alpha = ops.clip(a1 / (a1 + a2), 0.0, self.alpha_max)[:, None]
-        u_new = (u1 + self.eta * steps[:batch]) * (1.0 - alpha) + (
-            u0 + self.eta * steps[batch:]
-        ) * alpha
+        u_new = (u1 + self.eta * steps[:batch]) * (1.0 - alpha) + (u0 + self.eta * steps[batch:]) * alpha
         x_new = ops.reshape(low + scale * ops.clip(u_new, 0.0, 1.0), ops.shape(x))
 
         adversarial = ops.logical_not(ops.equal(self._predict(x_new), ops.cast(y, "int32")))
@@ -222,9 +214,7 @@ class FAB(Attack):
         that it is never the closest); FAB-T: the single `f = z_t - z_y`.
         """
         if self.n_target_classes is None:
-            logits, grads = backend.logit_difference_grads(
-                self.logits, x1, y, differentiable=False
-            )
+            logits, grads = backend.logit_difference_grads(self.logits, x1, y, differentiable=False)
             num_classes = logits.shape[-1]
             label = ops.one_hot(ops.cast(y, "int32"), num_classes, dtype=logits.dtype)
             label_logit = ops.sum(logits * label, axis=1, keepdims=True)

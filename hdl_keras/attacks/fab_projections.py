@@ -89,9 +89,7 @@ def projection_linf(t, w, b):
     lambda_box = ops.maximum((b - sb[:, -1]) / _safe(-s[:, -1]), 0.0)[:, None]
     d_box = (2.0 * corner - 1.0) * lambda_box
     lambda_partial = ops.maximum((b - _take(sb, index)) / _safe(-_take(s, index)), 0.0)[:, None]
-    d_partial = ops.minimum(lambda_partial, d) * corner + ops.maximum(-lambda_partial, d) * (
-        1.0 - corner
-    )
+    d_partial = ops.minimum(lambda_partial, d) * corner + ops.maximum(-lambda_partial, d) * (1.0 - corner)
     d = ops.where(whole_box[:, None], d_box, ops.where(partial[:, None], d_partial, d))
     return d * nonzero
 
@@ -127,9 +125,7 @@ def projection_l2(t, w, b):
     ws = w5 - ops.cumsum(w3s, axis=1)
     keep = ops.cast(ops.logical_not(tiny), t.dtype)
     d = -(r * w) * keep
-    s = ops.concatenate(
-        [-w5 * rs[:, :1], ops.cumsum((rs - rs2) * ws, axis=1) - w5 * rs[:, :1]], axis=1
-    )
+    s = ops.concatenate([-w5 * rs[:, :1], ops.cumsum((rs - rs2) * ws, axis=1) - w5 * rs[:, :1]], axis=1)
     unconstrained = s[:, 0] + c < 0
     whole_box = ops.sum(d * w, axis=1) + c > 0
     partial = ops.logical_not(ops.logical_or(unconstrained, whole_box))

@@ -143,8 +143,7 @@ def get(identifier, targeted=False):
         fn = _UNTARGETED[identifier]
     else:
         raise ValueError(
-            f"Unknown attack loss. Expected a callable or one of {sorted(_UNTARGETED)}. "
-            f"Received: loss={identifier!r}"
+            f"Unknown attack loss. Expected a callable or one of {sorted(_UNTARGETED)}. Received: loss={identifier!r}"
         )
     if not targeted:
         return fn
@@ -168,6 +167,5 @@ def _check_num_classes(logits, minimum, name):
     num_classes = logits.shape[-1]
     if num_classes is not None and num_classes < minimum:
         raise ValueError(
-            f"{name} needs logits with at least {minimum} classes. "
-            f"Received: logits.shape={tuple(logits.shape)}"
+            f"{name} needs logits with at least {minimum} classes. Received: logits.shape={tuple(logits.shape)}"
         )

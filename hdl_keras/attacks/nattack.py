@@ -154,9 +154,7 @@ class NAttack(Attack):
     def _step(self, x, y, mu, x_adv, done, queries):
         """One NES iteration for the examples not yet done."""
         batch, shape = ops.shape(x)[0], tuple(x.shape[1:])
-        noise = keras.random.normal(
-            (batch, self.population) + shape, seed=self.seed_generator
-        )
+        noise = keras.random.normal((batch, self.population) + shape, seed=self.seed_generator)
         candidates = self._candidates(x, mu, noise)
         flat = ops.reshape(candidates, (-1,) + shape)
         labels = ops.reshape(ops.repeat(ops.expand_dims(y, 1), self.population, axis=1), (-1,))
@@ -172,9 +170,7 @@ class NAttack(Attack):
         queries = queries + self.population * ops.cast(active, "int32")
         done = ops.logical_or(done, found)
 
-        scores = (losses - ops.mean(losses, axis=1, keepdims=True)) / (
-            ops.std(losses, axis=1, keepdims=True) + 1e-7
-        )
+        scores = (losses - ops.mean(losses, axis=1, keepdims=True)) / (ops.std(losses, axis=1, keepdims=True) + 1e-7)
         step = self.learning_rate / (self.population * self.sigma)
         mu = mu + step * ops.sum(_expand(scores, noise) * noise, axis=1)
         return mu, x_adv, done, queries
@@ -187,9 +183,7 @@ class NAttack(Attack):
         z = ops.expand_dims(x_tanh + mu, 1) + self.sigma * noise
         candidates = ops.tanh(z) * scale + center
         x_repeated = ops.expand_dims(x, 1)
-        return ops.clip(
-            ops.clip(candidates, x_repeated - self.eps, x_repeated + self.eps), low, high
-        )
+        return ops.clip(ops.clip(candidates, x_repeated - self.eps, x_repeated + self.eps), low, high)
 
 
 def _expand(t, like):

@@ -49,9 +49,7 @@ class PGD(Attack):
     ):
         super().__init__(model, eps, **kwargs)
         if steps < 1 or restarts < 1:
-            raise ValueError(
-                f"steps and restarts must be >= 1. Received: steps={steps}, restarts={restarts}"
-            )
+            raise ValueError(f"steps and restarts must be >= 1. Received: steps={steps}, restarts={restarts}")
         self.step_size = validation.check_number(step_size, "step_size", low=0.0, low_inclusive=False)
         self.steps = int(steps)
         self.random_start = bool(random_start)

@@ -138,8 +138,7 @@ class RobustnessReport:
                 raise ValueError(f"Attack {attack!r} of this report holds no predictions.")
         else:
             raise ValueError(
-                f"Unknown attack. Expected None (clean) or one of {list(self.attacks)}. "
-                f"Received: attack={attack!r}"
+                f"Unknown attack. Expected None (clean) or one of {list(self.attacks)}. Received: attack={attack!r}"
             )
         num_classes = self.num_classes or int(max(self.labels.max(), predictions.max())) + 1
         matrix = np.zeros((num_classes, num_classes), dtype="int64")
@@ -177,9 +176,7 @@ class RobustnessReport:
         values["robust"] = np.asarray(values["robust"], dtype=bool)
         values["labels"] = _int_array(values.get("labels"))
         values["clean_predictions"] = _int_array(values.get("clean_predictions"))
-        values["attacks"] = {
-            name: AttackResult.from_dict(result) for name, result in values["attacks"].items()
-        }
+        values["attacks"] = {name: AttackResult.from_dict(result) for name, result in values["attacks"].items()}
         return cls(**values)
 
     @classmethod

@@ -88,8 +88,5 @@ def _source_attack(source, attack_factory):
         )
     attack = attack_factory(source)
     if not isinstance(attack, Attack):
-        raise ValueError(
-            "attack_factory must return an hdl_keras Attack. Received: "
-            f"{type(attack).__name__}"
-        )
+        raise ValueError(f"attack_factory must return an hdl_keras Attack. Received: {type(attack).__name__}")
     return attack

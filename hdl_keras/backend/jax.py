@@ -4,7 +4,6 @@ import jax
 import jax.numpy as jnp
 
 
-
 def value_and_input_grad(fn, x, differentiable=True):
     """Returns `(fn(x), d sum(fn(x)) / dx)`; see `hdl_keras.backend`."""
     x = jnp.asarray(x)
@@ -53,9 +52,7 @@ def jit(fn, variables, state=()):
         return outputs, [scope.get_current_value(v) for v in state]
 
     def call(*args):
-        outputs, new_state = pure(
-            [v.value for v in variables], [v.value for v in state], *args
-        )
+        outputs, new_state = pure([v.value for v in variables], [v.value for v in state], *args)
         for variable, value in zip(state, new_state):
             variable.assign(value)
         return outputs

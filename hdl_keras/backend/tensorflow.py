@@ -30,9 +30,7 @@ def value_and_vjps(fn, x, cotangents_fn, differentiable=True):
         logits = fn(x)
     cotangents = [tf.stop_gradient(c) for c in cotangents_fn(tf.stop_gradient(logits))]
     grads = [
-        tape.gradient(
-            logits, x, output_gradients=c, unconnected_gradients=tf.UnconnectedGradients.ZERO
-        )
+        tape.gradient(logits, x, output_gradients=c, unconnected_gradients=tf.UnconnectedGradients.ZERO)
         for c in cotangents
     ]
     del tape

@@ -43,9 +43,7 @@ def value_and_vjps(fn, x, cotangents_fn, differentiable=True):
         logits = fn(x)
         cotangents = [c.detach() for c in cotangents_fn(logits.detach())]
         grads = [
-            torch.autograd.grad(
-                logits, x, grad_outputs=c, retain_graph=True, create_graph=create_graph
-            )[0]
+            torch.autograd.grad(logits, x, grad_outputs=c, retain_graph=True, create_graph=create_graph)[0]
             for c in cotangents
         ]
     if not create_graph:

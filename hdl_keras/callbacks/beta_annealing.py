@@ -33,9 +33,7 @@ class BetaAnnealing(keras.callbacks.Callback):
     def __init__(self, beta_bar, epochs):
         super().__init__()
         if beta_bar < 1 or epochs < 1:
-            raise ValueError(
-                f"beta_bar must be >= 1 and epochs >= 1. Received: beta_bar={beta_bar}, epochs={epochs}"
-            )
+            raise ValueError(f"beta_bar must be >= 1 and epochs >= 1. Received: beta_bar={beta_bar}, epochs={epochs}")
         self.beta_bar = float(beta_bar)
         self.epochs = int(epochs)
 

@@ -51,17 +51,11 @@ class BinaryRelax(keras.callbacks.Callback):
         super().__init__()
         self.lambda_0 = check_lambda(lambda_0, "lambda_0")
         if self.lambda_0 == 0 or math.isinf(self.lambda_0):
-            raise ValueError(
-                f"Expected `lambda_0` to be finite and > 0. Received: lambda_0={lambda_0!r}"
-            )
+            raise ValueError(f"Expected `lambda_0` to be finite and > 0. Received: lambda_0={lambda_0!r}")
         self.rho = check_lambda(rho, "rho")
         if self.rho < 1 or math.isinf(self.rho):
             raise ValueError(f"Expected `rho` to be finite and >= 1. Received: rho={rho!r}")
-        if (
-            isinstance(switch_epoch, bool)
-            or not isinstance(switch_epoch, numbers.Integral)
-            or switch_epoch < 1
-        ):
+        if isinstance(switch_epoch, bool) or not isinstance(switch_epoch, numbers.Integral) or switch_epoch < 1:
             raise ValueError(
                 "Expected `switch_epoch` to be an int >= 1 (the first BinaryConnect "
                 f"epoch, 1-based). Received: switch_epoch={switch_epoch!r}"

@@ -121,13 +121,10 @@ class ADMMUpdate(keras.callbacks.Callback):
         super().__init__()
         if isinstance(update_every, bool) or not isinstance(update_every, int) or update_every < 1:
             raise ValueError(
-                f"Expected `update_every` to be a positive integer (epochs). "
-                f"Received: update_every={update_every!r}"
+                f"Expected `update_every` to be a positive integer (epochs). Received: update_every={update_every!r}"
             )
         if not isinstance(hard_prune, bool):
-            raise ValueError(
-                f"Expected `hard_prune` to be a bool. Received: hard_prune={hard_prune!r}"
-            )
+            raise ValueError(f"Expected `hard_prune` to be a bool. Received: hard_prune={hard_prune!r}")
         self.update_every = update_every
         self.hard_prune = hard_prune
         self._kernels = []

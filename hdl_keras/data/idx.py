@@ -99,21 +99,13 @@ def parse_idx(data, source="<bytes>"):
 def _parse_header(data, source):
     """Returns `(dtype, sizes)` from an IDX header, validating it."""
     if len(data) < _PREFIX_SIZE:
-        raise ValueError(
-            f"{source}: too short for an IDX header ({len(data)} bytes, need at "
-            f"least {_PREFIX_SIZE})."
-        )
+        raise ValueError(f"{source}: too short for an IDX header ({len(data)} bytes, need at least {_PREFIX_SIZE}).")
     if data[0] != 0 or data[1] != 0:
-        raise ValueError(
-            f"{source}: not an IDX file: magic bytes are {bytes(data[:2]).hex()}, "
-            "expected 0000."
-        )
+        raise ValueError(f"{source}: not an IDX file: magic bytes are {bytes(data[:2]).hex()}, expected 0000.")
     code, num_dims = data[2], data[3]
     if code not in IDX_DTYPES:
         known = ", ".join(f"0x{c:02x}" for c in IDX_DTYPES)
-        raise ValueError(
-            f"{source}: unknown IDX data type code 0x{code:02x}; known: {known}."
-        )
+        raise ValueError(f"{source}: unknown IDX data type code 0x{code:02x}; known: {known}.")
     header_size = _PREFIX_SIZE + 4 * num_dims
     if len(data) < header_size:
         raise ValueError(

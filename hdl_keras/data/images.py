@@ -49,9 +49,7 @@ _HOW_TO_PROVIDE = {
     "fashion_mnist": (
         "install the Debian package (apt-get install dataset-fashion-mnist, "
         "which fills /usr/share/datasets/fashion-mnist/), or set HDL_KERAS_DATA "
-        "to a folder that contains fashion-mnist/ with the four files "
-        + ", ".join(f"{f}.gz" for f in IDX_FILES)
-        + "."
+        "to a folder that contains fashion-mnist/ with the four files " + ", ".join(f"{f}.gz" for f in IDX_FILES) + "."
     ),
     "cifar10": (
         "put the official CIFAR-10 python version, the folder "
@@ -92,9 +90,7 @@ def load_mnist(verify=True, allow_download=None):
         ```
     """
     hashes = MNIST_SHA256 if verify else {}
-    return _load_image_dataset(
-        "mnist", lambda folder: _read_idx_folder(folder, hashes), allow_download
-    )
+    return _load_image_dataset("mnist", lambda folder: _read_idx_folder(folder, hashes), allow_download)
 
 
 def load_fashion_mnist(allow_download=None):
@@ -125,9 +121,7 @@ def load_fashion_mnist(allow_download=None):
         (x_train, y_train), _ = load_fashion_mnist()
         ```
     """
-    return _load_image_dataset(
-        "fashion_mnist", lambda folder: _read_idx_folder(folder, {}), allow_download
-    )
+    return _load_image_dataset("fashion_mnist", lambda folder: _read_idx_folder(folder, {}), allow_download)
 
 
 def load_cifar10(allow_download=None):
@@ -230,8 +224,7 @@ def _read_idx_folder(folder, hashes):
     `hashes` maps file stems to expected sha256 (empty: no check).
     """
     x_train, y_train, x_test, y_test = [
-        read_idx(first_existing(folder, (f"{stem}.gz", stem)), sha256=hashes.get(stem))
-        for stem in IDX_FILES
+        read_idx(first_existing(folder, (f"{stem}.gz", stem)), sha256=hashes.get(stem)) for stem in IDX_FILES
     ]
     _check_pair(x_train, y_train, folder / IDX_FILES[0], image_ndim=3)
     _check_pair(x_test, y_test, folder / IDX_FILES[2], image_ndim=3)
@@ -266,13 +259,10 @@ def _read_cifar10_batch(path):
         labels = _to_labels(batch[b"labels"])
     except _MALFORMED_PICKLE_ERRORS as error:
         raise ValueError(
-            f"{path}: not a CIFAR-10 python batch (a pickled dict with b'data' "
-            f"and b'labels'): {error!r}."
+            f"{path}: not a CIFAR-10 python batch (a pickled dict with b'data' and b'labels'): {error!r}."
         ) from error
     if data.ndim != 2 or data.shape[1] != np.prod(_CIFAR10_IMAGE_SHAPE):
-        raise ValueError(
-            f"{path}: b'data' must have shape (N, 3072). Received: {data.shape}."
-        )
+        raise ValueError(f"{path}: b'data' must have shape (N, 3072). Received: {data.shape}.")
     _check_pair(data, labels, path, image_ndim=2)
     return data.reshape(-1, *_CIFAR10_IMAGE_SHAPE).transpose(0, 2, 3, 1), labels
 

@@ -55,7 +55,5 @@ def load(name, **kwargs):
         ```
     """
     if name not in _LOADERS:
-        raise ValueError(
-            f"Unknown dataset: {name!r}. Known datasets: {', '.join(_LOADERS)}."
-        )
+        raise ValueError(f"Unknown dataset: {name!r}. Known datasets: {', '.join(_LOADERS)}.")
     return _LOADERS[name](**kwargs)

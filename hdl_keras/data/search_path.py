@@ -76,9 +76,7 @@ def candidate_dirs(name):
         ```
     """
     if name not in SUBFOLDERS:
-        raise ValueError(
-            f"No search folders for dataset {name!r}; known: {sorted(SUBFOLDERS)}."
-        )
+        raise ValueError(f"No search folders for dataset {name!r}; known: {sorted(SUBFOLDERS)}.")
     return [root / sub for root in search_roots() for sub in SUBFOLDERS[name]]
 
 

@@ -39,9 +39,7 @@ def stratified_split(y, test_fraction=0.2, seed=0):
     _check_fraction("test_fraction", test_fraction)
     y = np.asarray(y)
     if y.ndim != 1 or len(y) == 0:
-        raise ValueError(
-            f"`y` must have shape (N,) with N >= 1. Received: y.shape={y.shape}."
-        )
+        raise ValueError(f"`y` must have shape (N,) with N >= 1. Received: y.shape={y.shape}.")
     rng = np.random.default_rng(seed)
     train, test = [], []
     for label in np.unique(y):
@@ -86,10 +84,7 @@ def splits(x, y, n=10, val_fraction=0.2, seed=0):
     _check_fraction("val_fraction", val_fraction)
     x, y = np.asarray(x), np.asarray(y)
     if len(x) != len(y):
-        raise ValueError(
-            "`x` and `y` must have the same number of rows. "
-            f"Received: len(x)={len(x)}, len(y)={len(y)}."
-        )
+        raise ValueError(f"`x` and `y` must have the same number of rows. Received: len(x)={len(x)}, len(y)={len(y)}.")
     if len(x) < 2:
         raise ValueError(f"Need at least 2 rows to split. Received: len(x)={len(x)}.")
     num_val = min(max(round(val_fraction * len(x)), 1), len(x) - 1)

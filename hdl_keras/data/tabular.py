@@ -117,9 +117,7 @@ def load_digits(test_fraction=0.2, seed=0):
     return _load_sklearn("load_digits", test_fraction, seed)
 
 
-def load_csv(
-    path, label_column=-1, test_fraction=0.2, seed=0, delimiter=",", header="infer"
-):
+def load_csv(path, label_column=-1, test_fraction=0.2, seed=0, delimiter=",", header="infer"):
     """Loads a numeric CSV table with one label column, split and standardized.
 
     Labels may be numbers or strings; they are mapped to `0..K-1` in the
@@ -190,8 +188,7 @@ def _load_sklearn(loader_name, test_fraction, seed):
         from sklearn import datasets
     except ImportError as error:
         raise ImportError(
-            "The tabular datasets need scikit-learn: `pip install scikit-learn` "
-            "(or `pip install hdl_keras[tabular]`)."
+            "The tabular datasets need scikit-learn: `pip install scikit-learn` (or `pip install hdl_keras[tabular]`)."
         ) from error
     x, y = getattr(datasets, loader_name)(return_X_y=True)
     return _split_and_standardize(x, y, test_fraction, seed)
@@ -236,10 +233,7 @@ def _read_rows(path, delimiter):
         raise ValueError(f"{path}: no data rows.")
     for row, line in zip(rows, lines):
         if len(row) != len(rows[0]):
-            raise ValueError(
-                f"{path}, line {line}: {len(row)} fields, but line {lines[0]} "
-                f"has {len(rows[0])}."
-            )
+            raise ValueError(f"{path}, line {line}: {len(row)} fields, but line {lines[0]} has {len(rows[0])}.")
     if len(rows[0]) < 2:
         raise ValueError(
             f"{path}: need at least 2 columns (features and a label), found "
@@ -253,15 +247,10 @@ def _has_header(header, rows):
     if isinstance(header, bool):
         return header
     if header != "infer":
-        raise ValueError(
-            f"`header` must be 'infer', True or False. Received: header={header!r}."
-        )
+        raise ValueError(f"`header` must be 'infer', True or False. Received: header={header!r}.")
     if len(rows) < 2:
         return False
-    return any(
-        not _is_number(top) and _is_number(below)
-        for top, below in zip(rows[0], rows[1])
-    )
+    return any(not _is_number(top) and _is_number(below) for top, below in zip(rows[0], rows[1]))
 
 
 def _label_index(label_column, names, width, path):
@@ -274,9 +263,7 @@ def _label_index(label_column, names, width, path):
             )
         return names.index(label_column)
     if not -width <= label_column < width:
-        raise ValueError(
-            f"{path}: label_column={label_column} is out of range for {width} columns."
-        )
+        raise ValueError(f"{path}: label_column={label_column} is out of range for {width} columns.")
     return label_column % width
 
 
@@ -287,9 +274,7 @@ def _parse_features(rows, lines, feature_indices, names, path):
         for i, row in enumerate(rows):
             value = _to_finite_float(row[j])
             if value is None:
-                column = (
-                    f"{names[j]!r} (index {j})" if names is not None else f"index {j}"
-                )
+                column = f"{names[j]!r} (index {j})" if names is not None else f"index {j}"
                 raise ValueError(
                     f"{path}: feature column {column} is not numeric: line "
                     f"{lines[i]} holds {row[j]!r}. Clean or drop the column, or "

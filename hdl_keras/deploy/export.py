@@ -41,14 +41,10 @@ def export(model, path, format="onnx"):
         >>> size = hdl_keras.deploy.export(model, "mnist.onnx")  # INT4 levels
     """
     if format not in FORMATS:
-        raise ValueError(
-            f"Expected format in {sorted(FORMATS)}. Received: format={format!r}"
-        )
+        raise ValueError(f"Expected format in {sorted(FORMATS)}. Received: format={format!r}")
     suffix = pathlib.Path(os.fspath(path)).suffix
     if suffix != FORMATS[format]:
-        raise ValueError(
-            f"A {format} file must end with {FORMATS[format]!r}. Received: path={os.fspath(path)!r}"
-        )
+        raise ValueError(f"A {format} file must end with {FORMATS[format]!r}. Received: path={os.fspath(path)!r}")
     plain = deployable(model)
     if format == "onnx":
         from hdl_keras.deploy.to_onnx import to_onnx

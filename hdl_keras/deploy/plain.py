@@ -42,9 +42,7 @@ def deployable(model):
             kernel is relaxed (BinaryRelax before its switch).
     """
     if not isinstance(model, keras.Model):
-        raise ValueError(
-            f"Expected a keras.Model. Received: model={type(model).__name__}"
-        )
+        raise ValueError(f"Expected a keras.Model. Received: model={type(model).__name__}")
     if not model.built:
         raise ValueError(f"Model '{model.name}' must be built before it is exported.")
     if type(model) not in (keras.Model, keras.Sequential):
@@ -76,9 +74,7 @@ def integer_kernel(layer):
         (one scale per layer) or `(out,)` (`per_channel=True`).
     """
     quantizer = layer.kernel_quantizer
-    levels, scale = quantizer.levels_and_scale(
-        keras.ops.convert_to_tensor(layer.float_kernel, "float32")
-    )
+    levels, scale = quantizer.levels_and_scale(keras.ops.convert_to_tensor(layer.float_kernel, "float32"))
     levels = np.rint(keras.ops.convert_to_numpy(levels)).astype(np.int8)
     scale = np.asarray(keras.ops.convert_to_numpy(scale), dtype=np.float32)
     scale = scale.reshape(scale.shape[-1:] if quantizer.per_channel else ())

@@ -28,17 +28,13 @@ def onnx_session(path, optimization="all"):
     try:
         import onnxruntime
     except ImportError as exc:
-        raise ImportError(
-            "Running ONNX files needs onnxruntime: pip install 'hdl_keras[export]'."
-        ) from exc
+        raise ImportError("Running ONNX files needs onnxruntime: pip install 'hdl_keras[export]'.") from exc
     levels = {
         "all": onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL,
         "basic": onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC,
     }
     if optimization not in levels:
-        raise ValueError(
-            f"Expected optimization 'all' or 'basic'. Received: optimization={optimization!r}"
-        )
+        raise ValueError(f"Expected optimization 'all' or 'basic'. Received: optimization={optimization!r}")
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = levels[optimization]
     options.log_severity_level = 3
@@ -61,8 +57,7 @@ def litert_interpreter(path):
             from tensorflow.lite import Interpreter
         except ImportError as exc:
             raise ImportError(
-                "Running LiteRT files needs ai-edge-litert (or tensorflow): "
-                "pip install 'hdl_keras[export]'."
+                "Running LiteRT files needs ai-edge-litert (or tensorflow): pip install 'hdl_keras[export]'."
             ) from exc
     return Interpreter(model_path=str(path))
 

@@ -54,9 +54,7 @@ def _convert_float(model):
     with tempfile.TemporaryDirectory() as saved_model_dir:
         archive = keras.export.ExportArchive()
         archive.track(model)
-        archive.add_endpoint(
-            "serve", functools.partial(model.__call__, training=False), input_signature=[signature]
-        )
+        archive.add_endpoint("serve", functools.partial(model.__call__, training=False), input_signature=[signature])
         archive.write_out(saved_model_dir, verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(saved_model_dir)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -83,11 +81,8 @@ def _weight_only_configs(model, quantized_layers):
             return qtyping.TFLOperationName.CONV_2D
         return qtyping.TFLOperationName.FULLY_CONNECTED
 
-    kernels = [
-        layer
-        for layer in flatten_layers(model)
-        if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D))
-    ]
+    kernels = [layer for layer in flatten_layers(model) if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D))]
+
     def granularity(layer):
         if layer.kernel_quantizer.per_channel:
             return qtyping.QuantGranularity.CHANNELWISE
@@ -116,14 +111,11 @@ def _quantize_weights(flatbuffer, model, quantized_layers):
         from ai_edge_quantizer import quantizer
     except ImportError as exc:
         raise ImportError(
-            "LiteRT export of quantized models needs ai-edge-quantizer: "
-            "pip install 'hdl_keras[export]'."
+            "LiteRT export of quantized models needs ai-edge-quantizer: pip install 'hdl_keras[export]'."
         ) from exc
     tool = quantizer.Quantizer(bytearray(flatbuffer))
     for regex, operation, bits, granularity in _weight_only_configs(model, quantized_layers):
-        tool.add_weight_only_config(
-            regex=regex, operation_name=operation, num_bits=bits, granularity=granularity
-        )
+        tool.add_weight_only_config(regex=regex, operation_name=operation, num_bits=bits, granularity=granularity)
     result = tool.quantize(enable_progress_report=False)
     return bytes(result.quantized_model)
 
@@ -140,9 +132,7 @@ def to_litert(model):
         quantized kernels as INT4/INT8 weights with `DEQUANTIZE`.
     """
     _check_backend()
-    quantized_layers = [
-        layer for layer in flatten_layers(model) if isinstance(layer, QuantizedKernelMixin)
-    ]
+    quantized_layers = [layer for layer in flatten_layers(model) if isinstance(layer, QuantizedKernelMixin)]
     plain = float_twin(model) if quantized_layers else model
     flatbuffer = _convert_float(plain)
     if quantized_layers:

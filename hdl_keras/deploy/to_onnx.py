@@ -48,9 +48,7 @@ def _onnx():
     try:
         import onnx
     except ImportError as exc:
-        raise ImportError(
-            "ONNX export needs the `onnx` package: pip install 'hdl_keras[export]'."
-        ) from exc
+        raise ImportError("ONNX export needs the `onnx` package: pip install 'hdl_keras[export]'.") from exc
     return onnx
 
 
@@ -78,9 +76,7 @@ class _GraphWriter:
 
     def node(self, op_type, inputs, hint, **attributes):
         output = self.name(hint)
-        self.nodes.append(
-            self.onnx.helper.make_node(op_type, inputs, [output], name=output, **attributes)
-        )
+        self.nodes.append(self.onnx.helper.make_node(op_type, inputs, [output], name=output, **attributes))
         return output
 
     def integer_constant(self, hint, levels):
@@ -89,9 +85,7 @@ class _GraphWriter:
 
         name = self.name(hint)
         dtype = ml_dtypes.int4 if level_bits(levels) == 4 else np.int8
-        self.initializers.append(
-            self.onnx.numpy_helper.from_array(levels.astype(dtype), name)
-        )
+        self.initializers.append(self.onnx.numpy_helper.from_array(levels.astype(dtype), name))
         return name
 
     def activation(self, activation, tensor, layout, hint):
@@ -277,8 +271,7 @@ def _write_layer(writer, node, inputs):
     if isinstance(layer, (keras.layers.GlobalAveragePooling2D, keras.layers.GlobalMaxPooling2D)):
         if layer.keepdims or layer.data_format != "channels_last":
             raise ValueError(
-                f"ONNX export supports channels_last global pooling without keepdims. "
-                f"Received: layer '{layer.name}'."
+                f"ONNX export supports channels_last global pooling without keepdims. Received: layer '{layer.name}'."
             )
         op_type = "GlobalAveragePool" if isinstance(layer, keras.layers.GlobalAveragePooling2D) else "GlobalMaxPool"
         pooled = writer.node(op_type, [tensor], layer.name)

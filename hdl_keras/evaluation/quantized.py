@@ -46,7 +46,7 @@ def _float_config(rewritten):
     if rewritten.get("registered_name") in ("hdl_keras>QuantDense", "hdl_keras>QuantConv2D"):
         config = dict(rewritten["config"])
         config.pop("kernel_quantizer")
-        class_name = rewritten["class_name"][len("Quant"):]
+        class_name = rewritten["class_name"][len("Quant") :]
         rewritten.update(module="keras.layers", class_name=class_name, registered_name=None, config=config)
     return rewritten
 
@@ -228,8 +228,9 @@ def evaluate_quantized(
     if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not eps > 0:
         raise ValueError(f"eps must be a number > 0. Received: eps={eps!r}")
     steps = _check_positive_int("steps", steps)
-    square_queries = int(square_queries) if square_queries == 0 else _check_positive_int(
-        "square_queries", square_queries, minimum=2)
+    square_queries = (
+        int(square_queries) if square_queries == 0 else _check_positive_int("square_queries", square_queries, minimum=2)
+    )
     gradient_examples = _check_positive_int("gradient_examples", gradient_examples, minimum=0)
     if float_model is not None and not callable(float_model):
         raise ValueError(f"float_model must be a keras.Model. Received: {type(float_model).__name__}")
@@ -251,8 +252,14 @@ def evaluate_quantized(
     sweep = None if eps_sweep is None else [eps * float(factor) for factor in eps_sweep]
     keras.utils.set_random_seed(seed)
     report = evaluate(
-        model, x, y, attacks=attacks, batch_size=batch_size, eps_sweep=sweep,
-        check_unbounded=check_unbounded, verbose=verbose,
+        model,
+        x,
+        y,
+        attacks=attacks,
+        batch_size=batch_size,
+        eps_sweep=sweep,
+        check_unbounded=check_unbounded,
+        verbose=verbose,
     )
     accuracy = {"natural": report.clean_accuracy}
     accuracy.update({name: result.accuracy for name, result in report.attacks.items()})

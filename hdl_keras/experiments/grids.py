@@ -153,9 +153,7 @@ def _check_value(key, value):
             raise ValueError(f"Expected an int >= 1 for {key!r}. Received: {key}={value!r}")
         return int(value)
     if key not in SEARCHED_KEYS:
-        raise ValueError(
-            f"Unknown grid key. Expected one of {[*SEARCHED_KEYS, *TRAINING_KEYS]}. Received: {key!r}"
-        )
+        raise ValueError(f"Unknown grid key. Expected one of {[*SEARCHED_KEYS, *TRAINING_KEYS]}. Received: {key!r}")
     values = tuple(value) if isinstance(value, (list, tuple)) else (value,)
     valid, expected = _VALID[key]
     if not values or any(

@@ -43,7 +43,8 @@ PAPER_SPLITS = 10
 VAL_FRACTION = 0.2
 # The paper's PGD radius per image dataset; every tabular (UCI) set uses 0.1.
 PAPER_ATTACK_EPS = {
-    dataset: presets.threat_model(f"bertsimas2023-{dataset}")["eps"] for dataset in ("mnist", "fashion_mnist", "cifar10")
+    dataset: presets.threat_model(f"bertsimas2023-{dataset}")["eps"]
+    for dataset in ("mnist", "fashion_mnist", "cifar10")
 }
 TABULAR_ATTACK_EPS = presets.threat_model("bertsimas2023-tables")["eps"]
 # Deprecated aliases of `PAPER_SPLITS` and `PAPER_ATTACK_EPS`, kept for one release.
@@ -59,8 +60,19 @@ PAPER_ATTACK_STEP_SIZE = 0.01
 EVAL_BATCH = 512
 # Settings a resumed run must share with the runs already in `runs.jsonl`.
 RESUME_KEYS = (
-    "dataset", "num_splits", "train_subset", "test_subset", "epochs", "batch_size", "rounds",
-    "attack_eps", "attack_steps", "seed", "network", "backend", "scaling",
+    "dataset",
+    "num_splits",
+    "train_subset",
+    "test_subset",
+    "epochs",
+    "batch_size",
+    "rounds",
+    "attack_eps",
+    "attack_steps",
+    "seed",
+    "network",
+    "backend",
+    "scaling",
 )
 # The value of a resume key in settings saved before the key existed.
 _RESUME_DEFAULTS = {"scaling": "minmax"}
@@ -249,8 +261,10 @@ def run_protocol(
     kind = grid_kind(dataset)
     grid_name = grid if isinstance(grid, str) else (kind if grid is None else "custom")
     overrides = {"epochs": epochs, "rounds": rounds, "batch_size": batch_size}
-    grid = reduced_grid(get_grid(kind if grid is None else grid),
-                        **{key: value for key, value in overrides.items() if value is not None})
+    grid = reduced_grid(
+        get_grid(kind if grid is None else grid),
+        **{key: value for key, value in overrides.items() if value is not None},
+    )
     paper_eps = PAPER_ATTACK_EPS.get(dataset, TABULAR_ATTACK_EPS)
     if attack_eps is not None and attack_eps <= 0:
         raise ValueError(f"Expected attack_eps > 0. Received: attack_eps={attack_eps}")
@@ -297,10 +311,14 @@ def run_protocol(
     log = _RunLog(output_dir, settings)
     configs = [(method, config) for method in methods for config in method_configs(method, grid)]
     if verbose:
-        finished = sum((method, config_id(config), index) in log.done
-                       for method, config in configs for index in range(num_splits))
-        print(f"{dataset}: {len(configs)} configurations x {num_splits} splits = "
-              f"{len(configs) * num_splits} runs, {finished} already done", flush=True)
+        finished = sum(
+            (method, config_id(config), index) in log.done for method, config in configs for index in range(num_splits)
+        )
+        print(
+            f"{dataset}: {len(configs)} configurations x {num_splits} splits = "
+            f"{len(configs) * num_splits} runs, {finished} already done",
+            flush=True,
+        )
     runs = []
     for method, config in configs:
         key = config_id(config)
@@ -326,9 +344,15 @@ def _run_config(method, config, split_indices, splits, test, settings):
     model.optimizer.build(model.trainable_variables)
     initial_weights = model.get_weights()
     initial_optimizer = [ops.convert_to_numpy(variable) for variable in model.optimizer.variables]
-    attack = PGD(model, eps=settings["attack_eps"], step_size=settings["attack_step_size"],
-                 steps=settings["attack_steps"], random_start=True, seed=seed,
-                 bounds=_attack_bounds(settings))
+    attack = PGD(
+        model,
+        eps=settings["attack_eps"],
+        step_size=settings["attack_step_size"],
+        steps=settings["attack_steps"],
+        random_start=True,
+        seed=seed,
+        bounds=_attack_bounds(settings),
+    )
     initial_attack_state = ops.convert_to_numpy(attack.seed_generator.state)
     x_test, y_test = test
     batch = min(EVAL_BATCH, max(len(x_test), len(splits[0][1][0])))
@@ -340,8 +364,16 @@ def _run_config(method, config, split_indices, splits, test, settings):
         attack.seed_generator.state.assign(initial_attack_state)
         keras.utils.set_random_seed(seed + 1 + index)
         start = time.perf_counter()
-        train(model, config, x_train, y_train, epochs=settings["epochs"], batch_size=settings["batch_size"],
-              rounds=settings["rounds"], verbose=0)
+        train(
+            model,
+            config,
+            x_train,
+            y_train,
+            epochs=settings["epochs"],
+            batch_size=settings["batch_size"],
+            rounds=settings["rounds"],
+            verbose=0,
+        )
         train_seconds = time.perf_counter() - start
         start = time.perf_counter()
         harden_gates(model)
@@ -468,9 +500,7 @@ def _check_methods(methods):
     methods = [methods] if isinstance(methods, str) else list(methods)
     unknown = [method for method in methods if method not in METHODS]
     if unknown or not methods or len(set(methods)) != len(methods):
-        raise ValueError(
-            f"Expected distinct method names from {list(METHODS)}. Received: methods={methods!r}"
-        )
+        raise ValueError(f"Expected distinct method names from {list(METHODS)}. Received: methods={methods!r}")
     return [method for method in METHODS if method in methods]
 
 

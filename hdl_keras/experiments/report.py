@@ -83,8 +83,7 @@ def markdown_report(result):
         "sparsity": "Sparsity",
     }
     rows = [
-        (row_labels[metric], [by_rank[method]["test"][metric] for method in methods])
-        for metric in selection.METRICS
+        (row_labels[metric], [by_rank[method]["test"][metric] for method in methods]) for metric in selection.METRICS
     ]
     lines += _table("Method", [SHORT_NAMES[method] for method in methods], rows) + [""]
 
@@ -108,7 +107,8 @@ def _settings_lines(settings, runs):
         f"({100 * settings['val_fraction']:.0f} % validation), seed {settings['seed']}",
         f"training: Adam, {settings['epochs']} epochs, batch {settings['batch_size']}; "
         f"sparse methods: rounds {settings['rounds']}",
-        "grid: " + "; ".join(
+        "grid: "
+        + "; ".join(
             f"{key} {tuple(settings['grid'][key])}"
             for key in ("lr", "rho", "sparsity_lambda", "beta_bar", "stability_alpha")
         ),

@@ -40,6 +40,13 @@ def train(model, config, x, y, epochs, batch_size, rounds, restore_best=None, **
         The list of `History` objects, one per `model.fit` (round).
     """
     return train_model(
-        model, x, y, epochs=epochs, batch_size=batch_size, rounds=rounds, beta_bar=config.get("beta_bar"),
-        restore_best=restore_best, **fit_kwargs,
+        model,
+        x,
+        y,
+        epochs=epochs,
+        batch_size=batch_size,
+        rounds=rounds,
+        beta_bar=config.get("beta_bar"),
+        restore_best=restore_best,
+        **fit_kwargs,
     )

@@ -12,15 +12,9 @@ def _pair(value, name):
     if (
         not isinstance(value, (list, tuple))
         or len(value) != 2
-        or any(
-            isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1
-            for v in value
-        )
+        or any(isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1 for v in value)
     ):
-        raise ValueError(
-            f"Expected `{name}` to be a positive integer or a pair of them. "
-            f"Received: {name}={value!r}"
-        )
+        raise ValueError(f"Expected `{name}` to be a positive integer or a pair of them. Received: {name}={value!r}")
     return (int(value[0]), int(value[1]))
 
 
@@ -85,10 +79,7 @@ class ConstantChannelsBias(keras.layers.Layer):
         self.strides = _pair(strides, "strides")
         self.dilation_rate = _pair(dilation_rate, "dilation_rate")
         if padding not in ("same", "valid"):
-            raise ValueError(
-                "Expected `padding` to be 'same' or 'valid'. "
-                f"Received: padding={padding!r}"
-            )
+            raise ValueError(f"Expected `padding` to be 'same' or 'valid'. Received: padding={padding!r}")
         self.padding = padding
         self.activation = keras.activations.get(activation)
 

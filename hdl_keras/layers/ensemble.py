@@ -60,14 +60,12 @@ class Ensemble(keras.layers.Layer):
             or not all(isinstance(shape, (list, tuple)) for shape in input_shape)
         ):
             raise ValueError(
-                "An `Ensemble` layer takes a list of the members' logits. "
-                f"Received: input_shape={input_shape!r}"
+                f"An `Ensemble` layer takes a list of the members' logits. Received: input_shape={input_shape!r}"
             )
         shapes = {tuple(shape[1:]) for shape in input_shape}
         if len(shapes) != 1:
             raise ValueError(
-                "An `Ensemble` layer takes members' logits of one shape. "
-                f"Received: input_shape={input_shape!r}"
+                f"An `Ensemble` layer takes members' logits of one shape. Received: input_shape={input_shape!r}"
             )
 
     def call(self, inputs):

@@ -23,9 +23,7 @@ _MASK_CONFIG_KEYS = ("mask_init", "beta", "gate_scale")
 def _base_layer_class(cls):
     """The first class of `cls`'s MRO that is a Keras layer without a mask."""
     for base in cls.__mro__:
-        if issubclass(base, keras.layers.Layer) and not issubclass(
-            base, MaskedKernelMixin
-        ):
+        if issubclass(base, keras.layers.Layer) and not issubclass(base, MaskedKernelMixin):
             return base
     raise TypeError(f"{cls.__name__} has no Keras base layer.")
 
@@ -49,11 +47,7 @@ def _unmask_config(rewritten):
         rewritten["module"] = "keras.layers"
         rewritten["class_name"] = base.__name__
         rewritten["registered_name"] = None
-        rewritten["config"] = {
-            key: item
-            for key, item in rewritten["config"].items()
-            if key not in _MASK_CONFIG_KEYS
-        }
+        rewritten["config"] = {key: item for key, item in rewritten["config"].items() if key not in _MASK_CONFIG_KEYS}
     return rewritten
 
 
@@ -97,13 +91,9 @@ def export_pruned(model):
         'Dense'
     """
     if not isinstance(model, keras.Model):
-        raise ValueError(
-            f"Expected a keras.Model. Received: model={type(model).__name__}"
-        )
+        raise ValueError(f"Expected a keras.Model. Received: model={type(model).__name__}")
     if not model.built:
-        raise ValueError(
-            f"Model '{model.name}' must be built before export_pruned."
-        )
+        raise ValueError(f"Model '{model.name}' must be built before export_pruned.")
     return replace_layers(model, _unmask_config, _copy_pruned)
 
 

@@ -23,11 +23,7 @@ from keras import ops
 
 def check_mask_init(mask_init):
     """Returns `mask_init` as a float; raises a ValueError unless a real number."""
-    if (
-        isinstance(mask_init, bool)
-        or not isinstance(mask_init, numbers.Real)
-        or not math.isfinite(mask_init)
-    ):
+    if isinstance(mask_init, bool) or not isinstance(mask_init, numbers.Real) or not math.isfinite(mask_init):
         raise ValueError(
             "Expected `mask_init` to be a finite number (the initial value "
             f"of the mask logits s). Received: mask_init={mask_init!r}"
@@ -52,12 +48,7 @@ def check_gate_scale(gate_scale):
 
 def check_beta(beta):
     """Returns `beta` as a float; raises a ValueError unless a positive number."""
-    if (
-        isinstance(beta, bool)
-        or not isinstance(beta, numbers.Real)
-        or not math.isfinite(beta)
-        or beta <= 0
-    ):
+    if isinstance(beta, bool) or not isinstance(beta, numbers.Real) or not math.isfinite(beta) or beta <= 0:
         raise ValueError(
             "Expected `beta` to be a finite positive number (the temperature "
             f"of the sigmoid gate). Received: beta={beta!r}"
@@ -113,10 +104,7 @@ class MaskedKernelMixin(StoredVariablesMixin):
         self.initial_beta = check_beta(beta)
         self.gate_scale = check_gate_scale(gate_scale)
         if getattr(self, "lora_rank", None):
-            raise ValueError(
-                f"{type(self).__name__} does not support LoRA. "
-                f"Received: lora_rank={self.lora_rank}"
-            )
+            raise ValueError(f"{type(self).__name__} does not support LoRA. Received: lora_rank={self.lora_rank}")
         if self.quantization_mode is not None:
             raise ValueError(
                 f"{type(self).__name__} does not support quantized dtype "
@@ -139,9 +127,7 @@ class MaskedKernelMixin(StoredVariablesMixin):
 
     def _check_built(self, what):
         if not self.built:
-            raise AttributeError(
-                f"You must build the layer before accessing `{what}`."
-            )
+            raise AttributeError(f"You must build the layer before accessing `{what}`.")
 
     @property
     def kernel(self):

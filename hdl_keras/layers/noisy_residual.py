@@ -9,15 +9,8 @@ from keras import ops
 
 def check_stddev(value, name):
     """Raises a ValueError unless `value` is a finite real number >= 0."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise ValueError(
-            f"Expected `{name}` to be a finite number >= 0. Received: {name}={value!r}"
-        )
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"Expected `{name}` to be a finite number >= 0. Received: {name}={value!r}")
 
 
 @keras.saving.register_keras_serializable(package="hdl_keras")
@@ -92,15 +85,9 @@ class ResidualNoise(keras.layers.Layer):
         check_stddev(stddev, "stddev")
         for arg, value in (("relative", relative), ("always_on", always_on)):
             if not isinstance(value, bool):
-                raise ValueError(
-                    f"Expected `{arg}` to be a bool. Received: {arg}={value!r}"
-                )
-        if seed is not None and (
-            isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
-        ):
-            raise ValueError(
-                f"Expected `seed` to be an int or None. Received: seed={seed!r}"
-            )
+                raise ValueError(f"Expected `{arg}` to be a bool. Received: {arg}={value!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+            raise ValueError(f"Expected `seed` to be an int or None. Received: seed={seed!r}")
         self.stddev = float(stddev)
         self.relative = relative
         self.always_on = always_on
@@ -115,9 +102,7 @@ class ResidualNoise(keras.layers.Layer):
         scale = self.stddev
         if self.relative:
             scale = scale * ops.sqrt(ops.var(inputs) + keras.config.epsilon())
-        noise = keras.random.normal(
-            ops.shape(inputs), dtype=self.compute_dtype, seed=self.seed_generator
-        )
+        noise = keras.random.normal(ops.shape(inputs), dtype=self.compute_dtype, seed=self.seed_generator)
         return inputs + scale * noise
 
     def compute_output_shape(self, input_shape):

@@ -54,9 +54,7 @@ class QuantizedKernelMixin(StoredVariablesMixin):
             )
         self.kernel_quantizer = quantizer
         if getattr(self, "lora_rank", None):
-            raise ValueError(
-                f"{type(self).__name__} does not support LoRA. Received: lora_rank={self.lora_rank}"
-            )
+            raise ValueError(f"{type(self).__name__} does not support LoRA. Received: lora_rank={self.lora_rank}")
         if self.quantization_mode is not None:
             raise ValueError(
                 f"{type(self).__name__} does not support Keras' quantized dtype "
@@ -100,8 +98,7 @@ class QuantizedKernelMixin(StoredVariablesMixin):
 
     def enable_lora(self, *args, **kwargs):
         raise NotImplementedError(
-            f"{type(self).__name__} does not support LoRA: the quantizer reads the "
-            "kernel variable directly."
+            f"{type(self).__name__} does not support LoRA: the quantizer reads the kernel variable directly."
         )
 
     def quantize(self, *args, **kwargs):
@@ -325,10 +322,7 @@ def _endpoint_names(value):
 
 def _is_float_layer(layer_config):
     """Whether a serialized layer is a Keras `Dense` or `Conv2D`."""
-    return (
-        layer_config.get("module") == "keras.layers"
-        and layer_config.get("class_name") in _FLOAT_CLASSES
-    )
+    return layer_config.get("module") == "keras.layers" and layer_config.get("class_name") in _FLOAT_CLASSES
 
 
 def _frontier(start, neighbours, candidates):
@@ -430,10 +424,7 @@ def to_quantized(model, kernel_quantizer="binary", skip_first_last=False):
     if not isinstance(model, keras.Model) or not model.built:
         raise ValueError(f"Expected a built keras.Model. Received: model={model!r}")
     if not isinstance(skip_first_last, bool):
-        raise ValueError(
-            "Expected `skip_first_last` to be a bool. "
-            f"Received: skip_first_last={skip_first_last!r}"
-        )
+        raise ValueError(f"Expected `skip_first_last` to be a bool. Received: skip_first_last={skip_first_last!r}")
     quantizer = quantizers.get(kernel_quantizer)
     if quantizer is None:
         raise ValueError(

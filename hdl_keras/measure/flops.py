@@ -21,9 +21,7 @@ def _layer_flops(layer, node):
     if isinstance(layer, keras.layers.Conv2D):
         kernel_height, kernel_width, channels_per_group, filters = layer.kernel.shape
         out_shape = node.outputs[0].shape
-        positions = math.prod(
-            out_shape[1:3] if layer.data_format == "channels_last" else out_shape[2:]
-        )
+        positions = math.prod(out_shape[1:3] if layer.data_format == "channels_last" else out_shape[2:])
         return positions * kernel_height * kernel_width * channels_per_group * filters
     if any("kernel" in weight.name for weight in layer.weights):
         raise ValueError(
@@ -93,9 +91,7 @@ def count_parameters(model):
         A python int.
     """
     if not isinstance(model, keras.Model) or not model.built:
-        raise ValueError(
-            f"Expected a built keras.Model. Received: model={model!r}"
-        )
+        raise ValueError(f"Expected a built keras.Model. Received: model={model!r}")
     return int(sum(math.prod(weight.shape) for weight in model.weights))
 
 

@@ -102,10 +102,7 @@ def get(name, /, weights=None, **kwargs):
         >>> trained = get("mlp", weights="iris-mlp-dl")  # doctest: +SKIP
     """
     if not isinstance(name, str) or name not in _BUILDERS:
-        raise ValueError(
-            f"Unknown model name. Expected one of {available_models()}. "
-            f"Received: name={name!r}"
-        )
+        raise ValueError(f"Unknown model name. Expected one of {available_models()}. Received: name={name!r}")
     if weights is None:
         return _BUILDERS[name](**kwargs)
     if not isinstance(weights, (str, os.PathLike)):

@@ -6,9 +6,7 @@ import numbers
 def check_positive_int(value, name):
     """Returns `value` as an int, or raises if it is not an integer >= 1."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(
-            f"Expected `{name}` to be a positive integer. Received: {name}={value!r}"
-        )
+        raise ValueError(f"Expected `{name}` to be a positive integer. Received: {name}={value!r}")
     return int(value)
 
 
@@ -16,20 +14,10 @@ def check_int_tuple(values, name, allow_empty=False):
     """Returns `values` as a tuple of positive ints (a list or tuple of them)."""
     if not isinstance(values, (list, tuple)) or (not values and not allow_empty):
         qualifier = "a (possibly empty)" if allow_empty else "a non-empty"
-        raise ValueError(
-            f"Expected `{name}` to be {qualifier} tuple of positive integers. "
-            f"Received: {name}={values!r}"
-        )
+        raise ValueError(f"Expected `{name}` to be {qualifier} tuple of positive integers. Received: {name}={values!r}")
     for value in values:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, numbers.Integral)
-            or value < 1
-        ):
-            raise ValueError(
-                f"Expected `{name}` to contain positive integers only. "
-                f"Received: {name}={values!r}"
-            )
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"Expected `{name}` to contain positive integers only. Received: {name}={values!r}")
     return tuple(int(value) for value in values)
 
 

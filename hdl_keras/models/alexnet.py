@@ -78,9 +78,7 @@ def alexnet(
     input_shape = check_image_shape(input_shape, min_size=2**num_pools)
     num_classes = check_positive_int(num_classes, "num_classes")
     if isinstance(width, bool) or not isinstance(width, numbers.Real) or width <= 0:
-        raise ValueError(
-            f"Expected `width` to be a positive number. Received: width={width!r}"
-        )
+        raise ValueError(f"Expected `width` to be a positive number. Received: width={width!r}")
     dense_units = check_int_tuple(dense_units, "dense_units", allow_empty=True)
 
     inputs = keras.Input(shape=input_shape, name="inputs")

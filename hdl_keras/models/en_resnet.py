@@ -94,9 +94,7 @@ def en_resnet(
     check_stddev(noise_stddev, "noise_stddev")
     if not isinstance(noise, bool):
         raise ValueError(f"Expected `noise` to be a bool. Received: noise={noise!r}")
-    if seed is not None and (
-        isinstance(seed, bool) or not isinstance(seed, numbers.Integral)
-    ):
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
         raise ValueError(f"Expected `seed` to be an int or None. Received: seed={seed!r}")
 
     block_noise = _noise_layers(noise_stddev, seed) if noise else None
@@ -105,9 +103,7 @@ def en_resnet(
         outputs = resnet_logits(inputs, depth, num_classes, noise=block_noise)
     else:
         member_logits = [
-            resnet_logits(
-                inputs, depth, num_classes, noise=block_noise, prefix=f"member{i + 1}_"
-            )
+            resnet_logits(inputs, depth, num_classes, noise=block_noise, prefix=f"member{i + 1}_")
             for i in range(num_members)
         ]
         outputs = Ensemble(name="ensemble")(member_logits)

@@ -41,14 +41,16 @@ class GaussianMixtureScores(keras.layers.Layer):
         dim = int(input_shape[-1])
         k = self.num_components
         self.log_weights = self.add_weight(
-            shape=(k,), initializer=keras.initializers.Constant(-math.log(k)),
-            trainable=False, name="log_weights",
+            shape=(k,),
+            initializer=keras.initializers.Constant(-math.log(k)),
+            trainable=False,
+            name="log_weights",
         )
-        self.means = self.add_weight(
-            shape=(k, dim), initializer="zeros", trainable=False, name="means"
-        )
+        self.means = self.add_weight(shape=(k, dim), initializer="zeros", trainable=False, name="means")
         self.precisions_cholesky = self.add_weight(
-            shape=(k, dim, dim), initializer=_identities(k, dim), trainable=False,
+            shape=(k, dim, dim),
+            initializer=_identities(k, dim),
+            trainable=False,
             name="precisions_cholesky",
         )
 
@@ -57,9 +59,7 @@ class GaussianMixtureScores(keras.layers.Layer):
         whitened = ops.einsum("bd,kde->bke", x, self.precisions_cholesky)
         centres = ops.einsum("kd,kde->ke", self.means, self.precisions_cholesky)
         squared = ops.sum(ops.square(whitened - centres[None]), axis=-1)
-        log_det = ops.sum(
-            ops.log(ops.diagonal(self.precisions_cholesky, axis1=-2, axis2=-1)), axis=-1
-        )
+        log_det = ops.sum(ops.log(ops.diagonal(self.precisions_cholesky, axis1=-2, axis2=-1)), axis=-1)
         constant = ops.cast(dim, x.dtype) * math.log(2.0 * math.pi)
         scores = self.log_weights + log_det - 0.5 * (constant + squared)
         return scores - ops.stop_gradient(ops.max(scores, axis=-1, keepdims=True))
@@ -103,9 +103,7 @@ class ClusterLabelScores(keras.layers.Layer):
                 f"Received: cluster_labels={cluster_labels!r}"
             )
         if reduction not in ("max", "logsumexp"):
-            raise ValueError(
-                f"reduction must be 'max' or 'logsumexp'. Received: reduction={reduction!r}"
-            )
+            raise ValueError(f"reduction must be 'max' or 'logsumexp'. Received: reduction={reduction!r}")
         self.cluster_labels = labels
         self.reduction = reduction
 
@@ -122,9 +120,7 @@ class ClusterLabelScores(keras.layers.Layer):
         stacked = ops.stack(columns, axis=-1)
         floor = ops.min(stacked, axis=-1) - 1.0
         by_label = dict(zip(present, columns))
-        return ops.stack(
-            [by_label.get(label, floor) for label in range(self.num_classes)], axis=-1
-        )
+        return ops.stack([by_label.get(label, floor) for label in range(self.num_classes)], axis=-1)
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.num_classes)
@@ -182,9 +178,7 @@ def gaussian_mixture(
     pca_dims = check_positive_int(pca_dims, "pca_dims")
     input_dim = int(np.prod(input_shape))
     if pca_dims > input_dim:
-        raise ValueError(
-            f"pca_dims must be at most the input size {input_dim}. Received: pca_dims={pca_dims}"
-        )
+        raise ValueError(f"pca_dims must be at most the input size {input_dim}. Received: pca_dims={pca_dims}")
     if cluster_labels is None:
         cluster_labels = [k % num_classes for k in range(num_components)]
     if len(cluster_labels) != num_components:
@@ -195,13 +189,14 @@ def gaussian_mixture(
     inputs = keras.Input(shape=tuple(input_shape), name="inputs")
     x = keras.layers.Flatten(name="flatten")(inputs)
     x = keras.layers.Dense(
-        pca_dims, trainable=False, dtype=dtype, name="pca",
+        pca_dims,
+        trainable=False,
+        dtype=dtype,
+        name="pca",
         kernel_initializer=keras.initializers.Identity(),
     )(x)
     x = GaussianMixtureScores(num_components, dtype=dtype, name="mixture")(x)
-    outputs = ClusterLabelScores(
-        cluster_labels, num_classes, reduction=reduction, dtype="float32", name="labels"
-    )(x)
+    outputs = ClusterLabelScores(cluster_labels, num_classes, reduction=reduction, dtype="float32", name="labels")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -241,13 +236,21 @@ def from_sklearn(pca, gmm, cluster_labels, input_shape=(28, 28, 1), num_classes=
         raise ValueError("from_sklearn needs a PCA with whiten=False. Received: whiten=True")
     components = np.asarray(pca.components_, dtype="float64")
     model = gaussian_mixture(
-        input_shape=input_shape, num_classes=num_classes, num_components=gmm.n_components,
-        pca_dims=components.shape[0], cluster_labels=list(cluster_labels), **kwargs,
+        input_shape=input_shape,
+        num_classes=num_classes,
+        num_components=gmm.n_components,
+        pca_dims=components.shape[0],
+        cluster_labels=list(cluster_labels),
+        **kwargs,
     )
     model.get_layer("pca").set_weights([components.T, -np.asarray(pca.mean_) @ components.T])
-    model.get_layer("mixture").set_weights([
-        np.log(gmm.weights_), gmm.means_, gmm.precisions_cholesky_,
-    ])
+    model.get_layer("mixture").set_weights(
+        [
+            np.log(gmm.weights_),
+            gmm.means_,
+            gmm.precisions_cholesky_,
+        ]
+    )
     return model
 
 

@@ -37,10 +37,7 @@ class ZeroPadChannels(layers.Layer):
         if (
             not isinstance(padding, (list, tuple))
             or len(padding) != 2
-            or any(
-                isinstance(p, bool) or not isinstance(p, numbers.Integral) or p < 0
-                for p in padding
-            )
+            or any(isinstance(p, bool) or not isinstance(p, numbers.Integral) or p < 0 for p in padding)
         ):
             raise ValueError(
                 "Expected `padding` to be a non-negative integer or a tuple "
@@ -87,14 +84,10 @@ def identity_shortcut(x, filters, stride, name):
             f"at least {channels} (the input's). Received: filters={filters}"
         )
     if stride != 1:
-        x = layers.MaxPooling2D(
-            pool_size=1, strides=stride, name=f"{name}_subsample"
-        )(x)
+        x = layers.MaxPooling2D(pool_size=1, strides=stride, name=f"{name}_subsample")(x)
     if filters != channels:
         before = (filters - channels) // 2
-        x = ZeroPadChannels(
-            (before, filters - channels - before), name=f"{name}_pad"
-        )(x)
+        x = ZeroPadChannels((before, filters - channels - before), name=f"{name}_pad")(x)
     return x
 
 
@@ -243,8 +236,7 @@ def check_resnet_depth(depth):
     depth = check_positive_int(depth, "depth")
     if depth < 8 or (depth - 2) % 6:
         raise ValueError(
-            "Expected `depth` of the form 6n + 2 with n >= 1 (20, 32, 44, 56, "
-            f"110, ...). Received: depth={depth}"
+            f"Expected `depth` of the form 6n + 2 with n >= 1 (20, 32, 44, 56, 110, ...). Received: depth={depth}"
         )
     return depth
 

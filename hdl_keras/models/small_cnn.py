@@ -56,9 +56,7 @@ def small_cnn(
     inputs = keras.Input(shape=input_shape, name="inputs")
     x = inputs
     for index, num_filters in enumerate(filters, start=1):
-        x = layers.Conv2D(
-            num_filters, 3, padding="same", activation="relu", name=f"conv{index}"
-        )(x)
+        x = layers.Conv2D(num_filters, 3, padding="same", activation="relu", name=f"conv{index}")(x)
         x = layers.MaxPooling2D(2, name=f"pool{index}")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(dense_units, activation="relu", name="fc1")(x)

@@ -61,18 +61,14 @@ def vgg16(
     num_classes = check_positive_int(num_classes, "num_classes")
     dense_units = check_positive_int(dense_units, "dense_units")
     if not isinstance(batch_norm, bool):
-        raise ValueError(
-            f"Expected `batch_norm` to be a bool. Received: batch_norm={batch_norm!r}"
-        )
+        raise ValueError(f"Expected `batch_norm` to be a bool. Received: batch_norm={batch_norm!r}")
 
     inputs = keras.Input(shape=input_shape, name="inputs")
     x = inputs
     for stage, stage_filters in enumerate(_VGG16_STAGES, start=1):
         for index, filters in enumerate(stage_filters, start=1):
             prefix = f"block{stage}_conv{index}"
-            x = layers.Conv2D(
-                filters, 3, padding="same", use_bias=not batch_norm, name=prefix
-            )(x)
+            x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm, name=prefix)(x)
             if batch_norm:
                 x = layers.BatchNormalization(name=f"{prefix}_bn")(x)
             x = layers.Activation("relu", name=f"{prefix}_relu")(x)

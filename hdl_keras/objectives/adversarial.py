@@ -128,9 +128,7 @@ class AdversarialModel(ObjectiveModel):
         self.seed = seed
         # Tracked by the model: its state is a model variable, so compiled train steps advance it.
         self.attack_seed_generator = self.attack.seed_generator
-        self.adversarial_accuracy = keras.metrics.SparseCategoricalAccuracy(
-            name="adversarial_accuracy"
-        )
+        self.adversarial_accuracy = keras.metrics.SparseCategoricalAccuracy(name="adversarial_accuracy")
 
     def attack_targets(self, x, labels):
         """The second argument of the attack's loss: the int labels `(B,)`."""
@@ -205,4 +203,3 @@ class PGDAdversarialTraining(AdversarialModel):
     def objective(self, labels, logits, adversarial_logits):
         del logits
         return ops.sparse_categorical_crossentropy(labels, adversarial_logits, from_logits=True)
-

@@ -61,9 +61,7 @@ class ObjectiveModel(keras.Model):
 
     def __init__(self, *args, reduction="sum_over_batch_size", **kwargs):
         if reduction not in REDUCTIONS:
-            raise ValueError(
-                f"Expected `reduction` to be one of {REDUCTIONS}. Received: reduction={reduction!r}"
-            )
+            raise ValueError(f"Expected `reduction` to be one of {REDUCTIONS}. Received: reduction={reduction!r}")
         super().__init__(*args, **kwargs)
         self.reduction = reduction
 
@@ -181,6 +179,4 @@ def get(identifier):
         return names[key]
     close = difflib.get_close_matches(key, list(names), n=3, cutoff=0.6)
     hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-    raise ValueError(
-        f"Unknown objective {identifier!r}. Expected one of {available_objectives()}.{hint}"
-    )
+    raise ValueError(f"Unknown objective {identifier!r}. Expected one of {available_objectives()}.{hint}")

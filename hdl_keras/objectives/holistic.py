@@ -97,9 +97,7 @@ class HolisticModel(ObjectiveModel):
         self.method = method
         self.rho = check_number(rho, "rho", low=0.0)
         self.sparsity_lambda = check_number(sparsity_lambda, "sparsity_lambda", low=0.0)
-        self.stability_alpha = check_number(
-            stability_alpha, "stability_alpha", low=0.0, high=1.0, low_inclusive=False
-        )
+        self.stability_alpha = check_number(stability_alpha, "stability_alpha", low=0.0, high=1.0, low_inclusive=False)
         if norm not in DUAL_NORMS:
             raise ValueError(f"norm must be one of {sorted(DUAL_NORMS)}. Received: norm={norm!r}")
         self.norm = norm
@@ -132,9 +130,7 @@ class HolisticModel(ObjectiveModel):
         if "stable" in self.components:
             check_subset_size(self.stability_alpha, losses.shape[0])
             weights = self.example_weights(losses, sample_weight)
-            loss = worst_subset_loss(
-                losses, self.theta, self.stability_alpha, weights, self.total_weight(weights)
-            )
+            loss = worst_subset_loss(losses, self.theta, self.stability_alpha, weights, self.total_weight(weights))
         else:
             loss = self.reduce_losses(losses, sample_weight)
         if "sparse" in self.components:

@@ -116,21 +116,13 @@ class IBPTraining(ObjectiveModel):
     ):
         if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps >= 0:
             raise ValueError(f"Expected `eps` to be a number >= 0. Received: eps={eps!r}")
-        if (
-            isinstance(kappa_final, bool)
-            or not isinstance(kappa_final, numbers.Real)
-            or not 0 <= kappa_final <= 1
-        ):
-            raise ValueError(
-                "Expected `kappa_final` to be a number in [0, 1]. "
-                f"Received: kappa_final={kappa_final!r}"
-            )
+        if isinstance(kappa_final, bool) or not isinstance(kappa_final, numbers.Real) or not 0 <= kappa_final <= 1:
+            raise ValueError(f"Expected `kappa_final` to be a number in [0, 1]. Received: kappa_final={kappa_final!r}")
         if bounds is not None and (
             not isinstance(bounds, (list, tuple)) or len(bounds) != 2 or not bounds[0] <= bounds[1]
         ):
             raise ValueError(
-                "Expected `bounds` to be None or a pair (low, high) with low <= high. "
-                f"Received: bounds={bounds!r}"
+                f"Expected `bounds` to be None or a pair (low, high) with low <= high. Received: bounds={bounds!r}"
             )
         super().__init__(*args, **kwargs)
         self.eps = float(eps)
@@ -139,12 +131,8 @@ class IBPTraining(ObjectiveModel):
         self.eps_ramp_steps = _check_steps("eps_ramp_steps", eps_ramp_steps)
         self.kappa_ramp_steps = _check_steps("kappa_ramp_steps", kappa_ramp_steps)
         self.bounds = None if bounds is None else (float(bounds[0]), float(bounds[1]))
-        self.ibp_step = self.add_weight(
-            name="ibp_step", shape=(), dtype="int32", initializer="zeros", trainable=False
-        )
-        self.verified_accuracy = keras.metrics.SparseCategoricalAccuracy(
-            name="verified_accuracy"
-        )
+        self.ibp_step = self.add_weight(name="ibp_step", shape=(), dtype="int32", initializer="zeros", trainable=False)
+        self.verified_accuracy = keras.metrics.SparseCategoricalAccuracy(name="verified_accuracy")
 
     def _progress(self, step, ramp_steps):
         """`clip((step - warmup_steps) / ramp_steps, 0, 1)`; a 0-step ramp jumps to 1."""

@@ -42,9 +42,7 @@ def robust_cross_entropy(logits_fn, x, y, rho, norm="linf", top_k=None):
         raise ValueError(f"norm must be one of {sorted(DUAL_NORMS)}. Received: norm={norm!r}")
     check_number(rho, "rho", low=0.0)
     labels = ops.cast(y, "int32")
-    logits, grads = backend.value_and_vjps(
-        logits_fn, x, lambda z: _difference_cotangents(z, labels, top_k)
-    )
+    logits, grads = backend.value_and_vjps(logits_fn, x, lambda z: _difference_cotangents(z, labels, top_k))
     competitors = _competitors(ops.stop_gradient(logits), labels, top_k)
     # Scatter the dual norms back to their classes: (B, M) -> (B, K); the label's stays 0.
     dual = ops.einsum("bm,bmk->bk", _dual_norm(grads, norm), competitors)

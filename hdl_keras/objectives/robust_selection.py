@@ -133,13 +133,17 @@ class RobustValidation(keras.callbacks.Callback):
         """PGD accuracy of the current model on the validation split (a float)."""
         if self._attack is None:
             self._attack = PGD(
-                self.model, eps=self.eps, step_size=self.step_size, steps=self.steps,
-                random_start=True, seed=self.seed,
+                self.model,
+                eps=self.eps,
+                step_size=self.step_size,
+                steps=self.steps,
+                random_start=True,
+                seed=self.seed,
             )
         correct = 0
         for start in range(0, len(self.y_val), self.batch_size):
-            x = self.x_val[start:start + self.batch_size]
-            y = self.y_val[start:start + self.batch_size]
+            x = self.x_val[start : start + self.batch_size]
+            y = self.y_val[start : start + self.batch_size]
             x_adv = self._attack(x, y)
             logits = keras.ops.convert_to_numpy(self.model(x_adv, training=False))
             correct += int(np.sum(np.argmax(logits, axis=-1) == y))
@@ -187,16 +191,17 @@ class RobustValidation(keras.callbacks.Callback):
         if self.patience is not None and epoch - self.best_epoch >= self.patience:
             self.model.stop_training = True
         if self.verbose:
-            print(f"epoch {epoch + 1}: val_pgd_accuracy {accuracy:.4f} (best {self.best:.4f} at epoch "
-                  f"{self.best_epoch + 1}){' CATASTROPHIC OVERFITTING' if collapsed else ''}", flush=True)
+            print(
+                f"epoch {epoch + 1}: val_pgd_accuracy {accuracy:.4f} (best {self.best:.4f} at epoch "
+                f"{self.best_epoch + 1}){' CATASTROPHIC OVERFITTING' if collapsed else ''}",
+                flush=True,
+            )
         self._save_state(improved)
 
     def _collapsed(self, accuracy, training_accuracy):
         if self.best_epoch is None or training_accuracy is None:
             return False
-        best_training = next(
-            row["adversarial_accuracy"] for row in self.history if row["epoch"] == self.best_epoch
-        )
+        best_training = next(row["adversarial_accuracy"] for row in self.history if row["epoch"] == self.best_epoch)
         rising = best_training is not None and training_accuracy > best_training
         return accuracy < self.best - self.collapse_drop and rising
 
@@ -205,8 +210,12 @@ class RobustValidation(keras.callbacks.Callback):
             return
         if improved:
             self.model.save_weights(self.state_path)
-        state = {"best": self.best, "best_epoch": self.best_epoch, "history": self.history,
-                 "collapse_epoch": self.collapse_epoch}
+        state = {
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "history": self.history,
+            "collapse_epoch": self.collapse_epoch,
+        }
         with open(self.state_path + ".json", "w") as handle:
             json.dump(state, handle)
 

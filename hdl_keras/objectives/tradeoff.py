@@ -46,8 +46,7 @@ class TradeOff(AdversarialModel):
         super().__init__(*args, **kwargs)
         if alpha < 0 or beta < 0 or alpha + beta <= 0:
             raise ValueError(
-                f"Expected alpha >= 0, beta >= 0 and alpha + beta > 0. Received: "
-                f"alpha={alpha}, beta={beta}"
+                f"Expected alpha >= 0, beta >= 0 and alpha + beta > 0. Received: alpha={alpha}, beta={beta}"
             )
         self.alpha = float(alpha)
         self.beta = float(beta)

@@ -19,8 +19,9 @@ import keras
 from hdl_keras.objectives import fit_sparse_rounds
 
 
-def train(model, x, y=None, *, epochs, batch_size=None, rounds=1, beta_bar=None, restore_best=None,
-          callbacks=(), **fit_kwargs):
+def train(
+    model, x, y=None, *, epochs, batch_size=None, rounds=1, beta_bar=None, restore_best=None, callbacks=(), **fit_kwargs
+):
     """Trains the compiled objective model `model` on `(x, y)`; returns the `History` of each `fit`.
 
     A `HolisticModel` with the sparse component trains `rounds` rounds of
@@ -67,8 +68,16 @@ def train(model, x, y=None, *, epochs, batch_size=None, rounds=1, beta_bar=None,
                 "beta_bar, the final gate temperature (e.g. 200.0). Received: beta_bar=None"
             )
         return fit_sparse_rounds(
-            model, x, y, rounds=rounds, epochs=epochs, beta_bar=beta_bar, batch_size=batch_size,
-            restore_best=restore_best, callbacks=list(callbacks or ()), **fit_kwargs,
+            model,
+            x,
+            y,
+            rounds=rounds,
+            epochs=epochs,
+            beta_bar=beta_bar,
+            batch_size=batch_size,
+            restore_best=restore_best,
+            callbacks=list(callbacks or ()),
+            **fit_kwargs,
         )
     callbacks = list(callbacks or ())
     if restore_best is not None:

@@ -45,9 +45,7 @@ def augmentation(input_shape, padding=4, flip=True, seed=None, name="augmentatio
     """
     height, width, channels = _image_shape(input_shape)
     if isinstance(padding, bool) or not isinstance(padding, int) or not 0 <= padding < min(height, width):
-        raise ValueError(
-            f"padding must be an int in [0, {min(height, width)}). Received: padding={padding!r}"
-        )
+        raise ValueError(f"padding must be an int in [0, {min(height, width)}). Received: padding={padding!r}")
     stages = [keras.Input((height, width, channels))]
     if padding:
         stages.append(

@@ -69,12 +69,16 @@ def balance_classes(x, y, max_shift=0.1, max_zoom=0.1, seed=None, batch_size=102
 def _shift_and_zoom(input_shape, max_shift, max_zoom, seed):
     stages = [keras.Input(input_shape)]
     if max_shift:
-        stages.append(keras.layers.RandomTranslation(
-            max_shift, max_shift, fill_mode="constant", fill_value=0.0, seed=seed
-        ))
+        stages.append(
+            keras.layers.RandomTranslation(max_shift, max_shift, fill_mode="constant", fill_value=0.0, seed=seed)
+        )
     if max_zoom:
-        stages.append(keras.layers.RandomZoom(
-            (-max_zoom, max_zoom), fill_mode="constant", fill_value=0.0,
-            seed=None if seed is None else seed + 1,
-        ))
+        stages.append(
+            keras.layers.RandomZoom(
+                (-max_zoom, max_zoom),
+                fill_mode="constant",
+                fill_value=0.0,
+                seed=None if seed is None else seed + 1,
+            )
+        )
     return keras.Sequential(stages, name="shift_and_zoom")

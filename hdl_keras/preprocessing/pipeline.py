@@ -53,7 +53,12 @@ def all_codes():
 
 
 def training_pipeline(
-    input_shape, augment=True, noise=True, padding=2, flip=False, noise_stddev=NOISE_STDDEV,
+    input_shape,
+    augment=True,
+    noise=True,
+    padding=2,
+    flip=False,
+    noise_stddev=NOISE_STDDEV,
     seed=None,
 ):
     """The per-batch training transforms of a configuration, as a `keras.Sequential`.
@@ -86,14 +91,19 @@ def training_pipeline(
     if augment:
         stages.append(augmentation(input_shape, padding=padding, flip=flip, seed=seed))
     if noise:
-        stages.append(keras.layers.GaussianNoise(
-            noise_stddev, seed=None if seed is None else seed + 2
-        ))
+        stages.append(keras.layers.GaussianNoise(noise_stddev, seed=None if seed is None else seed + 2))
     return keras.Sequential(stages, name="training_pipeline")
 
 
 def preprocessed_batches(
-    code, x, y, batch_size=128, flip=False, padding=2, noise_stddev=NOISE_STDDEV, seed=None,
+    code,
+    x,
+    y,
+    batch_size=128,
+    flip=False,
+    padding=2,
+    noise_stddev=NOISE_STDDEV,
+    seed=None,
 ):
     """Training batches of configuration `code` for `model.fit`.
 
@@ -125,7 +135,12 @@ def preprocessed_batches(
     transform = None
     if config.augment or config.noise:
         transform = training_pipeline(
-            x.shape[1:], augment=config.augment, noise=config.noise, padding=padding,
-            flip=flip, noise_stddev=noise_stddev, seed=seed,
+            x.shape[1:],
+            augment=config.augment,
+            noise=config.noise,
+            padding=padding,
+            flip=flip,
+            noise_stddev=noise_stddev,
+            seed=seed,
         )
     return AugmentedBatches(x, y, batch_size, augment=transform, seed=seed)

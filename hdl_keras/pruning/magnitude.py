@@ -97,11 +97,7 @@ class MaskConstraint(keras.constraints.Constraint):
 
 
 def _check_amount(amount):
-    if (
-        isinstance(amount, bool)
-        or not isinstance(amount, numbers.Real)
-        or not 0.0 <= amount <= 1.0
-    ):
+    if isinstance(amount, bool) or not isinstance(amount, numbers.Real) or not 0.0 <= amount <= 1.0:
         raise ValueError(
             "Expected `amount` to be the fraction of weights (or filters) to "
             f"prune, a number in [0, 1]. Received: amount={amount!r}"
@@ -144,9 +140,7 @@ def _prunable_layers(model, structured=False):
             `hdl_keras.layers.export_pruned`).
     """
     if not isinstance(model, keras.Model) or not model.built:
-        raise ValueError(
-            f"Expected a built keras.Model. Received: model={model!r}"
-        )
+        raise ValueError(f"Expected a built keras.Model. Received: model={model!r}")
     layers = []
     for layer in _layers(model):
         if isinstance(layer, MaskedKernelMixin):
@@ -190,9 +184,7 @@ def _unstructured_masks(layers, amount, scope):
         scores = np.concatenate([k.ravel() for k in kernels]) if kernels else np.zeros(0)
         keep = _smallest(scores, _count(amount, scores.size))
         splits = np.cumsum([k.size for k in kernels])[:-1]
-        keeps = [
-            part.reshape(k.shape) for part, k in zip(np.split(keep, splits), kernels)
-        ]
+        keeps = [part.reshape(k.shape) for part, k in zip(np.split(keep, splits), kernels)]
     return {layer.kernel.path: keep for layer, keep in zip(layers, keeps)}
 
 
@@ -262,9 +254,7 @@ def magnitude_masks(model, amount, structured=False, scope="layer"):
     """
     amount = _check_amount(amount)
     if scope not in SCOPES:
-        raise ValueError(
-            f"Expected `scope` to be one of {SCOPES}. Received: scope={scope!r}"
-        )
+        raise ValueError(f"Expected `scope` to be one of {SCOPES}. Received: scope={scope!r}")
     if structured and scope != "layer":
         raise ValueError(
             "Structured pruning removes the same fraction of filters in every "

@@ -57,8 +57,7 @@ def check_number(name, value, low=0.0, low_inclusive=True, high=None, high_inclu
         low_bracket = "[" if low_inclusive else "("
         high_text = "inf)" if high is None else f"{high}{']' if high_inclusive else ')'}"
         raise ValueError(
-            f"Expected `{name}` to be a finite number in {low_bracket}{low}, {high_text}. "
-            f"Received: {name}={value!r}"
+            f"Expected `{name}` to be a finite number in {low_bracket}{low}, {high_text}. Received: {name}={value!r}"
         )
     return float(value)
 
@@ -164,12 +163,8 @@ def group_soft_threshold(w, threshold, axis=-1):
     axis = _check_axis(w, axis)
     norms = channel_norms(w, axis)
     keep = ops.greater(norms, threshold)
-    scale = ops.where(
-        keep, ops.divide(ops.subtract(norms, threshold), ops.where(keep, norms, 1.0)), 0.0
-    )
-    return ops.where(
-        _per_group(keep, w, axis), ops.multiply(w, _per_group(scale, w, axis)), ops.zeros_like(w)
-    )
+    scale = ops.where(keep, ops.divide(ops.subtract(norms, threshold), ops.where(keep, norms, 1.0)), 0.0)
+    return ops.where(_per_group(keep, w, axis), ops.multiply(w, _per_group(scale, w, axis)), ops.zeros_like(w))
 
 
 def group_hard_threshold(w, threshold, axis=-1):

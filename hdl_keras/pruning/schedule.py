@@ -29,14 +29,10 @@ FINETUNE_OBJECTIVES = ("adversarial", "natural", "verified", None)
 
 def _check_objective(objective, objective_kwargs):
     if objective not in FINETUNE_OBJECTIVES:
-        raise ValueError(
-            f"Expected `objective` to be one of {FINETUNE_OBJECTIVES}. "
-            f"Received: objective={objective!r}"
-        )
+        raise ValueError(f"Expected `objective` to be one of {FINETUNE_OBJECTIVES}. Received: objective={objective!r}")
     if objective in ("natural", None) and objective_kwargs:
         raise ValueError(
-            f"objective={objective!r} takes no `objective_kwargs`. "
-            f"Received: objective_kwargs={objective_kwargs!r}"
+            f"objective={objective!r} takes no `objective_kwargs`. Received: objective_kwargs={objective_kwargs!r}"
         )
 
 
@@ -141,8 +137,7 @@ def prune_and_finetune(
     _check_positive_int("epochs_per_step", epochs_per_step)
     if objective is not None and x is None:
         raise ValueError(
-            f"objective={objective!r} fine-tunes: pass the training data `x`, `y` "
-            "(or objective=None to prune only)."
+            f"objective={objective!r} fine-tunes: pass the training data `x`, `y` (or objective=None to prune only)."
         )
     # Validates target_sparsity and scope before any training.
     magnitude_masks(model, target_sparsity, structured=structured, scope=scope)
@@ -234,5 +229,6 @@ def train_from_scratch(
 
 
 # `OBJECTIVES`, renamed `FINETUNE_OBJECTIVES`, kept for one release.
-__getattr__ = moved_names("hdl_keras.pruning.schedule", "hdl_keras.pruning.schedule",
-                          renamed={"OBJECTIVES": "FINETUNE_OBJECTIVES"})
+__getattr__ = moved_names(
+    "hdl_keras.pruning.schedule", "hdl_keras.pruning.schedule", renamed={"OBJECTIVES": "FINETUNE_OBJECTIVES"}
+)

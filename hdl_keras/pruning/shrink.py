@@ -83,9 +83,7 @@ def _kind(layer):
                 f"shrink does not support quantized layers. Received: layer "
                 f"'{layer.name}' in quantization mode {layer.quantization_mode!r}."
             )
-        if type(layer) in _CONV and (
-            layer.groups != 1 or layer.data_format != "channels_last"
-        ):
+        if type(layer) in _CONV and (layer.groups != 1 or layer.data_format != "channels_last"):
             raise ValueError(
                 "shrink supports channels-last Conv2D layers with groups=1. "
                 f"Received: layer '{layer.name}' with groups={layer.groups}, "
@@ -186,8 +184,8 @@ class _Weighted:
 
     def padded(self):
         """Whether a constant input does not give a constant output (border)."""
-        return self.kernel.ndim == 4 and self.layer.padding == "same" and any(
-            size > 1 for size in self.kernel.shape[:2]
+        return (
+            self.kernel.ndim == 4 and self.layer.padding == "same" and any(size > 1 for size in self.kernel.shape[:2])
         )
 
     def spatial_size(self):
@@ -277,9 +275,7 @@ def _analyse(nodes, model, tol):
         if kind in ("dense", "conv"):
             weighted[id(node)] = _Weighted(layer, node.input_tensors[0])
         in_constants = [constants[id(t)] for t in node.input_tensors]
-        constants[id(node.outputs[0])] = _output_constants(
-            kind, node, layer, in_constants, weighted.get(id(node)), tol
-        )
+        constants[id(node.outputs[0])] = _output_constants(kind, node, layer, in_constants, weighted.get(id(node)), tol)
     need = {key: np.zeros(len(value), bool) for key, value in constants.items()}
     for tensor in list(model.inputs) + list(model.outputs):
         need[id(tensor)][:] = True
@@ -294,12 +290,8 @@ def _analyse(nodes, model, tol):
             if not need[output].any():
                 need[output][0] = True
                 changed = True
-            in_needs, out_need = _input_needs(
-                kind, node, node.operation, need, constants, weighted.get(id(node)), tol
-            )
-            for key, value in [(output, out_need)] + [
-                (id(t), n) for t, n in zip(node.input_tensors, in_needs)
-            ]:
+            in_needs, out_need = _input_needs(kind, node, node.operation, need, constants, weighted.get(id(node)), tol)
+            for key, value in [(output, out_need)] + [(id(t), n) for t, n in zip(node.input_tensors, in_needs)]:
                 if (value & ~need[key]).any():
                     need[key] = need[key] | value
                     changed = True
@@ -307,11 +299,7 @@ def _analyse(nodes, model, tol):
 
 
 def _plain_config(layer, **changes):
-    config = {
-        key: value
-        for key, value in layer.get_config().items()
-        if key not in _MASK_CONFIG_KEYS
-    }
+    config = {key: value for key, value in layer.get_config().items() if key not in _MASK_CONFIG_KEYS}
     if "lora_rank" in config:
         config["lora_rank"] = None
     config.update(changes)
@@ -328,9 +316,7 @@ class _Replacement:
     """
 
     def __init__(self, cls, config, weights):
-        self.initializers = {
-            key: value for key, value in config.items() if key.endswith("_initializer")
-        }
+        self.initializers = {key: value for key, value in config.items() if key.endswith("_initializer")}
         zeros = {key: "zeros" for key in self.initializers}
         self.layer = cls.from_config({**config, **zeros})
         self.weights = weights
@@ -381,9 +367,7 @@ def _rebuild(kind, node, need, constants, weighted):
     kept_in = [need[id(t)] for t in node.input_tensors]
     kept_out = need[id(node.outputs[0])]
     if kind in ("dense", "conv"):
-        return _rebuild_weighted(
-            kind, weighted, kept_in[0], kept_out, constants[id(node.input_tensors[0])]
-        )
+        return _rebuild_weighted(kind, weighted, kept_in[0], kept_out, constants[id(node.input_tensors[0])])
     if kind == "batch_norm":
         weights = [w[kept_out] for w in layer.get_weights()]
         return [_Replacement(type(layer), layer.get_config(), weights)]
@@ -397,12 +381,7 @@ def _rebuild(kind, node, need, constants, weighted):
 
 
 def _check_tol(tol):
-    if (
-        isinstance(tol, bool)
-        or not isinstance(tol, numbers.Real)
-        or not math.isfinite(tol)
-        or tol <= 0
-    ):
+    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not math.isfinite(tol) or tol <= 0:
         raise ValueError(
             "Expected `tol` to be a finite positive number (a channel is zero "
             f"when its l2 norm is below it). Received: tol={tol!r}"
@@ -509,9 +488,7 @@ def shrink(model, tol=ZERO_CHANNEL_TOLERANCE):
         for replacement in replacements:
             replacement.finish()
         if type(node.operation) is ResidualNoise:
-            replacements[0].layer.seed_generator.state.assign(
-                node.operation.seed_generator.state
-            )
+            replacements[0].layer.seed_generator.state.assign(node.operation.seed_generator.state)
         new_tensors[id(node.outputs[0])] = outputs
     inputs = [new_tensors[id(t)] for t in model.inputs]
     outputs = [new_tensors[id(t)] for t in model.outputs]

@@ -158,9 +158,7 @@ class RGSM(keras.regularizers.Regularizer):
         self.lam1 = check_number("lam1", lam1)
         self.lam2 = check_number("lam2", lam2)
         if penalty not in RGSM_PENALTIES:
-            raise ValueError(
-                f"Expected `penalty` in {RGSM_PENALTIES}. Received: penalty={penalty!r}"
-            )
+            raise ValueError(f"Expected `penalty` in {RGSM_PENALTIES}. Received: penalty={penalty!r}")
         self.penalty = penalty
         self.channel_axis = _check_channel_axis(channel_axis)
 
@@ -221,9 +219,7 @@ class ADMM(keras.regularizers.Regularizer):
         self.lam = None if lam is None else check_number("lam", lam)
         self.sparsity = None if sparsity is None else check_number("sparsity", sparsity, high=1.0)
         if structure not in ADMM_STRUCTURES:
-            raise ValueError(
-                f"Expected `structure` in {ADMM_STRUCTURES}. Received: structure={structure!r}"
-            )
+            raise ValueError(f"Expected `structure` in {ADMM_STRUCTURES}. Received: structure={structure!r}")
         self.structure = structure
         self.channel_axis = _check_channel_axis(channel_axis)
         self.u = None
@@ -272,10 +268,7 @@ class RegularizerSum(keras.regularizers.Regularizer):
 
     def __init__(self, regularizers):
         if not isinstance(regularizers, (list, tuple)) or not regularizers:
-            raise ValueError(
-                "Expected a non-empty list of regularizers. "
-                f"Received: regularizers={regularizers!r}"
-            )
+            raise ValueError(f"Expected a non-empty list of regularizers. Received: regularizers={regularizers!r}")
         self.regularizers = [keras.regularizers.get(r) for r in regularizers]
 
     def __call__(self, x):
@@ -369,7 +362,11 @@ def _reset_compiled_functions(model):
 def _attach_admm_state(layer, kernel, regularizer):
     u, z = (
         add_weight_to_built_layer(
-            layer, name=name, shape=kernel.shape, initializer="zeros", dtype=kernel.dtype,
+            layer,
+            name=name,
+            shape=kernel.shape,
+            initializer="zeros",
+            dtype=kernel.dtype,
             trainable=False,
         )
         for name in ("admm_u", "admm_z")
@@ -466,8 +463,7 @@ def apply_rgsm(model, beta, lam1, lam2, penalty="group_l0", channel_axis=-1, lay
     return ReplaceWithU()
 
 
-def apply_admm(model, rho, lam=None, sparsity=None, structure="weight", channel_axis=-1,
-               layers=None):
+def apply_admm(model, rho, lam=None, sparsity=None, structure="weight", channel_axis=-1, layers=None):
     """Attaches ADMM (Dinh et al.'s (2020) baseline, eq. 2-3) to the kernels of a built model.
 
     Sets an `ADMM` regularizer (one per kernel, not in the layer config) and
@@ -493,9 +489,7 @@ def apply_admm(model, rho, lam=None, sparsity=None, structure="weight", channel_
         >>> model.fit(x, y, epochs=200, callbacks=[update])  # doctest: +SKIP
     """
     ADMM(rho, lam, sparsity, structure, channel_axis)  # Checks the arguments first.
-    _attach(
-        model, lambda: ADMM(rho, lam, sparsity, structure, channel_axis), layers, in_config=False
-    )
+    _attach(model, lambda: ADMM(rho, lam, sparsity, structure, channel_axis), layers, in_config=False)
     return ADMMUpdate()
 
 

@@ -145,9 +145,7 @@ class WeightQuantizer:
         codes = np.asarray(codes)
         scale = np.asarray(scale, dtype=np.float32)
         if not np.issubdtype(codes.dtype, np.integer):
-            raise ValueError(
-                f"Expected integer codes. Received: codes of dtype {codes.dtype}"
-            )
+            raise ValueError(f"Expected integer codes. Received: codes of dtype {codes.dtype}")
         max_code = self.max_code
         if codes.size and (codes.min() < 0 or codes.max() > max_code):
             raise ValueError(
@@ -282,8 +280,7 @@ class TernaryQuantizer(WeightQuantizer):
 def _check_bits(bits):
     if isinstance(bits, bool) or not isinstance(bits, numbers.Integral) or not 2 <= bits <= 8:
         raise ValueError(
-            "Expected `bits` to be an int in 2..8 (use BinaryQuantizer for 1 bit). "
-            f"Received: bits={bits!r}"
+            f"Expected `bits` to be an int in 2..8 (use BinaryQuantizer for 1 bit). Received: bits={bits!r}"
         )
     return int(bits)
 
@@ -380,8 +377,7 @@ def get(identifier):
         quantizer = _CLASSES[identifier]()
     else:
         raise ValueError(
-            "Expected a quantizer name, a serialization dict or a WeightQuantizer "
-            f"instance. Received: {identifier!r}"
+            f"Expected a quantizer name, a serialization dict or a WeightQuantizer instance. Received: {identifier!r}"
         )
     if not isinstance(quantizer, WeightQuantizer):
         raise ValueError(f"Expected a weight quantizer. Received: {identifier!r}")

@@ -69,23 +69,12 @@ def relaxed_kernel(kernel, quantizer, relax_lambda):
 
 def relaxable_layers(model):
     """The layers of `model` (searched recursively) that carry a `relax_lambda` weight."""
-    return [
-        layer
-        for layer in flatten_layers(model)
-        if getattr(layer, "relax_lambda", None) is not None
-    ]
+    return [layer for layer in flatten_layers(model) if getattr(layer, "relax_lambda", None) is not None]
 
 
 def check_lambda(value, name):
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or math.isnan(value)
-        or value < 0
-    ):
-        raise ValueError(
-            f"Expected `{name}` to be a number >= 0 (or inf). Received: {name}={value!r}"
-        )
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value) or value < 0:
+        raise ValueError(f"Expected `{name}` to be a number >= 0 (or inf). Received: {name}={value!r}")
     return float(value)
 
 

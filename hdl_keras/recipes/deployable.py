@@ -53,8 +53,9 @@ def _fit(base, objective, x, y, epochs, learning_rate, batch_size, seed, attack,
     """One robust-training phase on `base` (its weights are trained in place)."""
     model = OBJECTIVES[objective].from_model(base, seed=seed, **attack)
     model.compile(optimizer=keras.optimizers.SGD(learning_rate, momentum=0.9), metrics=["accuracy"])
-    history = train(model, x, y, batch_size=batch_size, epochs=epochs, callbacks=callbacks,
-                    verbose=verbose, shuffle=True)[-1]
+    history = train(
+        model, x, y, batch_size=batch_size, epochs=epochs, callbacks=callbacks, verbose=verbose, shuffle=True
+    )[-1]
     return history.history
 
 
@@ -155,8 +156,7 @@ def train_deployable(
     keras.utils.set_random_seed(seed)
 
     replace = apply_rgsm(base, beta=rgsm_beta, lam1=rgsm_lam1, lam2=rgsm_lam2)
-    sparsify = _fit(base, objective, x, y, sparsify_epochs, learning_rate, batch_size, seed, attack,
-                    [replace], verbose)
+    sparsify = _fit(base, objective, x, y, sparsify_epochs, learning_rate, batch_size, seed, attack, [replace], verbose)
     remove_splitting(base)
     shrunk = shrink(base)
 
@@ -165,8 +165,9 @@ def train_deployable(
     if scheme == "binaryrelax":
         callbacks.append(BinaryRelax(lambda_0=1.0, rho=relax_rho, switch_epoch=quantize_epochs))
     quantize_lr = learning_rate / 10 if quantize_learning_rate is None else quantize_learning_rate
-    fine_tune = _fit(quantized, objective, x, y, quantize_epochs, quantize_lr, batch_size, seed, attack,
-                     callbacks, verbose)
+    fine_tune = _fit(
+        quantized, objective, x, y, quantize_epochs, quantize_lr, batch_size, seed, attack, callbacks, verbose
+    )
     summary = {
         "parameters": {"before": int(base.count_params()), "after": int(shrunk.count_params())},
         "channels": {"before": _channel_count(base), "after": _channel_count(shrunk)},

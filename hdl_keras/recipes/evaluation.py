@@ -138,9 +138,7 @@ def evaluate_like_paper(
             max_iterations=nattack_iterations,
             seed=seed,
         )
-        subset = evaluate(
-            model, x[:count], y[:count], attacks={"nattack": nattack}, batch_size=count, verbose=verbose
-        )
+        subset = evaluate(model, x[:count], y[:count], attacks={"nattack": nattack}, batch_size=count, verbose=verbose)
         accuracy["nattack"] = subset.attacks["nattack"].accuracy
         accuracy["nattack_natural"] = subset.clean_accuracy
         # IFGSM^20 on the same examples, from the first pass (no second compilation).

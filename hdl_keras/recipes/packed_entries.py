@@ -41,8 +41,10 @@ from hdl_keras.zoo.registry import zoo_root
 
 PACKED_MODEL_FILE = "model.hdlpack"
 _BINARYRELAX_PAPER = presets.citation("li2020binaryrelax")
-_PAPER_SETTING = ("Li et al. 2020, Table VIII: En2ResNet20, all 60000 training images, 200 epochs, trade-off loss (6) "
-                 "alpha = 1, beta = 8, IFGSM^10 training attack")
+_PAPER_SETTING = (
+    "Li et al. 2020, Table VIII: En2ResNet20, all 60000 training images, 200 epochs, trade-off loss (6) "
+    "alpha = 1, beta = 8, IFGSM^10 training attack"
+)
 
 
 # Card value name -> column of Li, Wang and Xin (2020), Table VIII.
@@ -57,8 +59,10 @@ def _table_viii(dataset):
         "paper": _BINARYRELAX_PAPER,
         "table": f"{table['name']} (En2ResNet20, BR, {row['label']})",
         "figure": None,
-        "values": {**{key: round(row[column] / 100, 4) for key, column in _TABLE_VIII_COLUMNS.items()},
-                   "eps": presets.threat_model("li2020binaryrelax-ifgsm20")["eps"]},
+        "values": {
+            **{key: round(row[column] / 100, 4) for key, column in _TABLE_VIII_COLUMNS.items()},
+            "eps": presets.threat_model("li2020binaryrelax-ifgsm20")["eps"],
+        },
     }
 
 
@@ -122,8 +126,10 @@ def add_packed_entry(name, run_dir, zoo_dir=None, reference=None):
     packed = run_dir / quantization["packed_file"]
     prefix = f"{log['dataset']}-{log['model']}-"
     if not name.startswith(prefix):
-        raise ValueError(f"The run trained {log['model']} on {log['dataset']}: its entry name must start with "
-                         f"{prefix!r}. Received: name={name!r}")
+        raise ValueError(
+            f"The run trained {log['model']} on {log['dataset']}: its entry name must start with "
+            f"{prefix!r}. Received: name={name!r}"
+        )
     model = load_packed(packed)
     if reference is None:
         reference = PACKED_ENTRIES.get(name, {"paper": None, "table": None, "figure": None, "values": {}})
@@ -181,14 +187,16 @@ def _method(log):
     return {
         "name": _SCHEME_NAMES[quantization["scheme"]],
         "objective": f"{_OBJECTIVE_DESCRIPTIONS[log['objective']]}; {quantization['bits']}-bit weights "
-                     f"({quantizer['class_name']}) by {_SCHEME_NAMES[quantization['scheme']]} (Li et al. 2020, Algorithm 1)",
+        f"({quantizer['class_name']}) by {_SCHEME_NAMES[quantization['scheme']]} (Li et al. 2020, Algorithm 1)",
         "hyperparameters": hyperparameters,
     }
 
 
 def _reduced(log):
-    return (f"{log['model']}, {log['train_examples']} training images, {log['epochs']} epochs, "
-            f"{log['objective']} objective with a PGD-{log['attack']['steps']} training attack ({_PAPER_SETTING})")
+    return (
+        f"{log['model']}, {log['train_examples']} training images, {log['epochs']} epochs, "
+        f"{log['objective']} objective with a PGD-{log['attack']['steps']} training attack ({_PAPER_SETTING})"
+    )
 
 
 def main(argv=None):

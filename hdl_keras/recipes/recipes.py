@@ -136,8 +136,7 @@ RECIPES = {
         momentum=0.9,
         weight_decay=5e-4,
         attack={"steps": 1, "step_ratio": 1.25, "random_start": True},
-        description="Wong et al. 2020: 15 epochs, one-cycle lr 0 -> 0.2 -> 0, FGSM with random "
-        "start (step 1.25 eps)",
+        description="Wong et al. 2020: 15 epochs, one-cycle lr 0 -> 0.2 -> 0, FGSM with random start (step 1.25 eps)",
     ),
 }
 
@@ -489,8 +488,12 @@ def _schedule(recipe, epochs, steps_per_epoch):
         schedule = recipe.learning_rate  # a run too short for any decay
         if decay_epochs:
             schedule = paper_schedule(steps_per_epoch, recipe.learning_rate, decay_epochs)
-        return schedule, {"name": "paper", "initial_learning_rate": recipe.learning_rate,
-                          "decay_epochs": list(decay_epochs), "factor": 0.1}
+        return schedule, {
+            "name": "paper",
+            "initial_learning_rate": recipe.learning_rate,
+            "decay_epochs": list(decay_epochs),
+            "factor": 0.1,
+        }
     total_steps = max(2, epochs * steps_per_epoch)
     schedule = OneCycle(recipe.learning_rate, total_steps)
     return schedule, {"name": "one_cycle", **schedule.get_config()}
@@ -537,8 +540,7 @@ def _write_outputs(output_dir, base, settings, seconds, command):
         base.save_weights(temporary)
     if settings["quantization"] is not None:
         size = export_packed(base, os.path.join(output_dir, PACKED_FILE))
-        settings["quantization"] = {**settings["quantization"], "packed_file": PACKED_FILE,
-                                    "packed_size_bytes": size}
+        settings["quantization"] = {**settings["quantization"], "packed_file": PACKED_FILE, "packed_size_bytes": size}
     log = {
         **settings,
         "history": _read_history(os.path.join(output_dir, "history.jsonl")),

@@ -40,9 +40,7 @@ def paper_schedule(
         raise ValueError(f"steps_per_epoch must be an int >= 1. Received: steps_per_epoch={steps_per_epoch!r}")
     decay_epochs = [int(epoch) for epoch in decay_epochs]
     if any(b <= a for a, b in zip(decay_epochs, decay_epochs[1:])) or any(e < 1 for e in decay_epochs):
-        raise ValueError(
-            f"decay_epochs must be increasing epochs >= 1. Received: decay_epochs={decay_epochs}"
-        )
+        raise ValueError(f"decay_epochs must be increasing epochs >= 1. Received: decay_epochs={decay_epochs}")
     # PiecewiseConstantDecay switches after a boundary (step > b), so boundary b - 1
     # makes step `epoch * steps_per_epoch`, the first of epoch `epoch`, use the new rate.
     boundaries = [epoch * steps_per_epoch - 1 for epoch in decay_epochs]
@@ -113,9 +111,7 @@ class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
     def __call__(self, step):
         step = ops.cast(step, "float32")
         peak = self.warmup_fraction * self.total_steps
-        rising = self.initial_learning_rate + (self.max_learning_rate - self.initial_learning_rate) * (
-            step / peak
-        )
+        rising = self.initial_learning_rate + (self.max_learning_rate - self.initial_learning_rate) * (step / peak)
         progress = ops.minimum((step - peak) / (self.total_steps - peak), 1.0)
         falling = self.max_learning_rate + (self.final_learning_rate - self.max_learning_rate) * progress
         return ops.where(step < peak, rising, falling)

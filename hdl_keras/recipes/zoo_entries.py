@@ -104,7 +104,7 @@ _OBJECTIVE_DESCRIPTIONS = {
     "Robust": "robust (HDL eq. 7: linearized worst case over the l_inf ball)",
     "HDL": "robust+stable+sparse (HDL eq. 4)",
     "PGD-AT": "adversarial: cross-entropy at FGSM examples from a random start, step 1.25 eps "
-              "(fast adversarial training, Wong et al. 2020, of Madry et al. 2018's objective)",
+    "(fast adversarial training, Wong et al. 2020, of Madry et al. 2018's objective)",
 }
 _SLUGS = {"DL": "dl", "Robust": "robust", "HDL": "hdl", "PGD-AT": "pgd_at"}
 
@@ -124,7 +124,9 @@ _IMAGE_HDL_ROUNDS = 2
 _IMAGE_BATCH = 128
 _IMAGE_PEAK_LR = 3e-3  # DL and Robust: Adam on a one-cycle rate 0 -> 3e-3 (at 40 %) -> 0
 # HDL's radius per dataset: Table 3 (MNIST) rho 0.1, Table 2 (Fashion-MNIST) rho 0.01.
-_IMAGE_RHO = {dataset: presets.threat_model(f"bertsimas2023-{dataset}")["eps"] for dataset in ("mnist", "fashion_mnist")}
+_IMAGE_RHO = {
+    dataset: presets.threat_model(f"bertsimas2023-{dataset}")["eps"] for dataset in ("mnist", "fashion_mnist")
+}
 # The robust term over the 2 most competing classes (`robust_top_k`): 3.4x cheaper per step
 # than the 9 vector-Jacobian products of the exact term on this CNN (benchmarks/hdl_cost.py).
 _IMAGE_ROBUST_TOP_K = 2
@@ -299,15 +301,20 @@ def _image_recipe(dataset, method):
         return _fast_at_recipe(dataset)
     epochs = _IMAGE_EPOCHS[method]
     rho = _IMAGE_RHO[dataset]
-    hyperparameters = {"lr": 1e-3, "validation_examples": _VALIDATION_EXAMPLES,
-                       "selection": "best validation accuracy"}
+    hyperparameters = {"lr": 1e-3, "validation_examples": _VALIDATION_EXAMPLES, "selection": "best validation accuracy"}
     if method != "HDL":  # HDL's rounds each restart the annealing: a constant rate
         hyperparameters.update(lr=_IMAGE_PEAK_LR, schedule="one_cycle")
     if method == "Robust":
         hyperparameters.update(rho=rho, robust_top_k=_IMAGE_ROBUST_TOP_K)
     elif method == "HDL":
-        hyperparameters.update(rho=rho, robust_top_k=_IMAGE_ROBUST_TOP_K, sparsity_lambda=1e-6,
-                               beta_bar=200.0, stability_alpha=0.7, rounds=_IMAGE_HDL_ROUNDS)
+        hyperparameters.update(
+            rho=rho,
+            robust_top_k=_IMAGE_ROBUST_TOP_K,
+            sparsity_lambda=1e-6,
+            beta_bar=200.0,
+            stability_alpha=0.7,
+            rounds=_IMAGE_HDL_ROUNDS,
+        )
     paper_name = "Fashion-MNIST" if dataset == "fashion_mnist" else "MNIST"
     table = presets.paper_values("bertsimas2023", _IMAGE_TABLES[dataset])
     reference = {
@@ -397,8 +404,9 @@ def train_entry(name, zoo_dir=None, epochs=None, train_examples=None, verbose=1)
     """
     recipe = get_recipe(name)
     epochs = recipe.epochs if epochs is None else _check_positive("epochs", epochs)
-    train_examples = recipe.train_examples if train_examples is None else _check_positive(
-        "train_examples", train_examples)
+    train_examples = (
+        recipe.train_examples if train_examples is None else _check_positive("train_examples", train_examples)
+    )
     zoo_dir = zoo_root() if zoo_dir is None else Path(zoo_dir)
 
     keras.backend.clear_session()
@@ -407,15 +415,15 @@ def train_entry(name, zoo_dir=None, epochs=None, train_examples=None, verbose=1)
     validation = None
     if "validation_examples" in recipe.hyperparameters:
         (x_train, y_train), validation = validation_split(
-            x_train, y_train, recipe.hyperparameters["validation_examples"])
+            x_train, y_train, recipe.hyperparameters["validation_examples"]
+        )
     if train_examples is not None and train_examples < len(y_train):
         rows = stratified_subset(y_train, train_examples, TRAINING_SEED)
         x_train, y_train = x_train[rows], y_train[rows]
     num_classes = int(np.max(y_train)) + 1
     selection = None
     if recipe.method == "PGD-AT":
-        model, selection, wall_time = _fit_fast_at(
-            recipe, x_train, y_train, validation, num_classes, epochs, verbose)
+        model, selection, wall_time = _fit_fast_at(recipe, x_train, y_train, validation, num_classes, epochs, verbose)
     else:
         model, selection, wall_time = _fit(recipe, x_train, y_train, validation, num_classes, epochs, verbose)
 
@@ -470,8 +478,10 @@ def _fit(recipe, x, y, validation, num_classes, epochs, verbose):
     model = build_model(recipe.method, config, x.shape[1:], num_classes, network=recipe.architecture)
     if config.get("schedule") == "one_cycle":
         steps = epochs * -(-len(y) // recipe.batch_size)
-        model.compile(optimizer=keras.optimizers.Adam(OneCycle(config["lr"], total_steps=max(2, steps))),
-                      metrics=["sparse_categorical_accuracy"])
+        model.compile(
+            optimizer=keras.optimizers.Adam(OneCycle(config["lr"], total_steps=max(2, steps))),
+            metrics=["sparse_categorical_accuracy"],
+        )
     fit_kwargs = {"batch_size": recipe.batch_size, "verbose": verbose}
     monitor = None
     if validation is not None:
@@ -486,8 +496,17 @@ def _fit(recipe, x, y, validation, num_classes, epochs, verbose):
     callbacks = [clock]
     if resumable:
         callbacks.append(keras.callbacks.BackupAndRestore(str(folder / "backup")))
-    histories = train(model, x, y, epochs=epochs, rounds=config.get("rounds", 1), beta_bar=config.get("beta_bar"),
-                      restore_best=monitor, callbacks=callbacks, **fit_kwargs)
+    histories = train(
+        model,
+        x,
+        y,
+        epochs=epochs,
+        rounds=config.get("rounds", 1),
+        beta_bar=config.get("beta_bar"),
+        restore_best=monitor,
+        callbacks=callbacks,
+        **fit_kwargs,
+    )
     wall_time = clock.total()
     (folder / "wall_time.json").unlink(missing_ok=True)
     harden_gates(model)
@@ -547,8 +566,12 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
     clock = _WallClock(folder / "wall_time.json")
     base = models.get(recipe.architecture, input_shape=x.shape[1:], num_classes=num_classes)
     model = PGDAdversarialTraining.from_model(
-        base, eps=config["eps"], step_size=config["step_size"], steps=config["steps"],
-        random_start=config["random_start"], seed=TRAINING_SEED,
+        base,
+        eps=config["eps"],
+        step_size=config["step_size"],
+        steps=config["steps"],
+        random_start=config["random_start"],
+        seed=TRAINING_SEED,
     )
     steps_per_epoch = -(-len(y) // recipe.batch_size)
     schedule = OneCycle(config["lr"], total_steps=max(2, epochs * steps_per_epoch))
@@ -556,12 +579,15 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
     x_val, y_val = validation
     selection = RobustValidation(
         (x_val[: config["selection_examples"]], y_val[: config["selection_examples"]]),
-        eps=config["eps"], steps=_SELECTION_STEPS, patience=config["patience"],
-        state_path=str(folder / "best.weights.h5"), seed=TRAINING_SEED, verbose=verbose,
+        eps=config["eps"],
+        steps=_SELECTION_STEPS,
+        patience=config["patience"],
+        state_path=str(folder / "best.weights.h5"),
+        seed=TRAINING_SEED,
+        verbose=verbose,
     )
     callbacks = [keras.callbacks.BackupAndRestore(str(folder / "backup")), selection, clock]
-    train(model, x, y, epochs=epochs, batch_size=recipe.batch_size, shuffle=True,
-          callbacks=callbacks, verbose=verbose)
+    train(model, x, y, epochs=epochs, batch_size=recipe.batch_size, shuffle=True, callbacks=callbacks, verbose=verbose)
     wall_time = clock.total()
     summary = {
         "examples": int(len(y_val)),
@@ -574,7 +600,8 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
         "val_pgd_accuracy_per_epoch": [round(row["val_pgd_accuracy"], 4) for row in selection.history],
         "train_fgsm_accuracy_per_epoch": [
             None if row["adversarial_accuracy"] is None else round(row["adversarial_accuracy"], 4)
-            for row in selection.history],
+            for row in selection.history
+        ],
         "catastrophic_overfitting_epoch": None if selection.collapse_epoch is None else selection.collapse_epoch + 1,
     }
     for path in ("best.weights.h5", "best.weights.h5.json", "wall_time.json"):
@@ -601,8 +628,10 @@ class _WallClock(keras.callbacks.Callback):
 
 def _reduced_label(recipe, epochs, train_examples):
     rounds = f" x {recipe.hyperparameters['rounds']} rounds" if "rounds" in recipe.hyperparameters else ""
-    return (f"overridden run: {train_examples} training examples, {epochs} epochs{rounds}; "
-            f"recipe: {recipe.reduced or 'the setting of the paper'}")
+    return (
+        f"overridden run: {train_examples} training examples, {epochs} epochs{rounds}; "
+        f"recipe: {recipe.reduced or 'the setting of the paper'}"
+    )
 
 
 def _write_entry(entry_dir, recipe, model, training):
@@ -646,5 +675,6 @@ def _check_positive(name, value):
 __all__ = ["ENTRY_RECIPES", "ZooRecipe", "get_recipe", "hardware", "run_dir", "train_entry", "validation_split"]
 
 # `RECIPES`, renamed `ENTRY_RECIPES` (`hdl_keras.recipes.RECIPES` are the `hdl-train` recipes), kept for one release.
-__getattr__ = moved_names("hdl_keras.recipes.zoo_entries", "hdl_keras.recipes.zoo_entries",
-                          renamed={"RECIPES": "ENTRY_RECIPES"})
+__getattr__ = moved_names(
+    "hdl_keras.recipes.zoo_entries", "hdl_keras.recipes.zoo_entries", renamed={"RECIPES": "ENTRY_RECIPES"}
+)

@@ -49,9 +49,7 @@ _PREFIX = struct.Struct("<8sHII")
 
 def _check_bits(bits):
     if isinstance(bits, bool) or not isinstance(bits, (int, np.integer)):
-        raise ValueError(
-            f"`bits` must be an integer from 1 to 8. Received: bits={bits!r}"
-        )
+        raise ValueError(f"`bits` must be an integer from 1 to 8. Received: bits={bits!r}")
     if not 1 <= bits <= 8:
         raise ValueError(f"`bits` must be from 1 to 8. Received: bits={bits}")
     return int(bits)
@@ -83,14 +81,11 @@ def pack_bits(codes, bits):
     bits = _check_bits(bits)
     codes = np.asarray(codes)
     if codes.size and not np.issubdtype(codes.dtype, np.integer):
-        raise ValueError(
-            f"`codes` must hold integers. Received: codes.dtype={codes.dtype}"
-        )
+        raise ValueError(f"`codes` must hold integers. Received: codes.dtype={codes.dtype}")
     codes = codes.reshape(-1)
     if codes.size and (codes.min() < 0 or codes.max() >= 2**bits):
         raise ValueError(
-            f"`codes` must lie in [0, {2**bits - 1}] for bits={bits}. "
-            f"Received: codes in [{codes.min()}, {codes.max()}]"
+            f"`codes` must lie in [0, {2**bits - 1}] for bits={bits}. Received: codes in [{codes.min()}, {codes.max()}]"
         )
     codes = codes.astype(np.uint8)
     if bits == 8:
@@ -119,23 +114,17 @@ def unpack_bits(packed, bits, count):
     """
     bits = _check_bits(bits)
     if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
-        raise ValueError(
-            f"`count` must be a non-negative integer. Received: count={count!r}"
-        )
+        raise ValueError(f"`count` must be a non-negative integer. Received: count={count!r}")
     if isinstance(packed, (bytes, bytearray, memoryview)):
         packed = np.frombuffer(packed, dtype=np.uint8)
     packed = np.asarray(packed)
     if packed.dtype != np.uint8 or packed.ndim != 1:
         raise ValueError(
-            "`packed` must be bytes or a 1-D uint8 array. Received: "
-            f"dtype={packed.dtype}, shape={packed.shape}"
+            f"`packed` must be bytes or a 1-D uint8 array. Received: dtype={packed.dtype}, shape={packed.shape}"
         )
     expected = -(-count * bits // 8)
     if packed.size != expected:
-        raise ValueError(
-            f"{count} codes of {bits} bits take {expected} bytes. "
-            f"Received: {packed.size} bytes"
-        )
+        raise ValueError(f"{count} codes of {bits} bits take {expected} bytes. Received: {packed.size} bytes")
     if bits == 8:
         return packed.copy()
     planes = np.unpackbits(packed, count=count * bits, bitorder="little")
@@ -196,9 +185,7 @@ def export_packed(model, path):
         >>> size = export_packed(model, "model.hdlpack")  # kernel: 640 bits, 80 bytes
     """
     if not isinstance(model, keras.Model):
-        raise ValueError(
-            f"Expected a keras.Model. Received: model={type(model).__name__}"
-        )
+        raise ValueError(f"Expected a keras.Model. Received: model={type(model).__name__}")
     if not model.built:
         raise ValueError(f"Model '{model.name}' must be built before export_packed.")
     _check_not_relaxed(model)
@@ -224,9 +211,7 @@ def export_packed(model, path):
             chunks.append(scale.tobytes())
             chunks.append(pack_bits(codes, quantizer.bits).tobytes())
         entries.append(entry)
-    header = json.dumps(
-        {"model": serialized, "tensors": entries}, separators=(",", ":")
-    ).encode("utf-8")
+    header = json.dumps({"model": serialized, "tensors": entries}, separators=(",", ":")).encode("utf-8")
     header = zlib.compress(header, 9)
     payload = b"".join(chunks)
     checksum = zlib.crc32(payload, zlib.crc32(header))
@@ -256,8 +241,7 @@ def _read(path):
     body = memoryview(data)[_PREFIX.size :]
     if len(body) < header_size or zlib.crc32(body) != checksum:
         raise ValueError(
-            f"'{path}' is corrupt or truncated: its checksum does not match "
-            "its content. Export the model again."
+            f"'{path}' is corrupt or truncated: its checksum does not match its content. Export the model again."
         )
     header = json.loads(zlib.decompress(body[:header_size]).decode("utf-8"))
     return header, body[header_size:]
@@ -273,9 +257,7 @@ class _PayloadReader:
 
     def _take(self, nbytes):
         if self.offset + nbytes > len(self.payload):
-            raise ValueError(
-                f"'{self.path}' holds fewer bytes than its tensors need."
-            )
+            raise ValueError(f"'{self.path}' holds fewer bytes than its tensors need.")
         chunk = self.payload[self.offset : self.offset + nbytes]
         self.offset += nbytes
         return chunk
@@ -293,8 +275,7 @@ class _PayloadReader:
     def check_consumed(self):
         if self.offset != len(self.payload):
             raise ValueError(
-                f"'{self.path}' holds {len(self.payload) - self.offset} bytes "
-                "more than its tensors describe."
+                f"'{self.path}' holds {len(self.payload) - self.offset} bytes more than its tensors describe."
             )
 
 
@@ -328,8 +309,7 @@ def load_packed(path):
     entries = header["tensors"]
     if len(variables) != len(entries):
         raise ValueError(
-            f"'{path}' stores {len(entries)} tensors but its model rebuilds "
-            f"with {len(variables)} variables."
+            f"'{path}' stores {len(entries)} tensors but its model rebuilds with {len(variables)} variables."
         )
     kernels = _kernel_ids(model)
     reader = _PayloadReader(payload, path)

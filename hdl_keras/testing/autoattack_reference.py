@@ -45,8 +45,17 @@ def channels_first_module(model):
     return ChannelsFirst().eval()
 
 
-def reference_autoattack(model, norm="linf", eps=8 / 255, version="standard", attacks=None,
-                         seed=0, steps=None, square_queries=None, target_classes=None):
+def reference_autoattack(
+    model,
+    norm="linf",
+    eps=8 / 255,
+    version="standard",
+    attacks=None,
+    seed=0,
+    steps=None,
+    square_queries=None,
+    target_classes=None,
+):
     """The reference `AutoAttack` on a Keras `model`, its settings optionally reduced.
 
     Args:
@@ -63,8 +72,13 @@ def reference_autoattack(model, norm="linf", eps=8 / 255, version="standard", at
     _torch()
     pyautoattack = importlib.import_module("pyautoattack")
     adversary = pyautoattack.AutoAttack(
-        channels_first_module(model), norm=NORMS[norm], eps=eps, version=version,
-        attacks=attacks, seed=seed, device="cpu",
+        channels_first_module(model),
+        norm=NORMS[norm],
+        eps=eps,
+        version=version,
+        attacks=attacks,
+        seed=seed,
+        device="cpu",
     )
     if version == "custom":
         adversary.apgd.n_restarts = 1

@@ -55,9 +55,7 @@ def penalty_model_like(model, penalty=1.0, differentiable=True):
     The result shares `model`'s layers and is compiled with `SGD(1.0)` and
     sparse categorical cross-entropy on logits, ready for `fit_gradient`.
     """
-    wrapped = InputGradientPenaltyModel(
-        model.input, model.output, penalty=penalty, differentiable=differentiable
-    )
+    wrapped = InputGradientPenaltyModel(model.input, model.output, penalty=penalty, differentiable=differentiable)
     wrapped.compile(
         optimizer=keras.optimizers.SGD(learning_rate=1.0),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),

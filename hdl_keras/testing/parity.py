@@ -77,14 +77,10 @@ def backend_outputs():
     model = reference_model()
     model.set_weights(reference_weights(model))
     x, y = reference_batch()
-    cross_entropy = keras.losses.SparseCategoricalCrossentropy(
-        from_logits=True, reduction=None
-    )
+    cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction=None)
     logits = model(x, training=False)
     loss_grad = backend.input_grad(lambda t: cross_entropy(y, model(t, training=False)), x)
-    _, difference_grads = backend.logit_difference_grads(
-        lambda t: model(t, training=False), x, y
-    )
+    _, difference_grads = backend.logit_difference_grads(lambda t: model(t, training=False), x, y)
 
     smooth = reference_model(activation="tanh", pooling="average")
     smooth.set_weights(reference_weights(smooth, seed=1))
@@ -140,17 +136,13 @@ def compare_outputs(outputs, errors=None):
     if not names:
         return report
     first = outputs[names[0]]
-    report["max_logit_diff"] = max(
-        float(np.max(np.abs(outputs[n]["logits"] - first["logits"]))) for n in names
-    )
+    report["max_logit_diff"] = max(float(np.max(np.abs(outputs[n]["logits"] - first["logits"]))) for n in names)
     report["max_grad_diff"] = max(
         float(np.max(np.abs(outputs[n][key] - first[key])))
         for n in names
         for key in ("loss_input_grad", "logit_difference_grads")
     )
-    report["double_backprop_rel_err"] = max(
-        float(outputs[n]["double_backprop_rel_err"]) for n in names
-    )
+    report["double_backprop_rel_err"] = max(float(outputs[n]["double_backprop_rel_err"]) for n in names)
     return report
 
 

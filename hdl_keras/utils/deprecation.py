@@ -17,8 +17,7 @@ import warnings
 
 def _warn(old, new):
     warnings.warn(
-        f"`{old}` moved to `{new}`; the old name is removed in the next release. Import it from "
-        "its new place.",
+        f"`{old}` moved to `{new}`; the old name is removed in the next release. Import it from its new place.",
         DeprecationWarning,
         stacklevel=3,
     )

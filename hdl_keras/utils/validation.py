@@ -19,8 +19,7 @@ from keras import ops
 LARGE_EPS_FRACTION = 0.5
 
 
-def check_number(value, name, *, low=None, high=None, low_inclusive=True, high_inclusive=True,
-                 allow_inf=False):
+def check_number(value, name, *, low=None, high=None, low_inclusive=True, high_inclusive=True, allow_inf=False):
     """Returns `value` as a float after checking it is a real number in range.
 
     Args:
@@ -40,10 +39,7 @@ def check_number(value, name, *, low=None, high=None, low_inclusive=True, high_i
         raise ValueError(f"Expected `{name}` to be a real number. Received: {name}={value!r}")
     value = float(value)
     if math.isnan(value) or (math.isinf(value) and not allow_inf):
-        raise ValueError(
-            f"Expected `{name}` to be a finite number. Received: {name}={value!r}. "
-            "Pass a finite value."
-        )
+        raise ValueError(f"Expected `{name}` to be a finite number. Received: {name}={value!r}. Pass a finite value.")
     below = low is not None and (value < low or (value == low and not low_inclusive))
     above = high is not None and (value > high or (value == high and not high_inclusive))
     if below or above:
@@ -101,9 +97,7 @@ def check_bounds(bounds, name="bounds"):
     try:
         low, high = bounds
     except (TypeError, ValueError):
-        raise ValueError(
-            f"Expected `{name}` to be a pair (low, high). Received: {name}={bounds!r}"
-        ) from None
+        raise ValueError(f"Expected `{name}` to be a pair (low, high). Received: {name}={bounds!r}") from None
     low = check_number(low, f"{name}[0]", high=math.inf, high_inclusive=False, allow_inf=True)
     high = check_number(high, f"{name}[1]", low=-math.inf, low_inclusive=False, allow_inf=True)
     if not low < high:
@@ -190,9 +184,7 @@ def check_labels(y, batch_size, num_classes=None, owner="input", name="y"):
                 f"that are not whole numbers (dtype={values.dtype}). Pass class indices."
             )
     elif not np.issubdtype(values.dtype, np.integer):
-        raise ValueError(
-            f"{owner} expects integer class labels `{name}`. Received: dtype={values.dtype}."
-        )
+        raise ValueError(f"{owner} expects integer class labels `{name}`. Received: dtype={values.dtype}.")
     if values.size:
         low, high = int(np.min(values)), int(np.max(values))
         upper = num_classes if num_classes is not None else None
@@ -249,9 +241,7 @@ def check_input_shape(model, x, owner="input", name="x"):
         return
     expected = tuple(inputs[0].shape)[1:]
     received = tuple(x.shape)[1:]
-    if len(expected) != len(received) or any(
-        e is not None and e != r for e, r in zip(expected, received)
-    ):
+    if len(expected) != len(received) or any(e is not None and e != r for e, r in zip(expected, received)):
         raise ValueError(
             f"{owner} expects `{name}` of shape (batch, {', '.join(map(str, expected))}) for model "
             f"{getattr(model, 'name', model)!r}. Received: {name}.shape={tuple(x.shape)}. "

@@ -134,9 +134,7 @@ def _batch_norm(layer, interval):
     shift = -mean * scale
     if layer.center:
         shift = shift + ops.reshape(layer.beta, shape)
-    return _affine(
-        interval, lambda x: x * scale + shift, lambda r: r * ops.abs(scale)
-    )
+    return _affine(interval, lambda x: x * scale + shift, lambda r: r * ops.abs(scale))
 
 
 def _propagate_layer(layer, args):
@@ -153,9 +151,9 @@ def _propagate_layer(layer, args):
         return _propagate_model(layer, interval)
     if isinstance(layer, keras.layers.Dense):
         return _dense(layer, interval)
-    if isinstance(
-        layer, (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)
-    ) and not isinstance(layer, keras.layers.Conv2DTranspose):
+    if isinstance(layer, (keras.layers.Conv1D, keras.layers.Conv2D, keras.layers.Conv3D)) and not isinstance(
+        layer, keras.layers.Conv2DTranspose
+    ):
         return _conv(layer, interval)
     if isinstance(layer, keras.layers.BatchNormalization):
         return _batch_norm(layer, interval)
@@ -232,22 +230,10 @@ def interval_bounds(model, x, eps, bounds=(0.0, 1.0)):
           for Training Verifiably Robust Models,
           2018](https://arxiv.org/abs/1810.12715).
     """
-    if not ops.is_tensor(eps) and (
-        isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps >= 0
-    ):
-        raise ValueError(
-            "Expected `eps` to be a number >= 0 or a scalar tensor. "
-            f"Received: eps={eps!r}"
-        )
-    if bounds is not None and (
-        not isinstance(bounds, (list, tuple))
-        or len(bounds) != 2
-        or not bounds[0] <= bounds[1]
-    ):
-        raise ValueError(
-            "Expected `bounds` to be None or a pair (lo, hi) with lo <= hi. "
-            f"Received: bounds={bounds!r}"
-        )
+    if not ops.is_tensor(eps) and (isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps >= 0):
+        raise ValueError(f"Expected `eps` to be a number >= 0 or a scalar tensor. Received: eps={eps!r}")
+    if bounds is not None and (not isinstance(bounds, (list, tuple)) or len(bounds) != 2 or not bounds[0] <= bounds[1]):
+        raise ValueError(f"Expected `bounds` to be None or a pair (lo, hi) with lo <= hi. Received: bounds={bounds!r}")
     x = ops.convert_to_tensor(x, dtype=keras.config.floatx())
     lower, upper = x - eps, x + eps
     if bounds is not None:
@@ -286,15 +272,8 @@ def verified_accuracy(model, x, y, eps, bounds=(0.0, 1.0), batch_size=128):
         >>> 0.0 <= verified_accuracy(model, x, np.zeros(8, "int32"), 0.01) <= 1.0
         True
     """
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, numbers.Integral)
-        or batch_size < 1
-    ):
-        raise ValueError(
-            "Expected `batch_size` to be a positive int. "
-            f"Received: batch_size={batch_size!r}"
-        )
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        raise ValueError(f"Expected `batch_size` to be a positive int. Received: batch_size={batch_size!r}")
     x = np.asarray(keras.ops.convert_to_numpy(x))
     y = np.asarray(keras.ops.convert_to_numpy(y))
     if y.ndim == 2:

@@ -183,8 +183,7 @@ def download(card, target):
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ZooError(
-            f"Cannot create the zoo cache folder {folder} ({exc}). Set HDL_KERAS_ZOO_CACHE "
-            "to a writable folder."
+            f"Cannot create the zoo cache folder {folder} ({exc}). Set HDL_KERAS_ZOO_CACHE to a writable folder."
         ) from exc
     timeout, retries = download_timeout(), download_retries()
     partial = folder / f".{target.name}.{uuid.uuid4().hex}.part"
@@ -282,8 +281,10 @@ def _reason(error, timeout):
     if isinstance(error, urllib.error.URLError):
         error = error.reason
     if isinstance(error, (TimeoutError, socket.timeout)):
-        return (f"the server did not answer within {timeout:g} s (HDL_KERAS_DOWNLOAD_TIMEOUT; "
-                "raise it on a slow connection)")
+        return (
+            f"the server did not answer within {timeout:g} s (HDL_KERAS_DOWNLOAD_TIMEOUT; "
+            "raise it on a slow connection)"
+        )
     return str(error)
 
 

@@ -31,7 +31,6 @@ Examples:
     ```
 """
 
-
 import keras
 import numpy as np
 from keras import ops
@@ -112,8 +111,18 @@ def evaluation_data(dataset, n):
     return x_test[:n], np.asarray(y_test[:n]).astype("int64")
 
 
-def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, verbose=1, seed=0, *,
-                   dataset=None, eps=None, autoattack_options=None):
+def evaluate_entry(
+    name_or_model,
+    attacks="standard",
+    n=1000,
+    batch_size=256,
+    verbose=1,
+    seed=0,
+    *,
+    dataset=None,
+    eps=None,
+    autoattack_options=None,
+):
     """Evaluates a zoo entry (or a model) under the attacks of a preset.
 
     Args:
@@ -172,13 +181,15 @@ def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, ve
         eps = card["threat_model"]["eps"] if eps is None else eps
     elif isinstance(name_or_model, keras.Model):
         if dataset is None or eps is None:
-            raise ValueError("Evaluating a model (not an entry name) needs dataset= and eps=. "
-                             f"Received: dataset={dataset!r}, eps={eps!r}")
+            raise ValueError(
+                "Evaluating a model (not an entry name) needs dataset= and eps=. "
+                f"Received: dataset={dataset!r}, eps={eps!r}"
+            )
         model = name_or_model
     else:
         raise ValueError(f"Expected an entry name or a keras.Model. Received: {name_or_model!r}")
     _, (x_test, y_test) = prepare_data(dataset)
-    x, y = x_test[:int(n)], np.asarray(y_test[:int(n)]).astype("int64")
+    x, y = x_test[: int(n)], np.asarray(y_test[: int(n)]).astype("int64")
     if attacks == "autoattack" and x.ndim != 4:
         raise ValueError(
             f"AutoAttack evaluates image entries; {dataset!r} is a table dataset. Use "
@@ -186,14 +197,29 @@ def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, ve
         )
     keras.utils.set_random_seed(seed)
     report = attack_suite.evaluate(
-        model, x, y, attacks=attack_set(model, float(eps), attacks, seed, images=x.ndim == 4),
-        batch_size=int(batch_size), verbose=verbose,
+        model,
+        x,
+        y,
+        attacks=attack_set(model, float(eps), attacks, seed, images=x.ndim == 4),
+        batch_size=int(batch_size),
+        verbose=verbose,
     )
     zero_weights, zero_channels, bits = sparsity_statistics(model)
     if attacks == "autoattack":
         clean_acc = _accuracy(model, x_test, np.asarray(y_test), int(batch_size))
-        metrics = _with_autoattack(model, x, y, float(eps), report, seed, int(batch_size), verbose,
-                                   (zero_weights, zero_channels, bits), clean_acc, autoattack_options or {})
+        metrics = _with_autoattack(
+            model,
+            x,
+            y,
+            float(eps),
+            report,
+            seed,
+            int(batch_size),
+            verbose,
+            (zero_weights, zero_channels, bits),
+            clean_acc,
+            autoattack_options or {},
+        )
         metrics["clean_acc_examples"] = int(len(y_test))
         return {**metrics, "intervals": accuracy_intervals(metrics)}
     metrics = {
@@ -213,8 +239,9 @@ def evaluate_entry(name_or_model, attacks="standard", n=1000, batch_size=256, ve
 def _with_autoattack(model, x, y, eps, report, seed, batch_size, verbose, sparsity, clean_acc, options):
     """The metrics of `evaluate_entry(..., attacks="autoattack")`: PGD-20 and FGSM beside AutoAttack."""
     version = "rand" if report.randomized else "standard"
-    auto = attack_suite.AutoAttack(model, norm="linf", eps=eps, version=version, seed=seed,
-                                   batch_size=batch_size, **options)
+    auto = attack_suite.AutoAttack(
+        model, norm="linf", eps=eps, version=version, seed=seed, batch_size=batch_size, **options
+    )
     auto_report = auto.run(x, y, verbose=verbose)
     robust = report.robust & auto_report.robust
     accuracy = auto_report.worst_case_accuracy
@@ -225,8 +252,7 @@ def _with_autoattack(model, x, y, eps, report, seed, batch_size, verbose, sparsi
     return {
         "num_examples": report.num_examples,
         "clean_accuracy": report.clean_accuracy,
-        "attacks": {**{name: result.accuracy for name, result in report.attacks.items()},
-                    "autoattack": accuracy},
+        "attacks": {**{name: result.accuracy for name, result in report.attacks.items()}, "autoattack": accuracy},
         "worst_case_accuracy": float(np.mean(robust)),
         "stability": None,
         "zero_weights": zero_weights,
@@ -281,8 +307,8 @@ def wilson_interval(fraction, n, z=WILSON_Z):
 def _accuracy(model, x, y, batch_size):
     correct = 0
     for start in range(0, len(x), batch_size):
-        logits = ops.convert_to_numpy(model(x[start:start + batch_size], training=False))
-        correct += int(np.sum(np.argmax(logits, axis=1) == y[start:start + batch_size]))
+        logits = ops.convert_to_numpy(model(x[start : start + batch_size], training=False))
+        correct += int(np.sum(np.argmax(logits, axis=1) == y[start : start + batch_size]))
     return correct / len(x)
 
 

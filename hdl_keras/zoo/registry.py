@@ -150,10 +150,7 @@ def list_entries(dataset=None, method=None, *, skip_broken=False):
         if value is not None and not isinstance(value, str):
             raise ValueError(f"{label} must be a str or None. Received: {label}={value!r}")
     if dataset is not None and dataset not in data.available_datasets():
-        raise ValueError(
-            f"Unknown dataset. Expected one of {data.available_datasets()}. "
-            f"Received: dataset={dataset!r}"
-        )
+        raise ValueError(f"Unknown dataset. Expected one of {data.available_datasets()}. Received: dataset={dataset!r}")
     cards = []
     for folder in _entry_folders(zoo_root()):
         try:
@@ -167,9 +164,7 @@ def list_entries(dataset=None, method=None, *, skip_broken=False):
     if method is not None:
         wanted = _method_key(method)
         cards = [
-            c
-            for c in cards
-            if wanted in (_method_key(c["method"]["name"]), _method_key(c["name"].split("-", 2)[2]))
+            c for c in cards if wanted in (_method_key(c["method"]["name"]), _method_key(c["name"].split("-", 2)[2]))
         ]
     return cards
 
@@ -317,8 +312,7 @@ def _read_card(folder):
         loaded = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ZooError(
-            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). "
-            f"{_FIX_HINT}"
+            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}). {_FIX_HINT}"
         ) from exc
     validate_card(loaded, source=str(path))
     if loaded["name"] != folder.name:

@@ -86,8 +86,11 @@ def paper_comparison(card):
     row["same_radius"] = (
         paper_eps is not None and abs(paper_eps - eps) <= _EPS_TOLERANCE and row["scaling"] == row["paper_scaling"]
     )
-    pairs = {"clean": ("clean", "paper_clean"), "robust": ("robust", "paper_robust"),
-             "zero_weights": ("zero_weights", "paper_zero_weights")}
+    pairs = {
+        "clean": ("clean", "paper_clean"),
+        "robust": ("robust", "paper_robust"),
+        "zero_weights": ("zero_weights", "paper_zero_weights"),
+    }
     row["gaps"] = {
         key: row[ours] - row[paper]
         for key, (ours, paper) in pairs.items()
@@ -96,8 +99,10 @@ def paper_comparison(card):
     measured = clean is not None and robust is not None
     has_row = row["paper_clean"] is not None
     row["meets_paper_row"] = (
-        None if not (measured and has_row)
-        else row["same_radius"] and all(gap >= 0 for gap in row["gaps"].values())
+        None
+        if not (measured and has_row)
+        else row["same_radius"]
+        and all(gap >= 0 for gap in row["gaps"].values())
         and len(row["gaps"]) == sum(row[paper] is not None for _, paper in pairs.values())
     )
     return row

@@ -60,8 +60,13 @@ def test_robust_accuracy_agrees_with_the_reference(model_and_data, attacks):
     model, x, y = model_and_data
     ours = AutoAttack(model, eps=EPS, version="custom", attacks=attacks, **REDUCED).run(x, y)
     adversary = reference_autoattack(
-        model, eps=EPS, version="custom", attacks=attacks, steps=REDUCED["steps"],
-        target_classes=REDUCED["n_target_classes"], square_queries=REDUCED["n_queries"],
+        model,
+        eps=EPS,
+        version="custom",
+        attacks=attacks,
+        steps=REDUCED["steps"],
+        target_classes=REDUCED["n_target_classes"],
+        square_queries=REDUCED["n_queries"],
     )
     x_adv, reference_robust = run(adversary, x, y)
     assert np.abs(x_adv - x).max() <= EPS + 1e-5

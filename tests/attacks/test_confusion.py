@@ -36,12 +36,8 @@ def report():
 def test_confusion_matrices_count_labels_against_predictions():
     result = report()
     # Clean predictions 0, 1, 2, 0, 1; under the shift 1, 2, 0, 1, 2.
-    np.testing.assert_array_equal(
-        result.confusion_matrix(), [[1, 0, 0], [1, 2, 0], [0, 0, 1]]
-    )
-    np.testing.assert_array_equal(
-        result.confusion_matrix("shift"), [[0, 1, 0], [0, 1, 2], [1, 0, 0]]
-    )
+    np.testing.assert_array_equal(result.confusion_matrix(), [[1, 0, 0], [1, 2, 0], [0, 0, 1]])
+    np.testing.assert_array_equal(result.confusion_matrix("shift"), [[0, 1, 0], [0, 1, 2], [1, 0, 0]])
     assert np.trace(result.confusion_matrix()) == round(result.clean_accuracy * len(Y))
     assert most_confused_pairs(result.confusion_matrix("shift"), top=2) == [(1, 2, 2), (0, 1, 1)]
 

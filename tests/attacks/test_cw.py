@@ -133,9 +133,7 @@ def test_cw_outputs_stay_in_the_bounds(seed, low):
     rng = np.random.default_rng(seed)
     x = rng.uniform(low, 1.0, (6, NUM_FEATURES)).astype("float32")
     y = rng.integers(0, 5, 6)
-    attack = CarliniWagner(
-        model, steps=5, binary_search_steps=2, learning_rate=0.5, bounds=(low, 1.0)
-    )
+    attack = CarliniWagner(model, steps=5, binary_search_steps=2, learning_rate=0.5, bounds=(low, 1.0))
     x_adv = ops.convert_to_numpy(attack(x, y))
     assert x_adv.shape == x.shape
     assert x_adv.min() >= low and x_adv.max() <= 1.0

@@ -129,8 +129,9 @@ def fitted_mlp():
 def test_autoattack_stays_in_the_ball_and_is_the_worst_case(norm, eps):
     model, x, y = fitted_mlp()
     attacks = ["apgd-ce", "apgd-t", "fab-t"]
-    auto = AutoAttack(model, norm=norm, eps=eps, version="custom", attacks=attacks, batch_size=64,
-                      steps=5, n_target_classes=2)
+    auto = AutoAttack(
+        model, norm=norm, eps=eps, version="custom", attacks=attacks, batch_size=64, steps=5, n_target_classes=2
+    )
     report = auto.run(x, y)
     x_adv = auto.adversarial
     delta = (x_adv - x).reshape(len(x), -1)
@@ -180,5 +181,4 @@ def test_autoattack_rejects_bad_configurations():
     with pytest.raises(ValueError, match="linf"):
         AutoAttack(model, norm="l2", version="standard")
     with pytest.raises(ValueError, match="eps"):
-        evaluate(model, np.zeros((2, NUM_FEATURES), "float32"), np.zeros(2, int),
-                 attacks="autoattack")
+        evaluate(model, np.zeros((2, NUM_FEATURES), "float32"), np.zeros(2, int), attacks="autoattack")

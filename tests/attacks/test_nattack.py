@@ -56,9 +56,7 @@ def test_robust_accuracy_is_at_most_clean_and_queries_are_counted():
     y[:16] = predict(model, x[:16])  # at least half correct
     clean_correct = predict(model, x) == y
     population, max_iterations = 20, 10
-    attack = NAttack(
-        model, eps=0.1, population=population, max_iterations=max_iterations, seed=0
-    )
+    attack = NAttack(model, eps=0.1, population=population, max_iterations=max_iterations, seed=0)
     x_adv = ops.convert_to_numpy(attack(x, y))
     robust_correct = predict(model, x_adv) == y
     queries = attack.queries

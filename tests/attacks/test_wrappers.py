@@ -202,9 +202,7 @@ def wrapped(wrapper, seed):
 
 
 @pytest.mark.parametrize("wrapper", ["eot", "bpda"])
-@pytest.mark.parametrize(
-    "name", ["fgsm", "pgd", "apgd", "cw_linf", "carlini_wagner", "fab"]
-)
+@pytest.mark.parametrize("name", ["fgsm", "pgd", "apgd", "cw_linf", "carlini_wagner", "fab"])
 def test_every_attack_on_a_wrapped_model_stays_in_the_ball_and_the_bounds(name, wrapper):
     seed = 11
     rng = np.random.default_rng(seed)
@@ -241,8 +239,7 @@ def test_autoattack_runs_on_a_wrapped_model():
     model, body = rounding_model()
     x = uniform_inputs(12, size=8, low=0.3, high=0.7)
     y = predictions(model, x)
-    auto = AutoAttack(BPDA(body, preprocess=InputRounding(4)), eps=0.25, version="custom",
-                      attacks=["apgd-ce"], steps=5)
+    auto = AutoAttack(BPDA(body, preprocess=InputRounding(4)), eps=0.25, version="custom", attacks=["apgd-ce"], steps=5)
     x_adv = numpy(auto(x, y))
     assert np.abs(x_adv - x).max() <= 0.25 + 1e-6
     assert accuracy(model, x_adv, y) < 0.25

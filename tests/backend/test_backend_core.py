@@ -94,9 +94,7 @@ def test_batched_gradients_equal_one_example_at_a_time():
     x, y = random_batch(batch_size=4, shape=(28, 28, 1))
     _, batched = backend.logit_difference_grads(lambda t: model(t, training=False), x, y)
     for b in range(len(x)):
-        _, single = backend.logit_difference_grads(
-            lambda t: model(t, training=False), x[b : b + 1], y[b : b + 1]
-        )
+        _, single = backend.logit_difference_grads(lambda t: model(t, training=False), x[b : b + 1], y[b : b + 1])
         np.testing.assert_allclose(to_numpy(batched)[b], to_numpy(single)[0], atol=1e-5)
 
 

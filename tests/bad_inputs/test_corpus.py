@@ -11,7 +11,13 @@ def test_the_corpus_covers_every_area():
     assert len(CASES) >= 60
     assert len({case.name for case in CASES}) == len(CASES)
     assert {case.area for case in CASES} == {
-        "attacks", "objectives", "data", "zoo", "cli", "layers", "quantization_pruning_export",
+        "attacks",
+        "objectives",
+        "data",
+        "zoo",
+        "cli",
+        "layers",
+        "quantization_pruning_export",
     }
 
 

@@ -15,8 +15,12 @@ from hdl_keras import attacks
 from hdl_keras.objectives import HolisticModel
 
 NUM_FEATURES, NUM_CLASSES = 4, 3
-SETTINGS = settings(max_examples=8, deadline=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=8,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 # What a clear error says: the expectation and what was received (Keras style).
 CLEAR = ("Expected", "expects", "must be", "supports")
 
@@ -112,8 +116,14 @@ def test_holistic_objective_gives_a_clear_error_or_a_finite_loss(rho, sparsity_l
     x, y = data
     try:
         inputs = keras.Input((NUM_FEATURES,))
-        model = HolisticModel(inputs, keras.layers.Dense(NUM_CLASSES)(inputs), method="Stable+Robust",
-                              rho=rho, sparsity_lambda=sparsity_lambda, stability_alpha=alpha)
+        model = HolisticModel(
+            inputs,
+            keras.layers.Dense(NUM_CLASSES)(inputs),
+            method="Stable+Robust",
+            rho=rho,
+            sparsity_lambda=sparsity_lambda,
+            stability_alpha=alpha,
+        )
         model.compile(optimizer="sgd")
         history = model.fit(x, y, batch_size=8, epochs=1, verbose=0)
     except ValueError as error:

@@ -144,9 +144,7 @@ def adversarial_cnn(cls, **kwargs):
     return cls(inputs, outputs, eps=0.1, step_size=0.05, steps=2, seed=0, **kwargs)
 
 
-@pytest.mark.parametrize(
-    "cls, kwargs", [(PGDAdversarialTraining, {}), (TradeOff, {"alpha": 1.0, "beta": 8.0})]
-)
+@pytest.mark.parametrize("cls, kwargs", [(PGDAdversarialTraining, {}), (TradeOff, {"alpha": 1.0, "beta": 8.0})])
 def test_composes_with_adversarial_training_under_jit(cls, kwargs, tmp_path):
     model = adversarial_cnn(cls, **kwargs)
     model.compile(

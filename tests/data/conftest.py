@@ -48,4 +48,3 @@ def write_idx():
         return path
 
     return write
-

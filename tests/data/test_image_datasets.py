@@ -59,25 +59,19 @@ def test_synthetic_mnist_from_hdl_keras_data(data_root, make_idx_dataset, suffix
     assert x_train.min() >= 0.0 and x_train.max() <= 1.0
 
 
-def test_mnist_verify_rejects_files_that_are_not_the_release(
-    data_root, make_idx_dataset
-):
+def test_mnist_verify_rejects_files_that_are_not_the_release(data_root, make_idx_dataset):
     make_idx_dataset(data_root / "mnist")
     with pytest.raises(ValueError, match="train-images-idx3-ubyte.gz: sha256"):
         load_mnist()
 
 
 @pytest.mark.parametrize("subfolder", ["fashion-mnist", "fashion_mnist"])
-def test_synthetic_fashion_mnist_subfolder_names(
-    data_root, make_idx_dataset, subfolder
-):
+def test_synthetic_fashion_mnist_subfolder_names(data_root, make_idx_dataset, subfolder):
     arrays = make_idx_dataset(data_root / subfolder)
     assert_matches_idx(load_fashion_mnist(), arrays)
 
 
-def test_fashion_mnist_from_debian_package_folder(
-    tmp_path, data_root, make_idx_dataset
-):
+def test_fashion_mnist_from_debian_package_folder(tmp_path, data_root, make_idx_dataset):
     arrays = make_idx_dataset(tmp_path / "system" / "fashion-mnist")
     assert_matches_idx(load("fashion_mnist"), arrays)
 
@@ -197,9 +191,7 @@ def write_cifar_batches(folder, sizes, seed=0):
     return written
 
 
-@pytest.mark.parametrize(
-    "subfolder", ["cifar-10-batches-py", "cifar10/cifar-10-batches-py"]
-)
+@pytest.mark.parametrize("subfolder", ["cifar-10-batches-py", "cifar10/cifar-10-batches-py"])
 def test_synthetic_cifar10(data_root, subfolder):
     written = write_cifar_batches(data_root / subfolder, sizes=[2, 1, 3, 1, 2, 4])
     (x_train, y_train), (x_test, y_test) = load("cifar10")
@@ -209,9 +201,7 @@ def test_synthetic_cifar10(data_root, subfolder):
     # Row layout: 1024 red, 1024 green, 1024 blue values, each 32x32 row-major.
     n, h, w, c = 4, 5, 17, 2
     assert x_train[n, h, w, c] == np.float32(train_data[n, c * 1024 + h * 32 + w]) / 255
-    np.testing.assert_array_equal(
-        x_test * 255, written[5][0].reshape(4, 3, 32, 32).transpose(0, 2, 3, 1)
-    )
+    np.testing.assert_array_equal(x_test * 255, written[5][0].reshape(4, 3, 32, 32).transpose(0, 2, 3, 1))
     assert y_train.tolist() == sum((labels for _, labels in written[:5]), [])
     assert y_test.tolist() == written[5][1]
 

@@ -11,9 +11,7 @@ from hdl_keras.data import search_roots
 
 def test_roots_in_documented_order(tmp_path, data_root, monkeypatch):
     second = tmp_path / "second"
-    monkeypatch.setenv(
-        "HDL_KERAS_DATA", os.pathsep.join([str(data_root), "", str(second)])
-    )
+    monkeypatch.setenv("HDL_KERAS_DATA", os.pathsep.join([str(data_root), "", str(second)]))
     checkout = tmp_path / "checkout"
     checkout.mkdir()
     assert search_roots() == [

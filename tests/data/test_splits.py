@@ -23,9 +23,7 @@ def test_each_split_partitions_the_rows(num_rows, n, val_fraction, seed):
     expected_val = min(max(round(val_fraction * num_rows), 1), num_rows - 1)
     for (x_train, y_train), (x_val, y_val) in result:
         assert len(x_val) == expected_val
-        assert sorted(np.concatenate([x_train, x_val]).tolist()) == list(
-            range(num_rows)
-        )
+        assert sorted(np.concatenate([x_train, x_val]).tolist()) == list(range(num_rows))
         np.testing.assert_array_equal(y_train, 2 * x_train)
         np.testing.assert_array_equal(y_val, 2 * x_val)
 
@@ -70,9 +68,7 @@ def test_invalid_arguments(kwargs, message):
 def test_lengths_must_match_and_allow_a_split():
     with pytest.raises(ValueError, match=r"len\(x\)=10, len\(y\)=9"):
         splits(np.arange(10), np.arange(9))
-    with pytest.raises(
-        ValueError, match=r"at least 2 rows to split. Received: len\(x\)=1"
-    ):
+    with pytest.raises(ValueError, match=r"at least 2 rows to split. Received: len\(x\)=1"):
         splits(np.arange(1), np.arange(1))
 
 

@@ -28,9 +28,7 @@ def test_sklearn_set_split_and_standardized(loader, rows, features, class_counts
     assert len(x_train) + len(x_test) == rows
     assert y_train.shape == (len(x_train),) and y_test.shape == (len(x_test),)
     # Stratified: each class sends round(20 %) of its rows to the test set.
-    np.testing.assert_array_equal(
-        np.bincount(y_test), [round(0.2 * count) for count in class_counts]
-    )
+    np.testing.assert_array_equal(np.bincount(y_test), [round(0.2 * count) for count in class_counts])
     np.testing.assert_allclose(x_train.mean(axis=0), 0.0, atol=1e-5)
     std = x_train.std(axis=0)
     constant = np.ptp(x_train, axis=0) == 0
@@ -96,9 +94,7 @@ def iris_like_lines(num_per_class=10, seed=0):
 
 
 def test_csv_with_header_and_string_labels(tmp_path):
-    path = write_table(
-        tmp_path / "t.csv", ["len,width,flat,species"] + iris_like_lines()
-    )
+    path = write_table(tmp_path / "t.csv", ["len,width,flat,species"] + iris_like_lines())
     (x_train, y_train), (x_test, y_test), classes = load_csv(path)
     assert classes.tolist() == ["setosa", "versicolor", "virginica"]
     assert x_train.shape == (24, 3) and x_test.shape == (6, 3)
@@ -115,9 +111,7 @@ def test_csv_with_header_and_string_labels(tmp_path):
 def test_csv_without_header_numeric_labels_first_column(tmp_path):
     lines = [f"{label};{i};{i % 3}" for i, label in enumerate([10, 9, 2] * 5)]
     path = write_table(tmp_path / "t.data", lines)
-    (x_train, y_train), (x_test, y_test), classes = load_csv(
-        path, label_column=0, delimiter=";"
-    )
+    (x_train, y_train), (x_test, y_test), classes = load_csv(path, label_column=0, delimiter=";")
     assert classes.tolist() == [2, 9, 10]
     assert x_train.shape == (12, 2) and x_test.shape == (3, 2)
     # Column 1 holds the row number i (standardizing keeps its order), and row i
@@ -140,9 +134,7 @@ def test_csv_label_column_by_name(tmp_path):
 def test_csv_non_numeric_feature_column_is_named(tmp_path):
     lines = ["id,bare_nuclei,label"] + [f"{i},{i % 4},benign" for i in range(6)]
     lines.append("6,?,malignant")
-    with pytest.raises(
-        ValueError, match=r"'bare_nuclei' \(index 1\).*line 8 holds '\?'"
-    ):
+    with pytest.raises(ValueError, match=r"'bare_nuclei' \(index 1\).*line 8 holds '\?'"):
         load_csv(write_table(tmp_path / "t.csv", lines))
 
 

@@ -132,8 +132,17 @@ def test_evaluate_quantized_reports_every_attack_and_an_exact_gradient_path():
     float_model, model = tiny_cnn("binary")
     x = images(12)
     y = np.argmax(numpy(model(x)), axis=-1)  # every example correct clean
-    result = evaluate_quantized(model, x, y, eps=0.25, float_model=float_model, steps=3, square_queries=10,
-                                eps_sweep=(0.5, 1.0), gradient_examples=4)
+    result = evaluate_quantized(
+        model,
+        x,
+        y,
+        eps=0.25,
+        float_model=float_model,
+        steps=3,
+        square_queries=10,
+        eps_sweep=(0.5, 1.0),
+        gradient_examples=4,
+    )
     accuracy = result["accuracy"]
     assert accuracy["natural"] == 1.0
     assert set(accuracy) == {"natural", "pgd", "bpda", "transfer", "square", "worst_case"}
@@ -156,8 +165,18 @@ def test_evaluate_quantized_flags_a_model_that_masks_its_gradients():
     x = images(24)
     y = np.argmax(numpy(masked(x)), axis=-1)
     unmasked = float_twin(quantized)  # the same function, with its gradients
-    result = evaluate_quantized(masked, x, y, eps=0.5, float_model=unmasked, steps=10, square_queries=0,
-                                eps_sweep=None, check_unbounded=False, gradient_examples=0)
+    result = evaluate_quantized(
+        masked,
+        x,
+        y,
+        eps=0.5,
+        float_model=unmasked,
+        steps=10,
+        square_queries=0,
+        eps_sweep=None,
+        check_unbounded=False,
+        gradient_examples=0,
+    )
     assert "square" not in result["accuracy"] and result["gradient_check"] is None
     assert result["accuracy"]["transfer"] < result["accuracy"]["pgd"]
     assert "black_box_stronger" in result["flags"]

@@ -29,15 +29,30 @@ def test_unknown_dataset_and_method_exit_with_code_2(capsys):
 def test_module_entry_point_reports_known_datasets():
     completed = subprocess.run(
         [sys.executable, "-m", "hdl_keras.experiments", "--dataset", "imagenet"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert completed.returncode == 2
     assert "fashion_mnist" in completed.stderr
 
 
 def test_cli_runs_a_tiny_protocol(tmp_path, capsys):
-    argv = ["--dataset", "iris", "--methods", "DL", "--lr", "1e-2", "--splits", "2", "--epochs", "1",
-            "--quiet", "--out", str(tmp_path)]
+    argv = [
+        "--dataset",
+        "iris",
+        "--methods",
+        "DL",
+        "--lr",
+        "1e-2",
+        "--splits",
+        "2",
+        "--epochs",
+        "1",
+        "--quiet",
+        "--out",
+        str(tmp_path),
+    ]
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "REDUCED" in printed and "## Average-rank selection" in printed

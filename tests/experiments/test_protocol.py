@@ -23,16 +23,16 @@ from hdl_keras.objectives import METHODS
 
 pytest.importorskip("sklearn")
 
-TINY = reduced_grid("uci", lr=[1e-2], rho=[1e-2], sparsity_lambda=[1e-6], beta_bar=[200],
-                    stability_alpha=[0.8, 1.0], epochs=1, rounds=1)
+TINY = reduced_grid(
+    "uci", lr=[1e-2], rho=[1e-2], sparsity_lambda=[1e-6], beta_bar=[200], stability_alpha=[0.8, 1.0], epochs=1, rounds=1
+)
 
 
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     keras.utils.set_random_seed(0)
     output_dir = tmp_path_factory.mktemp("iris")
-    result = run_protocol("iris", methods=["DL", "HDL"], grid=TINY, num_splits=2,
-                          output_dir=output_dir, verbose=0)
+    result = run_protocol("iris", methods=["DL", "HDL"], grid=TINY, num_splits=2, output_dir=output_dir, verbose=0)
     return result, output_dir
 
 
@@ -76,8 +76,9 @@ def test_resume_skips_finished_runs_and_reproduces_them(tmp_path, monkeypatch):
     run_protocol("iris", methods=["Sparse"], grid=grid, num_splits=2, output_dir=tmp_path, verbose=0)
     assert len(fits) == 1
     with pytest.raises(ValueError, match="other settings"):
-        run_protocol("iris", methods=["Sparse"], grid=grid, num_splits=2, attack_eps=0.2,
-                     output_dir=tmp_path, verbose=0)
+        run_protocol(
+            "iris", methods=["Sparse"], grid=grid, num_splits=2, attack_eps=0.2, output_dir=tmp_path, verbose=0
+        )
 
 
 def test_recommendation_builds_and_trains_the_validation_winner(tiny_run):
@@ -138,8 +139,14 @@ def test_another_network_is_used_and_labelled_as_a_departure():
     assert any(isinstance(layer, keras.layers.Conv2D) for layer in model.layers)
     with pytest.raises(ValueError, match="network"):
         build_model("DL", {"lr": 1e-3}, (4,), 3, network="resnet")
-    settings = {"methods": list(METHODS), "num_splits": 10, "train_subset": None,
-                "test_subset": None, "attack_eps": 0.1, "input_shape": [28, 28, 1]}
+    settings = {
+        "methods": list(METHODS),
+        "num_splits": 10,
+        "train_subset": None,
+        "test_subset": None,
+        "attack_eps": 0.1,
+        "input_shape": [28, 28, 1],
+    }
     paper_grid = PAPER_GRIDS["image"]
     assert protocol._differences({**settings, "network": "alexnet"}, paper_grid, "image", 0.1) == []
     assert protocol._differences({**settings, "network": "small_cnn"}, paper_grid, "image", 0.1) == [
@@ -159,8 +166,9 @@ def test_paper_scaling_standardises_then_divides_by_255_and_attacks_unclipped(tm
     default = protocol.threat_model("iris")
     assert (default["steps"], default["step_size"], default["bounds"]) == (10, 0.025, (0.0, 1.0))
     grid = reduced_grid("uci", lr=[1e-2], rho=[1e-2], epochs=1)
-    result = run_protocol("iris", methods=["DL"], grid=grid, num_splits=1, scaling="paper",
-                          output_dir=tmp_path, verbose=0)
+    result = run_protocol(
+        "iris", methods=["DL"], grid=grid, num_splits=1, scaling="paper", output_dir=tmp_path, verbose=0
+    )
     settings = result.settings
     assert settings["scaling"] == "paper" and settings["attack_bounds"] is None
     assert settings["attack_steps"] == 40 and "unclipped" in settings["attack"]

@@ -40,8 +40,9 @@ def make_runs(method, config, val, test=None, val_adv=None, test_adv=None, spars
 
 
 def test_summaries_average_the_splits_and_take_the_worst_for_stability():
-    (summary,) = summarize(make_runs("DL", {"lr": 0.01}, val=[100.0, 60.0], test=[90.0, 80.0],
-                                     val_adv=[50.0, 30.0], sparsity=5.0))
+    (summary,) = summarize(
+        make_runs("DL", {"lr": 0.01}, val=[100.0, 60.0], test=[90.0, 80.0], val_adv=[50.0, 30.0], sparsity=5.0)
+    )
     assert summary["splits"] == 2
     assert summary["validation"] == {"natural": 80.0, "adversarial": 40.0, "stability": 60.0, "sparsity": 5.0}
     assert summary["test"]["natural"] == 85.0 and summary["test"]["stability"] == 80.0
@@ -52,8 +53,15 @@ def test_per_metric_selection_uses_validation_and_worst_split_stability():
     runs = (
         make_runs("HDL", {"lr": 0.01}, val=[100.0, 60.0], test=[70.0, 70.0], val_adv=[10.0, 10.0], sparsity=10.0)
         + make_runs("HDL", {"lr": 0.001}, val=[75.0, 75.0], test=[90.0, 90.0], val_adv=[20.0, 20.0], sparsity=20.0)
-        + make_runs("HDL", {"lr": 0.0001}, val=[50.0, 50.0], test=[95.0, 95.0], val_adv=[40.0, 40.0],
-                    test_adv=[33.0, 35.0], sparsity=30.0)
+        + make_runs(
+            "HDL",
+            {"lr": 0.0001},
+            val=[50.0, 50.0],
+            test=[95.0, 95.0],
+            val_adv=[40.0, 40.0],
+            test_adv=[33.0, 35.0],
+            sparsity=30.0,
+        )
     )
     chosen = select_per_metric(runs)["HDL"]
     assert chosen["natural"]["config"] == {"lr": 0.01}
@@ -85,10 +93,13 @@ def test_ranks_share_ties_and_the_lowest_average_rank_wins():
 
 
 def test_recommend_returns_the_validation_winner_not_the_test_winner(tmp_path):
-    runs = (
-        make_runs("DL", {"lr": 0.01}, val=[90.0, 90.0], test=[70.0, 70.0])
-        + make_runs("Robust", {"lr": 0.01, "rho": 0.1}, val=[80.0, 80.0], test=[95.0, 95.0],
-                    val_adv=[60.0, 60.0], test_adv=[50.0, 50.0])
+    runs = make_runs("DL", {"lr": 0.01}, val=[90.0, 90.0], test=[70.0, 70.0]) + make_runs(
+        "Robust",
+        {"lr": 0.01, "rho": 0.1},
+        val=[80.0, 80.0],
+        test=[95.0, 95.0],
+        val_adv=[60.0, 60.0],
+        test_adv=[50.0, 50.0],
     )
     result = ProtocolResult(settings=SETTINGS, runs=runs)
     best = recommend(result, "natural")

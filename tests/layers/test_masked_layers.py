@@ -87,9 +87,7 @@ def test_weights_mask_and_sparsity(case):
 
     gate = 1.0 / (1.0 + np.exp(-2.0 * logits))
     np.testing.assert_allclose(to_numpy(masked.mask()), gate, atol=1e-6)
-    np.testing.assert_allclose(
-        float(to_numpy(masked.sparsity_penalty())), gate.sum(), rtol=1e-5
-    )
+    np.testing.assert_allclose(float(to_numpy(masked.sparsity_penalty())), gate.sum(), rtol=1e-5)
     hard = (logits > 0).astype("float32")
     np.testing.assert_array_equal(to_numpy(masked.hard_mask()), hard)
     pruned = to_numpy(masked.pruned_kernel())
@@ -113,12 +111,8 @@ class Penalized(keras.Model):
     def call(self, inputs):
         return self.dense(self.flatten(self.conv(inputs)))
 
-    def compute_loss(
-        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
-    ):
-        loss = super().compute_loss(
-            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training
-        )
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        loss = super().compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training)
         penalty = self.conv.sparsity_penalty() + self.dense.sparsity_penalty()
         return loss + self.penalty * penalty
 
@@ -172,9 +166,7 @@ def randomize(model, beta, zero_logits=False):
     """Random weights, logits of +-[0.5, 2] (the first one 0 if asked), beta."""
     rng = np.random.default_rng(2)
     for layer in model.layers:
-        weights = [
-            rng.uniform(0.5, 1.5, w.shape).astype("float32") for w in layer.weights
-        ]
+        weights = [rng.uniform(0.5, 1.5, w.shape).astype("float32") for w in layer.weights]
         layer.set_weights(weights)
         if isinstance(layer, MaskedKernelMixin):
             shape = layer.mask_logits.shape
@@ -192,9 +184,7 @@ def test_export_pruned_matches_at_large_beta(build):
     exported = export_pruned(model)
     assert type(exported) is type(model)
     assert exported.name == model.name
-    assert [layer.name for layer in exported.layers] == [
-        layer.name for layer in model.layers
-    ]
+    assert [layer.name for layer in exported.layers] == [layer.name for layer in model.layers]
     for layer, plain in zip(model.layers, exported.layers):
         if isinstance(layer, MaskedKernelMixin):
             assert type(plain) in (keras.layers.Dense, keras.layers.Conv2D)
@@ -202,9 +192,7 @@ def test_export_pruned_matches_at_large_beta(build):
         else:
             assert type(plain) is type(layer)
     x = random_inputs(model.input_shape[1:])
-    np.testing.assert_allclose(
-        to_numpy(exported(x)), to_numpy(model(x)), atol=1e-5, rtol=0
-    )
+    np.testing.assert_allclose(to_numpy(exported(x)), to_numpy(model(x)), atol=1e-5, rtol=0)
 
 
 @pytest.mark.parametrize("build", [functional_model, sequential_model])
@@ -219,15 +207,11 @@ def test_export_pruned_zeroes_nonpositive_logits(build):
             logits = to_numpy(layer.mask_logits)
             assert (logits == 0).any()
             np.testing.assert_array_equal(kernel[logits <= 0], 0.0)
-            np.testing.assert_array_equal(
-                kernel[logits > 0], to_numpy(layer.unmasked_kernel)[logits > 0]
-            )
+            np.testing.assert_array_equal(kernel[logits > 0], to_numpy(layer.unmasked_kernel)[logits > 0])
             zeros += int((logits <= 0).sum())
             total += logits.size
             if layer.use_bias:
-                np.testing.assert_array_equal(
-                    to_numpy(plain.bias), to_numpy(layer.bias)
-                )
+                np.testing.assert_array_equal(to_numpy(plain.bias), to_numpy(layer.bias))
         elif hasattr(layer, "kernel"):
             total += int(np.prod(layer.kernel.shape))
         else:

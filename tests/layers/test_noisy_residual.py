@@ -73,9 +73,7 @@ def test_noise_statistics_of_a_zero_weight_block():
     # differ by the difference of two independent noises.
     x = inputs((32, 8, 8, 16), low=1.0, high=2.0)
     block_inputs = keras.Input(x.shape[1:])
-    outputs = basic_block(
-        block_inputs, 16, 1, name="block", noise=functools.partial(ResidualNoise, 0.1)
-    )
+    outputs = basic_block(block_inputs, 16, 1, name="block", noise=functools.partial(ResidualNoise, 0.1))
     model = keras.Model(block_inputs, outputs)
     for layer in model.layers:
         if isinstance(layer, keras.layers.Conv2D):

@@ -213,9 +213,7 @@ def test_first_and_last_layers_of_an_ensemble_are_every_members_stem_and_head():
 
 
 def test_to_quantized_sequential_and_errors():
-    model = keras.Sequential(
-        [keras.Input((4,)), keras.layers.Dense(3), keras.layers.Dense(3), keras.layers.Dense(2)]
-    )
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.Dense(3), keras.layers.Dense(2)])
     quantized = to_quantized(model, BinaryQuantizer(per_channel=True), skip_first_last=True)
     assert [type(layer).__name__ for layer in quantized.layers] == ["Dense", "QuantDense", "Dense"]
     assert quantized.layers[1].kernel_quantizer.per_channel

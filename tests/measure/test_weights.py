@@ -36,9 +36,7 @@ def measured_model():
     # Masked layer: W has no zeros, the hard mask 1[s > 0] zeroes column 1 (3 weights).
     logits = np.ones((3, 2), "float32")
     logits[:, 1] = -1.0
-    masked.set_weights(
-        [np.full((3, 2), 0.5, "float32"), np.zeros(2, "float32"), logits, np.ones((), "float32")]
-    )
+    masked.set_weights([np.full((3, 2), 0.5, "float32"), np.zeros(2, "float32"), logits, np.ones((), "float32")])
     return model
 
 

@@ -63,9 +63,7 @@ def test_architecture_of_en2_resnet20():
     assert len(noise) == 2 * 9  # one per basic block of each member
     assert noise[0].name == "member1_stage1_block1_noise"
     assert noise[-1].name == "member2_stage3_block3_noise"
-    assert {(layer.stddev, layer.relative, layer.always_on) for layer in noise} == {
-        (0.1, True, True)
-    }
+    assert {(layer.stddev, layer.relative, layer.always_on) for layer in noise} == {(0.1, True, True)}
     assert len({layer.seed for layer in noise}) == len(noise)
     # The noise acts on shortcut + F(x), before the block's last ReLU.
     add = model.get_layer("member1_stage2_block1_add")
@@ -76,9 +74,7 @@ def test_architecture_of_en2_resnet20():
 
 def test_seeded_models_are_identical():
     first, second = en_resnet(2, seed=7, **TINY), en_resnet(2, seed=7, **TINY)
-    assert [layer.seed for layer in noise_layers(first)] == [
-        layer.seed for layer in noise_layers(second)
-    ]
+    assert [layer.seed for layer in noise_layers(first)] == [layer.seed for layer in noise_layers(second)]
     assert [layer.seed for layer in noise_layers(en_resnet(2, seed=8, **TINY))] != [
         layer.seed for layer in noise_layers(first)
     ]
@@ -106,13 +102,8 @@ def test_switched_off_noise_gives_equal_passes(kwargs):
 def test_output_is_the_log_of_the_mean_member_softmax():
     model = en_resnet(3, noise=False, **TINY)
     x = images(batch=4)
-    members = [
-        keras.Model(model.input, model.get_layer(f"member{i}_logits").output)
-        for i in (1, 2, 3)
-    ]
-    mean_probs = np.mean(
-        [numpy(keras.ops.softmax(member(x), axis=-1)) for member in members], axis=0
-    )
+    members = [keras.Model(model.input, model.get_layer(f"member{i}_logits").output) for i in (1, 2, 3)]
+    mean_probs = np.mean([numpy(keras.ops.softmax(member(x), axis=-1)) for member in members], axis=0)
     output = numpy(model(x))
     np.testing.assert_allclose(np.exp(output), mean_probs, atol=1e-6)
 

@@ -91,9 +91,7 @@ def test_bad_label_arguments(kwargs, match):
 
 def test_from_sklearn_needs_full_covariances():
     x, _, pca, _, _ = fitted_mixture()
-    gmm = GaussianMixture(2, covariance_type="diag", random_state=0).fit(
-        pca.transform(x.reshape(len(x), -1))
-    )
+    gmm = GaussianMixture(2, covariance_type="diag", random_state=0).fit(pca.transform(x.reshape(len(x), -1)))
     with pytest.raises(ValueError, match="covariance_type='full'"):
         models.from_sklearn(pca, gmm, [0, 1], input_shape=SHAPE, num_classes=3)
 

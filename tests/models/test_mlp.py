@@ -19,9 +19,7 @@ def test_default_is_two_hidden_layers_of_128_relu_units():
         "relu",
         "linear",
     ]
-    assert dense[0].get_config()["kernel_initializer"]["class_name"] == (
-        "GlorotUniform"
-    )
+    assert dense[0].get_config()["kernel_initializer"]["class_name"] == ("GlorotUniform")
     assert model.count_params() == dense_param_count([20, 128, 128, 3])
 
 

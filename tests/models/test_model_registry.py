@@ -45,10 +45,7 @@ def test_forward_pass_gives_finite_logits(name):
     assert model.output_shape == (None, 7)
     # Logits: the last layer has no activation (or averages members' logits).
     last = model.layers[-1]
-    assert (
-        isinstance(last, (Ensemble, ClusterLabelScores))
-        or last.get_config()["activation"] == "linear"
-    )
+    assert isinstance(last, (Ensemble, ClusterLabelScores)) or last.get_config()["activation"] == "linear"
 
     x = np.random.default_rng(0).random((2, *shape), dtype="float32")
     logits = keras.ops.convert_to_numpy(model(x, training=False))
@@ -57,9 +54,7 @@ def test_forward_pass_gives_finite_logits(name):
 
 
 def test_get_passes_arguments_to_the_builder():
-    model = models.get(
-        "small_cnn", input_shape=(32, 32, 3), num_classes=3, name="cifar_cnn"
-    )
+    model = models.get("small_cnn", input_shape=(32, 32, 3), num_classes=3, name="cifar_cnn")
     assert model.name == "cifar_cnn"
     assert model.input_shape == (None, 32, 32, 3)
     assert model.output_shape == (None, 3)

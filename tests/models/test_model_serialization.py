@@ -13,9 +13,7 @@ pytestmark = pytest.mark.backend_suite
 BUILDS = {
     "mlp": lambda: models.mlp(input_shape=(12,), num_classes=3),
     "small_cnn": lambda: models.small_cnn(input_shape=(16, 16, 3)),
-    "alexnet": lambda: models.alexnet(
-        input_shape=(28, 28, 1), width=0.25, dense_units=(32, 32)
-    ),
+    "alexnet": lambda: models.alexnet(input_shape=(28, 28, 1), width=0.25, dense_units=(32, 32)),
     "resnet20": lambda: models.resnet20(input_shape=(16, 16, 3)),
 }
 
@@ -27,9 +25,7 @@ def build(name):
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             shapes = [weight.shape for weight in layer.weights]
-            layer.set_weights(
-                [rng.uniform(0.5, 1.5, shape).astype("float32") for shape in shapes]
-            )
+            layer.set_weights([rng.uniform(0.5, 1.5, shape).astype("float32") for shape in shapes])
     return model
 
 

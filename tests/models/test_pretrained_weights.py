@@ -32,11 +32,14 @@ def test_entry_of_another_architecture_is_a_clear_error():
         models.get("small_cnn", weights=ENTRY)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"num_classes": 10}, r"has num_classes=3\. Received: num_classes=10"),
-    ({"input_shape": (5,)}, r"has input_shape=\(4,\)"),
-    ({"hidden_units": (64,)}, r"cannot apply.*hidden_units"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"num_classes": 10}, r"has num_classes=3\. Received: num_classes=10"),
+        ({"input_shape": (5,)}, r"has input_shape=\(4,\)"),
+        ({"hidden_units": (64,)}, r"cannot apply.*hidden_units"),
+    ],
+)
 def test_builder_arguments_must_match_the_entry(kwargs, message):
     with pytest.raises(ValueError, match=message):
         models.get("mlp", weights=ENTRY, **kwargs)

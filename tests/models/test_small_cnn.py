@@ -26,19 +26,13 @@ def test_architecture_and_parameter_count(input_shape, features_shape):
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     assert [layer.kernel_size for layer in convs] == [(3, 3)] * 3
     assert {layer.padding for layer in convs} == {"same"}
-    assert model.count_params() == expected_param_count(
-        input_shape, (32, 64, 128), 128, 10
-    )
+    assert model.count_params() == expected_param_count(input_shape, (32, 64, 128), 128, 10)
 
 
 def test_custom_widths():
-    model = small_cnn(
-        input_shape=(16, 16, 3), num_classes=5, filters=(8, 16), dense_units=32
-    )
+    model = small_cnn(input_shape=(16, 16, 3), num_classes=5, filters=(8, 16), dense_units=32)
     assert model.output_shape == (None, 5)
-    assert model.count_params() == expected_param_count(
-        (16, 16, 3), (8, 16), 32, 5
-    )
+    assert model.count_params() == expected_param_count((16, 16, 3), (8, 16), 32, 5)
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,7 @@ def layers_of(model, layer_type):
 def test_architecture_and_parameter_count():
     model = vgg16()
     convs = layers_of(model, keras.layers.Conv2D)
-    assert [layer.filters for layer in convs] == (
-        [64] * 2 + [128] * 2 + [256] * 3 + [512] * 6
-    )
+    assert [layer.filters for layer in convs] == ([64] * 2 + [128] * 2 + [256] * 3 + [512] * 6)
     assert len(layers_of(model, keras.layers.BatchNormalization)) == 13
     assert len(layers_of(model, keras.layers.MaxPooling2D)) == 5
     assert model.get_layer("flatten").output.shape == (None, 512)

@@ -87,9 +87,9 @@ def test_trades_at_beta_zero_and_tradeoff_at_alpha_one_beta_zero_are_the_cross_e
         model.compile()
         for sample_weight in (None, weights):
             expected = base.evaluate(x, y, sample_weight=sample_weight, batch_size=32, verbose=0)
-            actual = model.evaluate(
-                x, y, sample_weight=sample_weight, batch_size=32, verbose=0, return_dict=True
-            )["loss"]
+            actual = model.evaluate(x, y, sample_weight=sample_weight, batch_size=32, verbose=0, return_dict=True)[
+                "loss"
+            ]
             np.testing.assert_allclose(actual, expected, rtol=1e-5)
 
 
@@ -151,12 +151,8 @@ def test_kl_divergence_is_zero_on_equal_logits_and_matches_numpy():
     p = np.exp(p_logits) / np.exp(p_logits).sum(axis=1, keepdims=True)
     q = np.exp(q_logits) / np.exp(q_logits).sum(axis=1, keepdims=True)
     expected = np.sum(p * np.log(p / q), axis=1)
-    np.testing.assert_allclose(
-        ops.convert_to_numpy(kl_divergence(p_logits, q_logits)), expected, rtol=1e-5
-    )
-    np.testing.assert_allclose(
-        ops.convert_to_numpy(kl_divergence(p_logits, p_logits)), 0.0, atol=1e-6
-    )
+    np.testing.assert_allclose(ops.convert_to_numpy(kl_divergence(p_logits, q_logits)), expected, rtol=1e-5)
+    np.testing.assert_allclose(ops.convert_to_numpy(kl_divergence(p_logits, p_logits)), 0.0, atol=1e-6)
 
 
 def recording(cls):

@@ -32,8 +32,7 @@ def fast_model(seed=0):
 
 def test_fast_at_settings_are_one_fgsm_step_of_one_and_a_quarter_eps_from_a_random_start():
     settings = fast_at_settings(16 / 255)
-    assert settings == {"eps": 16 / 255, "step_size": pytest.approx(1.25 * 16 / 255), "steps": 1,
-                        "random_start": True}
+    assert settings == {"eps": 16 / 255, "step_size": pytest.approx(1.25 * 16 / 255), "steps": 1, "random_start": True}
     assert FAST_STEP_RATIO == 1.25
     assert fast_at_settings(0.2, step_ratio=1.0)["step_size"] == pytest.approx(0.2)
     with pytest.raises(ValueError, match="eps and step_ratio must be > 0"):
@@ -45,8 +44,7 @@ def test_fast_training_in_fit_on_a_one_cycle_rate_makes_the_model_pgd_robust():
     x_test, y_test = toy_data(256, seed=1)
     model = fast_model()
     assert (model.steps, model.random_start) == (1, True)
-    model.compile(optimizer=keras.optimizers.Adam(OneCycle(0.05, total_steps=8 * 8)),
-                  metrics=["accuracy"])
+    model.compile(optimizer=keras.optimizers.Adam(OneCycle(0.05, total_steps=8 * 8)), metrics=["accuracy"])
     selection = RobustValidation((x_test[:128], y_test[:128]), eps=EPS, verbose=0)
     history = model.fit(x, y, epochs=8, batch_size=32, callbacks=[selection], verbose=0)
     logged = history.history["val_pgd_accuracy"]

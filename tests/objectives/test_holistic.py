@@ -62,9 +62,7 @@ def test_robust_loss_upper_bounds_the_pgd_loss_on_average_for_small_rho():
     rho = 0.02
     bound = ops.convert_to_numpy(robust_cross_entropy(model, x, y, rho)).mean()
     x_adv = PGD(model, eps=rho, step_size=rho / 4, steps=20, seed=0)(x, y)
-    attacked = ops.convert_to_numpy(
-        ops.sparse_categorical_crossentropy(y, model(x_adv), from_logits=True)
-    ).mean()
+    attacked = ops.convert_to_numpy(ops.sparse_categorical_crossentropy(y, model(x_adv), from_logits=True)).mean()
     assert bound >= attacked
 
 
@@ -122,11 +120,13 @@ class _RoundStarts(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         layers = masked_layers(self.model)
-        self.starts.append({
-            "s": [ops.convert_to_numpy(layer.mask_logits) for layer in layers],
-            "kernel": [ops.convert_to_numpy(layer.kernel) for layer in layers],
-            "trainable": {v.path for v in self.model.trainable_variables},
-        })
+        self.starts.append(
+            {
+                "s": [ops.convert_to_numpy(layer.mask_logits) for layer in layers],
+                "kernel": [ops.convert_to_numpy(layer.kernel) for layer in layers],
+                "trainable": {v.path for v in self.model.trainable_variables},
+            }
+        )
 
 
 def test_fit_sparse_rounds_ends_with_a_frozen_mask_and_rewound_weights():
@@ -136,8 +136,9 @@ def test_fit_sparse_rounds_ends_with_a_frozen_mask_and_rewound_weights():
     model.compile(optimizer="adam", metrics=["sparse_categorical_accuracy"])
     initial_kernels = [ops.convert_to_numpy(layer.kernel) for layer in masked_layers(model)]
     starts = _RoundStarts()
-    histories = fit_sparse_rounds(model, x, y, rounds=3, epochs=2, rewind_epoch=0, callbacks=[starts],
-                                  batch_size=16, verbose=0)
+    histories = fit_sparse_rounds(
+        model, x, y, rounds=3, epochs=2, rewind_epoch=0, callbacks=[starts], batch_size=16, verbose=0
+    )
     assert len(histories) == 3
     last = starts.starts[2]
     assert not any("mask_logits" in path for path in last["trainable"])

@@ -54,9 +54,7 @@ def ibp_loss_by_hand(base, x, y, eps, kappa, sample_weight=None):
 
 
 def evaluated_loss(model, x, y, sample_weight=None):
-    return model.evaluate(
-        x, y, sample_weight=sample_weight, batch_size=len(x), verbose=0, return_dict=True
-    )["loss"]
+    return model.evaluate(x, y, sample_weight=sample_weight, batch_size=len(x), verbose=0, return_dict=True)["loss"]
 
 
 def test_worst_case_logits_take_the_lower_bound_of_the_label_only():
@@ -96,9 +94,7 @@ def test_at_eps_zero_the_loss_is_the_cross_entropy():
 
 def test_ramp_values_at_given_steps():
     base, _, _ = linear_problem()
-    model = IBPTraining.from_model(
-        base, eps=0.4, kappa_final=0.2, warmup_steps=2, eps_ramp_steps=4, kappa_ramp_steps=8
-    )
+    model = IBPTraining.from_model(base, eps=0.4, kappa_final=0.2, warmup_steps=2, eps_ramp_steps=4, kappa_ramp_steps=8)
     steps = [0, 2, 3, 4, 6, 10, 20]
     eps = [float(ops.convert_to_numpy(model.eps_at(step))) for step in steps]
     kappa = [float(ops.convert_to_numpy(model.kappa_at(step))) for step in steps]
@@ -106,19 +102,13 @@ def test_ramp_values_at_given_steps():
     np.testing.assert_allclose(kappa, [1.0, 1.0, 0.9, 0.8, 0.6, 0.2, 0.2], atol=1e-7)
     # A ramp of 0 steps jumps to the final value when the warm-up ends.
     jump = IBPTraining.from_model(base, eps=0.4, kappa_final=0.2, warmup_steps=2)
-    np.testing.assert_allclose(
-        [float(ops.convert_to_numpy(jump.eps_at(step))) for step in (1, 2)], [0.0, 0.4]
-    )
-    np.testing.assert_allclose(
-        [float(ops.convert_to_numpy(jump.kappa_at(step))) for step in (1, 2)], [1.0, 0.2]
-    )
+    np.testing.assert_allclose([float(ops.convert_to_numpy(jump.eps_at(step))) for step in (1, 2)], [0.0, 0.4])
+    np.testing.assert_allclose([float(ops.convert_to_numpy(jump.kappa_at(step))) for step in (1, 2)], [1.0, 0.2])
 
 
 def test_train_steps_advance_the_ramp_and_evaluation_does_not():
     base, x, y = linear_problem()
-    model = IBPTraining.from_model(
-        base, eps=0.2, kappa_final=0.4, eps_ramp_steps=4, kappa_ramp_steps=8
-    )
+    model = IBPTraining.from_model(base, eps=0.2, kappa_final=0.4, eps_ramp_steps=4, kappa_ramp_steps=8)
     model.compile(optimizer=keras.optimizers.SGD(0.1), jit_compile=JIT)
     model.fit(x, y, epochs=1, batch_size=8, verbose=0)  # 2 steps
     assert int(ops.convert_to_numpy(model.ibp_step)) == 2
@@ -130,9 +120,7 @@ def test_train_steps_advance_the_ramp_and_evaluation_does_not():
 
 def test_tensor_eps_gives_the_bounds_of_the_number():
     base, x, _ = linear_problem()
-    for expected, actual in zip(
-        interval_bounds(base, x, 0.1), interval_bounds(base, x, ops.convert_to_tensor(0.1))
-    ):
+    for expected, actual in zip(interval_bounds(base, x, 0.1), interval_bounds(base, x, ops.convert_to_tensor(0.1))):
         np.testing.assert_allclose(ops.convert_to_numpy(actual), ops.convert_to_numpy(expected))
 
 

@@ -116,8 +116,7 @@ def test_weighted_holistic_losses_match_the_hand_computation(reduction):
 def test_weighted_adversarial_losses_match_the_hand_computation(cls):
     x, y = batch(2)
     weights = np.concatenate([np.zeros(4), np.random.default_rng(2).uniform(0.5, 2.0, BATCH - 4)])
-    model = cls.from_model(network(), eps=0.1, step_size=0.05, steps=2, seed=0,
-                           reduction="mean_with_sample_weight")
+    model = cls.from_model(network(), eps=0.1, step_size=0.05, steps=2, seed=0, reduction="mean_with_sample_weight")
     state = np.array(ops.convert_to_numpy(model.attack_seed_generator.state))
     labels = ops.convert_to_tensor(y, "int32")
     x_adv = model.adversarial_examples(ops.convert_to_tensor(x), labels)

@@ -9,14 +9,23 @@ OLD_UCI_ROWS = {
     "iris": ("iris", (100.00, 12.00, 100.00, 0.0), (99.33, 32.67, 96.67, 77.79)),
     "wine": ("wine", (98.89, 1.67, 94.44, 0.0), (98.33, 31.67, 97.22, 80.59)),
     "breast_cancer": ("brst-cancer-ws-diag", (97.37, 25.44, 95.61, 0.0), (96.67, 58.77, 95.61, 70.69)),
-    "digits": ("optical-recog-digits (3822 rows; not our data: scikit-learn's 1797-row digits)",
-               (97.83, 1.36, 97.39, 0.0), (97.93, 10.27, 97.65, 69.22)),
+    "digits": (
+        "optical-recog-digits (3822 rows; not our data: scikit-learn's 1797-row digits)",
+        (97.83, 1.36, 97.39, 0.0),
+        (97.93, 10.27, 97.65, 69.22),
+    ),
 }
 OLD_IMAGE_TABLES = {
-    "mnist": ("Table 3", 0.1, {
-        "DL": (99.2, 49.6, 99.1, 0.0), "Robust": (99.3, 78.4, 99.2, 0.0), "HDL": (99.3, 76.0, 99.2, 28.0)}),
-    "fashion_mnist": ("Table 2", 0.01, {
-        "DL": (91.8, 78.7, 91.5, 0.0), "Robust": (92.0, 81.1, 91.7, 0.0), "HDL": (92.1, 87.1, 91.8, 26.8)}),
+    "mnist": (
+        "Table 3",
+        0.1,
+        {"DL": (99.2, 49.6, 99.1, 0.0), "Robust": (99.3, 78.4, 99.2, 0.0), "HDL": (99.3, 76.0, 99.2, 28.0)},
+    ),
+    "fashion_mnist": (
+        "Table 2",
+        0.01,
+        {"DL": (91.8, 78.7, 91.5, 0.0), "Robust": (92.0, 81.1, 91.7, 0.0), "HDL": (92.1, 87.1, 91.8, 26.8)},
+    ),
 }
 OLD_PAPER_TARGETS = {
     "mnist": {"natural": 99.21, "fgsm": 99.02, "ifgsm20": 98.91, "cw": 99.14},
@@ -29,8 +38,7 @@ COLUMNS = ("natural", "adversarial", "stability", "sparsity")
 def test_threat_models_equal_the_old_dicts_bit_for_bit():
     pgd10 = {"eps": 8 / 255, "step_size": 2 / 255, "steps": 10}
     assert presets.pgd_settings("dinh2020enresnet-pgd10") == pgd10  # PAPER_THREAT_MODEL, ATTACK_PRESETS cifar10
-    assert presets.pgd_settings("techniques_report-mnist-pgd20") == {"eps": 16 / 255, "step_size": 2 / 255,
-                                                                      "steps": 20}
+    assert presets.pgd_settings("techniques_report-mnist-pgd20") == {"eps": 16 / 255, "step_size": 2 / 255, "steps": 20}
     assert presets.pgd_settings("li2020binaryrelax-ifgsm20") == {"eps": 8 / 255, "step_size": 2 / 255, "steps": 20}
     assert presets.threat_model("bertsimas2023-tables") == {"norm": "linf", "eps": 0.1, "scaling": "minmax"}
     radii = {d: presets.threat_model(f"bertsimas2023-{d}")["eps"] for d in ("mnist", "fashion_mnist", "cifar10")}
@@ -64,13 +72,17 @@ def test_paper_values_equal_the_old_literals():
         values = presets.paper_values("li2020binaryrelax", "table_8_binaryrelax", dataset)
         assert tuple(values[c] for c in ("natural", "fgsm", "ifgsm20", "cw")) == numbers
     assert presets.paper_values("techniques_report", "mnist_pgd_at", "FFF") == {
-        "clean_accuracy": 0.989, "square": 0.9755, "eps": 16 / 255}
+        "clean_accuracy": 0.989,
+        "square": 0.9755,
+        "eps": 16 / 255,
+    }
 
 
 def test_citations_keep_the_cards_reference_text():
     assert presets.citation("bertsimas2023") == "Bertsimas et al. (2023), Holistic Deep Learning"
     assert presets.citation("li2020binaryrelax") == (
-        "Li, Wang and Xin (2020), An Integrated Approach to Produce Robust Models with High Efficiency")
+        "Li, Wang and Xin (2020), An Integrated Approach to Produce Robust Models with High Efficiency"
+    )
     for key in presets.papers():
         record = presets.paper(key)
         assert record["title"] in record["citation"]
@@ -91,15 +103,18 @@ def test_returned_values_are_copies():
     assert presets.paper_values("bertsimas2023", "table_3", "HDL")["natural"] == 99.3
 
 
-@pytest.mark.parametrize("call, message", [
-    (lambda: presets.threat_model("bertsimas2023-mnsit"), "Did you mean 'bertsimas2023-mnist'"),
-    (lambda: presets.paper_values("bertsimas2024"), "Unknown paper with reported values"),
-    (lambda: presets.paper_values("bertsimas2023", "table_9"), "Unknown table of bertsimas2023"),
-    (lambda: presets.paper_values("bertsimas2023", "table_3", "SDL"), "Unknown row"),
-    (lambda: presets.attack_suite("strong"), "Expected one of"),
-    (lambda: presets.citation("madry2017"), "Did you mean 'madry2018'"),
-    (lambda: presets.pgd_settings("bertsimas2023-tables"), "fixes no PGD step_size, steps"),
-])
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: presets.threat_model("bertsimas2023-mnsit"), "Did you mean 'bertsimas2023-mnist'"),
+        (lambda: presets.paper_values("bertsimas2024"), "Unknown paper with reported values"),
+        (lambda: presets.paper_values("bertsimas2023", "table_9"), "Unknown table of bertsimas2023"),
+        (lambda: presets.paper_values("bertsimas2023", "table_3", "SDL"), "Unknown row"),
+        (lambda: presets.attack_suite("strong"), "Expected one of"),
+        (lambda: presets.citation("madry2017"), "Did you mean 'madry2018'"),
+        (lambda: presets.pgd_settings("bertsimas2023-tables"), "fixes no PGD step_size, steps"),
+    ],
+)
 def test_unknown_names_are_clear_errors(call, message):
     with pytest.raises(ValueError, match=message):
         call()

@@ -50,9 +50,7 @@ def test_soft_threshold_shrinks_by_the_threshold():
 
 def test_channel_norms_along_either_axis_and_a_zero_gradient_at_a_zero_channel():
     np.testing.assert_allclose(to_numpy(channel_norms(M)), [5.0, math.sqrt(0.02), 0.0], rtol=1e-6)
-    np.testing.assert_allclose(
-        to_numpy(channel_norms(M, axis=0)), [math.sqrt(9.01), math.sqrt(16.01)], rtol=1e-6
-    )
+    np.testing.assert_allclose(to_numpy(channel_norms(M, axis=0)), [math.sqrt(9.01), math.sqrt(16.01)], rtol=1e-6)
     gradient = to_numpy(input_grad(lambda w: channel_norms(w), ops.convert_to_tensor(M)))
     # d||w_g||/dw_g = w_g / ||w_g||; 0 (not NaN) on the all-zero channel.
     expected = np.stack([M[:, 0] / 5.0, M[:, 1] / math.sqrt(0.02), [0.0, 0.0]], axis=1)
@@ -91,9 +89,7 @@ def test_rgsm_prox_uses_the_relaxed_lagrangian_thresholds():
     assert_exact(rgsm_prox(M, lam1=0.5, beta=2.0), [[3.0, 0.0, 0.0], [4.0, 0.0, 0.0]])
     assert_exact(rgsm_prox(M, lam1=0.005, beta=2.0), M)
     # group lasso: threshold lam1 / beta = 0.5 / 0.5 = 1.
-    assert_exact(
-        rgsm_prox(M, lam1=0.5, beta=0.5, penalty="group_lasso"), [[2.4, 0.0, 0.0], [3.2, 0.0, 0.0]]
-    )
+    assert_exact(rgsm_prox(M, lam1=0.5, beta=0.5, penalty="group_lasso"), [[2.4, 0.0, 0.0], [3.2, 0.0, 0.0]])
 
 
 def test_sparsity_projection_keeps_the_largest_magnitudes():

@@ -31,11 +31,7 @@ def tiny_cnn():
 
 
 def kernels(model):
-    return {
-        layer.name: ops.convert_to_numpy(layer.kernel)
-        for layer in model.layers
-        if hasattr(layer, "kernel")
-    }
+    return {layer.name: ops.convert_to_numpy(layer.kernel) for layer in model.layers if hasattr(layer, "kernel")}
 
 
 def test_unstructured_schedule_reaches_the_target_and_keeps_it_in_later_training():

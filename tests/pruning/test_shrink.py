@@ -85,9 +85,7 @@ def check_shrink_preserves_predictions(model, input_shape, seed=0):
 
     shrunk = shrink(model)
 
-    np.testing.assert_allclose(
-        predictions(shrunk, x), predictions(model, x), atol=1e-5, rtol=0
-    )
+    np.testing.assert_allclose(predictions(shrunk, x), predictions(model, x), atol=1e-5, rtol=0)
     assert shrunk.name == model.name
     assert count_parameters(shrunk) < 0.75 * count_parameters(model)
     assert count_flops(shrunk) < 0.75 * count_flops(model)
@@ -106,9 +104,7 @@ def test_shrink_preserves_predictions_on_the_zoo(name):
     "those of resnet20 and small_cnn, tested on every backend)",
 )
 def test_shrink_preserves_predictions_on_vgg16():
-    shrunk = check_shrink_preserves_predictions(
-        models.vgg16(dense_units=16), (32, 32, 3)
-    )
+    shrunk = check_shrink_preserves_predictions(models.vgg16(dense_units=16), (32, 32, 3))
     assert shrunk.get_layer("block5_conv3").filters == 256
 
 
@@ -126,9 +122,7 @@ def test_zero_units_of_an_mlp_are_removed_and_their_bias_folded():
     # Multiply-adds: 20*8 + 8*8 + 8*3 = 248 before, 20*4 + 4*4 + 4*3 = 108 after.
     assert count_flops(model) == 248
     assert count_flops(shrunk) == 108
-    np.testing.assert_allclose(
-        predictions(shrunk, x), predictions(model, x), atol=1e-5, rtol=0
-    )
+    np.testing.assert_allclose(predictions(shrunk, x), predictions(model, x), atol=1e-5, rtol=0)
 
 
 def test_channels_no_layer_reads_are_removed():
@@ -142,17 +136,13 @@ def test_channels_no_layer_reads_are_removed():
     shrunk = shrink(model)
 
     assert shrunk.get_layer("dense1").units == 3
-    np.testing.assert_allclose(
-        predictions(shrunk, x), predictions(model, x), atol=1e-5, rtol=0
-    )
+    np.testing.assert_allclose(predictions(shrunk, x), predictions(model, x), atol=1e-5, rtol=0)
 
 
 def test_softmax_units_are_not_constant():
     inputs = keras.Input((4,))
     hidden = keras.layers.Dense(3, activation="softmax", name="gate")(inputs)
-    outputs = keras.layers.Activation("softmax", name="probs")(
-        keras.layers.Dense(2, name="logits")(hidden)
-    )
+    outputs = keras.layers.Activation("softmax", name="probs")(keras.layers.Dense(2, name="logits")(hidden))
     model = keras.Model(inputs, outputs)
     zero_filters(model.get_layer("gate"), [0])  # softmax: still input-dependent
     x = np.random.default_rng(10).normal(size=(4, 4)).astype("float32")
@@ -160,9 +150,7 @@ def test_softmax_units_are_not_constant():
     shrunk = shrink(model)
 
     assert shrunk.get_layer("gate").units == 3
-    np.testing.assert_allclose(
-        predictions(shrunk, x), predictions(model, x), atol=1e-6, rtol=0
-    )
+    np.testing.assert_allclose(predictions(shrunk, x), predictions(model, x), atol=1e-6, rtol=0)
 
 
 def test_a_layer_with_only_zero_units_keeps_one():
@@ -174,9 +162,7 @@ def test_a_layer_with_only_zero_units_keeps_one():
     shrunk = shrink(model)
 
     assert shrunk.get_layer("dense2").units == 1
-    np.testing.assert_allclose(
-        predictions(shrunk, x), predictions(model, x), atol=1e-5, rtol=0
-    )
+    np.testing.assert_allclose(predictions(shrunk, x), predictions(model, x), atol=1e-5, rtol=0)
 
 
 def test_unpruned_model_is_unchanged():
@@ -188,9 +174,7 @@ def test_unpruned_model_is_unchanged():
     for original, rebuilt in zip(model.layers, shrunk.layers, strict=True):
         assert rebuilt.get_config() == original.get_config()  # initializers too
     assert count_parameters(shrunk) == count_parameters(model)
-    np.testing.assert_allclose(
-        predictions(shrunk, x), predictions(model, x), atol=1e-6, rtol=0
-    )
+    np.testing.assert_allclose(predictions(shrunk, x), predictions(model, x), atol=1e-6, rtol=0)
 
 
 def _conv_bn_net(padding):
@@ -220,9 +204,7 @@ def test_batch_norm_constant_of_a_removed_channel_is_folded(padding):
 
     assert shrunk.get_layer("conv1").filters == 2
     np.testing.assert_allclose(shrunk.get_layer("bn1").get_weights()[1], beta[[0, 2]])
-    np.testing.assert_allclose(
-        predictions(shrunk, x), predictions(model, x), atol=1e-5, rtol=0
-    )
+    np.testing.assert_allclose(predictions(shrunk, x), predictions(model, x), atol=1e-5, rtol=0)
     bias_layers = [layer for layer in shrunk.layers if isinstance(layer, ConstantChannelsBias)]
     if padding == "valid":  # Folded into conv2's bias: 1 * sum of the removed slices.
         assert not bias_layers
@@ -237,9 +219,7 @@ def test_batch_norm_constant_of_a_removed_channel_is_folded(padding):
 
 
 def _stage3_conv2_layers(model):
-    return [
-        model.get_layer(f"stage3_block{block}_conv2") for block in (1, 2, 3)
-    ]
+    return [model.get_layer(f"stage3_block{block}_conv2") for block in (1, 2, 3)]
 
 
 def test_residual_stream_channels_go_when_constant_in_every_contributor():
@@ -259,9 +239,7 @@ def test_residual_stream_channels_go_when_constant_in_every_contributor():
         assert shrunk.get_layer(f"stage3_block{block}_add").output.shape[-1] == 59
     assert shrunk.get_layer("stage3_block1_shortcut_pad").padding == (13, 14)
     assert shrunk.get_layer("logits").get_weights()[0].shape == (59, 10)
-    np.testing.assert_allclose(
-        predictions(shrunk, x), predictions(model, x), atol=1e-5, rtol=0
-    )
+    np.testing.assert_allclose(predictions(shrunk, x), predictions(model, x), atol=1e-5, rtol=0)
 
 
 def test_residual_stream_channel_stays_when_one_contributor_uses_it():
@@ -292,9 +270,7 @@ def test_en2_resnet20_keeps_its_noisy_streams_and_draws_the_same_noise():
     assert shrunk.get_layer("member1_stage3_block1_add").output.shape[-1] == 64
     assert shrunk.get_layer("member2_stage3_block2_conv1").filters == 32
     assert count_parameters(shrunk) < 0.75 * count_parameters(model)
-    np.testing.assert_allclose(
-        predictions(shrunk, x), predictions(model, x), atol=1e-5, rtol=0
-    )
+    np.testing.assert_allclose(predictions(shrunk, x), predictions(model, x), atol=1e-5, rtol=0)
 
 
 def test_masked_layers_become_plain_layers_with_their_effective_kernel():
@@ -309,17 +285,13 @@ def test_masked_layers_become_plain_layers_with_their_effective_kernel():
     assert {type(layer).__name__ for layer in shrunk.layers} >= {"Conv2D", "Dense"}
     assert not any("Masked" in type(layer).__name__ for layer in shrunk.layers)
     assert shrunk.get_layer("conv1").filters == 4
-    np.testing.assert_allclose(
-        predictions(shrunk, x), predictions(model, x), atol=1e-5, rtol=0
-    )
+    np.testing.assert_allclose(predictions(shrunk, x), predictions(model, x), atol=1e-5, rtol=0)
     # The hard-pruned export shrinks the same way.
     assert shrink(export_pruned(model)).get_layer("conv1").filters == 4
 
 
 def test_sequential_model_is_shrunk_to_a_functional_one():
-    model = keras.Sequential(
-        [keras.Input((5,)), keras.layers.Dense(4, name="hidden"), keras.layers.Dense(2)]
-    )
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, name="hidden"), keras.layers.Dense(2)])
     zero_filters(model.get_layer("hidden"), [0])
 
     shrunk = shrink(model)
@@ -339,9 +311,7 @@ def test_shrunk_model_saves_to_a_smaller_keras_file(tmp_path):
 
     assert_saved_model_round_trip(shrunk, x, tmp_path)
     model.save(tmp_path / "original.keras")
-    assert os.path.getsize(tmp_path / "round_trip.keras") < os.path.getsize(
-        tmp_path / "original.keras"
-    )
+    assert os.path.getsize(tmp_path / "round_trip.keras") < os.path.getsize(tmp_path / "original.keras")
 
 
 def test_constant_channels_bias_adds_the_zero_padded_response():

@@ -195,9 +195,7 @@ def test_rgsm_prunes_irrelevant_conv_channels_to_exact_zeros(channel_axis):
         assert zero_channel_fraction(model, channel_axis=-2) == 0.5
 
 
-@pytest.mark.parametrize(
-    "cls", [PGDAdversarialTraining, TRADES, TradeOff], ids=lambda cls: cls.__name__
-)
+@pytest.mark.parametrize("cls", [PGDAdversarialTraining, TRADES, TradeOff], ids=lambda cls: cls.__name__)
 def test_rvsm_adds_its_coupling_to_the_adversarial_objectives(cls):
     # One SGD step on the whole batch: the RVSM model's step is the plain model's step
     # minus eta * beta * (w0 - H(w0)), then w <- H(w) at the end of the epoch.
@@ -221,9 +219,7 @@ def test_rvsm_adds_its_coupling_to_the_adversarial_objectives(cls):
     threshold = math.sqrt(2 * lam / beta)
     # The logged loss (at w0) is the objective plus (beta / 2) ||w0 - H(w0)||^2 per kernel.
     coupling = sum(
-        0.5 * beta * np.sum((w0 - np.where(np.abs(w0) > threshold, w0, 0.0)) ** 2)
-        for w0 in initial
-        if w0.ndim == 2
+        0.5 * beta * np.sum((w0 - np.where(np.abs(w0) > threshold, w0, 0.0)) ** 2) for w0 in initial if w0.ndim == 2
     )
     expected_loss = plain_history.history["loss"][0] + coupling
     assert history.history["loss"][0] == pytest.approx(expected_loss, rel=1e-5)
@@ -244,7 +240,13 @@ def test_replacement_happens_before_validation_and_not_in_evaluate():
     replace = apply_rvsm(model, beta=1.0, lam=0.045)
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse", jit_compile=JIT)
     history = model.fit(
-        x, y, batch_size=4, epochs=1, shuffle=False, verbose=0, callbacks=[replace],
+        x,
+        y,
+        batch_size=4,
+        epochs=1,
+        shuffle=False,
+        verbose=0,
+        callbacks=[replace],
         validation_data=(x, y),
     )
     kernel = to_numpy(model.get_layer("linear").kernel)

@@ -38,9 +38,7 @@ def test_binary_is_mean_abs_times_sign():
 
 def test_binary_per_channel_scales_each_column():
     w = np.array([[1.0, -4.0], [-3.0, 2.0]], "float32")  # columns: mean|w| 2 and 3
-    np.testing.assert_allclose(
-        quantize(BinaryQuantizer(per_channel=True), w), [[2.0, -3.0], [-2.0, 3.0]], rtol=1e-6
-    )
+    np.testing.assert_allclose(quantize(BinaryQuantizer(per_channel=True), w), [[2.0, -3.0], [-2.0, 3.0]], rtol=1e-6)
 
 
 def test_ternary_threshold_and_scale():
@@ -68,9 +66,7 @@ def test_kbit_levels():
     expected = [3.5, -1.5, 0.0, 1.0, -3.5]  # round(1.5) = 2 (half to even)
     np.testing.assert_allclose(quantize(KBitQuantizer(bits=4), w), expected, rtol=1e-6)
     # 2 bits: L = 1, levels -1, 0, 1 times max|w|.
-    np.testing.assert_allclose(
-        quantize(KBitQuantizer(bits=2), w), [3.5, 0.0, 0.0, 0.0, -3.5], rtol=1e-6
-    )
+    np.testing.assert_allclose(quantize(KBitQuantizer(bits=2), w), [3.5, 0.0, 0.0, 0.0, -3.5], rtol=1e-6)
 
 
 def test_kbit_per_channel_and_zero_channel():
@@ -126,9 +122,7 @@ def test_straight_through_gradient_is_the_identity(name):
     value, grad = backend.value_and_input_grad(fn, keras.ops.convert_to_tensor(w))
     np.testing.assert_array_equal(keras.ops.convert_to_numpy(grad), upstream)
     # Compiled (jax) the scale may round differently in the last bit.
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(value), quantize(quantizer, w) * upstream, rtol=1e-6
-    )
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(value), quantize(quantizer, w) * upstream, rtol=1e-6)
 
 
 @pytest.mark.parametrize("name", sorted(ALL))

@@ -24,8 +24,18 @@ def test_recipe_shrinks_then_quantizes_and_exports(tmp_path):
     x, y = toy_images()
     base = small_cnn(input_shape=(12, 12, 1), num_classes=2, filters=(8, 8), dense_units=16)
     model, summary = train_deployable(
-        base, x, y, eps=0.05, attack_steps=1, sparsify_epochs=2, quantize_epochs=2,
-        rgsm_lam1=0.3, kernel_quantizer="ternary", learning_rate=0.05, batch_size=32, verbose=0,
+        base,
+        x,
+        y,
+        eps=0.05,
+        attack_steps=1,
+        sparsify_epochs=2,
+        quantize_epochs=2,
+        rgsm_lam1=0.3,
+        kernel_quantizer="ternary",
+        learning_rate=0.05,
+        batch_size=32,
+        verbose=0,
     )
     assert summary["channels"]["after"] < summary["channels"]["before"]  # RGSM zeroed channels, shrink removed them
     assert summary["parameters"]["after"] < summary["parameters"]["before"]
@@ -61,10 +71,36 @@ def test_hdl_train_runs_the_composed_recipe(tmp_path):
     from hdl_keras_cli.train import main
 
     out = tmp_path / "run"
-    main(["seed", "--model", "small_cnn", "--dataset", "mnist", "--sparsify-epochs", "1", "--epochs", "1",
-          "--train-subset", "128", "--attack-steps", "1", "--eps", "0.1", "--rgsm-lam1", "0.3",
-          "--kernel-quantizer", "binary", "--scheme", "binaryrelax", "--batch-size", "64", "--quiet",
-          "--out", str(out)])
+    main(
+        [
+            "seed",
+            "--model",
+            "small_cnn",
+            "--dataset",
+            "mnist",
+            "--sparsify-epochs",
+            "1",
+            "--epochs",
+            "1",
+            "--train-subset",
+            "128",
+            "--attack-steps",
+            "1",
+            "--eps",
+            "0.1",
+            "--rgsm-lam1",
+            "0.3",
+            "--kernel-quantizer",
+            "binary",
+            "--scheme",
+            "binaryrelax",
+            "--batch-size",
+            "64",
+            "--quiet",
+            "--out",
+            str(out),
+        ]
+    )
     log = json.loads((out / "log.json").read_text())
     assert log["shrink"]["channels"]["after"] < log["shrink"]["channels"]["before"]
     assert log["quantization"]["bits"] == 1

@@ -37,7 +37,14 @@ def test_every_attack_is_at_most_the_natural_accuracy(randomized):
     result = evaluate_like_paper(model, x, y, "fashion_mnist", **BUDGET)
     accuracy = result["accuracy"]
     assert set(accuracy) == {
-        "natural", "fgsm", "ifgsm20", "cw", "eot_pgd", "worst_case", "nattack", "nattack_natural",
+        "natural",
+        "fgsm",
+        "ifgsm20",
+        "cw",
+        "eot_pgd",
+        "worst_case",
+        "nattack",
+        "nattack_natural",
         "nattack_ifgsm20",
     }
     for name in ("fgsm", "ifgsm20", "cw", "eot_pgd", "worst_case"):

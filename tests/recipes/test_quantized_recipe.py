@@ -39,8 +39,17 @@ class LambdaLog(keras.callbacks.Callback):
 
 def tiny_run(tmp_path, **kwargs):
     settings = dict(
-        name="paper", model_name="small_cnn", dataset="mnist", objective="pgd", epochs=1, batch_size=16,
-        attack_steps=1, train_data=synthetic_images(), model_kwargs=TINY_CNN, output_dir=str(tmp_path), verbose=0,
+        name="paper",
+        model_name="small_cnn",
+        dataset="mnist",
+        objective="pgd",
+        epochs=1,
+        batch_size=16,
+        attack_steps=1,
+        train_data=synthetic_images(),
+        model_kwargs=TINY_CNN,
+        output_dir=str(tmp_path),
+        verbose=0,
     )
     settings.update(kwargs)
     return train_recipe(**settings)
@@ -50,7 +59,11 @@ def tiny_run(tmp_path, **kwargs):
 def test_binaryrelax_schedule_ends_quantized_and_packed_file_predicts_the_same(tmp_path):
     log_callback = LambdaLog()
     model = tiny_run(
-        tmp_path, epochs=3, kernel_quantizer="binary", scheme="binaryrelax", relax_rho=3.0,
+        tmp_path,
+        epochs=3,
+        kernel_quantizer="binary",
+        scheme="binaryrelax",
+        relax_rho=3.0,
         callbacks=[log_callback],
     )
     # lambda = 1, rho in the relaxed epochs, then BinaryConnect (inf) from the switch epoch (the last).
@@ -80,8 +93,11 @@ def test_binaryrelax_schedule_ends_quantized_and_packed_file_predicts_the_same(t
 @pytest.mark.parametrize("objective", ["trades", "tradeoff"])
 def test_binaryconnect_composes_with_the_other_objectives(objective, tmp_path):
     model = tiny_run(tmp_path, objective=objective, kernel_quantizer="ternary", skip_first_last=True)
-    kinds = {layer.name: type(layer).__name__ for layer in model.layers if "conv" in layer.name or "fc" in layer.name
-             or layer.name == "logits"}
+    kinds = {
+        layer.name: type(layer).__name__
+        for layer in model.layers
+        if "conv" in layer.name or "fc" in layer.name or layer.name == "logits"
+    }
     assert kinds == {"conv1": "Conv2D", "fc1": "QuantDense", "logits": "Dense"}  # first and last kept float
     log = json.loads((tmp_path / "log.json").read_text())
     assert log["objective"] == objective
@@ -119,8 +135,19 @@ def test_bad_quantization_settings_raise_before_training(kwargs, match):
     [
         ["paper", "--kernel-quantizer", "9bit", "--out", "x"],
         ["paper", "--kernel-quantizer", "binary", "--scheme", "relaxed", "--out", "x"],
-        ["paper", "--relax-rho", "2", "--kernel-quantizer", "binary", "--out", "x", "--dataset", "mnist",
-         "--model", "small_cnn"],
+        [
+            "paper",
+            "--relax-rho",
+            "2",
+            "--kernel-quantizer",
+            "binary",
+            "--out",
+            "x",
+            "--dataset",
+            "mnist",
+            "--model",
+            "small_cnn",
+        ],
     ],
 )
 def test_cli_bad_quantization_options_exit_with_code_2(argv, capsys, tmp_path, monkeypatch):
@@ -138,16 +165,39 @@ def test_cli_trains_a_quantized_model_and_reports_sparsity_bits_and_packed_size(
 
     def fake_evaluation(model, x, y, dataset, **kwargs):  # the attacks are tested in test_evaluate_like_paper
         seen["model"] = model
-        return {"dataset": dataset, "num_examples": len(x), "nattack_examples": 0, "flags": {},
-                "accuracy": {"natural": 0.5, "fgsm": 0.25, "ifgsm20": 0.25, "cw": 0.25, "worst_case": 0.25},
-                "settings": {"eps": 8 / 255}}
+        return {
+            "dataset": dataset,
+            "num_examples": len(x),
+            "nattack_examples": 0,
+            "flags": {},
+            "accuracy": {"natural": 0.5, "fgsm": 0.25, "ifgsm20": 0.25, "cw": 0.25, "worst_case": 0.25},
+            "settings": {"eps": 8 / 255},
+        }
 
     monkeypatch.setattr(train_run, "evaluate_like_paper", fake_evaluation)
     out = tmp_path / "run"
-    main([
-        "paper", "--model", "small_cnn", "--dataset", "mnist", "--epochs", "1", "--batch-size", "16",
-        "--attack-steps", "1", "--kernel-quantizer", "ternary", "--evaluate", "8", "--quiet", "--out", str(out),
-    ])
+    main(
+        [
+            "paper",
+            "--model",
+            "small_cnn",
+            "--dataset",
+            "mnist",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "16",
+            "--attack-steps",
+            "1",
+            "--kernel-quantizer",
+            "ternary",
+            "--evaluate",
+            "8",
+            "--quiet",
+            "--out",
+            str(out),
+        ]
+    )
     result = json.loads((out / "evaluation.json").read_text())
     weights = result["weights"]
     assert weights == weight_statistics(seen["model"])

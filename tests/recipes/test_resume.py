@@ -36,8 +36,9 @@ train_recipe("fast", "small_cnn", "mnist", objective="pgd", epochs=4, batch_size
 
 def _start(output_dir):
     env = {**os.environ, "PYTHONPATH": os.getcwd() + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    return subprocess.Popen([sys.executable, "-c", SCRIPT, str(output_dir)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(output_dir)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
 
 
 def _final_weights(output_dir):

@@ -60,8 +60,14 @@ def test_seed_names_are_deprecated_aliases_of_the_paper_names():
     assert experiments.SEED_GRIDS is experiments.PAPER_GRIDS
     with pytest.warns(DeprecationWarning, match="evaluate_like_paper"), pytest.raises(ValueError, match="dataset"):
         recipes.evaluate_like_seed(None, None, None, "imagenet")
-    result = {"dataset": "mnist", "accuracy": {"natural": 0.5, "worst_case": 0.25}, "num_examples": 4,
-              "nattack_examples": 0, "settings": {"eps": 8 / 255}, "flags": {}}
+    result = {
+        "dataset": "mnist",
+        "accuracy": {"natural": 0.5, "worst_case": 0.25},
+        "num_examples": 4,
+        "nattack_examples": 0,
+        "settings": {"eps": 8 / 255},
+        "flags": {},
+    }
     with pytest.warns(DeprecationWarning, match="paper_table_markdown"):
         assert recipes.seed_table_markdown(result, "t") == recipes.paper_table_markdown(result, "t")
 
@@ -135,9 +141,7 @@ def test_augmented_batches_cover_the_data_every_epoch():
 def test_add_weight_decay_is_the_l2_penalty_of_every_trainable_variable():
     model = small_cnn((8, 8, 1), filters=(2,), dense_units=4)
     add_weight_decay(model, 5e-4)
-    expected = sum(
-        2.5e-4 * float(np.sum(ops.convert_to_numpy(v) ** 2)) for v in model.trainable_variables
-    )
+    expected = sum(2.5e-4 * float(np.sum(ops.convert_to_numpy(v) ** 2)) for v in model.trainable_variables)
     total = sum(float(ops.convert_to_numpy(loss)) for loss in model.losses)
     assert total == pytest.approx(expected, rel=1e-5)
     with pytest.raises(ValueError, match="weight_decay"):

@@ -34,8 +34,15 @@ class Interrupt(keras.callbacks.Callback):
 def test_recipe_end_to_end_writes_weights_log_and_command(tmp_path):
     out = tmp_path / "run"
     model = train_recipe(
-        "fast", "small_cnn", dataset="cifar10", epochs=1, batch_size=16, output_dir=str(out),
-        train_data=synthetic_images(), model_kwargs=TINY_CNN, verbose=0,
+        "fast",
+        "small_cnn",
+        dataset="cifar10",
+        epochs=1,
+        batch_size=16,
+        output_dir=str(out),
+        train_data=synthetic_images(),
+        model_kwargs=TINY_CNN,
+        verbose=0,
     )
     assert model.output_shape == (None, 10)
     for name in ("model.keras", "model.weights.h5", "log.json", "command.txt", "history.jsonl"):
@@ -56,9 +63,17 @@ def test_recipe_end_to_end_writes_weights_log_and_command(tmp_path):
 @pytest.mark.parametrize("objective", ["pgd", "trades", "tradeoff"])
 def test_recipe_runs_every_objective_on_the_paper_schedule(objective, tmp_path):
     model = train_recipe(
-        "paper", "small_cnn", dataset="mnist", objective=objective, epochs=1, batch_size=16,
-        attack_steps=1, train_data=synthetic_images(shape=(28, 28, 1)), model_kwargs=TINY_CNN,
-        output_dir=str(tmp_path), verbose=0,
+        "paper",
+        "small_cnn",
+        dataset="mnist",
+        objective=objective,
+        epochs=1,
+        batch_size=16,
+        attack_steps=1,
+        train_data=synthetic_images(shape=(28, 28, 1)),
+        model_kwargs=TINY_CNN,
+        output_dir=str(tmp_path),
+        verbose=0,
     )
     log = json.loads((tmp_path / "log.json").read_text())
     assert log["objective"] == objective and log["flip"] is False
@@ -69,9 +84,16 @@ def test_recipe_runs_every_objective_on_the_paper_schedule(objective, tmp_path):
 @pytest.mark.backend_suite
 def test_interrupted_run_resumes_at_the_next_epoch(tmp_path):
     kwargs = dict(
-        name="paper", model_name="small_cnn", dataset="cifar10", epochs=3, batch_size=16,
-        attack_steps=1, train_data=synthetic_images(), model_kwargs=TINY_CNN,
-        output_dir=str(tmp_path), verbose=0,
+        name="paper",
+        model_name="small_cnn",
+        dataset="cifar10",
+        epochs=3,
+        batch_size=16,
+        attack_steps=1,
+        train_data=synthetic_images(),
+        model_kwargs=TINY_CNN,
+        output_dir=str(tmp_path),
+        verbose=0,
     )
     with pytest.raises(RuntimeError, match="interrupted"):
         train_recipe(**kwargs, callbacks=[Interrupt(epoch=1)])

@@ -33,17 +33,13 @@ def test_pack_unpack_round_trip_is_exact(bits):
         assert packed.dtype == np.uint8
         assert packed.shape == (-(-count * bits // 8),)
         np.testing.assert_array_equal(unpack_bits(packed, bits, count), codes)
-        np.testing.assert_array_equal(
-            unpack_bits(packed.tobytes(), bits, count), codes
-        )
+        np.testing.assert_array_equal(unpack_bits(packed.tobytes(), bits, count), codes)
 
 
 def test_pack_bits_layout_is_least_significant_bit_first():
     # 1 bit: code i is bit i of the byte.
     np.testing.assert_array_equal(pack_bits([1, 0, 1, 1], 1), [0b00001101])
-    np.testing.assert_array_equal(
-        pack_bits([1, 1, 1, 1, 1, 1, 1, 1, 1], 1), [0b11111111, 0b00000001]
-    )
+    np.testing.assert_array_equal(pack_bits([1, 1, 1, 1, 1, 1, 1, 1, 1], 1), [0b11111111, 0b00000001])
     # 2 bits (ternary): code i in bits 2i and 2i + 1.
     np.testing.assert_array_equal(pack_bits([2, 1, 0, 3], 2), [0b11000110])
     # 3 bits straddle bytes: 5 = 101, 6 = 110, 7 = 111 -> stream 101 011 111.
@@ -134,12 +130,8 @@ def test_export_load_round_trip_predicts_like_the_quantized_model(quantizer, tmp
         )
     for source, target in zip(model.weights, loaded.weights):
         if not source.path.endswith("kernel") or source.path.startswith("head"):
-            np.testing.assert_array_equal(
-                ops.convert_to_numpy(target), ops.convert_to_numpy(source)
-            )
-    np.testing.assert_allclose(
-        ops.convert_to_numpy(loaded(x)), ops.convert_to_numpy(model(x)), rtol=0, atol=1e-5
-    )
+            np.testing.assert_array_equal(ops.convert_to_numpy(target), ops.convert_to_numpy(source))
+    np.testing.assert_allclose(ops.convert_to_numpy(loaded(x)), ops.convert_to_numpy(model(x)), rtol=0, atol=1e-5)
 
 
 def test_packed_file_size_is_the_bit_budget(tmp_path):
@@ -153,9 +145,11 @@ def test_packed_file_size_is_the_bit_budget(tmp_path):
             header_size = struct.unpack("<8sHII", file.read(18))[2]
         conv_weights, dense_weights = 3 * 3 * 2 * 4, 4 * 4 * 4 * 3
         floats = (
-            4 + 4 * 4  # conv bias, batch normalization (gamma, beta, mean, variance)
+            4
+            + 4 * 4  # conv bias, batch normalization (gamma, beta, mean, variance)
             + 3  # dense bias
-            + 3 * 2 + 2  # float head: kernel and bias
+            + 3 * 2
+            + 2  # float head: kernel and bias
             + 2  # relax_lambda of the two quantized layers
         )
         expected = (

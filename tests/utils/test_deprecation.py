@@ -62,7 +62,9 @@ def test_callbacks_stay_importable_where_users_import_them_without_warning(recwa
     from hdl_keras.pruning import ReplaceWithU
 
     assert (BetaAnnealing, ADMMUpdate, ReplaceWithU) == (
-        callbacks.BetaAnnealing, callbacks.ADMMUpdate, callbacks.ReplaceWithU
+        callbacks.BetaAnnealing,
+        callbacks.ADMMUpdate,
+        callbacks.ReplaceWithU,
     )
     assert not [w for w in recwarn if issubclass(w.category, DeprecationWarning)]
 

@@ -55,8 +55,9 @@ def test_a_writer_killed_at_random_points_never_leaves_a_partial_file(tmp_path):
     path.write_bytes(b"a" * SIZE)
     rng = random.Random(0)
     for _ in range(3):
-        writer = subprocess.Popen([sys.executable, "-c", WRITER, str(path), str(SIZE), files.__file__],
-                                  stdout=subprocess.PIPE)
+        writer = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(path), str(SIZE), files.__file__], stdout=subprocess.PIPE
+        )
         assert writer.stdout.readline() == b"ready\n"
         time.sleep(rng.uniform(0.05, 0.3))
         writer.send_signal(signal.SIGKILL)

@@ -10,7 +10,9 @@ pytestmark = pytest.mark.backend_suite
 
 
 def _nested_model():
-    inner = keras.Sequential([keras.Input((3,), name="inner_x"), keras.layers.Dense(4, name="inner_dense")], name="inner")
+    inner = keras.Sequential(
+        [keras.Input((3,), name="inner_x"), keras.layers.Dense(4, name="inner_dense")], name="inner"
+    )
     inputs = keras.Input((3,), name="x")
     shared = keras.layers.Dense(3, name="shared")
     hidden = shared(shared(inputs))

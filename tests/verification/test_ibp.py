@@ -16,9 +16,7 @@ def _randomize_batch_norm(model, rng):
         if isinstance(layer, keras.layers.BatchNormalization):
             channels = layer.moving_mean.shape[0]
             layer.moving_mean.assign(rng.normal(size=channels).astype("float32"))
-            layer.moving_variance.assign(
-                rng.uniform(0.5, 2.0, size=channels).astype("float32")
-            )
+            layer.moving_variance.assign(rng.uniform(0.5, 2.0, size=channels).astype("float32"))
             layer.gamma.assign(rng.normal(size=channels).astype("float32"))
             layer.beta.assign(rng.uniform(0.5, 1.5, size=channels).astype("float32"))
     return model
@@ -54,9 +52,7 @@ def _sequential_model():
 
 MODELS = {
     "mlp": lambda: models.mlp(input_shape=(5,), num_classes=3, hidden_units=(8, 8)),
-    "small_cnn": lambda: models.small_cnn(
-        input_shape=(8, 8, 1), num_classes=3, filters=(4, 8), dense_units=8
-    ),
+    "small_cnn": lambda: models.small_cnn(input_shape=(8, 8, 1), num_classes=3, filters=(4, 8), dense_units=8),
     "resnet8": lambda: models.resnet(8, input_shape=(8, 8, 3), num_classes=3),
     "residual": _residual_model,
     "sequential": _sequential_model,
@@ -95,9 +91,9 @@ def test_logits_of_the_box_lie_within_the_bounds(name):
     for i in range(len(x)):
         uniform = rng.uniform(size=(samples, *shape))
         corners = rng.integers(0, 2, size=(samples, *shape))
-        points = np.concatenate(
-            [low[i] + uniform * (high[i] - low[i]), np.where(corners, high[i], low[i])]
-        ).astype("float32")
+        points = np.concatenate([low[i] + uniform * (high[i] - low[i]), np.where(corners, high[i], low[i])]).astype(
+            "float32"
+        )
         logits = keras.ops.convert_to_numpy(model(points, training=False))
         assert np.all(logits >= lower[i] - 1e-4)
         assert np.all(logits <= upper[i] + 1e-4)
@@ -111,10 +107,7 @@ def test_verified_accuracy_is_below_natural_and_decreasing(name):
     predictions = np.argmax(keras.ops.convert_to_numpy(model(x)), axis=-1)
     y = np.where(rng.uniform(size=20) < 0.75, predictions, (predictions + 1) % 3)
     natural = float(np.mean(predictions == y))
-    accuracies = [
-        verified_accuracy(model, x, y, eps, batch_size=7)
-        for eps in (0.0, 1e-3, 1e-2, 0.1, 1.0)
-    ]
+    accuracies = [verified_accuracy(model, x, y, eps, batch_size=7) for eps in (0.0, 1e-3, 1e-2, 0.1, 1.0)]
     assert accuracies[0] == pytest.approx(natural)
     assert all(a <= natural for a in accuracies)
     assert all(a >= b for a, b in zip(accuracies, accuracies[1:]))
@@ -132,9 +125,7 @@ def test_unsupported_layer_raises():
 
 
 def test_unsupported_activation_raises():
-    model = keras.Sequential(
-        [keras.Input((4,)), keras.layers.Dense(2, activation="softmax")]
-    )
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
     with pytest.raises(ValueError, match="activation"):
         interval_bounds(model, np.zeros((1, 4)), 0.1)
 
@@ -146,6 +137,4 @@ def test_invalid_arguments_raise():
     with pytest.raises(ValueError, match="bounds"):
         interval_bounds(model, np.zeros((1, 5)), 0.1, bounds=(1.0, 0.0))
     with pytest.raises(ValueError, match="batch_size"):
-        verified_accuracy(
-            model, np.zeros((1, 5)), np.zeros(1, "int32"), 0.1, batch_size=0
-        )
+        verified_accuracy(model, np.zeros((1, 5)), np.zeros(1, "int32"), 0.1, batch_size=0)

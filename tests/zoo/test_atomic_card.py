@@ -10,8 +10,14 @@ def test_a_card_update_failing_mid_write_leaves_the_card_intact(tiny_zoo, monkey
     card_path = tiny_zoo / "iris-mlp-dl" / "card.json"
     before = card_path.read_bytes()
     result = {
-        "num_examples": 10, "clean_accuracy": 0.9, "attacks": {"pgd": 0.5}, "worst_case_accuracy": 0.5,
-        "eps": 0.1, "zero_weights": 0.0, "zero_channels": 0.0, "bits_per_weight": 32.0,
+        "num_examples": 10,
+        "clean_accuracy": 0.9,
+        "attacks": {"pgd": 0.5},
+        "worst_case_accuracy": 0.5,
+        "eps": 0.1,
+        "zero_weights": 0.0,
+        "zero_channels": 0.0,
+        "bits_per_weight": 32.0,
         "gradient_masking_flags": [],
     }
     written = []

@@ -22,16 +22,28 @@ def leaderboard():
 
 def metrics(autoattack_acc=None, worst=0.5):
     values = {
-        "num_examples": 1000, "clean_accuracy": 0.9, "attacks": {"pgd20": 0.6, "fgsm": 0.7},
-        "worst_case_accuracy": worst, "stability": None, "zero_weights": 0.25, "zero_channels": 0.0,
+        "num_examples": 1000,
+        "clean_accuracy": 0.9,
+        "attacks": {"pgd20": 0.6, "fgsm": 0.7},
+        "worst_case_accuracy": worst,
+        "stability": None,
+        "zero_weights": 0.25,
+        "zero_channels": 0.0,
         "bits_per_weight": 32,
     }
     if autoattack_acc is not None:
         values.update(
-            clean_acc=0.91, autoattack_acc=autoattack_acc, external=autoattack_acc, unreliable=False,
-            autoattack={"version": "standard", "n": 1000, "interval": [autoattack_acc - 0.03,
-                        autoattack_acc + 0.03], "per_attack": {"apgd-ce": autoattack_acc},
-                        "number_forward_passes": 1},
+            clean_acc=0.91,
+            autoattack_acc=autoattack_acc,
+            external=autoattack_acc,
+            unreliable=False,
+            autoattack={
+                "version": "standard",
+                "n": 1000,
+                "interval": [autoattack_acc - 0.03, autoattack_acc + 0.03],
+                "per_attack": {"apgd-ce": autoattack_acc},
+                "number_forward_passes": 1,
+            },
         )
     return values
 

@@ -45,8 +45,12 @@ def make_packed_entry(make_entry, zoo_dir):
         (folder / "model.keras").unlink()
         path = folder / "model.hdlpack"
         export_packed(model, path)
-        card.update(file=path.name, file_size_bytes=path.stat().st_size, sha256=sha256_file(path),
-                    parameters=model.count_params())
+        card.update(
+            file=path.name,
+            file_size_bytes=path.stat().st_size,
+            sha256=sha256_file(path),
+            parameters=model.count_params(),
+        )
         card["method"]["name"] = "BinaryRelax"
         (folder / "card.json").write_text(json.dumps(card, indent=2))
         data = path.read_bytes()
@@ -64,10 +68,12 @@ def test_packed_entry_loads_with_load_packed_and_predicts_like_the_model(make_pa
     assert all(isinstance(layer, QuantDense) for layer in loaded.layers[1:])
     assert loaded.compiled  # for evaluation
     x, y = iris_batch
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)),
-                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)), rtol=1e-5, atol=1e-6
+    )
     assert loaded.evaluate(x, y, verbose=0)[1] == pytest.approx(
-        np.mean(np.argmax(keras.ops.convert_to_numpy(model(x)), axis=-1) == y))
+        np.mean(np.argmax(keras.ops.convert_to_numpy(model(x)), axis=-1) == y)
+    )
     assert zoo.entry_path(NAME) == zoo_dir / NAME / "model.hdlpack"
 
 
@@ -130,8 +136,9 @@ def test_packed_entry_downloads_hash_checked(make_packed_entry, monkeypatch, iri
         path = zoo.entry_path(NAME)
         assert path == _private_cache / NAME / card["sha256"][:12] / "model.hdlpack"
         x, _ = iris_batch
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(zoo.load(NAME)(x)),
-                                   keras.ops.convert_to_numpy(model(x)), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(zoo.load(NAME)(x)), keras.ops.convert_to_numpy(model(x)), rtol=1e-5, atol=1e-6
+        )
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -149,9 +156,19 @@ def test_evaluating_a_packed_entry_counts_one_bit_per_weight(make_packed_entry):
 def tiny_run(tmp_path, **kwargs):
     rng = np.random.default_rng(0)
     images = rng.random((16, 28, 28, 1)).astype("float32"), rng.integers(0, 10, 16)
-    return train_recipe("paper", "small_cnn", "mnist", epochs=2, batch_size=8, attack_steps=1, train_data=images,
-                        model_kwargs={"filters": (4,), "dense_units": 8}, output_dir=str(tmp_path), verbose=0,
-                        **kwargs)
+    return train_recipe(
+        "paper",
+        "small_cnn",
+        "mnist",
+        epochs=2,
+        batch_size=8,
+        attack_steps=1,
+        train_data=images,
+        model_kwargs={"filters": (4,), "dense_units": 8},
+        output_dir=str(tmp_path),
+        verbose=0,
+        **kwargs,
+    )
 
 
 def test_add_packed_entry_from_a_binaryrelax_run(tmp_path, zoo_dir):
@@ -172,8 +189,9 @@ def test_add_packed_entry_from_a_binaryrelax_run(tmp_path, zoo_dir):
     assert "16 training images, 2 epochs" in card["training"]["reduced"]
     x = np.random.default_rng(1).random((3, 28, 28, 1)).astype("float32")
     loaded = zoo.load(name)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)),
-                               rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)), rtol=1e-5, atol=1e-5
+    )
     assert weight_statistics(loaded)["bits_per_weight"] == 1.0
 
 

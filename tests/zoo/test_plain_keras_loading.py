@@ -20,8 +20,9 @@ def test_shipped_keras_entries_load_without_hdl_keras():
         print(json.dumps({{"shapes": shapes, "hdl_keras": any(m.startswith("hdl_keras") for m in sys.modules)}}))
     """)
     env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
-    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                               cwd=ROOT / "zoo", timeout=300)
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT / "zoo", timeout=300
+    )
     assert completed.returncode == 0, completed.stderr[-2000:]
     result = json.loads(completed.stdout.strip().splitlines()[-1])
     assert result == {"shapes": [[None, 3], [None, 10]], "hdl_keras": False}

@@ -75,7 +75,11 @@ def test_reference_values_match_the_papers():
     # Fashion-MNIST's adversarial column of Bertsimas et al. (2023) is at rho = 0.01, not our 0.1.
     assert RECIPES["fashion_mnist-small_cnn-dl"].reference["values"]["eps"] == 0.01
     # The training-techniques report: PGD adversarial training on MNIST; it has no Fashion-MNIST setting.
-    assert RECIPES["mnist-small_cnn-pgd_at"].reference["paper"].startswith("Investigating the Effects of Training Techniques")
+    assert (
+        RECIPES["mnist-small_cnn-pgd_at"]
+        .reference["paper"]
+        .startswith("Investigating the Effects of Training Techniques")
+    )
     assert RECIPES["fashion_mnist-small_cnn-pgd_at"].reference["values"] == {}
 
 

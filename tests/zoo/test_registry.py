@@ -93,8 +93,19 @@ def test_good_card_validates_and_so_do_null_metrics_and_evaluation():
 def test_schema_requires_exactly_the_interface_keys():
     schema = json.loads(SCHEMA_PATH.read_text())
     assert set(schema["required"]) == {
-        "name", "dataset", "architecture", "parameters", "method", "threat_model", "training",
-        "metrics", "file", "file_size_bytes", "sha256", "reference", "evaluation",
+        "name",
+        "dataset",
+        "architecture",
+        "parameters",
+        "method",
+        "threat_model",
+        "training",
+        "metrics",
+        "file",
+        "file_size_bytes",
+        "sha256",
+        "reference",
+        "evaluation",
         "gradient_masking_flags",
     }
     assert set(schema["required"]) == set(GOOD_CARD)
@@ -308,6 +319,7 @@ def test_load_shipped_entry_predicts_like_the_saved_model(make_entry, build_tiny
 @pytest.mark.backend_suite
 def test_load_unwraps_a_training_wrapper(make_entry, build_tiny_model, iris_batch):
     x, y = iris_batch
+
     def pgd_at(inputs, outputs, name):
         return PGDAdversarialTraining(inputs, outputs, eps=0.1, step_size=0.05, steps=2, name=name)
 

@@ -51,7 +51,13 @@ def test_entry_reproduces_its_card_on_500_test_points(name, monkeypatch):
     n = result["num_examples"]
     expected = card["metrics"]
     assert within_sampling_error(result["clean_accuracy"], expected["clean_accuracy"], n), (
-        result["clean_accuracy"], expected["clean_accuracy"], n)
+        result["clean_accuracy"],
+        expected["clean_accuracy"],
+        n,
+    )
     assert within_sampling_error(result["attacks"]["pgd20"], expected["attacks"]["pgd20"], n), (
-        result["attacks"]["pgd20"], expected["attacks"]["pgd20"], n)
+        result["attacks"]["pgd20"],
+        expected["attacks"]["pgd20"],
+        n,
+    )
     assert result["attacks"]["pgd20"] <= result["clean_accuracy"]

@@ -13,12 +13,20 @@ CARD = {
     "threat_model": {"norm": "linf", "eps": 0.1, "scaling": "minmax"},
     "training": {"wall_time_seconds": 600.0},
     "metrics": {
-        "num_examples": 1000, "clean_accuracy": 0.99, "attacks": {"pgd20": 0.80, "autoattack": 0.78},
-        "worst_case_accuracy": 0.78, "zero_weights": 0.75, "clean_acc": 0.992, "clean_acc_examples": 10000,
-        "autoattack_acc": 0.78, "autoattack": {"n": 1000},
+        "num_examples": 1000,
+        "clean_accuracy": 0.99,
+        "attacks": {"pgd20": 0.80, "autoattack": 0.78},
+        "worst_case_accuracy": 0.78,
+        "zero_weights": 0.75,
+        "clean_acc": 0.992,
+        "clean_acc_examples": 10000,
+        "autoattack_acc": 0.78,
+        "autoattack": {"n": 1000},
     },
     "reference": {
-        "paper": "Bertsimas et al. (2023)", "table": "Table 3 (MNIST)", "figure": None,
+        "paper": "Bertsimas et al. (2023)",
+        "table": "Table 3 (MNIST)",
+        "figure": None,
         "values": {"clean_accuracy": 0.993, "pgd": 0.76, "eps": 0.1, "zero_weights": 0.28},
     },
 }
@@ -71,5 +79,8 @@ def test_summary_counts_rows_and_the_smallest_robust_sample():
     rows = [paper_comparison(card) for card in (better, small)]
     datasets = {"mnist-small_cnn-hdl": "mnist", "fashion_mnist-small_cnn-hdl": "fashion_mnist"}
     assert summary(rows, datasets=datasets) == {
-        "entries": 2, "meet_paper_row": 1, "max_train_minutes": 90.0, "min_test_images_robust": 500,
+        "entries": 2,
+        "meet_paper_row": 1,
+        "max_train_minutes": 90.0,
+        "min_test_images_robust": 500,
     }

@@ -12,6 +12,7 @@ from hdl_keras.experiments import prepare_data
 from hdl_keras.testing.cli import invoke
 from hdl_keras_cli import zoo as cli
 
+
 def run(*args):
     return invoke(cli.main, args, env={"COLUMNS": "200"})
 
@@ -29,14 +30,27 @@ def centroid_model():
 def cli_zoo(make_entry):
     """iris-mlp-dl (evaluated, paper values), iris-mlp-hdl and wine-mlp-dl (not evaluated)."""
     metrics = {
-        "num_examples": 30, "clean_accuracy": 0.9, "attacks": {"fgsm": 0.6, "pgd20": 0.5},
-        "worst_case_accuracy": 0.5, "stability": None, "zero_weights": 0.25, "zero_channels": 0.0,
+        "num_examples": 30,
+        "clean_accuracy": 0.9,
+        "attacks": {"fgsm": 0.6, "pgd20": 0.5},
+        "worst_case_accuracy": 0.5,
+        "stability": None,
+        "zero_weights": 0.25,
+        "zero_channels": 0.0,
         "bits_per_weight": 32,
     }
-    evaluation = {"command": "hdl-zoo eval iris-mlp-dl --update-card", "date": "2026-01-02",
-                  "attacks": "standard", "backend": "tensorflow"}
-    reference = {"paper": "Bertsimas et al. (2023), Holistic Deep Learning", "table": "Tables 8-11, row iris",
-                 "figure": None, "values": {"clean_accuracy": 1.0, "pgd": 0.12, "eps": 0.1}}
+    evaluation = {
+        "command": "hdl-zoo eval iris-mlp-dl --update-card",
+        "date": "2026-01-02",
+        "attacks": "standard",
+        "backend": "tensorflow",
+    }
+    reference = {
+        "paper": "Bertsimas et al. (2023), Holistic Deep Learning",
+        "table": "Tables 8-11, row iris",
+        "figure": None,
+        "values": {"clean_accuracy": 1.0, "pgd": 0.12, "eps": 0.1},
+    }
     make_entry("iris-mlp-dl", model=centroid_model(), metrics=metrics, evaluation=evaluation, reference=reference)
     make_entry("iris-mlp-hdl", method="HDL")
     make_entry("wine-mlp-dl")
@@ -89,7 +103,10 @@ def test_eval_json_last_line_and_update_card(cli_zoo):
     assert last["clean_accuracy"] > 0.8
     card = zoo.card("iris-mlp-dl")
     assert card["metrics"]["clean_accuracy"] == last["clean_accuracy"]
-    assert card["evaluation"]["command"] == "hdl-zoo eval iris-mlp-dl --attacks standard --n 20 --batch-size 10 --update-card"
+    assert (
+        card["evaluation"]["command"]
+        == "hdl-zoo eval iris-mlp-dl --attacks standard --n 20 --batch-size 10 --update-card"
+    )
 
 
 def test_eval_piped_prints_one_progress_line(cli_zoo):
@@ -158,10 +175,15 @@ def test_unknown_recipe(zoo_dir):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("eval", "iris-mlp-dl", "--attacks", "strong"), "--attacks must be one of standard, full, autoattack. Received: 'strong'"),
+        (
+            ("eval", "iris-mlp-dl", "--attacks", "strong"),
+            "--attacks must be one of standard, full, autoattack. Received: 'strong'",
+        ),
         (("eval", "iris-mlp-dl", "--n", 0), "--n must be an integer >= 1. Received: 0"),
-        (("eval", "iris-mlp-dl", "--eps", 0.2, "--update-card"),
-         "--update-card writes the card's threat model: --eps must be the card's 0.1 or left out. Received: 0.2"),
+        (
+            ("eval", "iris-mlp-dl", "--eps", 0.2, "--update-card"),
+            "--update-card writes the card's threat model: --eps must be the card's 0.1 or left out. Received: 0.2",
+        ),
         (("eval", "iris-mlp-dl", "--batch-size", -5), "--batch-size must be an integer >= 1. Received: -5"),
         (("train", "iris-mlp-dl", "--epochs", 0), "--epochs must be an integer >= 1. Received: 0"),
     ],

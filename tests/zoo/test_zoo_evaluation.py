@@ -148,9 +148,15 @@ def test_update_card_writes_metrics_flags_and_evaluation(iris_entry, zoo_dir):
 
 def test_update_card_infers_the_full_preset_and_keeps_flags(iris_entry):
     result = {
-        "num_examples": 10, "clean_accuracy": 0.9, "attacks": {"fgsm": 0.8, "pgd20": 0.7, "apgd": 0.6, "cw": 0.65},
-        "worst_case_accuracy": 0.6, "stability": None, "zero_weights": 0.0, "zero_channels": 0.0,
-        "bits_per_weight": 32, "gradient_masking_flags": ["black_box_stronger"],
+        "num_examples": 10,
+        "clean_accuracy": 0.9,
+        "attacks": {"fgsm": 0.8, "pgd20": 0.7, "apgd": 0.6, "cw": 0.65},
+        "worst_case_accuracy": 0.6,
+        "stability": None,
+        "zero_weights": 0.0,
+        "zero_channels": 0.0,
+        "bits_per_weight": 32,
+        "gradient_masking_flags": ["black_box_stronger"],
     }
     card = update_card(iris_entry, result, "hdl-zoo eval iris-mlp-dl --attacks full")
     assert card["evaluation"]["attacks"] == "full"
@@ -160,8 +166,13 @@ def test_update_card_infers_the_full_preset_and_keeps_flags(iris_entry):
 def test_invalid_result_leaves_the_card_unchanged(iris_entry, zoo_dir):
     path = zoo_dir / iris_entry / "card.json"
     before = path.read_text()
-    result = {"num_examples": 10, "clean_accuracy": 1.5, "attacks": {"pgd20": 0.5}, "worst_case_accuracy": 0.5,
-              "gradient_masking_flags": []}
+    result = {
+        "num_examples": 10,
+        "clean_accuracy": 1.5,
+        "attacks": {"pgd20": 0.5},
+        "worst_case_accuracy": 0.5,
+        "gradient_masking_flags": [],
+    }
     with pytest.raises(zoo.ZooError, match="clean_accuracy"):
         update_card(iris_entry, result, "hdl-zoo eval iris-mlp-dl")
     assert path.read_text() == before
@@ -182,12 +193,12 @@ def test_autoattack_preset_is_for_images(iris_entry):
 
 def test_autoattack_preset_writes_robustbench_fields_into_a_valid_card(make_entry):
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.AveragePooling2D(4),
-                              keras.layers.Flatten(), keras.layers.Dense(10)])
+    model = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.AveragePooling2D(4), keras.layers.Flatten(), keras.layers.Dense(10)]
+    )
     make_entry("mnist-small_cnn-dl", model=model)
     options = {"steps": 2, "n_queries": 10, "n_target_classes": 2}
-    result = evaluate_entry("mnist-small_cnn-dl", attacks="autoattack", n=16, verbose=0,
-                            autoattack_options=options)
+    result = evaluate_entry("mnist-small_cnn-dl", attacks="autoattack", n=16, verbose=0, autoattack_options=options)
     auto = result["autoattack"]
     assert list(auto["per_attack"]) == ["apgd-ce", "apgd-t", "fab-t", "square"]
     assert auto["version"] == "standard" and auto["n"] == 16 and auto["number_forward_passes"] == 1

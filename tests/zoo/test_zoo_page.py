@@ -23,14 +23,27 @@ def zoo_page():
 @pytest.fixture
 def page_zoo(make_entry):
     metrics = {
-        "num_examples": 30, "clean_accuracy": 0.9, "attacks": {"pgd20": 0.5, "fgsm": 0.6},
-        "worst_case_accuracy": 0.5, "stability": None, "zero_weights": 0.75, "zero_channels": 0.125,
+        "num_examples": 30,
+        "clean_accuracy": 0.9,
+        "attacks": {"pgd20": 0.5, "fgsm": 0.6},
+        "worst_case_accuracy": 0.5,
+        "stability": None,
+        "zero_weights": 0.75,
+        "zero_channels": 0.125,
         "bits_per_weight": 32,
     }
-    evaluation = {"command": "hdl-zoo eval iris-mlp-hdl --attacks standard --n 1000 --update-card",
-                  "date": "2026-01-02", "attacks": "standard", "backend": "tensorflow"}
-    reference = {"paper": "Bertsimas et al. (2023), Holistic Deep Learning", "table": "Tables 8-11, row iris",
-                 "figure": "Fig. 1", "values": {"clean_accuracy": 0.9933, "pgd": 0.3267, "eps": 0.1}}
+    evaluation = {
+        "command": "hdl-zoo eval iris-mlp-hdl --attacks standard --n 1000 --update-card",
+        "date": "2026-01-02",
+        "attacks": "standard",
+        "backend": "tensorflow",
+    }
+    reference = {
+        "paper": "Bertsimas et al. (2023), Holistic Deep Learning",
+        "table": "Tables 8-11, row iris",
+        "figure": "Fig. 1",
+        "values": {"clean_accuracy": 0.9933, "pgd": 0.3267, "eps": 0.1},
+    }
     make_entry("iris-mlp-hdl", method="HDL", metrics=metrics, evaluation=evaluation, reference=reference)
     make_entry("wine-mlp-dl")
     return zoo.zoo_root()
@@ -39,11 +52,16 @@ def page_zoo(make_entry):
 def test_page_lists_entries_with_metrics_paper_values_and_commands(zoo_page, page_zoo):
     page = zoo_page.render(zoo.list_entries())
     entries = [line for line in page.splitlines() if line.startswith("| `iris-mlp-hdl` | iris")]
-    assert entries == ["| `iris-mlp-hdl` | iris | HDL | 0.1 | 30 | 90.0 | 60.0 | 50.0 | 50.0 | 75.0 | 12.5 | 32 | "
-                       f"{zoo.card('iris-mlp-hdl')['file_size_bytes'] / 1024:.0f} |"]
+    assert entries == [
+        "| `iris-mlp-hdl` | iris | HDL | 0.1 | 30 | 90.0 | 60.0 | 50.0 | 50.0 | 75.0 | 12.5 | 32 | "
+        f"{zoo.card('iris-mlp-hdl')['file_size_bytes'] / 1024:.0f} |"
+    ]
     assert "| Entry | Dataset | Method | eps | n | Clean % | FGSM % | PGD-20 % | Worst case %" in page
     paper_row = next(line for line in page.splitlines() if line.startswith("| `iris-mlp-hdl` | 90.0 | 99.3"))
-    assert "| 50.0 | 32.7 | 0.1 | 75.0 | - | Bertsimas et al. (2023), Holistic Deep Learning, Tables 8-11, row iris" in paper_row
+    assert (
+        "| 50.0 | 32.7 | 0.1 | 75.0 | - | Bertsimas et al. (2023), Holistic Deep Learning, Tables 8-11, row iris"
+        in paper_row
+    )
     assert "`hdl-zoo eval iris-mlp-hdl --attacks standard --n 1000 --update-card` (2026-01-02, tensorflow)" in page
     assert "`hdl-zoo eval wine-mlp-dl --update-card` (not run yet)" in page
     assert "| `wine-mlp-dl` | wine | DL | 0.1 | - | - | - | - | - |" in page
