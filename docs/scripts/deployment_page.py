@@ -92,7 +92,7 @@ difference about 1e-7 in the tests). LiteRT's weight-only files compute in float
 `hdl_keras.recipes.deployable.train_deployable` (command line: `hdl-train --sparsify-epochs`)
 composes the library's pieces on one model, one `model.fit` per phase, in this order:
 
-1. **Sparsify**: the robust objective (`pgd`: PGD adversarial training, Madry et al. 2018;
+1. **Sparsify**: the robust objective (`pgd`: PGD adversarial training, [Madry et al. 2018](references.md#madry2018);
    `trades`; `tradeoff`: Li, Wang, Xin's `alpha L_nat + beta L_rob`) with RGSM (Dinh et al.,
    relaxed group sparsity on output channels); at the end of every epoch `ReplaceWithU` sets
    each kernel to its sparse copy, so channels whose l2 norm is below
