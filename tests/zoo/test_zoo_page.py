@@ -57,7 +57,9 @@ def test_page_lists_entries_with_metrics_paper_values_and_commands(zoo_page, pag
         f"{zoo.card('iris-mlp-hdl')['file_size_bytes'] / 1024:.0f} |"
     ]
     assert "| Entry | Dataset | Method | eps | n | Clean % | FGSM % | PGD-20 % | Worst case %" in page
-    paper_row = next(line for line in page.splitlines() if line.startswith("| `iris-mlp-hdl` | 90.0 [74.4, 96.5] | 99.3"))
+    paper_row = next(
+        line for line in page.splitlines() if line.startswith("| `iris-mlp-hdl` | 90.0 [74.4, 96.5] | 99.3")
+    )
     # Ours with the Wilson 95 % interval on the 30 test rows, the paper's PGD value, and the radius
     # in the paper's units (Bertsimas et al. 2023's tables: standardised features / 255), so "no".
     assert (
