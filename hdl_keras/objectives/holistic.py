@@ -47,6 +47,8 @@ class HolisticModel(ObjectiveModel):
 
     Positional and keyword arguments of `keras.Model` (`inputs`, `outputs`,
     `name`) build the functional graph; its outputs are logits `(B, K)`.
+    The keyword `reduction` (how weighted per-example losses are averaged,
+    default `"sum_over_batch_size"`) goes to `ObjectiveModel`.
 
     Args:
         method: one of `"DL", "Robust", "Stable", "Sparse", "Robust+Sparse",
@@ -58,8 +60,6 @@ class HolisticModel(ObjectiveModel):
         norm: `"linf"` (default) or `"l2"` uncertainty set.
         robust_top_k: `None` (default, exact robust term) or `k`: penalise
             only the k most competing classes (see `robust_cross_entropy`).
-        reduction: how weighted per-example losses are averaged (see
-            `ObjectiveModel`), default `"sum_over_batch_size"`.
 
     Raises:
         ValueError: an unknown `method`; `rho` or `sparsity_lambda` NaN, inf
