@@ -10,7 +10,9 @@ changes one thing against `baseline` (the library's procedure before the fix:
 Adam, gates `sigmoid(beta s)`, reset `s <- min(beta_bar s, 0)`, last weights);
 `paper` combines the authors' code's choices; `fixed` is the library's default
 after the fix (gates `2 sigmoid(beta s)`, fixed-mask round from weights rewound
-to epoch min(2, epochs - 1) of the first round). After training, gates are
+to epoch min(2, epochs - 1) of the first round); `fixed_keep` adds the reset
+the library uses now between annealing rounds (`gate_reset="keep"`: gates kept,
+`beta` back to 1). After training, gates are
 hardened (`harden_gates`) and the clean accuracy of the pruned network, its
 zero-weight fraction and per-layer sparsity are recorded.
 
@@ -53,6 +55,7 @@ ARMS = {
         },
     ),
     "fixed": ("Sparse", "adam", FIXED),
+    "fixed_keep": ("Sparse", "adam", {**FIXED, "gate_reset": "keep"}),
 }
 
 LEARNING_RATES = {"adam": 1e-3, "sgd": 0.05}

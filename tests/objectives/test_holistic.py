@@ -112,11 +112,15 @@ def test_beta_annealing_and_round_reinitialisation_follow_the_paper():
 
 
 class _RoundStarts(keras.callbacks.Callback):
-    """Records each round's starting gates and effective kernels, and the trainable variables."""
+    """Records each round's starting gates and effective kernels, the trainable variables, and its final gates."""
 
     def __init__(self):
         super().__init__()
         self.starts = []
+        self.final_gates = []
+
+    def on_train_end(self, logs=None):
+        self.final_gates.append([ops.convert_to_numpy(layer.mask_logits) for layer in masked_layers(self.model)])
 
     def on_train_begin(self, logs=None):
         layers = masked_layers(self.model)
@@ -140,6 +144,8 @@ def test_fit_sparse_rounds_ends_with_a_frozen_mask_and_rewound_weights():
         model, x, y, rounds=3, epochs=2, rewind_epoch=0, callbacks=[starts], batch_size=16, verbose=0
     )
     assert len(histories) == 3
+    for before, after in zip(starts.final_gates[0], starts.starts[1]["s"]):
+        np.testing.assert_array_equal(before, after)  # gate_reset="keep": the gates carry over
     last = starts.starts[2]
     assert not any("mask_logits" in path for path in last["trainable"])
     assert any("mask_logits" in path for path in starts.starts[1]["trainable"])
