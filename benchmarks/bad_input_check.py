@@ -19,12 +19,13 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from hdl_keras.attacks import FGSM  # noqa: E402
 from hdl_keras.testing import bad_inputs  # noqa: E402
+from hdl_keras.testing.bad_inputs import fixtures  # noqa: E402
 
 
 def _reference_seconds():
     """Seconds of one FGSM call on a tiny model (traced once before timing)."""
-    model = bad_inputs._mlp()
-    x, y = bad_inputs._batch()
+    model = fixtures.mlp()
+    x, y = fixtures.table_batch()
     attack = FGSM(model)
     attack(x, y)
     start = time.perf_counter()

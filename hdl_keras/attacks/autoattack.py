@@ -10,8 +10,8 @@ from hdl_keras.attacks.base import NORMS
 from hdl_keras.attacks.base import check_in_bounds
 from hdl_keras.attacks.eot import EoT
 from hdl_keras.attacks.wrapped import innermost_samples
-from hdl_keras.attacks.evaluate import _flags
 from hdl_keras.attacks.fab import FAB
+from hdl_keras.attacks.masking_flags import masking_flags
 from hdl_keras.attacks.report import AttackResult
 from hdl_keras.attacks.report import RobustnessReport
 from hdl_keras.attacks.square import Square
@@ -281,7 +281,7 @@ class AutoAttack:
                 "seconds": time.perf_counter() - start,
             },
         )
-        report.flags = _flags(report, self.eot_samples if self.eot_samples > 1 else None)
+        report.flags = masking_flags(report, self.eot_samples if self.eot_samples > 1 else None)
         return report, x_adv
 
     def _attack_chunk(self, attack, x, y):

@@ -1,4 +1,8 @@
-"""evaluate: robust accuracy under a set of attacks, with gradient-masking flags."""
+"""evaluate: robust accuracy under a set of attacks, with gradient-masking flags.
+
+The inputs' checks and batching live in `hdl_keras.attacks.evaluate_inputs`,
+the gradient-masking flags in `hdl_keras.attacks.masking_flags`.
+"""
 
 import copy
 import time
@@ -7,16 +11,21 @@ import keras
 import numpy as np
 from keras import ops
 
-from hdl_keras.attacks.base import Attack
-from hdl_keras.utils import validation
+from hdl_keras.attacks.autoattack import AutoAttack
 from hdl_keras.attacks.eot import EoT
-from hdl_keras.attacks.wrapped import innermost_samples
-from hdl_keras.attacks.wrapped import with_model
+from hdl_keras.attacks.evaluate_inputs import Batches
+from hdl_keras.attacks.evaluate_inputs import as_arrays
+from hdl_keras.attacks.evaluate_inputs import check_batch
+from hdl_keras.attacks.evaluate_inputs import check_inputs
+from hdl_keras.attacks.evaluate_inputs import check_options
+from hdl_keras.attacks.evaluate_inputs import named_attacks
+from hdl_keras.attacks.masking_flags import UNBOUNDED_TOLERANCE
+from hdl_keras.attacks.masking_flags import masking_flags
 from hdl_keras.attacks.report import AttackResult
 from hdl_keras.attacks.report import RobustnessReport
-
-# Accuracy above which an attack with eps covering the whole box is flagged.
-UNBOUNDED_TOLERANCE = 0.01
+from hdl_keras.attacks.wrapped import innermost_samples
+from hdl_keras.attacks.wrapped import with_model
+from hdl_keras.utils import validation
 
 
 def evaluate(
@@ -104,16 +113,14 @@ def evaluate(
         https://arxiv.org/abs/2003.01690.
     """
     validation.logits_width(model)  # one logits output
-    from hdl_keras.attacks.autoattack import AutoAttack  # here: autoattack imports this module
-
     if isinstance(attacks, (str, AutoAttack)):
         return _evaluate_autoattack(
             model, x, y, attacks, batch_size, eps_sweep, check_unbounded, verbose, eps, norm, seed
         )
-    attacks = _named_attacks(attacks)
-    eps_sweep = _check_options(batch_size, eps_sweep, check_unbounded, eot_samples, verbose, attacks)
+    attacks = named_attacks(attacks)
+    eps_sweep = check_options(batch_size, eps_sweep, check_unbounded, eot_samples, verbose, attacks)
     rerun = eps_sweep is not None or check_unbounded
-    batches = _Batches(x, y, batch_size, keep=rerun)
+    batches = Batches(x, y, batch_size, keep=rerun)
 
     clean_correct, results, randomized, input_shape, attacks, predictions = _first_pass(
         model, batches, attacks, eot_samples, verbose
@@ -133,20 +140,18 @@ def evaluate(
     )
     if rerun:
         _rerun_strongest(report, model, batches, attacks, eps_sweep, check_unbounded, input_shape, verbose)
-    report.flags = _flags(report, eot_samples)
+    report.flags = masking_flags(report, eot_samples)
     return report
 
 
 def _evaluate_autoattack(model, x, y, attacks, batch_size, eps_sweep, check_unbounded, verbose, eps, norm, seed):
     """`evaluate` with `attacks="autoattack"` or an `AutoAttack`: its report."""
-    from hdl_keras.attacks.autoattack import AutoAttack
-
     if eps_sweep is not None or check_unbounded:
         raise ValueError(
             "eps_sweep and check_unbounded re-run one attack; with AutoAttack, run "
             "evaluate with a dict of attacks for them. Received: attacks=AutoAttack"
         )
-    x, y = _arrays(x, y)
+    x, y = as_arrays(x, y)
     if isinstance(attacks, str):
         if attacks != "autoattack":
             raise ValueError(f"attacks given as a string must be 'autoattack'. Received: attacks={attacks!r}")
@@ -155,16 +160,6 @@ def _evaluate_autoattack(model, x, y, attacks, batch_size, eps_sweep, check_unbo
         version = "rand" if _is_randomized(model, x[:batch_size]) else "standard"
         attacks = AutoAttack(model, norm=norm, eps=eps, version=version, seed=seed, batch_size=batch_size)
     return attacks.run(x, y, verbose=verbose)
-
-
-def _arrays(x, y):
-    """Numpy `(x, y)` from arrays or from an iterable of batches."""
-    if y is not None:
-        return _to_numpy(x, "x"), _to_numpy(y, "y")
-    pairs = [_pair(item) for item in x]
-    if not pairs:
-        raise ValueError("evaluate received no examples: x (or the batches it yields) is empty.")
-    return np.concatenate([p[0] for p in pairs]), np.concatenate([p[1] for p in pairs])
 
 
 def _is_randomized(model, x):
@@ -186,14 +181,14 @@ def _first_pass(model, batches, attacks, eot_samples, verbose):
     randomized, input_shape = False, None
     seen, clean_count, worst_count = 0, 0, 0
     for index, (x, y) in enumerate(batches):
-        _check_images(model, x, attacks)
+        check_inputs(model, x, attacks)
         logits = _logits(model, x)
         if index == 0:
             input_shape = x.shape[1:]
             randomized = not np.allclose(logits, _logits(model, x), rtol=1e-5, atol=1e-6)
             if randomized and eot_samples is not None:
                 attacks = _with_eot(attacks, eot_samples)
-        _check_batch(x, y, logits.shape[-1], attacks)
+        check_batch(x, y, logits.shape[-1], attacks)
         clean = np.argmax(logits, axis=-1) == y
         clean_parts.append(clean)
         label_parts.append(np.asarray(y, dtype="int64"))
@@ -329,235 +324,8 @@ def _with_eot(attacks, eot_samples):
     }
 
 
-def _flags(report, eot_samples):
-    flags = []
-    white = {n: r for n, r in report.attacks.items() if not r.black_box}
-    black = {n: r for n, r in report.attacks.items() if r.black_box}
-    if white and black:
-        strongest = min(white, key=lambda n: white[n].accuracy)
-        for name, result in black.items():
-            if result.accuracy < white[strongest].accuracy:
-                flags.append(
-                    _flag(
-                        "black_box_stronger",
-                        f"black-box attack {name} reaches {result.accuracy:.2%} accuracy, below "
-                        f"the {white[strongest].accuracy:.2%} of the strongest white-box attack "
-                        f"{strongest}: the model likely masks its gradients (try EoT, BPDA, "
-                        "more steps or restarts).",
-                    )
-                )
-    if report.eps_sweep is not None:
-        flags += _sweep_flags(report.eps_sweep)
-    if report.unbounded_accuracy is not None and report.unbounded_accuracy > UNBOUNDED_TOLERANCE:
-        flags.append(
-            _flag(
-                "unbounded_not_zero",
-                f"with eps covering the whole input box, accuracy is still "
-                f"{report.unbounded_accuracy:.2%} (expected <= {UNBOUNDED_TOLERANCE:.0%}): "
-                "the attack does not find existing adversarial examples; gradients are "
-                "likely masked or the attack is misconfigured.",
-            )
-        )
-    if report.randomized:
-        action = (
-            f"the white-box attacks ran on EoT(model, samples={eot_samples})."
-            if eot_samples is not None
-            else "use EoT (or pass eot_samples=n) to attack its expected loss."
-        )
-        flags.append(
-            _flag(
-                "randomized_model",
-                "randomized model: two calls on the same batch gave different outputs, so "
-                f"single-draw gradients are noisy; {action}",
-            )
-        )
-    return flags
-
-
-def _sweep_flags(sweep):
-    eps, accuracy = np.asarray(sweep["eps"]), np.asarray(sweep["accuracy"])
-    flags = []
-    if np.any(np.diff(accuracy) > 0):
-        flags.append(
-            _flag(
-                "eps_sweep_not_monotone",
-                f"accuracy of {sweep['attack']} rises with eps somewhere in "
-                f"{_curve(eps, accuracy)}; a working attack can only get stronger with eps.",
-            )
-        )
-    if len(eps) > 1 and eps[-1] > eps[0] and accuracy[0] > 0 and accuracy[-1] >= accuracy[0]:
-        flags.append(
-            _flag(
-                "eps_sweep_flat",
-                f"accuracy of {sweep['attack']} does not fall with eps: "
-                f"{_curve(eps, accuracy)}; gradients are likely masked (zero, noisy or "
-                "shattered).",
-            )
-        )
-    return flags
-
-
-def _curve(eps, accuracy):
-    return ", ".join(f"eps={e:.4g}: {a:.2%}" for e, a in zip(eps, accuracy))
-
-
-def _flag(code, message):
-    return {"code": code, "message": message}
-
-
 def _logits(model, x):
     return ops.convert_to_numpy(model(x, training=False))
 
 
-def _named_attacks(attacks):
-    if isinstance(attacks, dict):
-        named = dict(attacks)
-    elif isinstance(attacks, (list, tuple)):
-        named = {}
-        for attack in attacks:
-            base = type(attack).__name__
-            name, number = base, 1
-            while name in named:
-                number += 1
-                name = f"{base}_{number}"
-            named[name] = attack
-    else:
-        raise ValueError(
-            "attacks must be a dict name -> Attack or a list of attacks. "
-            f"Received: attacks of type {type(attacks).__name__}"
-        )
-    if not named:
-        raise ValueError(f"evaluate needs at least one attack. Received: attacks={attacks!r}")
-    for name, attack in named.items():
-        if not isinstance(attack, Attack):
-            raise ValueError(
-                f"attacks must be hdl_keras Attack instances. Received: {name!r} of type {type(attack).__name__}"
-            )
-        if attack.targeted:
-            raise ValueError(
-                f"evaluate measures accuracy under untargeted attacks. Received: {name!r} with targeted=True"
-            )
-    return named
-
-
-def _check_options(batch_size, eps_sweep, check_unbounded, eot_samples, verbose, attacks):
-    """Validates the options; returns `eps_sweep` as an ascending list (or None)."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1. Received: batch_size={batch_size!r}")
-    if eot_samples is not None and (
-        isinstance(eot_samples, bool) or not isinstance(eot_samples, int) or eot_samples < 1
-    ):
-        raise ValueError(f"eot_samples must be None or an int >= 1. Received: eot_samples={eot_samples!r}")
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"verbose must be 0, 1 or 2. Received: verbose={verbose!r}")
-    if (eps_sweep is not None or check_unbounded) and all(
-        getattr(attack, "black_box", False) for attack in attacks.values()
-    ):
-        raise ValueError(
-            "eps_sweep and check_unbounded re-run the strongest white-box attack; every attack received is black-box."
-        )
-    if eps_sweep is None:
-        return None
-    eps_sweep = sorted(float(eps) for eps in np.ravel(np.asarray(eps_sweep, dtype="float64")))
-    if not eps_sweep or not np.all(np.isfinite(eps_sweep)) or min(eps_sweep) < 0:
-        raise ValueError(f"eps_sweep must be a non-empty list of finite eps >= 0. Received: eps_sweep={eps_sweep}")
-    return eps_sweep
-
-
-def _check_batch(x, y, num_classes, attacks):
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(
-            f"y must hold int class labels. Received: y.dtype={y.dtype} (one-hot labels: pass np.argmax(y, axis=-1))"
-        )
-    if y.ndim != 1 or len(y) != len(x):
-        raise ValueError(
-            f"x and y must hold the same number of examples, y of shape (batch,). "
-            f"Received: x.shape={x.shape}, y.shape={y.shape}"
-        )
-    if y.size and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(
-            f"labels must be in [0, {num_classes}) for a model with {num_classes} "
-            f"logits. Received: labels in [{y.min()}, {y.max()}]"
-        )
-
-
-def _check_images(model, x, attacks):
-    """Non-empty, finite inputs of the model's shape within every attack's bounds (before the model runs)."""
-    if not attacks:
-        validation.check_images(x, None, "evaluate")
-    for name, attack in attacks.items():
-        validation.check_images(x, attack.bounds, f"attack {name!r}")
-    validation.check_input_shape(model, x, "evaluate")
-
-
-class _Batches:
-    """Re-iterable numpy `(x, y)` batches of arrays or of an iterable of pairs.
-
-    One-shot iterators (generators) are cached during the first pass when
-    `keep`, so that a second pass can run.
-    """
-
-    def __init__(self, x, y, batch_size, keep):
-        self.num_batches = None
-        self._cache = None
-        if y is not None:
-            self._x, self._y = _to_numpy(x, "x"), _to_numpy(y, "y")
-            if self._x.ndim < 2 or self._y.ndim < 1 or len(self._x) != len(self._y):
-                raise ValueError(
-                    "x and y must hold the same number of examples, x of shape "
-                    "(num_examples, *input_shape) and y of shape (num_examples,). "
-                    f"Received: x.shape={self._x.shape}, y.shape={self._y.shape}"
-                )
-            self._batch_size = batch_size
-            self.num_batches = -(-len(self._x) // batch_size)
-            self._iterable = None
-            return
-        if isinstance(x, (np.ndarray, str, bytes, dict)) or ops.is_tensor(x) or not hasattr(x, "__iter__"):
-            raise ValueError(
-                "evaluate needs x and y arrays, or x an iterable of (x_batch, y_batch) "
-                f"pairs with y=None. Received: x of type {type(x).__name__} and y=None"
-            )
-        self._iterable = x
-        try:
-            self.num_batches = len(x)
-        except TypeError:  # no length (a generator) or an unknown one (tf.data)
-            self.num_batches = None
-        if keep and iter(x) is x:
-            self._cache = []
-
-    def __iter__(self):
-        if self._iterable is None:
-            for start in range(0, len(self._x), self._batch_size):
-                stop = start + self._batch_size
-                yield self._x[start:stop], self._y[start:stop]
-            return
-        if self._cache:
-            yield from self._cache
-            return
-        for item in self._iterable:
-            batch = _pair(item)
-            if self._cache is not None:
-                self._cache.append(batch)
-            yield batch
-
-
-def _pair(item):
-    if not isinstance(item, (tuple, list)) or len(item) != 2:
-        raise ValueError(
-            f"each batch must be a pair (x_batch, y_batch). Received: an item of type {type(item).__name__}"
-        )
-    return _to_numpy(item[0], "x"), _to_numpy(item[1], "y")
-
-
-def _to_numpy(value, name):
-    if ops.is_tensor(value):
-        value = ops.convert_to_numpy(value)
-    try:
-        array = np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{name} must be array-like. Received: {name} of type {type(value).__name__}") from error
-    if array.dtype == object:
-        raise ValueError(f"{name} must be a numeric array. Received: {name} of type {type(value).__name__}")
-    if name == "x":
-        array = array.astype("float32", copy=False)
-    return array
+__all__ = ["UNBOUNDED_TOLERANCE", "evaluate"]

@@ -5,13 +5,11 @@ Bertsimas et al. (2023): a fixed test set; the rest split 10 times into
 trains every configuration of its grid on every split; the four metrics
 (natural and PGD accuracy, stability, sparsity) are measured on the
 validation and test sets; selection (`hdl_keras.experiments.selection`) uses
-validation values only.
+validation values only. The run's records (`ProtocolResult`, the resumable
+`runs.jsonl` log) are defined in `hdl_keras.experiments.protocol_records`.
 """
 
-import dataclasses
-import json
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -24,14 +22,15 @@ from hdl_keras.attacks import PGD
 from hdl_keras.data.prepared import SCALINGS
 from hdl_keras.data.prepared import prepare_data
 from hdl_keras.data.splits import stratified_subset as stratified_subset  # moved to hdl_keras.data
-from hdl_keras.experiments import report
-from hdl_keras.experiments import selection
 from hdl_keras.experiments.grids import PAPER_GRIDS
 from hdl_keras.experiments.grids import config_id
 from hdl_keras.experiments.grids import get_grid
 from hdl_keras.experiments.grids import grid_differences
 from hdl_keras.experiments.grids import method_configs
 from hdl_keras.experiments.grids import reduced_grid
+from hdl_keras.experiments.protocol_records import RESUME_KEYS as RESUME_KEYS  # re-exported
+from hdl_keras.experiments.protocol_records import ProtocolResult
+from hdl_keras.experiments.protocol_records import RunLog
 from hdl_keras.experiments.training import build_model
 from hdl_keras.experiments.training import harden_gates
 from hdl_keras.experiments.training import network_for
@@ -58,68 +57,6 @@ PAPER_ATTACK_STEPS = 40
 PAPER_ATTACK_STEP_SIZE = 0.01
 # Rows per model call and attack call in evaluation.
 EVAL_BATCH = 512
-# Settings a resumed run must share with the runs already in `runs.jsonl`.
-RESUME_KEYS = (
-    "dataset",
-    "num_splits",
-    "train_subset",
-    "test_subset",
-    "epochs",
-    "batch_size",
-    "rounds",
-    "attack_eps",
-    "attack_steps",
-    "seed",
-    "network",
-    "backend",
-    "scaling",
-)
-# The value of a resume key in settings saved before the key existed.
-_RESUME_DEFAULTS = {"scaling": "minmax"}
-
-
-@dataclasses.dataclass
-class ProtocolResult:
-    """The settings and per-split records of a protocol run, and its selections.
-
-    Attributes:
-        settings: dict of the run's settings (dataset, methods, grid, splits,
-            epochs, rounds, batch size, attack, seed, whether and how the run
-            is reduced, command line, backend).
-        runs: list of records, one per (method, configuration, split):
-            `method`, `config`, `config_id`, `split`, `val_accuracy`,
-            `val_adv_accuracy`, `test_accuracy`, `test_adv_accuracy`,
-            `sparsity` (all %), `train_seconds`, `eval_seconds`.
-    """
-
-    settings: dict
-    runs: list
-
-    @property
-    def selections(self):
-        """`{"per_metric": {method: {metric: summary}}, "rank": {method: summary}}`."""
-        return selection.selections(self.runs)
-
-    def to_markdown(self):
-        """The markdown report (see `hdl_keras.experiments.markdown_report`)."""
-        return report.markdown_report(self)
-
-    def save(self, output_dir):
-        """Writes `results.json` (settings, runs, selections) and `results.md` into `output_dir`."""
-        output_dir = Path(output_dir)
-        output_dir.mkdir(parents=True, exist_ok=True)
-        content = {"settings": self.settings, "runs": self.runs, "selections": self.selections}
-        (output_dir / "results.json").write_text(json.dumps(content, indent=1) + "\n")
-        (output_dir / "results.md").write_text(self.to_markdown())
-
-    @classmethod
-    def load(cls, path):
-        """Reads a `results.json` (or the folder holding it)."""
-        path = Path(path)
-        if path.is_dir():
-            path = path / "results.json"
-        content = json.loads(path.read_text())
-        return cls(settings=content["settings"], runs=content["runs"])
 
 
 def grid_kind(dataset):
@@ -308,7 +245,7 @@ def run_protocol(
     settings["reduced"] = bool(settings["differences"])
 
     splits = data.splits(x_pool, y_pool, n=num_splits, val_fraction=VAL_FRACTION, seed=seed)
-    log = _RunLog(output_dir, settings)
+    log = RunLog(output_dir, settings)
     configs = [(method, config) for method in methods for config in method_configs(method, grid)]
     if verbose:
         finished = sum(
@@ -421,48 +358,6 @@ def _accuracies(model, attack, x, y, batch):
 
 def _predict(model, x):
     return np.argmax(ops.convert_to_numpy(model(x, training=False)), axis=-1)
-
-
-class _RunLog:
-    """The records of `output_dir/runs.jsonl` by (method, config_id, split); appends new ones."""
-
-    def __init__(self, output_dir, settings):
-        self.done = {}
-        self.path = None
-        if output_dir is None:
-            return
-        output_dir = Path(output_dir)
-        output_dir.mkdir(parents=True, exist_ok=True)
-        settings_path = output_dir / "settings.json"
-        if settings_path.exists():
-            saved = json.loads(settings_path.read_text())
-            changed = [key for key in RESUME_KEYS if saved.get(key, _RESUME_DEFAULTS.get(key)) != settings[key]]
-            if changed:
-                raise ValueError(
-                    f"{output_dir} holds runs made with other settings: "
-                    + ", ".join(f"{key}={saved.get(key)!r} (now {settings[key]!r})" for key in changed)
-                    + ". Use another output_dir or the same settings."
-                )
-        settings_path.write_text(json.dumps(settings, indent=1) + "\n")
-        self.path = output_dir / "runs.jsonl"
-        if self.path.exists():
-            lines = self.path.read_text().splitlines()
-            records = []
-            for line in lines:
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError:
-                    continue  # a record cut short by an interruption: it is run again
-            if len(records) != len(lines):
-                self.path.write_text("".join(json.dumps(record) + "\n" for record in records))
-            for record in records:
-                self.done[(record["method"], record["config_id"], record["split"])] = record
-
-    def append(self, record):
-        self.done[(record["method"], record["config_id"], record["split"])] = record
-        if self.path is not None:
-            with self.path.open("a") as stream:
-                stream.write(json.dumps(record) + "\n")
 
 
 def _print_record(record):

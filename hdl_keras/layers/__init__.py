@@ -39,7 +39,7 @@ from hdl_keras.layers.noisy_residual import ResidualNoise
 from hdl_keras.layers.quantized import QuantConv2D
 from hdl_keras.layers.quantized import QuantDense
 from hdl_keras.layers.quantized import QuantizedKernelMixin
-from hdl_keras.layers.quantized import to_quantized
+from hdl_keras.layers.quantized_conversion import to_quantized
 from hdl_keras.utils.deprecation import moved_names
 
 __getattr__ = moved_names(__name__, {"count_zero_weights": "hdl_keras.measure"})

@@ -1,4 +1,4 @@
-"""Quantized `Dense`/`Conv2D` layers (float shadow kernel, quantized forward) and `to_quantized`.
+"""Quantized `Dense`/`Conv2D` layers (float shadow kernel, quantized forward).
 
 `QuantDense` and `QuantConv2D` are the Keras `Dense` and `Conv2D` with one
 more argument, `kernel_quantizer` (a name, dict or instance resolved by
@@ -18,6 +18,9 @@ pass uses (`u`; `q(w)` after BinaryRelax's switch and with BinaryConnect),
 so tools that read `layer.kernel` (zero-weight and zero-channel counts,
 interval bounds) see the quantized network; `float_kernel` is the variable
 `w` and `quantized_kernel()` is `q(w)`.
+
+`to_quantized` (`hdl_keras.layers.quantized_conversion`, also served from
+here) converts a model's Keras `Dense`/`Conv2D` layers to these.
 """
 
 import keras
@@ -25,8 +28,6 @@ import keras
 from hdl_keras import quantizers
 from hdl_keras.layers.masking import StoredVariablesMixin
 from hdl_keras.quantizers.relax import relaxed_kernel
-from hdl_keras.utils.surgery import replace_layers
-from hdl_keras.utils.surgery import serialized_model
 
 
 class QuantizedKernelMixin(StoredVariablesMixin):
@@ -295,142 +296,13 @@ class QuantConv2D(QuantizedKernelMixin, keras.layers.Conv2D):
         return {**super().get_config(), **self._quantizer_config()}
 
 
-_FLOAT_CLASSES = ("Dense", "Conv2D")
+def __getattr__(name):
+    """`to_quantized` and `first_and_last_layers`, defined in `hdl_keras.layers.quantized_conversion`.
 
-
-def _tensor_sources(value):
-    """The layer names of the `keras_history` entries inside a serialized call."""
-    if isinstance(value, dict):
-        if value.get("class_name") == "__keras_tensor__":
-            return [value["config"]["keras_history"][0]]
-        value = list(value.values())
-    if isinstance(value, (list, tuple)):
-        return [name for item in value for name in _tensor_sources(item)]
-    return []
-
-
-def _endpoint_names(value):
-    """The layer names of a functional config's `input_layers`/`output_layers`."""
-    if isinstance(value, list) and len(value) == 3 and isinstance(value[0], str):
-        return [value[0]]
-    if isinstance(value, (list, tuple)):
-        return [name for item in value for name in _endpoint_names(item)]
-    if isinstance(value, dict):
-        return [name for item in value.values() for name in _endpoint_names(item)]
-    return []
-
-
-def _is_float_layer(layer_config):
-    """Whether a serialized layer is a Keras `Dense` or `Conv2D`."""
-    return layer_config.get("module") == "keras.layers" and layer_config.get("class_name") in _FLOAT_CLASSES
-
-
-def _frontier(start, neighbours, candidates):
-    """Candidates reached from `start` through non-candidate layers only."""
-    reached, seen, stack = set(), set(), list(start)
-    while stack:
-        name = stack.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        if name in candidates:
-            reached.add(name)
-            continue
-        stack.extend(neighbours.get(name, ()))
-    return reached
-
-
-def first_and_last_layers(model_config):
-    """Names of the Dense/Conv2D layers next to the inputs and to the outputs.
-
-    A layer is "first" if a path from a model input reaches it through no
-    other Dense/Conv2D layer, "last" if a path from it to a model output
-    crosses no other one: the stem convolution and the classifier of every
-    member of an ensemble. Works on the top-level graph of a serialized
-    Sequential or functional model (`serialize_keras_object(model)`).
+    Served on first access (PEP 562): that module imports the layers above.
     """
-    config = model_config["config"]
-    layers = config["layers"]
-    candidates = {layer["config"]["name"] for layer in layers if _is_float_layer(layer)}
-    if model_config["class_name"] == "Sequential":
-        ordered = [layer["config"]["name"] for layer in layers if _is_float_layer(layer)]
-        return set(ordered[:1] + ordered[-1:])
-    successors, predecessors = {}, {}
-    for layer in layers:
-        name = layer["config"]["name"]
-        for source in _tensor_sources(layer.get("inbound_nodes", [])):
-            successors.setdefault(source, []).append(name)
-            predecessors.setdefault(name, []).append(source)
-    first = _frontier(_endpoint_names(config["input_layers"]), successors, candidates)
-    last = _frontier(_endpoint_names(config["output_layers"]), predecessors, candidates)
-    return first | last
+    if name in ("first_and_last_layers", "to_quantized"):
+        from hdl_keras.layers import quantized_conversion
 
-
-def _quantize_config(rewritten, quantizer, skipped):
-    """A serialized Keras `Dense`/`Conv2D` not in `skipped` rewritten to its quantized layer."""
-    if _is_float_layer(rewritten) and rewritten["config"].get("name") not in skipped:
-        class_name = rewritten["class_name"]
-        rewritten["module"] = "hdl_keras.layers"
-        rewritten["class_name"] = f"Quant{class_name}"
-        rewritten["registered_name"] = f"hdl_keras>Quant{class_name}"
-        rewritten["config"] = {**rewritten["config"], "kernel_quantizer": quantizer}
-    return rewritten
-
-
-def _copy_into_quantized(source, target):
-    """A quantized target gets the source's kernel (as its float kernel) and bias."""
-    if not isinstance(target, QuantizedKernelMixin):
-        return False
-    target.float_kernel.assign(source.kernel)
-    if source.bias is not None:
-        target.bias.assign(source.bias)
-    return True
-
-
-def to_quantized(model, kernel_quantizer="binary", skip_first_last=False):
-    """Returns a copy of `model` whose Keras `Dense`/`Conv2D` layers are quantized.
-
-    Every `keras.layers.Dense` and `Conv2D` becomes a `QuantDense`/
-    `QuantConv2D` with the same configuration, `kernel_quantizer`, its
-    weights as the float kernel and bias, and `relax_lambda = inf`
-    (BinaryConnect); other layers (batch normalization, `ResidualNoise`,
-    `Ensemble`, ...) are copied. Use it on a zoo model (e.g.
-    `hdl_keras.models.get("en2_resnet20")`) to train its quantized twin,
-    from scratch or from the float weights.
-
-    Args:
-        model: a built `keras.Sequential` or functional `keras.Model`
-            (nested models are converted throughout).
-        kernel_quantizer: the quantizer of every converted layer, as
-            `hdl_keras.quantizers.get` accepts. Defaults to `"binary"`.
-        skip_first_last: keep the first and last Dense/Conv2D layers float
-            (common practice for binary nets; Li et al. (2020) do not say): those
-            a model input reaches, or that reach a model output, through no
-            other Dense/Conv2D layer of the top-level graph, e.g. the stem
-            convolution and the classifier of each ensemble member. Defaults
-            to `False` (all quantized).
-
-    Returns:
-        A new, uncompiled model of the same structure and layer names; with
-        `lambda = inf` its outputs are those of `model` with every converted
-        kernel `w` replaced by `q(w)`.
-
-    Examples:
-        >>> from hdl_keras.models import mlp
-        >>> quantized = to_quantized(mlp(input_shape=(4,), num_classes=3), "ternary")
-        >>> type(quantized.layers[-1]).__name__
-        'QuantDense'
-    """
-    if not isinstance(model, keras.Model) or not model.built:
-        raise ValueError(f"Expected a built keras.Model. Received: model={model!r}")
-    if not isinstance(skip_first_last, bool):
-        raise ValueError(f"Expected `skip_first_last` to be a bool. Received: skip_first_last={skip_first_last!r}")
-    quantizer = quantizers.get(kernel_quantizer)
-    if quantizer is None:
-        raise ValueError(
-            "Expected a kernel quantizer ('binary', 'ternary', '4bit', ...). "
-            f"Received: kernel_quantizer={kernel_quantizer!r}"
-        )
-    skipped = first_and_last_layers(serialized_model(model)) if skip_first_last else set()
-    config = quantizers.serialize(quantizer)
-    return replace_layers(model, lambda entry: _quantize_config(entry, config, skipped), _copy_into_quantized)
+        return getattr(quantized_conversion, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,17 +1,20 @@
-"""Training recipes: the papers' 200-epoch schedule and fast adversarial training."""
+"""Training recipes: the papers' 200-epoch schedule and fast adversarial training.
+
+`train_recipe` trains a model of the zoo with an adversarial objective on a
+named recipe; the recipes (`Recipe`, `RECIPES`, `PAPER_THREAT_MODEL`) are
+defined in `hdl_keras.recipes.recipe_catalogue` and the files a run writes in
+`hdl_keras.recipes.run_outputs`, both re-exported here.
+"""
 
 import dataclasses
-import json
 import os
 import time
-import warnings
 
 import keras
 import numpy as np
 
 from hdl_keras import data
 from hdl_keras import models
-from hdl_keras import presets
 from hdl_keras import quantizers
 from hdl_keras.callbacks import BinaryRelax
 from hdl_keras.callbacks import EpochSeeds
@@ -22,11 +25,19 @@ from hdl_keras.objectives import PGDAdversarialTraining
 from hdl_keras.objectives import TradeOff
 from hdl_keras.preprocessing.augmentation import AugmentedBatches
 from hdl_keras.preprocessing.augmentation import augmentation
+from hdl_keras.recipes.recipe_catalogue import DEPRECATED_RECIPE_NAMES
+from hdl_keras.recipes.recipe_catalogue import PAPER_THREAT_MODEL
+from hdl_keras.recipes.recipe_catalogue import RECIPES
+from hdl_keras.recipes.recipe_catalogue import SEED_THREAT_MODEL
+from hdl_keras.recipes.recipe_catalogue import Recipe
+from hdl_keras.recipes.recipe_catalogue import available_recipes
+from hdl_keras.recipes.recipe_catalogue import resolve_recipe_name
+from hdl_keras.recipes.run_outputs import PACKED_FILE
+from hdl_keras.recipes.run_outputs import EpochLog
+from hdl_keras.recipes.run_outputs import write_outputs
 from hdl_keras.recipes.schedules import OneCycle
 from hdl_keras.recipes.schedules import paper_schedule
 from hdl_keras.recipes.training import train
-from hdl_keras.saving import export_packed
-from hdl_keras.utils.files import atomic_path
 
 OBJECTIVES = {"pgd": PGDAdversarialTraining, "trades": TRADES, "tradeoff": TradeOff}
 
@@ -38,129 +49,9 @@ SCHEMES = ("binaryconnect", "binaryrelax")
 # each epoch (1, 2, 4, ...); default M: the last epoch, the one with the smallest learning
 # rate on both schedules (BinaryRelax's exact-quantization phase runs at a small learning rate).
 DEFAULT_RELAX_RHO = 2.0
-PACKED_FILE = "model.hdlpack"
-
-# The l_inf threat model of the papers' training and tables. Dinh et al. (2020) (CIFAR): IFGSM^10,
-# step 2/255, eps 8/255, random start. Li et al. (2020) state no other eps for their Table VIII
-# (MNIST, Fashion-MNIST): its models come from the same EnResNet code, eps 8/255.
-PAPER_THREAT_MODEL = presets.pgd_settings("dinh2020enresnet-pgd10")
-# Deprecated alias of `PAPER_THREAT_MODEL`, kept for one release.
-SEED_THREAT_MODEL = PAPER_THREAT_MODEL
 
 # Datasets whose images must not be flipped (digits, garments drawn in one orientation).
 NO_FLIP = ("mnist", "fashion_mnist")
-
-
-@dataclasses.dataclass(frozen=True)
-class Recipe:
-    """One training recipe: optimizer, schedule, epochs and attack of the train step.
-
-    Attributes:
-        name: registry name.
-        epochs: default number of epochs.
-        batch_size: default batch size.
-        schedule: `"paper"` (step decay at `decay_epochs`) or `"one_cycle"`;
-            `"seed"` is a deprecated alias of `"paper"`.
-        learning_rate: initial (paper) or peak (one-cycle) learning rate.
-        decay_epochs: epochs of the x0.1 decays of the paper schedule, as
-            fractions of the run when `epochs` is changed.
-        momentum: SGD momentum.
-        weight_decay: L2 weight decay coefficient (see `train_recipe`).
-        attack: the training attack's settings (`eps`, `step_size`, `steps`,
-            `random_start`), or None for `PAPER_THREAT_MODEL`.
-        description: one line for the CLI and the docs.
-    """
-
-    name: str
-    epochs: int
-    batch_size: int
-    schedule: str
-    learning_rate: float
-    momentum: float
-    weight_decay: float
-    decay_epochs: tuple = ()
-    attack: dict | None = None
-    description: str = ""
-
-    def __post_init__(self):
-        if self.schedule == "seed":
-            warnings.warn(
-                'Recipe(schedule="seed") is deprecated; use schedule="paper" (the same step decay).',
-                DeprecationWarning,
-                stacklevel=3,
-            )
-            object.__setattr__(self, "schedule", "paper")
-
-    def attack_settings(self, eps=None, steps=None, step_size=None):
-        """The training attack's `PGD` settings, with `eps`, `steps`, `step_size` overridden.
-
-        The step size follows `eps` (`step_ratio * eps`: 1/4 for the paper's
-        2/255 at 8/255, 1.25 for fast FGSM) unless given.
-        """
-        settings = {**PAPER_THREAT_MODEL, "random_start": True, **(self.attack or {})}
-        ratio = settings.pop("step_ratio", PAPER_THREAT_MODEL["step_size"] / PAPER_THREAT_MODEL["eps"])
-        if eps is not None:
-            settings["eps"] = float(eps)
-        settings["step_size"] = float(step_size) if step_size is not None else ratio * settings["eps"]
-        if steps is not None:
-            settings["steps"] = int(steps)
-        return settings
-
-    def scaled_decay_epochs(self, epochs):
-        """The paper schedule's decay epochs for a run of `epochs` (scaled from `self.epochs`)."""
-        if epochs == self.epochs:
-            return tuple(self.decay_epochs)
-        scaled = sorted({max(1, round(e * epochs / self.epochs)) for e in self.decay_epochs})
-        return tuple(e for e in scaled if e < epochs)
-
-
-RECIPES = {
-    "paper": Recipe(
-        name="paper",
-        epochs=200,
-        batch_size=128,
-        schedule="paper",
-        learning_rate=0.1,
-        decay_epochs=(80, 120, 160),
-        momentum=0.9,
-        weight_decay=5e-4,
-        description="Dinh et al. 2020 / Li et al. 2020: 200 epochs, SGD 0.9, lr 0.1 x0.1 at 80/120/160, wd 5e-4, "
-        "PGD-10 (2/255, eps 8/255)",
-    ),
-    "fast": Recipe(
-        name="fast",
-        epochs=15,
-        batch_size=128,
-        schedule="one_cycle",
-        learning_rate=0.2,
-        momentum=0.9,
-        weight_decay=5e-4,
-        attack={"steps": 1, "step_ratio": 1.25, "random_start": True},
-        description="Wong et al. 2020: 15 epochs, one-cycle lr 0 -> 0.2 -> 0, FGSM with random start (step 1.25 eps)",
-    ),
-}
-
-
-# Recipe names kept for one release: old name -> current name.
-DEPRECATED_RECIPE_NAMES = {"seed": "paper"}
-
-
-def available_recipes():
-    """The names `train_recipe` accepts."""
-    return list(RECIPES)
-
-
-def resolve_recipe_name(name):
-    """`name`, or the current name of a deprecated recipe name (with a `DeprecationWarning`)."""
-    if name in DEPRECATED_RECIPE_NAMES:
-        current = DEPRECATED_RECIPE_NAMES[name]
-        warnings.warn(
-            f"The recipe name {name!r} is deprecated; use {current!r} (the same recipe).",
-            DeprecationWarning,
-            stacklevel=3,
-        )
-        return current
-    return name
 
 
 def add_weight_decay(model, weight_decay):
@@ -397,7 +288,7 @@ def train_recipe(
         all_callbacks = [
             # The epoch's log line first, then its checkpoint: a kill in between
             # re-runs the epoch (its line appears twice, the last one counts).
-            _EpochLog(os.path.join(output_dir, "history.jsonl")),
+            EpochLog(os.path.join(output_dir, "history.jsonl")),
             ResumableBackup(backup_dir),
             EpochSeeds(seed, extra=[augmenter]),
             *all_callbacks,
@@ -441,7 +332,7 @@ def train_recipe(
                 f"objective={objective!r}, epochs={epochs}, train_subset={train_subset}{quantized}, "
                 f"seed={seed})"
             )
-        _write_outputs(output_dir, base, settings, seconds, command)
+        write_outputs(output_dir, base, settings, seconds, command)
     return base
 
 
@@ -499,57 +390,19 @@ def _schedule(recipe, epochs, steps_per_epoch):
     return schedule, {"name": "one_cycle", **schedule.get_config()}
 
 
-class _EpochLog(keras.callbacks.Callback):
-    """Appends `{"epoch", "seconds", **logs}` of every finished epoch to a JSON-lines file."""
-
-    def __init__(self, path):
-        super().__init__()
-        self.path = path
-        self._start = None
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        row = {"epoch": epoch + 1, "seconds": round(time.perf_counter() - self._start, 2)}
-        row.update({key: float(value) for key, value in (logs or {}).items()})
-        with open(self.path, "a") as f:
-            f.write(json.dumps(row) + "\n")
-
-
-def _read_history(path):
-    """The rows of `history.jsonl`, one per epoch (a re-run epoch keeps its last row).
-
-    A line cut short by a killed run is skipped.
-    """
-    rows = {}
-    with open(path) as f:
-        for line in f:
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut by a killed run; its epoch was re-run
-            rows[row["epoch"]] = row
-    return [rows[epoch] for epoch in sorted(rows)]
-
-
-def _write_outputs(output_dir, base, settings, seconds, command):
-    with atomic_path(os.path.join(output_dir, "model.keras")) as temporary:
-        base.save(temporary)
-    with atomic_path(os.path.join(output_dir, "model.weights.h5")) as temporary:
-        base.save_weights(temporary)
-    if settings["quantization"] is not None:
-        size = export_packed(base, os.path.join(output_dir, PACKED_FILE))
-        settings["quantization"] = {**settings["quantization"], "packed_file": PACKED_FILE, "packed_size_bytes": size}
-    log = {
-        **settings,
-        "history": _read_history(os.path.join(output_dir, "history.jsonl")),
-        "seconds_last_session": round(seconds, 1),
-        "backend": keras.backend.backend(),
-        "keras_version": keras.__version__,
-        "command": command,
-    }
-    with open(os.path.join(output_dir, "log.json"), "w") as f:
-        json.dump(log, f, indent=2)
-    with open(os.path.join(output_dir, "command.txt"), "w") as f:
-        f.write(command + "\n")
+__all__ = [
+    "DEFAULT_RELAX_RHO",
+    "DEPRECATED_RECIPE_NAMES",
+    "NO_FLIP",
+    "OBJECTIVES",
+    "PACKED_FILE",
+    "PAPER_THREAT_MODEL",
+    "RECIPES",
+    "Recipe",
+    "SCHEMES",
+    "SEED_THREAT_MODEL",
+    "add_weight_decay",
+    "available_recipes",
+    "resolve_recipe_name",
+    "train_recipe",
+]

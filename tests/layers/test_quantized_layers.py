@@ -221,3 +221,13 @@ def test_to_quantized_sequential_and_errors():
         to_quantized(keras.layers.Dense(2))
     with pytest.raises(ValueError, match="kernel quantizer"):
         to_quantized(model, None)
+
+
+def test_the_layers_module_serves_the_conversion_names():
+    from hdl_keras.layers import quantized
+    from hdl_keras.layers import quantized_conversion
+
+    assert quantized.to_quantized is to_quantized is quantized_conversion.to_quantized
+    assert first_and_last_layers is quantized_conversion.first_and_last_layers
+    with pytest.raises(AttributeError, match="no attribute 'not_there'"):
+        quantized.not_there  # noqa: B018

@@ -104,6 +104,16 @@ def test_validation_split_is_stratified_disjoint_and_complete():
     assert np.array_equal(recipes.validation_split(x, y, 200)[1][0], x_val)  # seeded
 
 
+def test_the_training_module_reexports_the_catalogue():
+    from hdl_keras.recipes import zoo_catalogue
+    from hdl_keras.recipes import zoo_entries
+
+    for name in ("ENTRY_RECIPES", "THREAT_MODEL", "ZooRecipe", "get_recipe"):
+        assert getattr(zoo_entries, name) is getattr(zoo_catalogue, name), name
+        assert name in zoo_entries.__all__
+    assert zoo_entries.get_recipe("iris-mlp-hdl") is zoo_catalogue.ENTRY_RECIPES["iris-mlp-hdl"]
+
+
 def test_unknown_recipe_suggests_close_names():
     with pytest.raises(zoo.UnknownEntryError, match="iris-mlp-hdl") as info:
         recipes.get_recipe("iris-mlp-hld")

@@ -1,0 +1,348 @@
+"""The zoo entries' recipe catalogue: `ZooRecipe`, `ENTRY_RECIPES` and `get_recipe`.
+
+One `ZooRecipe` per zoo entry says how the entry is trained (dataset,
+architecture, method, hyperparameters, epochs, batch size), on which threat
+model, and which numbers of the papers it is compared with;
+`hdl_keras.recipes.zoo_entries.train_entry` trains an entry by its recipe.
+Every entry is trained on the data the HDL protocol uses
+(`hdl_keras.data.prepare_data`: tables min-max scaled to [0, 1] on the
+train+validation pool, whose fixed 20 % test split stays out; images in
+[0, 1]).
+
+Recipes:
+
+- tables (`iris`, `wine`, `breast_cancer`, `digits`) x {DL, HDL}: the MLP
+  2 x 128 of Bertsimas et al. (2023, sec. 4) with the configuration our
+  reduced protocol runs (`docs/results/<dataset>`): Adam 1e-2, batch 32,
+  30 epochs, HDL with rho 0.1, lambda 1e-6, beta_bar 200, alpha 0.7 and
+  3 rounds: 2 annealing rounds and the fixed-mask round of
+  `hdl_keras.objectives.fit_sparse_rounds` (the paper: 150 epochs, 5 rounds,
+  a searched grid);
+- `mnist`, `fashion_mnist` x {DL, Robust, HDL}: the small CNN
+  (`hdl_keras.models.small_cnn`) on all training images less a stratified
+  validation split of 6,000, batch 128; DL and Robust 12 epochs of Adam on a
+  one-cycle rate (peak 3e-3), HDL 2 rounds of 6 (1 annealing, 1 at the fixed
+  mask) of Adam 1e-3; the epoch of best
+  validation accuracy is kept (HDL: within its fixed-mask round). Robust and
+  HDL penalise the 2 most competing classes (`robust_top_k=2`). The radius is
+  the paper's: rho 0.1 on MNIST (Table 3), 0.01 on Fashion-MNIST (Table 2).
+  Each card's `training.reduced` says how the recipe departs from the paper;
+- PGD-AT on all 60,000 training images by fast adversarial training (Wong,
+  Rice, Kolter 2020): `PGDAdversarialTraining` with FGSM from a random start
+  (`fast_at_settings`: one step of 1.25 eps), Adam on a one-cycle learning
+  rate, batch 100; a stratified validation split of 6,000 images
+  (`stratified_subset(y, 6000, zoo_entries.TRAINING_SEED)`) is held out, and
+  `RobustValidation` keeps the epoch of best PGD-10 accuracy on its first
+  1,000 images and stops on catastrophic overfitting (Rice et al. 2020).
+  MNIST at l_inf 16/255 (the training-techniques report's radius), Fashion-MNIST
+  at 8/255 (Li, Wang and Xin's). The run is resumable: `BackupAndRestore` keeps
+  the last finished epoch under `runs/zoo/<name>` (relative to the working
+  directory, or `$HDL_KERAS_RUNS/zoo/<name>`), so `hdl-zoo train NAME` run
+  again after an interruption continues, and the card's wall time sums the
+  sessions.
+
+The tables' threat model is l_inf with eps = 0.1 (HDL's evaluation radius on
+tables). Threat models and the papers' values come from `hdl_keras.presets`. Every entry's radius is in the `minmax` units of
+`hdl_keras.experiments.prepare_data` (inputs in [0, 1], attacks clipped to
+[0, 1]), not the paper's `paper` units (`threat_model.scaling` in the card).
+Sparse (HDL) models are hard-pruned before saving
+(`harden_gates`, then `hdl_keras.layers.export_pruned`), so every zoo file is
+a plain network of Keras layers that predicts logits.
+
+Examples:
+
+    ```python
+    from hdl_keras.recipes.zoo_catalogue import ENTRY_RECIPES, get_recipe
+
+    print(sorted(ENTRY_RECIPES))
+    recipe = get_recipe("mnist-small_cnn-hdl")
+    print(recipe.objective, recipe.hyperparameters["rho"], recipe.reduced)
+    ```
+"""
+
+import dataclasses
+import difflib
+
+from hdl_keras import presets
+from hdl_keras.objectives import METHODS
+from hdl_keras.objectives import fast_at_settings
+from hdl_keras.utils.validation import check_number
+from hdl_keras.zoo.errors import UnknownEntryError
+
+THREAT_MODEL = presets.threat_model("bertsimas2023-tables")
+
+_OBJECTIVE_DESCRIPTIONS = {
+    "DL": "cross-entropy",
+    "Robust": "robust (HDL eq. 7: linearized worst case over the l_inf ball)",
+    "HDL": "robust+stable+sparse (HDL eq. 4)",
+    "PGD-AT": "adversarial: cross-entropy at FGSM examples from a random start, step 1.25 eps "
+    "(fast adversarial training, Wong et al. 2020, of Madry et al. 2018's objective)",
+}
+_SLUGS = {"DL": "dl", "Robust": "robust", "HDL": "hdl", "PGD-AT": "pgd_at"}
+
+_HDL_PAPER = presets.citation("bertsimas2023")
+_TECHNIQUES_REPORT = presets.citation("techniques_report")
+# The table of Bertsimas et al. (2023) per image dataset (`hdl_keras.presets.paper_values`).
+_IMAGE_TABLES = {"mnist": "table_3", "fashion_mnist": "table_2"}
+
+# DL, Robust and HDL on images: all training images less the validation split, batch 128,
+# Adam 1e-3, the epoch of best validation accuracy kept (HDL: of its fixed-mask round).
+_IMAGE_EPOCHS = {"DL": 12, "Robust": 12, "HDL": 6}  # HDL: per round, 2 rounds
+# HDL on images: one annealing round, then the fixed-mask round. With a second annealing round
+# (gates reset by s <- min(beta_bar s, 0)) the surviving gates restart at s = 0 and end hovering
+# around it, so the hard mask 1[s > 0] is a coin flip; on MNIST (all images, 3 rounds of 5 epochs)
+# it kept 12-28 % of each layer and the fixed-mask round started dead (accuracy 10 %) and stayed so.
+_IMAGE_HDL_ROUNDS = 2
+_IMAGE_BATCH = 128
+_IMAGE_PEAK_LR = 3e-3  # DL and Robust: Adam on a one-cycle rate 0 -> 3e-3 (at 40 %) -> 0
+# HDL's radius per dataset: Table 3 (MNIST) rho 0.1, Table 2 (Fashion-MNIST) rho 0.01.
+_IMAGE_RHO = {
+    dataset: presets.threat_model(f"bertsimas2023-{dataset}")["eps"] for dataset in ("mnist", "fashion_mnist")
+}
+# The robust term over the 2 most competing classes (`robust_top_k`): 3.4x cheaper per step
+# than the 9 vector-Jacobian products of the exact term on this CNN (benchmarks/hdl_cost.py).
+_IMAGE_ROBUST_TOP_K = 2
+
+# Fast adversarial training of the PGD-AT entries (all training images).
+# MNIST at the training-techniques report's radius (16/255), Fashion-MNIST at Li, Wang and Xin's (8/255).
+_FAST_AT_EPS = {
+    "mnist": presets.threat_model("techniques_report-mnist-pgd20")["eps"],
+    "fashion_mnist": presets.threat_model("li2020binaryrelax-ifgsm20")["eps"],
+}
+# MNIST: 15 epochs; Fashion-MNIST: 10, what fits beside it in the time budget on a shared 2-core CPU.
+_FAST_AT_EPOCHS = {"mnist": 15, "fashion_mnist": 10}
+_FAST_AT_BATCH = 100
+_FAST_AT_PEAK_LR = 5e-3  # Wong et al. 2020's MNIST setting: Adam, one-cycle up to 5e-3
+_VALIDATION_EXAMPLES = 6000
+_SELECTION_EXAMPLES = 1000
+_SELECTION_STEPS = 10
+_SELECTION_PATIENCE = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class ZooRecipe:
+    """How one zoo entry is trained, and what it is compared with.
+
+    Attributes:
+        name: the entry name, `<dataset>-<architecture>-<method>`.
+        dataset: a name of `hdl_keras.data`.
+        architecture: a name of `hdl_keras.models` (`"mlp"`, `"small_cnn"`).
+        method: `"DL"`, `"Robust"`, `"HDL"` (objectives of `HolisticModel`)
+            or `"PGD-AT"` (`PGDAdversarialTraining`).
+        hyperparameters: `lr` (Adam) and the method's own: `rho`,
+            `sparsity_lambda`, `beta_bar`, `stability_alpha`, `rounds`
+            (HDL objectives; `epochs` is per round), `eps`, `step_size`,
+            `steps`, `random_start` (PGD-AT's training attack: FGSM with
+            random start), `schedule`, `validation_examples`,
+            `selection_examples`, `selection_attack`, `patience` (its model
+            selection, `RobustValidation`).
+        epochs: training epochs (per round for HDL).
+        batch_size: minibatch size.
+        train_examples: size of the stratified training subset, None for
+            the whole train+validation pool (PGD-AT: the pool less its
+            validation split).
+        threat_model: `{"norm": "linf", "eps": ...}`: 0.1, or 16/255 (MNIST)
+            and 8/255 (Fashion-MNIST) for PGD-AT.
+        reference: `{"paper", "table", "figure", "values"}`: the paper's
+            numbers for this setting (fractions; `eps` is the radius of the
+            paper's adversarial value), or None entries and `{}`.
+        reduced: how the recipe departs from the paper's setting, or None.
+    """
+
+    name: str
+    dataset: str
+    architecture: str
+    method: str
+    hyperparameters: dict
+    epochs: int
+    batch_size: int
+    train_examples: int | None
+    threat_model: dict
+    reference: dict
+    reduced: str | None
+
+    def __post_init__(self):
+        if self.method not in _OBJECTIVE_DESCRIPTIONS:
+            raise ValueError(
+                f"Unknown method of zoo recipe {self.name!r}. Expected one of {list(_OBJECTIVE_DESCRIPTIONS)}. "
+                f"Received: method={self.method!r}"
+            )
+        needed = _required_hyperparameters(self.method)
+        missing = [key for key in needed if key not in self.hyperparameters]
+        if missing:
+            raise ValueError(
+                f"Zoo recipe {self.name!r} ({self.method}) lacks the hyperparameters {missing}; "
+                f"it needs {list(needed)}. Received: hyperparameters={self.hyperparameters!r}. "
+                "Add them to the recipe."
+            )
+        for key, value in self.hyperparameters.items():
+            if key in needed:
+                check_number(value, f"hyperparameters[{key!r}]", low=0.0)
+
+    @property
+    def objective(self):
+        """A short description of the training objective."""
+        return _OBJECTIVE_DESCRIPTIONS[self.method]
+
+
+def _required_hyperparameters(method):
+    """The hyperparameters that training (`hdl_keras.recipes.zoo_entries`) reads for `method`."""
+    if method == "PGD-AT":
+        return ("lr", "eps", "step_size", "steps")
+    if "sparse" in METHODS.get(method, ()):
+        return ("lr", "beta_bar")
+    return ("lr",)
+
+
+def _values(row, eps):
+    """A card's `reference.values` (fractions) from a row of Bertsimas et al. (2023) (%)."""
+    return {
+        "clean_accuracy": row["natural"] / 100,
+        "pgd": row["adversarial"] / 100,
+        "eps": eps,
+        "stability": row["stability"] / 100,
+        "zero_weights": row["sparsity"] / 100,
+    }
+
+
+def _tabular_recipe(dataset, method):
+    table = presets.paper_values("bertsimas2023", "tables_8_11")
+    row = table["rows"][dataset]
+    hyperparameters = {"lr": 1e-2}
+    if method == "HDL":
+        hyperparameters.update(rho=0.1, sparsity_lambda=1e-6, beta_bar=200.0, stability_alpha=0.7, rounds=3)
+    reduced = "30 epochs" + (", 3 rounds (2 annealing + 1 at the fixed mask)" if method == "HDL" else "")
+    paper_run = "150 epochs" + (", 5 rounds" if method == "HDL" else "")
+    return ZooRecipe(
+        name=f"{dataset}-mlp-{_SLUGS[method]}",
+        dataset=dataset,
+        architecture="mlp",
+        method=method,
+        hyperparameters=hyperparameters,
+        epochs=30,
+        batch_size=32,
+        train_examples=None,
+        threat_model=dict(THREAT_MODEL),
+        reference={
+            "paper": _HDL_PAPER,
+            "table": f"{table['name']}, row {row['row']}",
+            "figure": "Fig. 1",
+            "values": _values(row[method], THREAT_MODEL["eps"]),
+        },
+        reduced=f"{reduced}, fixed configuration (paper: {paper_run}, configuration searched on 10 splits)",
+    )
+
+
+def _fast_at_recipe(dataset):
+    eps = _FAST_AT_EPS[dataset]
+    hyperparameters = {
+        "lr": _FAST_AT_PEAK_LR,
+        "schedule": "one_cycle",
+        **fast_at_settings(eps),
+        "validation_examples": _VALIDATION_EXAMPLES,
+        "selection_examples": _SELECTION_EXAMPLES,
+        "selection_attack": f"PGD-{_SELECTION_STEPS}, step eps/4, random start",
+        "patience": _SELECTION_PATIENCE,
+    }
+    reference = {"paper": None, "table": None, "figure": None, "values": {}}
+    if dataset == "mnist":
+        table = presets.paper_values("techniques_report", "mnist_pgd_at")
+        reference = {
+            "paper": _TECHNIQUES_REPORT,
+            "table": f"{table['name']}, configuration FFF",
+            "figure": None,
+            "values": table["rows"]["FFF"],
+        }
+    return ZooRecipe(
+        name=f"{dataset}-small_cnn-pgd_at",
+        dataset=dataset,
+        architecture="small_cnn",
+        method="PGD-AT",
+        hyperparameters=hyperparameters,
+        epochs=_FAST_AT_EPOCHS[dataset],
+        batch_size=_FAST_AT_BATCH,
+        train_examples=None,
+        threat_model={"norm": "linf", "eps": eps, "scaling": "minmax"},
+        reference=reference,
+        reduced=None,
+    )
+
+
+def _image_recipe(dataset, method):
+    if method == "PGD-AT":
+        return _fast_at_recipe(dataset)
+    epochs = _IMAGE_EPOCHS[method]
+    rho = _IMAGE_RHO[dataset]
+    hyperparameters = {"lr": 1e-3, "validation_examples": _VALIDATION_EXAMPLES, "selection": "best validation accuracy"}
+    if method != "HDL":  # HDL's rounds each restart the annealing: a constant rate
+        hyperparameters.update(lr=_IMAGE_PEAK_LR, schedule="one_cycle")
+    if method == "Robust":
+        hyperparameters.update(rho=rho, robust_top_k=_IMAGE_ROBUST_TOP_K)
+    elif method == "HDL":
+        hyperparameters.update(
+            rho=rho,
+            robust_top_k=_IMAGE_ROBUST_TOP_K,
+            sparsity_lambda=1e-6,
+            beta_bar=200.0,
+            stability_alpha=0.7,
+            rounds=_IMAGE_HDL_ROUNDS,
+        )
+    paper_name = "Fashion-MNIST" if dataset == "fashion_mnist" else "MNIST"
+    table = presets.paper_values("bertsimas2023", _IMAGE_TABLES[dataset])
+    reference = {
+        "paper": _HDL_PAPER,
+        "table": f"{table['name']} ({paper_name})",
+        "figure": None,
+        "values": _values(table["rows"][method], table["rho"]),
+    }
+    departures = ["small CNN (paper: AlexNet)"]
+    if method == "HDL":
+        departures.append(f"2 rounds of {epochs} epochs, 1 annealing + 1 at the fixed mask (paper: 5 rounds of 50)")
+    else:
+        departures.append(f"{epochs} epochs (paper: 50)")
+    if method != "DL":
+        departures.append(f"robust term over the {_IMAGE_ROBUST_TOP_K} most competing classes (paper: all 9)")
+    departures.append("one configuration (paper: searched on 10 splits)")
+    return ZooRecipe(
+        name=f"{dataset}-small_cnn-{_SLUGS[method]}",
+        dataset=dataset,
+        architecture="small_cnn",
+        method=method,
+        hyperparameters=hyperparameters,
+        epochs=epochs,
+        batch_size=_IMAGE_BATCH,
+        train_examples=None,
+        threat_model={"norm": "linf", "eps": rho, "scaling": "minmax"},
+        reference=reference,
+        reduced="; ".join(departures) + ": what trains in the 90-minute budget on a 2-core CPU",
+    )
+
+
+def _all_recipes():
+    recipes = [
+        _tabular_recipe(dataset, method)
+        for dataset in ("iris", "wine", "breast_cancer", "digits")
+        for method in ("DL", "HDL")
+    ]
+    recipes += [
+        _image_recipe(dataset, method)
+        for dataset in ("mnist", "fashion_mnist")
+        for method in ("DL", "Robust", "HDL", "PGD-AT")
+    ]
+    return {recipe.name: recipe for recipe in recipes}
+
+
+# The recipe of every zoo entry, by entry name.
+ENTRY_RECIPES = _all_recipes()
+
+
+def get_recipe(name):
+    """The `ZooRecipe` called `name`; `UnknownEntryError` (with close names) otherwise."""
+    if name in ENTRY_RECIPES:
+        return ENTRY_RECIPES[name]
+    suggestions = difflib.get_close_matches(str(name), list(ENTRY_RECIPES), n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else f" Known: {', '.join(sorted(ENTRY_RECIPES))}."
+    raise UnknownEntryError(f"Unknown zoo recipe {name!r}.{hint}", name=name, suggestions=suggestions)
+
+
+__all__ = ["ENTRY_RECIPES", "THREAT_MODEL", "ZooRecipe", "get_recipe"]
