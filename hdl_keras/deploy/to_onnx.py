@@ -20,6 +20,18 @@ Images are channels-last in Keras and channels-first in ONNX's `Conv`: the
 graph transposes the input once (NHWC to NCHW), computes channels-first and
 transposes back before `Flatten` (so the next `Dense` sees Keras' order) or
 at a 4D output. The batch axis is dynamic.
+
+Convolutions with more than `CHANNEL_BLOCK` (16) filters leave with a
+multiple of 16: the extra filters are zero (zero kernel and bias), the next
+convolution's kernel has zero weights for them, and they are sliced off
+where the channel axis is read as a whole (`Flatten`, a `Dense` on images,
+softmax, the model output). onnxruntime's CPU convolutions run in its
+blocked NCHWc layout (vectorized over 8 channels with AVX2, 16 with
+AVX-512) only when a convolution's input channels fill whole blocks; a
+network shrunk to 21 / 62 / 126 channels (`hdl_keras.pruning.shrink`)
+otherwise falls back to its generic im2col path and runs slower than the
+dense network of 32 / 64 / 128. The logits are unchanged: the padded
+channels are finite and meet only zero weights.
 """
 
 import keras
@@ -33,6 +45,7 @@ from hdl_keras.layers.constant_bias import ConstantChannelsBias
 from hdl_keras.utils.graph import graph_nodes
 
 OPSET = 21  # INT4 tensors in DequantizeLinear.
+CHANNEL_BLOCK = 16  # onnxruntime's NCHWc block with AVX-512 (8 with AVX2).
 
 _ACTIVATIONS = {
     "relu": "Relu",
@@ -57,12 +70,15 @@ class _GraphWriter:
 
     Layouts: `"nchw"` for a channels-first image tensor, `"keras"` for a
     tensor laid out as in Keras (rank 2 features, or an NHWC image).
+    `extra_channels[name]`: how many padded channels (see `CHANNEL_BLOCK`)
+    follow the Keras channels of an `"nchw"` tensor (0 when absent).
     """
 
     def __init__(self):
         self.onnx = _onnx()
         self.nodes = []
         self.initializers = []
+        self.extra_channels = {}
         self._count = 0
 
     def name(self, hint):
@@ -79,6 +95,25 @@ class _GraphWriter:
         self.nodes.append(self.onnx.helper.make_node(op_type, inputs, [output], name=output, **attributes))
         return output
 
+    def channelwise(self, op_type, inputs, hint, **attributes):
+        """A node that maps channel `k` to channel `k`: its output keeps the padding of `inputs[0]`."""
+        output = self.node(op_type, inputs, hint, **attributes)
+        self.extra_channels[output] = self.extra_channels.get(inputs[0], 0)
+        return output
+
+    def unpadded(self, tensor, hint):
+        """`tensor` (channels-first) without its padded channels."""
+        return self._drop_last_channels(tensor, self.extra_channels.get(tensor, 0), 1, hint)
+
+    def _drop_last_channels(self, tensor, extra, axis, hint):
+        if not extra:
+            return tensor
+        inputs = [tensor] + [
+            self.constant(f"{hint}_{key}", np.asarray([value], np.int64))
+            for key, value in (("starts", 0), ("ends", -extra), ("axes", axis))
+        ]
+        return self.node("Slice", inputs, f"{hint}_unpadded")
+
     def integer_constant(self, hint, levels):
         """An INT4 or INT8 initializer holding `levels` (int8 numpy)."""
         import ml_dtypes
@@ -93,37 +128,46 @@ class _GraphWriter:
         if name == "linear":
             return tensor
         if name == "softmax":
-            return self.node("Softmax", [tensor], hint, axis=1 if layout == "nchw" else -1)
+            return self.node("Softmax", [self.unpadded(tensor, hint)], hint, axis=1 if layout == "nchw" else -1)
         if name not in _ACTIVATIONS:
             raise ValueError(
                 f"ONNX export supports the activations linear, softmax, "
                 f"{', '.join(_ACTIVATIONS)}. Received: activation={name!r} in "
                 f"layer '{hint}'."
             )
-        return self.node(_ACTIVATIONS[name], [tensor], hint)
+        return self.channelwise(_ACTIVATIONS[name], [tensor], hint)
 
     def to_keras_layout(self, tensor, layout, hint):
         if layout == "nchw":
-            return self.node("Transpose", [tensor], f"{hint}_nhwc", perm=[0, 2, 3, 1])
+            # Transpose first: onnxruntime fuses it into its NCHWc reorder.
+            nhwc = self.node("Transpose", [tensor], f"{hint}_nhwc", perm=[0, 2, 3, 1])
+            return self._drop_last_channels(nhwc, self.extra_channels.get(tensor, 0), 3, hint)
         return tensor
 
 
-def _kernel_input(writer, layer, onnx_kernel_axes, channel_axis):
+def _zero_padded(kernel, extra_inputs, extra_outputs):
+    """A Keras kernel `(..., in, out)` with zero rows for padded input and output channels."""
+    return np.pad(kernel, [(0, 0)] * (kernel.ndim - 2) + [(0, extra_inputs), (0, extra_outputs)])
+
+
+def _kernel_input(writer, layer, onnx_kernel_axes, channel_axis, extra_inputs=0, extra_outputs=0):
     """The kernel as ONNX input: float initializer, or integer levels + DequantizeLinear.
 
     `onnx_kernel_axes` permutes the Keras kernel into the ONNX layout;
     `channel_axis` is the output-channel axis there (per-channel scales).
+    `extra_inputs` / `extra_outputs`: zero weights for padded channels
+    (float kernels only get `extra_outputs`).
     """
     if isinstance(layer, QuantizedKernelMixin):
         levels, scale = integer_kernel(layer)
-        levels = np.transpose(levels, onnx_kernel_axes)
+        levels = np.transpose(_zero_padded(levels, extra_inputs, 0), onnx_kernel_axes)
         inputs = [
             writer.integer_constant(f"{layer.name}_levels", levels),
             writer.constant(f"{layer.name}_scale", scale),
         ]
         attributes = {"axis": channel_axis} if scale.ndim else {}
         return writer.node("DequantizeLinear", inputs, f"{layer.name}_kernel", **attributes)
-    kernel = keras.ops.convert_to_numpy(layer.kernel).astype(np.float32)
+    kernel = _zero_padded(keras.ops.convert_to_numpy(layer.kernel).astype(np.float32), extra_inputs, extra_outputs)
     return writer.constant(f"{layer.name}_kernel", np.transpose(kernel, onnx_kernel_axes))
 
 
@@ -148,11 +192,19 @@ def _conv2d(writer, layer, tensor, layout):
             f"layer '{layer.name}' with data_format={layer.data_format!r}, "
             f"groups={layer.groups}."
         )
-    kernel = _kernel_input(writer, layer, (3, 2, 0, 1), channel_axis=0)
+    extra_outputs = 0 if isinstance(layer, QuantizedKernelMixin) else _padded_filters(layer.filters) - layer.filters
+    kernel = _kernel_input(
+        writer,
+        layer,
+        (3, 2, 0, 1),
+        channel_axis=0,
+        extra_inputs=writer.extra_channels.get(tensor, 0),
+        extra_outputs=extra_outputs,
+    )
     inputs = [tensor, kernel]
     bias = _bias(layer)
     if bias is not None:
-        inputs.append(writer.constant(f"{layer.name}_bias", bias))
+        inputs.append(writer.constant(f"{layer.name}_bias", np.pad(bias, (0, extra_outputs))))
     output = writer.node(
         "Conv",
         inputs,
@@ -162,7 +214,15 @@ def _conv2d(writer, layer, tensor, layout):
         dilations=_pair(layer.dilation_rate),
         **_conv_padding(layer.padding),
     )
+    writer.extra_channels[output] = extra_outputs
     return writer.activation(layer.activation, output, layout, f"{layer.name}_act")
+
+
+def _padded_filters(filters):
+    """`filters` rounded up to whole `CHANNEL_BLOCK`s; fewer than one block stay as they are."""
+    if filters <= CHANNEL_BLOCK:
+        return filters
+    return -(-filters // CHANNEL_BLOCK) * CHANNEL_BLOCK
 
 
 def _dense(writer, layer, tensor, layout, rank):
@@ -198,11 +258,16 @@ def _batch_norm(writer, layer, tensor, layout, rank):
         "mean": layer.moving_mean,
         "var": layer.moving_variance,
     }
+    extra = writer.extra_channels.get(tensor, 0)
+    padding = {"scale": 1.0, "bias": 0.0, "mean": 0.0, "var": 1.0}  # identity on padded channels
     inputs = [tensor] + [
-        writer.constant(f"{layer.name}_{key}", np.asarray(keras.ops.convert_to_numpy(value), np.float32))
+        writer.constant(
+            f"{layer.name}_{key}",
+            np.pad(np.asarray(keras.ops.convert_to_numpy(value), np.float32), (0, extra), constant_values=padding[key]),
+        )
         for key, value in values.items()
     ]
-    return writer.node("BatchNormalization", inputs, layer.name, epsilon=float(layer.epsilon))
+    return writer.channelwise("BatchNormalization", inputs, layer.name, epsilon=float(layer.epsilon))
 
 
 def _pool(writer, layer, tensor, op_type):
@@ -211,7 +276,7 @@ def _pool(writer, layer, tensor, op_type):
             f"ONNX export supports channels_last pooling. Received: layer "
             f"'{layer.name}' with data_format={layer.data_format!r}."
         )
-    return writer.node(
+    return writer.channelwise(
         op_type,
         [tensor],
         layer.name,
@@ -229,7 +294,8 @@ def _constant_channels_bias(writer, layer, tensor, layout):
         ones, kernel, strides=layer.strides, padding=layer.padding, dilation_rate=layer.dilation_rate
     )
     response = np.transpose(keras.ops.convert_to_numpy(response), (0, 3, 1, 2)).astype(np.float32)
-    output = writer.node("Add", [tensor, writer.constant(f"{layer.name}_map", response)], layer.name)
+    response = np.pad(response, [(0, 0), (0, writer.extra_channels.get(tensor, 0)), (0, 0), (0, 0)])
+    output = writer.channelwise("Add", [tensor, writer.constant(f"{layer.name}_map", response)], layer.name)
     return writer.activation(layer.activation, output, layout, f"{layer.name}_act")
 
 
@@ -237,6 +303,7 @@ def _zero_pad_channels(writer, layer, tensor, layout, rank, in_channels, out_cha
     pads = [0] * (2 * rank)
     channel_axis = 1 if layout == "nchw" else rank - 1
     pads[rank + channel_axis] = out_channels - in_channels
+    tensor = writer.unpadded(tensor, layer.name)
     return writer.node("Pad", [tensor, writer.constant(f"{layer.name}_pads", np.asarray(pads, np.int64))], layer.name)
 
 
@@ -261,9 +328,9 @@ def _write_layer(writer, node, inputs):
                 f"ONNX export supports ReLU without max_value, negative_slope or "
                 f"threshold. Received: layer '{layer.name}'."
             )
-        return writer.node("Relu", [tensor], layer.name), layout
+        return writer.channelwise("Relu", [tensor], layer.name), layout
     if isinstance(layer, keras.layers.LeakyReLU):
-        return writer.node("LeakyRelu", [tensor], layer.name, alpha=float(layer.negative_slope)), layout
+        return writer.channelwise("LeakyRelu", [tensor], layer.name, alpha=float(layer.negative_slope)), layout
     if isinstance(layer, keras.layers.MaxPooling2D):
         return _pool(writer, layer, tensor, "MaxPool"), layout
     if isinstance(layer, keras.layers.AveragePooling2D):
@@ -274,7 +341,7 @@ def _write_layer(writer, node, inputs):
                 f"ONNX export supports channels_last global pooling without keepdims. Received: layer '{layer.name}'."
             )
         op_type = "GlobalAveragePool" if isinstance(layer, keras.layers.GlobalAveragePooling2D) else "GlobalMaxPool"
-        pooled = writer.node(op_type, [tensor], layer.name)
+        pooled = writer.node(op_type, [writer.unpadded(tensor, layer.name)], layer.name)
         return writer.node("Flatten", [pooled], f"{layer.name}_flat", axis=1), "keras"
     if isinstance(layer, keras.layers.Flatten):
         tensor = writer.to_keras_layout(tensor, layout, layer.name)
@@ -282,9 +349,12 @@ def _write_layer(writer, node, inputs):
     if isinstance(layer, keras.layers.Add):
         if len({item_layout for _, item_layout in inputs}) != 1:
             raise ValueError(f"Layer '{layer.name}' adds tensors of different layouts.")
-        output = inputs[0][0]
-        for other, _ in inputs[1:]:
-            output = writer.node("Add", [output, other], layer.name)
+        operands = [item for item, _ in inputs]
+        if len({writer.extra_channels.get(item, 0) for item in operands}) != 1:
+            operands = [writer.unpadded(item, layer.name) for item in operands]
+        output = operands[0]
+        for other in operands[1:]:
+            output = writer.channelwise("Add", [output, other], layer.name)
         return output, layout
     if isinstance(layer, ConstantChannelsBias):
         return _constant_channels_bias(writer, layer, tensor, layout), layout
