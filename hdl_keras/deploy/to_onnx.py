@@ -25,7 +25,13 @@ Convolutions with more than `CHANNEL_BLOCK` (16) filters leave with a
 multiple of 16: the extra filters are zero (zero kernel and bias), the next
 convolution's kernel has zero weights for them, and they are sliced off
 where the channel axis is read as a whole (`Flatten`, a `Dense` on images,
-softmax, the model output). onnxruntime's CPU convolutions run in its
+softmax, the model output). The padded filters have bias 1, so the padded
+channels hold a known nonzero constant `c`; a `ConstantChannelsBias` after
+a convolution that reads such a tensor, `conv(x, W) + conv(ones, V)`, is
+written as the one convolution `conv(x, [W, V / c])` (`V / c` on one
+padded input channel), which onnxruntime fuses with the bias and the
+activation, where a separate `Add` of the map would leave its blocked
+layout. onnxruntime's CPU convolutions run in its
 blocked NCHWc layout (vectorized over 8 channels with AVX2, 16 with
 AVX-512) only when a convolution's input channels fill whole blocks; a
 network shrunk to 21 / 62 / 126 channels (`hdl_keras.pruning.shrink`)
@@ -71,7 +77,8 @@ class _GraphWriter:
     Layouts: `"nchw"` for a channels-first image tensor, `"keras"` for a
     tensor laid out as in Keras (rank 2 features, or an NHWC image).
     `extra_channels[name]`: how many padded channels (see `CHANNEL_BLOCK`)
-    follow the Keras channels of an `"nchw"` tensor (0 when absent).
+    follow the Keras channels of an `"nchw"` tensor (0 when absent);
+    `padded_values[name]`: the constant they hold.
     """
 
     def __init__(self):
@@ -79,6 +86,8 @@ class _GraphWriter:
         self.nodes = []
         self.initializers = []
         self.extra_channels = {}
+        self.padded_values = {}
+        self.folded_maps = set()
         self._count = 0
 
     def name(self, hint):
@@ -95,10 +104,15 @@ class _GraphWriter:
         self.nodes.append(self.onnx.helper.make_node(op_type, inputs, [output], name=output, **attributes))
         return output
 
-    def channelwise(self, op_type, inputs, hint, **attributes):
-        """A node that maps channel `k` to channel `k`: its output keeps the padding of `inputs[0]`."""
+    def channelwise(self, op_type, inputs, hint, padded_value=float, **attributes):
+        """A node that maps channel `k` to channel `k`: its output keeps the padding of `inputs[0]`.
+
+        `padded_value(c)`: what the node makes of the padded channels' constant `c`.
+        """
         output = self.node(op_type, inputs, hint, **attributes)
         self.extra_channels[output] = self.extra_channels.get(inputs[0], 0)
+        if self.extra_channels[output]:
+            self.padded_values[output] = padded_value(self.padded_values[inputs[0]])
         return output
 
     def unpadded(self, tensor, hint):
@@ -135,7 +149,12 @@ class _GraphWriter:
                 f"{', '.join(_ACTIVATIONS)}. Received: activation={name!r} in "
                 f"layer '{hint}'."
             )
-        return self.channelwise(_ACTIVATIONS[name], [tensor], hint)
+        return self.channelwise(
+            _ACTIVATIONS[name],
+            [tensor],
+            hint,
+            padded_value=lambda value: float(keras.ops.convert_to_numpy(activation(np.float32([value])))[0]),
+        )
 
     def to_keras_layout(self, tensor, layout, hint):
         if layout == "nchw":
@@ -150,13 +169,14 @@ def _zero_padded(kernel, extra_inputs, extra_outputs):
     return np.pad(kernel, [(0, 0)] * (kernel.ndim - 2) + [(0, extra_inputs), (0, extra_outputs)])
 
 
-def _kernel_input(writer, layer, onnx_kernel_axes, channel_axis, extra_inputs=0, extra_outputs=0):
+def _kernel_input(writer, layer, onnx_kernel_axes, channel_axis, extra_inputs=0, extra_outputs=0, folded=None):
     """The kernel as ONNX input: float initializer, or integer levels + DequantizeLinear.
 
     `onnx_kernel_axes` permutes the Keras kernel into the ONNX layout;
     `channel_axis` is the output-channel axis there (per-channel scales).
     `extra_inputs` / `extra_outputs`: zero weights for padded channels
-    (float kernels only get `extra_outputs`).
+    (float kernels only get `extra_outputs`); `folded`: `(kh, kw, out)`
+    weights given to the first padded input channel instead (float kernels).
     """
     if isinstance(layer, QuantizedKernelMixin):
         levels, scale = integer_kernel(layer)
@@ -168,6 +188,8 @@ def _kernel_input(writer, layer, onnx_kernel_axes, channel_axis, extra_inputs=0,
         attributes = {"axis": channel_axis} if scale.ndim else {}
         return writer.node("DequantizeLinear", inputs, f"{layer.name}_kernel", **attributes)
     kernel = _zero_padded(keras.ops.convert_to_numpy(layer.kernel).astype(np.float32), extra_inputs, extra_outputs)
+    if folded is not None:
+        kernel[..., kernel.shape[-2] - extra_inputs, : folded.shape[-1]] = folded
     return writer.constant(f"{layer.name}_kernel", np.transpose(kernel, onnx_kernel_axes))
 
 
@@ -185,14 +207,21 @@ def _conv_padding(padding):
     return {"auto_pad": "SAME_UPPER"} if padding == "same" else {"pads": [0, 0, 0, 0]}
 
 
-def _conv2d(writer, layer, tensor, layout):
+def _conv2d(writer, layer, tensor, layout, constant_channels=None):
+    """A `Conv`; `constant_channels`: the `ConstantChannelsBias` that follows it, folded in when it can be."""
     if layer.data_format != "channels_last" or layer.groups != 1:
         raise ValueError(
             f"ONNX export supports channels_last Conv2D with groups=1. Received: "
             f"layer '{layer.name}' with data_format={layer.data_format!r}, "
             f"groups={layer.groups}."
         )
-    extra_outputs = 0 if isinstance(layer, QuantizedKernelMixin) else _padded_filters(layer.filters) - layer.filters
+    quantized = isinstance(layer, QuantizedKernelMixin)
+    extra_outputs = 0 if quantized else _padded_filters(layer.filters) - layer.filters
+    folded = None
+    if constant_channels is not None and not quantized and writer.padded_values.get(tensor, 0.0):
+        # conv(ones, V) == conv(c * ones, V / c): the padded channel c reads V / c.
+        folded = keras.ops.convert_to_numpy(constant_channels.kernel) / writer.padded_values[tensor]
+        writer.folded_maps.add(constant_channels.name)
     kernel = _kernel_input(
         writer,
         layer,
@@ -200,11 +229,15 @@ def _conv2d(writer, layer, tensor, layout):
         channel_axis=0,
         extra_inputs=writer.extra_channels.get(tensor, 0),
         extra_outputs=extra_outputs,
+        folded=folded,
     )
     inputs = [tensor, kernel]
     bias = _bias(layer)
+    if extra_outputs:  # Padded filters output the constant 1.
+        bias = np.zeros(layer.filters, np.float32) if bias is None else bias
+        bias = np.pad(bias, (0, extra_outputs), constant_values=1.0)
     if bias is not None:
-        inputs.append(writer.constant(f"{layer.name}_bias", np.pad(bias, (0, extra_outputs))))
+        inputs.append(writer.constant(f"{layer.name}_bias", bias))
     output = writer.node(
         "Conv",
         inputs,
@@ -215,6 +248,8 @@ def _conv2d(writer, layer, tensor, layout):
         **_conv_padding(layer.padding),
     )
     writer.extra_channels[output] = extra_outputs
+    if extra_outputs:
+        writer.padded_values[output] = 1.0
     return writer.activation(layer.activation, output, layout, f"{layer.name}_act")
 
 
@@ -267,7 +302,13 @@ def _batch_norm(writer, layer, tensor, layout, rank):
         )
         for key, value in values.items()
     ]
-    return writer.channelwise("BatchNormalization", inputs, layer.name, epsilon=float(layer.epsilon))
+    return writer.channelwise(
+        "BatchNormalization",
+        inputs,
+        layer.name,
+        padded_value=lambda value: value / float(np.sqrt(np.float32(1.0) + np.float32(layer.epsilon))),
+        epsilon=float(layer.epsilon),
+    )
 
 
 def _pool(writer, layer, tensor, op_type):
@@ -287,7 +328,12 @@ def _pool(writer, layer, tensor, op_type):
 
 
 def _constant_channels_bias(writer, layer, tensor, layout):
-    """Adds the precomputed map `conv(ones(1, H, W, 1), V)` (channels-first) and the activation."""
+    """Adds the precomputed map `conv(ones(1, H, W, 1), V)` (channels-first) and the activation.
+
+    Only the activation when the convolution before has the map folded in (`_conv2d`).
+    """
+    if layer.name in writer.folded_maps:
+        return writer.activation(layer.activation, tensor, layout, f"{layer.name}_act")
     ones = keras.ops.ones((1, *layer.input_size, 1))
     kernel = keras.ops.expand_dims(layer.kernel, 2)
     response = keras.ops.conv(
@@ -307,15 +353,19 @@ def _zero_pad_channels(writer, layer, tensor, layout, rank, in_channels, out_cha
     return writer.node("Pad", [tensor, writer.constant(f"{layer.name}_pads", np.asarray(pads, np.int64))], layer.name)
 
 
-def _write_layer(writer, node, inputs):
-    """Writes one Keras node; returns `(onnx output name, layout)`."""
+def _write_layer(writer, node, inputs, constant_channels=None):
+    """Writes one Keras node; returns `(onnx output name, layout)`.
+
+    `constant_channels`: the `ConstantChannelsBias` that alone reads a convolution's output
+    (`_foldable_constant_channels`).
+    """
     layer = node.operation
     (tensor, layout), *_ = inputs
     rank = len(node.input_tensors[0].shape)
     if isinstance(layer, _PASS_THROUGH):
         return tensor, layout
     if isinstance(layer, keras.layers.Conv2D) and rank == 4:
-        return _conv2d(writer, layer, tensor, layout), layout
+        return _conv2d(writer, layer, tensor, layout, constant_channels), layout
     if isinstance(layer, keras.layers.Dense):
         return _dense(writer, layer, tensor, layout, rank)
     if isinstance(layer, keras.layers.BatchNormalization):
@@ -328,9 +378,11 @@ def _write_layer(writer, node, inputs):
                 f"ONNX export supports ReLU without max_value, negative_slope or "
                 f"threshold. Received: layer '{layer.name}'."
             )
-        return writer.channelwise("Relu", [tensor], layer.name), layout
+        return writer.channelwise("Relu", [tensor], layer.name, padded_value=lambda value: max(value, 0.0)), layout
     if isinstance(layer, keras.layers.LeakyReLU):
-        return writer.channelwise("LeakyRelu", [tensor], layer.name, alpha=float(layer.negative_slope)), layout
+        slope = float(layer.negative_slope)
+        leaky = lambda value: value if value >= 0 else slope * value  # noqa: E731
+        return writer.channelwise("LeakyRelu", [tensor], layer.name, padded_value=leaky, alpha=slope), layout
     if isinstance(layer, keras.layers.MaxPooling2D):
         return _pool(writer, layer, tensor, "MaxPool"), layout
     if isinstance(layer, keras.layers.AveragePooling2D):
@@ -354,7 +406,8 @@ def _write_layer(writer, node, inputs):
             operands = [writer.unpadded(item, layer.name) for item in operands]
         output = operands[0]
         for other in operands[1:]:
-            output = writer.channelwise("Add", [output, other], layer.name)
+            total = writer.padded_values.get(other, 0.0)
+            output = writer.channelwise("Add", [output, other], layer.name, padded_value=lambda value: value + total)
         return output, layout
     if isinstance(layer, ConstantChannelsBias):
         return _constant_channels_bias(writer, layer, tensor, layout), layout
@@ -369,6 +422,20 @@ def _write_layer(writer, node, inputs):
         "average / global pooling, Flatten, Add, Dropout, Identity, "
         "ZeroPadChannels, ConstantChannelsBias."
     )
+
+
+def _foldable_constant_channels(nodes, model, node):
+    """The `ConstantChannelsBias` that alone reads the output of the `Conv2D` `node`, with its geometry; or None."""
+    output = id(node.outputs[0])
+    readers = [reader.operation for reader in nodes if any(id(t) == output for t in reader.input_tensors)]
+    if any(id(t) == output for t in model.outputs) or len(readers) != 1:
+        return None
+    (reader,), conv = readers, node.operation
+    if not isinstance(reader, ConstantChannelsBias) or not isinstance(conv, keras.layers.Conv2D):
+        return None
+    geometry = (_pair(conv.kernel_size), _pair(conv.strides), conv.padding, _pair(conv.dilation_rate))
+    same = geometry == (_pair(reader.kernel_size), _pair(reader.strides), reader.padding, _pair(reader.dilation_rate))
+    return reader if same and tuple(node.input_tensors[0].shape[1:3]) == reader.input_size else None
 
 
 def _value_info(onnx, name, shape):
@@ -399,7 +466,8 @@ def to_onnx(model):
     writer = _GraphWriter()
     (model_input,) = model.inputs
     tensors = {}
-    for node in graph_nodes(model):
+    nodes = graph_nodes(model)
+    for node in nodes:
         if isinstance(node.operation, keras.layers.InputLayer):
             if len(model_input.shape) == 4:
                 tensors[id(node.outputs[0])] = (
@@ -410,7 +478,8 @@ def to_onnx(model):
                 tensors[id(node.outputs[0])] = ("inputs", "keras")
             continue
         inputs = [tensors[id(tensor)] for tensor in node.input_tensors]
-        tensors[id(node.outputs[0])] = _write_layer(writer, node, inputs)
+        constant_channels = _foldable_constant_channels(nodes, model, node)
+        tensors[id(node.outputs[0])] = _write_layer(writer, node, inputs, constant_channels)
     (model_output,) = model.outputs
     output, layout = tensors[id(model_output)]
     output = writer.to_keras_layout(output, layout, "output")
