@@ -345,10 +345,11 @@ def _constant_channels_bias(writer, layer, tensor, layout):
     return writer.activation(layer.activation, output, layout, f"{layer.name}_act")
 
 
-def _zero_pad_channels(writer, layer, tensor, layout, rank, in_channels, out_channels):
-    pads = [0] * (2 * rank)
+def _zero_pad_channels(writer, layer, tensor, layout, rank):
+    """`Pad` of the channel axis: `layer.padding = (before, after)` zero channels."""
+    pads = [0] * (2 * rank)  # ONNX order: all starts, then all ends.
     channel_axis = 1 if layout == "nchw" else rank - 1
-    pads[rank + channel_axis] = out_channels - in_channels
+    pads[channel_axis], pads[rank + channel_axis] = layer.padding
     tensor = writer.unpadded(tensor, layer.name)
     return writer.node("Pad", [tensor, writer.constant(f"{layer.name}_pads", np.asarray(pads, np.int64))], layer.name)
 
@@ -412,9 +413,7 @@ def _write_layer(writer, node, inputs, constant_channels=None):
     if isinstance(layer, ConstantChannelsBias):
         return _constant_channels_bias(writer, layer, tensor, layout), layout
     if isinstance(layer, ZeroPadChannels):
-        in_channels = int(node.input_tensors[0].shape[-1])
-        out_channels = int(node.outputs[0].shape[-1])
-        return _zero_pad_channels(writer, layer, tensor, layout, rank, in_channels, out_channels), layout
+        return _zero_pad_channels(writer, layer, tensor, layout, rank), layout
     raise ValueError(
         f"ONNX export does not support layer '{layer.name}' of type "
         f"{type(layer).__name__}. Supported: Conv2D, Dense (float, masked, "

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from hdl_keras import deploy
+from hdl_keras import models
 from hdl_keras.deploy.to_onnx import CHANNEL_BLOCK
 from hdl_keras.pruning import shrink
 
@@ -84,3 +85,33 @@ def test_shrunk_network_runs_in_the_blocked_layout_of_the_dense_one(tmp_path):
     assert [domain == "com.microsoft.nchwc" for op_type, domain in shrunk if op_type == "Conv"] == blocked
     reorders = collections.Counter(op_type for op_type, _ in shrunk if op_type.startswith("Reorder"))
     assert reorders == collections.Counter(op_type for op_type, _ in dense if op_type.startswith("Reorder"))
+
+
+def test_shrunk_resnet_with_padded_streams_and_option_a_shortcuts_keeps_the_logits(tmp_path):
+    """resnet20: residual `Add`s of padded and unpadded streams, `ZeroPadChannels` (p, p) shortcuts."""
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    model = models.resnet20(input_shape=(8, 8, 3))
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            shape = layer.gamma.shape
+            layer.set_weights(
+                [
+                    rng.uniform(0.5, 1.5, shape),
+                    rng.normal(0.0, 0.3, shape),
+                    rng.normal(0.0, 0.3, shape),
+                    rng.uniform(0.5, 1.5, shape),
+                ]
+            )
+        if isinstance(layer, keras.layers.Conv2D):
+            kernel, *rest = layer.get_weights()
+            kernel[..., rng.random(kernel.shape[-1]) < 0.25] = 0.0
+            layer.set_weights([kernel, *rest])
+    shrunk = shrink(model)
+    assert {shrunk.get_layer(name).filters for name in ("stage2_block1_conv1", "stage3_block1_conv1")} == {24, 46}
+    path = tmp_path / "resnet.onnx"
+    deploy.export(shrunk, path)
+    x = rng.uniform(size=(8, 8, 8, 3)).astype("float32")
+    reference = keras.ops.convert_to_numpy(model(x, training=False))
+    for optimization in ("basic", "all"):
+        np.testing.assert_allclose(deploy.predict_onnx(path, x, optimization=optimization), reference, atol=1e-4)
