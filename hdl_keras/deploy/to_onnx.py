@@ -21,23 +21,22 @@ graph transposes the input once (NHWC to NCHW), computes channels-first and
 transposes back before `Flatten` (so the next `Dense` sees Keras' order) or
 at a 4D output. The batch axis is dynamic.
 
-Convolutions with more than `CHANNEL_BLOCK` (16) filters leave with a
-multiple of 16: the extra filters are zero (zero kernel and bias), the next
-convolution's kernel has zero weights for them, and they are sliced off
-where the channel axis is read as a whole (`Flatten`, a `Dense` on images,
-softmax, the model output). The padded filters have bias 1, so the padded
-channels hold a known nonzero constant `c`; a `ConstantChannelsBias` after
-a convolution that reads such a tensor, `conv(x, W) + conv(ones, V)`, is
-written as the one convolution `conv(x, [W, V / c])` (`V / c` on one
-padded input channel), which onnxruntime fuses with the bias and the
-activation, where a separate `Add` of the map would leave its blocked
-layout. onnxruntime's CPU convolutions run in its
-blocked NCHWc layout (vectorized over 8 channels with AVX2, 16 with
-AVX-512) only when a convolution's input channels fill whole blocks; a
-network shrunk to 21 / 62 / 126 channels (`hdl_keras.pruning.shrink`)
-otherwise falls back to its generic im2col path and runs slower than the
-dense network of 32 / 64 / 128. The logits are unchanged: the padded
-channels are finite and meet only zero weights.
+Channel blocks: onnxruntime's CPU convolutions run in its blocked NCHWc
+layout (8 channels a vector with AVX2, 16 with AVX-512) only when their input
+channels fill whole blocks; otherwise they fall back to im2col, which made
+networks shrunk to 21 / 62 / 126 filters (`hdl_keras.pruning.shrink`) about
+1.4x slower at batch 1 than the dense 32 / 64 / 128. So a convolution of more
+than `CHANNEL_BLOCK` (16) filters leaves with a multiple of 16: the padded
+filters have a zero kernel and bias 1, the next convolution zero weights for
+them, and they are sliced off where the channel axis is read as a whole
+(`Flatten`, global pooling, a `Dense` on images, softmax, `ZeroPadChannels`,
+the model output). They hold a known constant `c` (the image of 1 through
+the activations, batch normalization and pooling), so a
+`ConstantChannelsBias` after a convolution that reads them, `conv(x, W) +
+conv(ones, V)`, is written as the one convolution `conv(x, [W, V / c])`,
+`V / c` on a padded input channel, which onnxruntime fuses with the bias and
+the activation (an `Add` of the map would leave the blocked layout). The
+logits are unchanged up to float rounding.
 """
 
 import keras
@@ -78,7 +77,8 @@ class _GraphWriter:
     tensor laid out as in Keras (rank 2 features, or an NHWC image).
     `extra_channels[name]`: how many padded channels (see `CHANNEL_BLOCK`)
     follow the Keras channels of an `"nchw"` tensor (0 when absent);
-    `padded_values[name]`: the constant they hold.
+    `padded_values[name]`: the constant they hold; `folded_maps`: the
+    names of the `ConstantChannelsBias` layers written into their convolution.
     """
 
     def __init__(self):
@@ -431,6 +431,8 @@ def _foldable_constant_channels(nodes, model, node):
         return None
     (reader,), conv = readers, node.operation
     if not isinstance(reader, ConstantChannelsBias) or not isinstance(conv, keras.layers.Conv2D):
+        return None
+    if getattr(conv.activation, "__name__", None) != "linear":  # the map is added before any activation
         return None
     geometry = (_pair(conv.kernel_size), _pair(conv.strides), conv.padding, _pair(conv.dilation_rate))
     same = geometry == (_pair(reader.kernel_size), _pair(reader.strides), reader.padding, _pair(reader.dilation_rate))
