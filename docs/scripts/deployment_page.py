@@ -53,7 +53,7 @@ ai-edge-quantizer; LiteRT export also needs the `tensorflow` extra).
 |---|---|
 | float | the layers as they are, float32 weights |
 | masked (HDL gates, `MaskedDense`/`MaskedConv2D`) | the hard-pruned network `W * 1[s > 0]` (`hdl_keras.layers.export_pruned`): plain Conv/Dense with exact zeros, the limit `beta -> inf` of the gates |
-| shrunk (`hdl_keras.pruning.shrink`) | the smaller network: fewer filters and units, constant channels folded into biases (`ConstantChannelsBias` becomes a precomputed additive map) |
+| shrunk (`hdl_keras.pruning.shrink`) | the smaller network: fewer filters and units, constant channels folded into biases or, after zero-padded convolutions, into the convolution (`ConstantChannelsBias`); in ONNX, convolutions padded to whole 16-channel blocks for onnxruntime's blocked kernels |
 | quantized (`QuantDense`/`QuantConv2D`) | each kernel as integer levels plus its scale (per tensor or per output channel) and a dequantize operator; no float copy of the kernel |
 
 Supported layers: `Conv2D` (channels last, `groups=1`), `Dense`, their masked and
