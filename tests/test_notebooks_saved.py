@@ -60,3 +60,11 @@ def test_the_progress_pattern_catches_keras_and_tqdm_bars(line):
 @pytest.mark.parametrize("line", ["Epoch 1/2", "63/63 - 2s - 30ms/step - accuracy: 0.9 - loss: 0.3"])
 def test_the_progress_pattern_leaves_epoch_summaries_alone(line):
     assert not PROGRESS_LINE.search(line)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_no_tutorial_calls_a_deprecated_name(path):
+    warned = [index for index, cell in enumerate(code_cells(path)) if "DeprecationWarning" in stream_text(cell)]
+    assert not warned, (
+        f"{path.name}: code cells {warned} print a DeprecationWarning; import the names from their new place"
+    )
