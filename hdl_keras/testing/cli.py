@@ -19,6 +19,21 @@ class CliResult:
         return self.stdout + self.stderr
 
 
+@contextlib.contextmanager
+def environment(env):
+    """Sets the variables of `env` (a dict of strings) for the block, then restores the old values."""
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def invoke(main, args, env=None):
     """Calls `main(args)` with stdout and stderr captured and `env` set (restored after).
 
@@ -31,20 +46,11 @@ def invoke(main, args, env=None):
     Returns:
         A `CliResult`.
     """
-    saved = {key: os.environ.get(key) for key in env or {}}
     stdout, stderr = io.StringIO(), io.StringIO()
-    try:
-        os.environ.update(env or {})
-        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            try:
-                code = main([str(arg) for arg in args])
-            except SystemExit as exit:
-                code = exit.code
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with environment(env or {}), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            code = main([str(arg) for arg in args])
+        except SystemExit as exit:
+            code = exit.code
     code = 0 if code is None else code
     return CliResult(code if isinstance(code, int) else 1, stdout.getvalue(), stderr.getvalue())

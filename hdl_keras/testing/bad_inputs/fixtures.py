@@ -17,6 +17,7 @@ import numpy as np
 
 from hdl_keras.testing.bad_inputs.case import CliError
 from hdl_keras.testing.bad_inputs.case import CliWarning
+from hdl_keras.testing.cli import environment
 
 
 def mlp(num_classes=3, num_features=4, seed=0):
@@ -147,13 +148,5 @@ def silent_server():
 
 
 def with_env(env, fn):
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
+    with environment(env):
         return fn()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
