@@ -31,6 +31,9 @@ class RobustValidation(keras.callbacks.Callback):
     `collapse_epoch`, logs `catastrophic_overfitting = 1`, warns, and stops
     training when `stop_on_collapse` (the best weights are restored).
     Training also stops after `patience` epochs without improvement, if set.
+    With `start_epoch`, earlier epochs are neither evaluated nor candidates:
+    for a schedule whose model only becomes final later (BinaryRelax's
+    relaxed epochs compute with float kernels until its `switch_epoch`).
 
     With `state_path`, the best weights and the callback's state are written
     to `state_path` (`.weights.h5`) and `state_path + ".json"` after every
@@ -46,6 +49,8 @@ class RobustValidation(keras.callbacks.Callback):
         batch_size: rows per attack call, default 500.
         patience: epochs without improvement before stopping, default None
             (never).
+        start_epoch: the first (0-based) epoch evaluated and eligible,
+            default 0.
         collapse_drop: the drop of validation PGD accuracy below the best
             epoch's that counts as a collapse, in (0, 1), default 0.2.
         stop_on_collapse: stop training on a collapse, default True.
@@ -83,6 +88,7 @@ class RobustValidation(keras.callbacks.Callback):
         steps=10,
         batch_size=500,
         patience=None,
+        start_epoch=0,
         collapse_drop=0.2,
         stop_on_collapse=True,
         restore_best_weights=True,
@@ -105,6 +111,8 @@ class RobustValidation(keras.callbacks.Callback):
             raise ValueError(f"collapse_drop must be in (0, 1). Received: collapse_drop={collapse_drop}")
         if patience is not None and patience < 1:
             raise ValueError(f"patience must be None or an int >= 1. Received: patience={patience}")
+        if isinstance(start_epoch, bool) or not isinstance(start_epoch, int) or start_epoch < 0:
+            raise ValueError(f"start_epoch must be an int >= 0. Received: start_epoch={start_epoch!r}")
         if state_path is not None and not str(state_path).endswith(".weights.h5"):
             raise ValueError(f"state_path must end with '.weights.h5'. Received: state_path={state_path!r}")
         self.x_val, self.y_val = x, y
@@ -113,6 +121,7 @@ class RobustValidation(keras.callbacks.Callback):
         self.steps = int(steps)
         self.batch_size = int(batch_size)
         self.patience = patience
+        self.start_epoch = start_epoch
         self.collapse_drop = float(collapse_drop)
         self.stop_on_collapse = bool(stop_on_collapse)
         self.restore_best_weights = bool(restore_best_weights)
@@ -163,6 +172,8 @@ class RobustValidation(keras.callbacks.Callback):
                 self.model.set_weights(current)
 
     def on_epoch_end(self, epoch, logs=None):
+        if epoch < self.start_epoch:
+            return
         logs = logs if logs is not None else {}
         accuracy = self.robust_accuracy()
         training_accuracy = logs.get("adversarial_accuracy")
@@ -231,6 +242,7 @@ class RobustValidation(keras.callbacks.Callback):
             "steps": self.steps,
             "batch_size": self.batch_size,
             "patience": self.patience,
+            "start_epoch": self.start_epoch,
             "collapse_drop": self.collapse_drop,
             "stop_on_collapse": self.stop_on_collapse,
             "restore_best_weights": self.restore_best_weights,

@@ -10,15 +10,16 @@ sections from the run's log, the paper's values from `PACKED_ENTRIES`, read from
 `metrics` null until `hdl-zoo eval NAME --update-card`). `hdl_keras.zoo.load`
 reads the entry with `load_packed`, hash-checked like every entry.
 
-The shipped entries, the binary BinaryRelax small CNNs of
-`docs/results/quantization` (a reduced setting; their cards say how):
+The shipped BinaryRelax entries are trained by their zoo recipes
+(`hdl-zoo train mnist-small_cnn-binaryrelax`,
+`hdl_keras.recipes.zoo_catalogue`), which write the packed file and card
+directly; `add_packed_entry` makes an entry of any other quantized run, e.g.
+of `docs/results/quantization`:
 
 ```
 bash docs/results/quantization/run.sh           # trains runs/quantization/<dataset>/br_binary
-python -m hdl_keras.recipes.packed_entries fashion_mnist-small_cnn-binaryrelax runs/quantization/fashion_mnist/br_binary
 python -m hdl_keras.recipes.packed_entries mnist-small_cnn-binaryrelax runs/quantization/mnist/br_binary
-hdl-zoo eval fashion_mnist-small_cnn-binaryrelax --attacks full --n 500 --update-card
-hdl-zoo eval mnist-small_cnn-binaryrelax --attacks full --n 500 --update-card
+hdl-zoo eval mnist-small_cnn-binaryrelax --attacks autoattack --n 1000 --update-card
 ```
 """
 
@@ -28,9 +29,9 @@ import pathlib
 import shutil
 import sys
 
-from hdl_keras import presets
 from hdl_keras.saving import load_packed
 from hdl_keras.recipes.recipes import DEPRECATED_RECIPE_NAMES
+from hdl_keras.recipes.zoo_catalogue import table_viii_reference
 from hdl_keras.recipes.zoo_entries import hardware
 from hdl_keras.utils.files import atomic_path
 from hdl_keras.utils.files import atomic_write_text
@@ -40,36 +41,16 @@ from hdl_keras.zoo.registry import validate_card
 from hdl_keras.zoo.registry import zoo_root
 
 PACKED_MODEL_FILE = "model.hdlpack"
-_BINARYRELAX_PAPER = presets.citation("li2020binaryrelax")
 _PAPER_SETTING = (
     "Li et al. 2020, Table VIII: En2ResNet20, all 60000 training images, 200 epochs, trade-off loss (6) "
     "alpha = 1, beta = 8, IFGSM^10 training attack"
 )
 
 
-# Card value name -> column of Li, Wang and Xin (2020), Table VIII.
-_TABLE_VIII_COLUMNS = {"clean_accuracy": "natural", "fgsm": "fgsm", "ifgsm20": "ifgsm20", "cw": "cw"}
-
-
-def _table_viii(dataset):
-    """The card `reference` of Table VIII of Li, Wang and Xin (2020) (its binary BR row of `dataset`), as fractions."""
-    table = presets.paper_values("li2020binaryrelax", "table_8_binaryrelax")
-    row = table["rows"][dataset]
-    return {
-        "paper": _BINARYRELAX_PAPER,
-        "table": f"{table['name']} (En2ResNet20, BR, {row['label']})",
-        "figure": None,
-        "values": {
-            **{key: round(row[column] / 100, 4) for key, column in _TABLE_VIII_COLUMNS.items()},
-            "eps": presets.threat_model("li2020binaryrelax-ifgsm20")["eps"],
-        },
-    }
-
-
 # Entries built from quantized runs, with the paper's values they are compared with.
 PACKED_ENTRIES = {
-    "fashion_mnist-small_cnn-binaryrelax": _table_viii("fashion_mnist"),
-    "mnist-small_cnn-binaryrelax": _table_viii("mnist"),
+    "fashion_mnist-small_cnn-binaryrelax": table_viii_reference("fashion_mnist"),
+    "mnist-small_cnn-binaryrelax": table_viii_reference("mnist"),
 }
 _SCHEME_NAMES = {"binaryconnect": "BinaryConnect", "binaryrelax": "BinaryRelax"}
 _OBJECTIVE_DESCRIPTIONS = {

@@ -40,6 +40,17 @@ Recipes:
   directory, or `$HDL_KERAS_RUNS/zoo/<name>`), so `hdl-zoo train NAME` run
   again after an interruption continues, and the card's wall time sums the
   sessions.
+- BinaryRelax on `mnist` and `fashion_mnist`: the small CNN with 1-bit
+  kernels (`hdl_keras.layers.to_quantized`, `BinaryQuantizer`) trained on
+  the same split with Li, Wang and Xin's (2020) trade-off loss (6),
+  `alpha = 1, beta = 8` (`TradeOff`), its robust term at FGSM examples from
+  a random start (fast adversarial training, as the PGD-AT entries), Adam
+  on a one-cycle rate, and the `BinaryRelax` schedule (Algorithm 1): relaxed
+  kernels for the first half of the epochs, BinaryConnect from
+  `switch_epoch` on. `RobustValidation` selects among the BinaryConnect
+  epochs only (the earlier ones compute with float kernels). The radius is
+  the paper's, l_inf 8/255 on both datasets; the entry is saved packed at 1
+  bit per weight (`model.hdlpack`).
 
 The tables' threat model is l_inf with eps = 0.1 (HDL's evaluation radius on
 tables). Threat models and the papers' values come from `hdl_keras.presets`. Every entry's radius is in the `minmax` units of
@@ -77,8 +88,11 @@ _OBJECTIVE_DESCRIPTIONS = {
     "HDL": "robust+stable+sparse (HDL eq. 4)",
     "PGD-AT": "adversarial: cross-entropy at FGSM examples from a random start, step 1.25 eps "
     "(fast adversarial training, Wong et al. 2020, of Madry et al. 2018's objective)",
+    "BinaryRelax": "trade-off loss (6) of Li et al. 2020, alpha * CE(x) + beta * CE(x'), at FGSM examples x' "
+    "from a random start, step 1.25 eps (fast adversarial training, Wong et al. 2020); 1-bit weights "
+    "(BinaryQuantizer) by BinaryRelax (Li et al. 2020, Algorithm 1)",
 }
-_SLUGS = {"DL": "dl", "Robust": "robust", "HDL": "hdl", "PGD-AT": "pgd_at"}
+_SLUGS = {"DL": "dl", "Robust": "robust", "HDL": "hdl", "PGD-AT": "pgd_at", "BinaryRelax": "binaryrelax"}
 
 _HDL_PAPER = presets.citation("bertsimas2023")
 _TECHNIQUES_REPORT = presets.citation("techniques_report")
@@ -113,6 +127,14 @@ _FAST_AT_EPS = {
 _FAST_AT_EPOCHS = {"mnist": 15, "fashion_mnist": 10}
 _FAST_AT_BATCH = 100
 _FAST_AT_PEAK_LR = 5e-3  # Wong et al. 2020's MNIST setting: Adam, one-cycle up to 5e-3
+# BinaryRelax entries at Li, Wang and Xin's radius (8/255): half the epochs relaxed (lambda
+# 1, 10, 100, ...), then BinaryConnect; Fashion-MNIST needs more epochs to converge.
+_BINARYRELAX_EPS = presets.threat_model("li2020binaryrelax-ifgsm20")["eps"]
+_BINARYRELAX_EPOCHS = {"mnist": 10, "fashion_mnist": 16}
+_BINARYRELAX_RHO = 10.0
+_BINARYRELAX_PAPER = presets.citation("li2020binaryrelax")
+# Card value name -> column of Li, Wang and Xin (2020), Table VIII.
+_TABLE_VIII_COLUMNS = {"clean_accuracy": "natural", "fgsm": "fgsm", "ifgsm20": "ifgsm20", "cw": "cw"}
 _VALIDATION_EXAMPLES = 6000
 _SELECTION_EXAMPLES = 1000
 _SELECTION_STEPS = 10
@@ -127,13 +149,16 @@ class ZooRecipe:
         name: the entry name, `<dataset>-<architecture>-<method>`.
         dataset: a name of `hdl_keras.data`.
         architecture: a name of `hdl_keras.models` (`"mlp"`, `"small_cnn"`).
-        method: `"DL"`, `"Robust"`, `"HDL"` (objectives of `HolisticModel`)
-            or `"PGD-AT"` (`PGDAdversarialTraining`).
+        method: `"DL"`, `"Robust"`, `"HDL"` (objectives of `HolisticModel`),
+            `"PGD-AT"` (`PGDAdversarialTraining`) or `"BinaryRelax"`
+            (`TradeOff` on 1-bit kernels, the `BinaryRelax` schedule).
         hyperparameters: `lr` (Adam) and the method's own: `rho`,
             `sparsity_lambda`, `beta_bar`, `stability_alpha`, `rounds`
             (HDL objectives; `epochs` is per round), `eps`, `step_size`,
-            `steps`, `random_start` (PGD-AT's training attack: FGSM with
-            random start), `schedule`, `validation_examples`,
+            `steps`, `random_start` (PGD-AT's and BinaryRelax's training
+            attack: FGSM with random start), `alpha`, `beta` (the trade-off
+            loss), `kernel_quantizer`, `bits`, `relax_lambda_0`,
+            `relax_rho`, `switch_epoch` (BinaryRelax), `schedule`, `validation_examples`,
             `selection_examples`, `selection_attack`, `patience` (its model
             selection, `RobustValidation`).
         epochs: training epochs (per round for HDL).
@@ -189,6 +214,8 @@ def _required_hyperparameters(method):
     """The hyperparameters that training (`hdl_keras.recipes.zoo_entries`) reads for `method`."""
     if method == "PGD-AT":
         return ("lr", "eps", "step_size", "steps")
+    if method == "BinaryRelax":
+        return ("lr", "eps", "step_size", "steps", "alpha", "beta", "relax_lambda_0", "relax_rho", "switch_epoch")
     if "sparse" in METHODS.get(method, ()):
         return ("lr", "beta_bar")
     return ("lr",)
@@ -268,9 +295,62 @@ def _fast_at_recipe(dataset):
     )
 
 
+def table_viii_reference(dataset):
+    """The card `reference` of Li, Wang and Xin (2020), Table VIII (its binary BR row of `dataset`), as fractions."""
+    table = presets.paper_values("li2020binaryrelax", "table_8_binaryrelax")
+    row = table["rows"][dataset]
+    return {
+        "paper": _BINARYRELAX_PAPER,
+        "table": f"{table['name']} (En2ResNet20, BR, {row['label']})",
+        "figure": None,
+        "values": {
+            **{key: round(row[column] / 100, 4) for key, column in _TABLE_VIII_COLUMNS.items()},
+            "eps": _BINARYRELAX_EPS,
+        },
+    }
+
+
+def _binaryrelax_recipe(dataset):
+    epochs = _BINARYRELAX_EPOCHS[dataset]
+    hyperparameters = {
+        "lr": _FAST_AT_PEAK_LR,
+        "schedule": "one_cycle",
+        **fast_at_settings(_BINARYRELAX_EPS),
+        "alpha": 1.0,
+        "beta": 8.0,
+        "kernel_quantizer": "binary",
+        "bits": 1,
+        "relax_lambda_0": 1.0,
+        "relax_rho": _BINARYRELAX_RHO,
+        "switch_epoch": epochs // 2 + 1,
+        "validation_examples": _VALIDATION_EXAMPLES,
+        "selection_examples": _SELECTION_EXAMPLES,
+        "selection_attack": f"PGD-{_SELECTION_STEPS}, step eps/4, random start, BinaryConnect epochs only",
+        "patience": _SELECTION_PATIENCE,
+    }
+    return ZooRecipe(
+        name=f"{dataset}-small_cnn-binaryrelax",
+        dataset=dataset,
+        architecture="small_cnn",
+        method="BinaryRelax",
+        hyperparameters=hyperparameters,
+        epochs=epochs,
+        batch_size=_FAST_AT_BATCH,
+        train_examples=None,
+        threat_model={"norm": "linf", "eps": _BINARYRELAX_EPS, "scaling": "minmax"},
+        reference=table_viii_reference(dataset),
+        reduced=(
+            f"small CNN (paper: En2ResNet20); {epochs} epochs with an FGSM training attack from a random start "
+            "(paper: 200 epochs, IFGSM^10): what trains in the 90-minute budget on a 2-core CPU"
+        ),
+    )
+
+
 def _image_recipe(dataset, method):
     if method == "PGD-AT":
         return _fast_at_recipe(dataset)
+    if method == "BinaryRelax":
+        return _binaryrelax_recipe(dataset)
     epochs = _IMAGE_EPOCHS[method]
     rho = _IMAGE_RHO[dataset]
     hyperparameters = {"lr": 1e-3, "validation_examples": _VALIDATION_EXAMPLES, "selection": "best validation accuracy"}
@@ -327,7 +407,7 @@ def _all_recipes():
     recipes += [
         _image_recipe(dataset, method)
         for dataset in ("mnist", "fashion_mnist")
-        for method in ("DL", "Robust", "HDL", "PGD-AT")
+        for method in ("DL", "Robust", "HDL", "PGD-AT", "BinaryRelax")
     ]
     return {recipe.name: recipe for recipe in recipes}
 
@@ -345,4 +425,4 @@ def get_recipe(name):
     raise UnknownEntryError(f"Unknown zoo recipe {name!r}.{hint}", name=name, suggestions=suggestions)
 
 
-__all__ = ["ENTRY_RECIPES", "THREAT_MODEL", "ZooRecipe", "get_recipe"]
+__all__ = ["ENTRY_RECIPES", "THREAT_MODEL", "ZooRecipe", "get_recipe", "table_viii_reference"]

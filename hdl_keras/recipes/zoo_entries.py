@@ -12,15 +12,16 @@ the card's `metrics` stay null until `hdl-zoo eval NAME --update-card`
 (`hdl_keras.recipes.zoo_cards.update_card`) measures them.
 
 A run keeps the epoch of best validation accuracy where its recipe holds out
-a validation split (`validation_split`; PGD-AT: best PGD-10 accuracy,
-`RobustValidation`). DL, Robust and PGD-AT runs are resumable:
+a validation split (`validation_split`; PGD-AT and BinaryRelax: best PGD-10
+accuracy, `RobustValidation`). DL, Robust, PGD-AT and BinaryRelax runs are resumable:
 `BackupAndRestore` keeps the last finished epoch under `runs/zoo/<name>`
 (`run_dir`: relative to the working directory, or
 `$HDL_KERAS_RUNS/zoo/<name>`), so `hdl-zoo train NAME` run again after an
 interruption continues, and the card's wall time sums the sessions. Sparse
 (HDL) models are hard-pruned before saving (`harden_gates`, then
 `hdl_keras.layers.export_pruned`), so every zoo file is a plain network of
-Keras layers that predicts logits.
+Keras layers that predicts logits; BinaryRelax entries are saved packed
+(`model.hdlpack`, `hdl_keras.saving.export_packed`: 1 bit per weight).
 
 Examples:
 
@@ -44,11 +45,13 @@ import numpy as np
 
 from hdl_keras import layers
 from hdl_keras import models
+from hdl_keras.callbacks import BinaryRelax
 from hdl_keras.data import prepare_data
 from hdl_keras.data import stratified_subset
 from hdl_keras.objectives import METHODS
 from hdl_keras.objectives import PGDAdversarialTraining
 from hdl_keras.objectives import RobustValidation
+from hdl_keras.objectives import TradeOff
 from hdl_keras.recipes.holistic import build_model
 from hdl_keras.recipes.holistic import harden_gates
 from hdl_keras.recipes.schedules import OneCycle
@@ -58,6 +61,7 @@ from hdl_keras.recipes.zoo_catalogue import THREAT_MODEL
 from hdl_keras.recipes.zoo_catalogue import ZooRecipe
 from hdl_keras.recipes.zoo_catalogue import _SELECTION_STEPS
 from hdl_keras.recipes.zoo_catalogue import get_recipe
+from hdl_keras.saving import export_packed
 from hdl_keras.utils.files import atomic_path
 from hdl_keras.utils.files import atomic_write_text
 from hdl_keras.utils.moved import moved_names
@@ -68,6 +72,7 @@ from hdl_keras.zoo.registry import zoo_root
 # Seed of data subsets, initialisation, shuffling and the training attack's starts.
 TRAINING_SEED = 0
 MODEL_FILE = "model.keras"
+PACKED_MODEL_FILE = "model.hdlpack"  # quantized entries: 1 bit per binary weight
 CARD_FILE = "card.json"
 
 
@@ -120,7 +125,7 @@ def train_entry(name, zoo_dir=None, epochs=None, train_examples=None, verbose=1)
         x_train, y_train = x_train[rows], y_train[rows]
     num_classes = int(np.max(y_train)) + 1
     selection = None
-    if recipe.method == "PGD-AT":
+    if recipe.method in ("PGD-AT", "BinaryRelax"):
         model, selection, wall_time = _fit_fast_at(recipe, x_train, y_train, validation, num_classes, epochs, verbose)
     else:
         model, selection, wall_time = _fit(recipe, x_train, y_train, validation, num_classes, epochs, verbose)
@@ -248,13 +253,17 @@ def run_dir(name):
 
 
 def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
-    """Fast adversarial training of a PGD-AT entry, resumable; returns (network, selection, wall time).
+    """Fast adversarial training of a PGD-AT or BinaryRelax entry, resumable; returns (network, selection, wall time).
 
     FGSM with random start (`recipe.hyperparameters`: eps, step 1.25 eps),
     Adam on `OneCycle(lr, epochs * steps)`, `RobustValidation` on the first
     `selection_examples` validation images (best epoch restored, stop on
     catastrophic overfitting or after `patience` epochs without
-    improvement). `BackupAndRestore` and the selection state live in
+    improvement). PGD-AT trains `PGDAdversarialTraining`; BinaryRelax trains
+    `TradeOff(alpha, beta)` on the network with 1-bit kernels
+    (`to_quantized`) under the `BinaryRelax` schedule, and selects among its
+    BinaryConnect epochs only (from `switch_epoch`, at most `epochs`).
+    `BackupAndRestore` and the selection state live in
     `run_dir(recipe.name)`; the wall time of earlier sessions is read from
     its `wall_time.json`, and the folder is removed when the run ends.
     """
@@ -263,14 +272,17 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
     folder.mkdir(parents=True, exist_ok=True)
     clock = _WallClock(folder / "wall_time.json")
     base = models.get(recipe.architecture, input_shape=x.shape[1:], num_classes=num_classes)
-    model = PGDAdversarialTraining.from_model(
-        base,
-        eps=config["eps"],
-        step_size=config["step_size"],
-        steps=config["steps"],
-        random_start=config["random_start"],
-        seed=TRAINING_SEED,
-    )
+    attack = {key: config[key] for key in ("eps", "step_size", "steps", "random_start")}
+    callbacks = [keras.callbacks.BackupAndRestore(str(folder / "backup"))]
+    first_candidate = 0
+    if recipe.method == "BinaryRelax":
+        base = layers.to_quantized(base, config["kernel_quantizer"])
+        switch_epoch = min(config["switch_epoch"], epochs)
+        callbacks.append(BinaryRelax(config["relax_lambda_0"], rho=config["relax_rho"], switch_epoch=switch_epoch))
+        first_candidate = switch_epoch - 1
+        model = TradeOff.from_model(base, alpha=config["alpha"], beta=config["beta"], seed=TRAINING_SEED, **attack)
+    else:
+        model = PGDAdversarialTraining.from_model(base, seed=TRAINING_SEED, **attack)
     steps_per_epoch = -(-len(y) // recipe.batch_size)
     schedule = OneCycle(config["lr"], total_steps=max(2, epochs * steps_per_epoch))
     model.compile(optimizer=keras.optimizers.Adam(schedule), metrics=["sparse_categorical_accuracy"])
@@ -280,11 +292,12 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
         eps=config["eps"],
         steps=_SELECTION_STEPS,
         patience=config["patience"],
+        start_epoch=first_candidate,
         state_path=str(folder / "best.weights.h5"),
         seed=TRAINING_SEED,
         verbose=verbose,
     )
-    callbacks = [keras.callbacks.BackupAndRestore(str(folder / "backup")), selection, clock]
+    callbacks += [selection, clock]
     train(model, x, y, epochs=epochs, batch_size=recipe.batch_size, shuffle=True, callbacks=callbacks, verbose=verbose)
     wall_time = clock.total()
     summary = {
@@ -292,7 +305,7 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
         "split": f"stratified_subset(y, {len(y_val)}, seed {TRAINING_SEED}) of the 60000 training images",
         "selection_examples": int(min(len(y_val), config["selection_examples"])),
         "selection_attack": config["selection_attack"],
-        "epochs_run": len(selection.history),
+        "epochs_run": first_candidate + len(selection.history),
         "best_epoch": selection.best_epoch + 1,
         "best_val_pgd_accuracy": selection.best,
         "val_pgd_accuracy_per_epoch": [round(row["val_pgd_accuracy"], 4) for row in selection.history],
@@ -302,6 +315,8 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
         ],
         "catastrophic_overfitting_epoch": None if selection.collapse_epoch is None else selection.collapse_epoch + 1,
     }
+    if first_candidate:
+        summary["first_selected_epoch"] = first_candidate + 1
     for path in ("best.weights.h5", "best.weights.h5.json", "wall_time.json"):
         (folder / path).unlink(missing_ok=True)
     network = keras.Model(model.input, model.output, name=recipe.architecture)
@@ -335,8 +350,13 @@ def _reduced_label(recipe, epochs, train_examples):
 def _write_entry(entry_dir, recipe, model, training):
     """Writes model file and card, each atomically (`hdl_keras.utils.files`); returns the card."""
     entry_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_path(entry_dir / MODEL_FILE) as model_tmp:
-        model.save(model_tmp)
+    packed = "kernel_quantizer" in recipe.hyperparameters
+    model_file = PACKED_MODEL_FILE if packed else MODEL_FILE
+    with atomic_path(entry_dir / model_file) as model_tmp:
+        if packed:
+            export_packed(model, model_tmp)
+        else:
+            model.save(model_tmp)
         card = {
             "name": recipe.name,
             "dataset": recipe.dataset,
@@ -351,7 +371,7 @@ def _write_entry(entry_dir, recipe, model, training):
             "training": training,
             "metrics": None,
             "gradient_masking_flags": [],
-            "file": MODEL_FILE,
+            "file": model_file,
             "file_size_bytes": model_tmp.stat().st_size,
             "sha256": sha256_file(model_tmp),
             "reference": json.loads(json.dumps(recipe.reference)),

@@ -102,6 +102,16 @@ def test_a_drop_without_rising_training_accuracy_is_no_collapse_and_patience_sto
     assert all(np.all(w == 1.0) for w in model.get_weights())
 
 
+def test_epochs_before_start_epoch_are_not_evaluated_nor_selected():
+    model = fast_model()
+    selection = RobustValidation(toy_data(8), eps=EPS, start_epoch=2, verbose=0)
+    # Only epochs 3 and 4 are scored (0.4, 0.6): the higher scripted values are never read.
+    epochs, logs = drive(selection, [0.4, 0.6, 0.99, 0.99], [0.5, 0.6, 0.7, 0.8], model)
+    assert epochs == 4 and [row["epoch"] for row in selection.history] == [2, 3]
+    assert (selection.best, selection.best_epoch) == (0.6, 3)
+    assert all(np.all(w == 4.0) for w in model.get_weights())  # epoch 4's weights
+
+
 def test_state_path_keeps_the_selection_across_a_resumed_run(tmp_path):
     model = fast_model()
     path = str(tmp_path / "best.weights.h5")
@@ -121,6 +131,7 @@ def test_state_path_keeps_the_selection_across_a_resumed_run(tmp_path):
         ({"eps": 0.0}, "eps must be > 0"),
         ({"collapse_drop": 1.5}, "collapse_drop must be in"),
         ({"patience": 0}, "patience must be None or an int >= 1"),
+        ({"start_epoch": -1}, "start_epoch must be an int >= 0"),
         ({"state_path": "best.h5"}, "must end with '.weights.h5'"),
     ],
 )
@@ -132,7 +143,7 @@ def test_invalid_arguments_are_reported(kwargs, message):
 
 @pytest.mark.backend_suite
 def test_robust_validation_config_round_trip():
-    selection = RobustValidation(toy_data(4), eps=EPS, steps=5, patience=3, collapse_drop=0.3, verbose=0)
+    selection = RobustValidation(toy_data(4), eps=EPS, steps=5, patience=3, start_epoch=1, collapse_drop=0.3, verbose=0)
     restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(selection))
     assert isinstance(restored, RobustValidation)
     assert restored.get_config() == selection.get_config()

@@ -11,6 +11,7 @@ from hdl_keras import data
 from hdl_keras import models
 from hdl_keras import zoo
 from hdl_keras.layers import MaskedKernelMixin
+from hdl_keras.measure import weight_statistics
 from hdl_keras.objectives import AdversarialModel
 from hdl_keras.objectives import HolisticModel
 from hdl_keras.zoo import recipes
@@ -25,9 +26,9 @@ FAST_AT_EPS = {"mnist": 16 / 255, "fashion_mnist": 8 / 255}
 
 def test_recipe_table_covers_tables_and_images():
     expected = {f"{d}-mlp-{m}" for d in TABLES for m in ("dl", "hdl")}
-    expected |= {f"{d}-small_cnn-{m}" for d in IMAGES for m in ("dl", "robust", "hdl", "pgd_at")}
+    expected |= {f"{d}-small_cnn-{m}" for d in IMAGES for m in ("dl", "robust", "hdl", "pgd_at", "binaryrelax")}
     assert set(RECIPES) == expected
-    assert len(RECIPES) >= 16
+    assert len(RECIPES) >= 18
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
@@ -54,7 +55,10 @@ def test_recipe_is_consistent(name):
         eps = recipe.reference["values"]["eps"]
         assert recipe.threat_model == {"norm": "linf", "eps": eps, "scaling": "minmax"}
         assert recipe.train_examples is None and hyper["validation_examples"] > 0
-        if recipe.method != "DL":
+        if recipe.method == "BinaryRelax":  # Li, Wang and Xin (2020): trade-off loss, 8/255
+            assert eps == pytest.approx(8 / 255) and (hyper["alpha"], hyper["beta"]) == (1.0, 8.0)
+            assert 1 < hyper["switch_epoch"] <= recipe.epochs and hyper["bits"] == 1
+        elif recipe.method != "DL":
             assert hyper["rho"] == eps and hyper["robust_top_k"] == 2
     else:
         assert recipe.threat_model == {"norm": "linf", "eps": 0.1, "scaling": "minmax"}
@@ -185,3 +189,26 @@ def test_tiny_pgd_at_image_run(zoo_dir, tmp_path, monkeypatch):
     saved = keras.saving.load_model(zoo.entry_path("mnist-small_cnn-pgd_at"), compile=False)
     assert not isinstance(saved, AdversarialModel)  # the file holds the plain network
     assert saved.output_shape == (None, 10)
+
+
+def test_tiny_binaryrelax_image_run_writes_a_packed_binary_entry(zoo_dir, tmp_path, monkeypatch):
+    try:
+        data.load("mnist")
+    except data.DatasetNotFoundError:
+        pytest.skip("MNIST files not found")
+    monkeypatch.setenv("HDL_KERAS_RUNS", str(tmp_path / "runs"))
+    name = "mnist-small_cnn-binaryrelax"
+    card = train_entry(name, epochs=2, train_examples=128, verbose=0)
+    folder = zoo_dir / name
+    assert sorted(path.name for path in folder.iterdir()) == ["card.json", "model.hdlpack"]
+    assert card["file"] == "model.hdlpack" and card["sha256"] == sha256_file(folder / "model.hdlpack")
+    assert card["method"]["name"] == "BinaryRelax" and card["threat_model"]["eps"] == pytest.approx(8 / 255)
+    validation = card["training"]["validation"]
+    # 2 epochs: the switch to BinaryConnect moves to the last one, the only epoch selected from.
+    assert validation["first_selected_epoch"] == 2 and validation["best_epoch"] == 2
+    assert len(validation["val_pgd_accuracy_per_epoch"]) == 1 and validation["epochs_run"] == 2
+    assert not any(path.is_file() for path in (tmp_path / "runs").rglob("*"))
+    loaded = zoo.load(name)
+    assert weight_statistics(loaded)["bits_per_weight"] == 1.0
+    assert card["parameters"] == loaded.count_params()
+    assert loaded.predict(np.zeros((2, 28, 28, 1), "float32"), verbose=0).shape == (2, 10)
