@@ -245,7 +245,7 @@ def eval_command(args, program):
 
 
 def train_command(args, program):
-    """Train an entry by its recipe (a progress bar per epoch); writes zoo/<name>/model.keras and its card."""
+    """Train an entry by its recipe (a progress bar per epoch); writes zoo/<name>/: model file and card."""
     for option, value in (("--epochs", args.epochs), ("--train-examples", args.train_examples)):
         if value is not None and value < 1:
             raise UsageError(f"{option} must be an integer >= 1. Received: {value}")
