@@ -16,12 +16,12 @@ clean accuracy, one panel per dataset, each point labelled with its method.
 cards give, or the figure is missing.
 """
 
-import argparse
-import os
 import pathlib
 import sys
 
-from hdl_keras.zoo import list_entries
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+from _page_cli import page_main  # noqa: E402
 
 DOCS = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_PAGE = DOCS / "leaderboard.md"
@@ -187,27 +187,15 @@ def plot(cards, path):
 
 def main(argv=None):
     """Writes (or with `--check`, checks) the page and the figure; returns the exit code."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if the page is not up to date")
-    parser.add_argument("--out", type=pathlib.Path, default=DEFAULT_PAGE, help="the markdown page")
-    parser.add_argument("--img", type=pathlib.Path, default=DEFAULT_FIGURE, help="the figure")
-    args = parser.parse_args(argv)
-    cards = list_entries(skip_broken=True)
-    link = pathlib.Path(os.path.relpath(args.img.resolve(), args.out.resolve().parent)).as_posix()
-    page = render(cards, figure_link=link)
-    if args.check:
-        current = args.out.read_text(encoding="utf-8") if args.out.is_file() else None
-        if current != page or not args.img.is_file():
-            print(
-                f"{args.out} is not up to date with the zoo's cards: run python docs/scripts/leaderboard.py",
-                file=sys.stderr,
-            )
-            return 1
-        return 0
-    args.out.write_text(page, encoding="utf-8")
-    plot(cards, args.img)
-    print(f"wrote {args.out} ({len(cards)} entries) and {args.img}")
-    return 0
+    return page_main(
+        argv,
+        description=__doc__.splitlines()[0],
+        script="docs/scripts/leaderboard.py",
+        default_page=DEFAULT_PAGE,
+        default_figure=DEFAULT_FIGURE,
+        render=render,
+        plot=plot,
+    )
 
 
 if __name__ == "__main__":
