@@ -42,11 +42,13 @@ from hdl_keras.models.resnet import resnet56
 from hdl_keras.models.resnet import resnet110
 from hdl_keras.models.resnet import resnet_logits
 from hdl_keras.models.small_cnn import small_cnn
+from hdl_keras.models.small_cnn import tiny_cnn
 from hdl_keras.models.vgg import vgg16
 
 _BUILDERS = {
     "mlp": mlp,
     "small_cnn": small_cnn,
+    "tiny_cnn": tiny_cnn,
     "alexnet": alexnet,
     "resnet20": resnet20,
     "resnet32": resnet32,
@@ -175,5 +177,6 @@ __all__ = [
     "resnet110",
     "resnet_logits",
     "small_cnn",
+    "tiny_cnn",
     "vgg16",
 ]

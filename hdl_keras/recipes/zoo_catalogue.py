@@ -50,7 +50,10 @@ Recipes:
   `switch_epoch` on. `RobustValidation` selects among the BinaryConnect
   epochs only (the earlier ones compute with float kernels). The radius is
   the paper's, l_inf 8/255 on both datasets; the entry is saved packed at 1
-  bit per weight (`model.hdlpack`).
+  bit per weight (`model.hdlpack`). `mnist-tiny_cnn-binaryrelax` is the
+  same recipe on the tiny CNN (`hdl_keras.models.tiny_cnn`, about 10 KB
+  packed) at the training-techniques report's MNIST radius, 16/255: the
+  deployable entry, compared with that report's PGD-AT row.
 
 The tables' threat model is l_inf with eps = 0.1 (HDL's evaluation radius on
 tables). Threat models and the papers' values come from `hdl_keras.presets`. Every entry's radius is in the `minmax` units of
@@ -131,6 +134,9 @@ _FAST_AT_PEAK_LR = 5e-3  # Wong et al. 2020's MNIST setting: Adam, one-cycle up 
 # 1, 10, 100, ...), then BinaryConnect; Fashion-MNIST needs more epochs to converge.
 _BINARYRELAX_EPS = presets.threat_model("li2020binaryrelax-ifgsm20")["eps"]
 _BINARYRELAX_EPOCHS = {"mnist": 10, "fashion_mnist": 16}
+# The deployable binary entry: the tiny CNN (about 10 KB packed) at the training-techniques
+# report's MNIST radius (16/255), with more epochs for the narrower network.
+_TINY_BINARY_EPOCHS = 16
 _BINARYRELAX_RHO = 10.0
 _BINARYRELAX_PAPER = presets.citation("li2020binaryrelax")
 # Card value name -> column of Li, Wang and Xin (2020), Table VIII.
@@ -273,13 +279,7 @@ def _fast_at_recipe(dataset):
     }
     reference = {"paper": None, "table": None, "figure": None, "values": {}}
     if dataset == "mnist":
-        table = presets.paper_values("techniques_report", "mnist_pgd_at")
-        reference = {
-            "paper": _TECHNIQUES_REPORT,
-            "table": f"{table['name']}, configuration FFF",
-            "figure": None,
-            "values": table["rows"]["FFF"],
-        }
+        reference = _techniques_report_reference()
     return ZooRecipe(
         name=f"{dataset}-small_cnn-pgd_at",
         dataset=dataset,
@@ -310,12 +310,26 @@ def table_viii_reference(dataset):
     }
 
 
-def _binaryrelax_recipe(dataset):
-    epochs = _BINARYRELAX_EPOCHS[dataset]
+def _techniques_report_reference():
+    """The card `reference` of the training-techniques report's MNIST PGD-AT row (configuration FFF, 16/255)."""
+    table = presets.paper_values("techniques_report", "mnist_pgd_at")
+    return {
+        "paper": _TECHNIQUES_REPORT,
+        "table": f"{table['name']}, configuration FFF",
+        "figure": None,
+        "values": table["rows"]["FFF"],
+    }
+
+
+def _binaryrelax_recipe(dataset, architecture="small_cnn"):
+    """BinaryRelax on `architecture`: the small CNN at 8/255 (Table VIII), or the tiny CNN on MNIST at 16/255."""
+    tiny = architecture == "tiny_cnn"
+    eps = _FAST_AT_EPS["mnist"] if tiny else _BINARYRELAX_EPS
+    epochs = _TINY_BINARY_EPOCHS if tiny else _BINARYRELAX_EPOCHS[dataset]
     hyperparameters = {
         "lr": _FAST_AT_PEAK_LR,
         "schedule": "one_cycle",
-        **fast_at_settings(_BINARYRELAX_EPS),
+        **fast_at_settings(eps),
         "alpha": 1.0,
         "beta": 8.0,
         "kernel_quantizer": "binary",
@@ -328,21 +342,27 @@ def _binaryrelax_recipe(dataset):
         "selection_attack": f"PGD-{_SELECTION_STEPS}, step eps/4, random start, BinaryConnect epochs only",
         "patience": _SELECTION_PATIENCE,
     }
+    if tiny:
+        reduced = None  # no paper trains this network: compared with the float small CNN's row
+        reference = _techniques_report_reference()
+    else:
+        reduced = (
+            f"small CNN (paper: En2ResNet20); {epochs} epochs with an FGSM training attack from a random start "
+            "(paper: 200 epochs, IFGSM^10): what trains in the 90-minute budget on a 2-core CPU"
+        )
+        reference = table_viii_reference(dataset)
     return ZooRecipe(
-        name=f"{dataset}-small_cnn-binaryrelax",
+        name=f"{dataset}-{architecture}-binaryrelax",
         dataset=dataset,
-        architecture="small_cnn",
+        architecture=architecture,
         method="BinaryRelax",
         hyperparameters=hyperparameters,
         epochs=epochs,
         batch_size=_FAST_AT_BATCH,
         train_examples=None,
-        threat_model={"norm": "linf", "eps": _BINARYRELAX_EPS, "scaling": "minmax"},
-        reference=table_viii_reference(dataset),
-        reduced=(
-            f"small CNN (paper: En2ResNet20); {epochs} epochs with an FGSM training attack from a random start "
-            "(paper: 200 epochs, IFGSM^10): what trains in the 90-minute budget on a 2-core CPU"
-        ),
+        threat_model={"norm": "linf", "eps": eps, "scaling": "minmax"},
+        reference=reference,
+        reduced=reduced,
     )
 
 
@@ -409,6 +429,7 @@ def _all_recipes():
         for dataset in ("mnist", "fashion_mnist")
         for method in ("DL", "Robust", "HDL", "PGD-AT", "BinaryRelax")
     ]
+    recipes.append(_binaryrelax_recipe("mnist", architecture="tiny_cnn"))
     return {recipe.name: recipe for recipe in recipes}
 
 

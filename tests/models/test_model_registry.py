@@ -8,7 +8,7 @@ from hdl_keras.models import ClusterLabelScores
 
 # Inputs of each registered model when built with its default arguments
 # (`mlp` has no default input shape).
-INPUT_SHAPES = {"mlp": (20,), "small_cnn": (28, 28, 1), "gaussian_mixture": (28, 28, 1)}
+INPUT_SHAPES = {"mlp": (20,), "small_cnn": (28, 28, 1), "tiny_cnn": (28, 28, 1), "gaussian_mixture": (28, 28, 1)}
 
 
 def input_shape_of(name):
@@ -19,6 +19,7 @@ def test_available_models():
     assert models.available_models() == [
         "mlp",
         "small_cnn",
+        "tiny_cnn",
         "alexnet",
         "resnet20",
         "resnet32",
