@@ -39,7 +39,8 @@ INTRO = """\
 # Model zoo
 
 Pretrained networks with model cards: each entry is a folder `zoo/<name>/` holding `card.json`
-(validated against `hdl_keras/zoo/card.schema.json`) and one hash-checked `model.keras`.
+(validated against `hdl_keras/zoo/card.schema.json`) and one hash-checked model file: `model.keras`,
+or `model.hdlpack` for the 1-bit entries (kernels packed at 1 bit per weight).
 
 ```python
 from hdl_keras import zoo
@@ -63,7 +64,10 @@ table named in the last column. The image entries train on all training images o
 most 90 minutes each (the card's `training.wall_time_seconds`); each card's `training.reduced` says
 how the recipe departs from the paper (network, epochs, the top-2 robust term). The PGD-AT entries
 are trained by fast adversarial training (Wong et al. 2020; see
-[adversarial training](adversarial.md#fast-adversarial-training)).
+[adversarial training](adversarial.md#fast-adversarial-training)); the BinaryRelax entries by the
+same fast attack inside Li et al.'s (2020) trade-off loss, with 1-bit kernels (see
+[quantization](quantization.md#packed-zoo-entries)); `mnist-tiny_cnn-binaryrelax` is the small CNN
+at a quarter of its parameters, about 10 KB packed.
 """
 
 
