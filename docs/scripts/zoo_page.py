@@ -66,8 +66,7 @@ how the recipe departs from the paper (network, epochs, the top-2 robust term). 
 are trained by fast adversarial training (Wong et al. 2020; see
 [adversarial training](adversarial.md#fast-adversarial-training)); the BinaryRelax entries by the
 same fast attack inside Li et al.'s (2020) trade-off loss, with 1-bit kernels (see
-[quantization](quantization.md#packed-zoo-entries)); `mnist-tiny_cnn-binaryrelax` is the small CNN
-at a quarter of its parameters, about 10 KB packed.
+[quantization](quantization.md#packed-zoo-entries)).
 """
 
 
