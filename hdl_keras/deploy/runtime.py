@@ -21,9 +21,10 @@ def onnx_session(path, optimization="all"):
     Args:
         path: an `.onnx` file.
         optimization: onnxruntime's graph optimization level, `"all"` (its
-            default: it may fuse `DequantizeLinear` into integer kernels,
-            which changes logits by rounding) or `"basic"` (constant folding
-            only: the float computation of the file, exact).
+            default; it can fuse `DequantizeLinear` into integer kernels that
+            round activations, a pattern `hdl_keras.deploy.export` avoids) or
+            `"basic"` (constant folding only: the float computation of the
+            file, exact).
     """
     try:
         import onnxruntime

@@ -124,12 +124,19 @@ def _padded_filters(filters):
 
 
 def _dense(writer, layer, tensor, layout, rank):
-    kernel = kernel_input(writer, layer, (0, 1), channel_axis=1)
     bias = _bias(layer)
     if rank == 2:
+        # Integer kernels are stored (out, in) for Gemm(transB=1): onnxruntime's default
+        # optimizations fuse DequantizeLinear -> Gemm/MatMul with a (in, out) INT4 kernel into
+        # MatMulNBits, which quantizes the activations to int8 (its default accuracy level 4)
+        # and so changes logits and even argmaxes; with transB=1 the Gemm computes in float.
+        transposed = isinstance(layer, QuantizedKernelMixin)
+        axes, channel_axis = ((1, 0), 0) if transposed else ((0, 1), 1)
+        kernel = kernel_input(writer, layer, axes, channel_axis=channel_axis)
         inputs = [tensor, kernel] + ([writer.constant(f"{layer.name}_bias", bias)] if bias is not None else [])
-        output = writer.node("Gemm", inputs, layer.name)
+        output = writer.node("Gemm", inputs, layer.name, **({"transB": 1} if transposed else {}))
     else:
+        kernel = kernel_input(writer, layer, (0, 1), channel_axis=1)
         tensor = writer.to_keras_layout(tensor, layout, layer.name)
         layout = "keras"
         output = writer.node("MatMul", [tensor, kernel], layer.name)
