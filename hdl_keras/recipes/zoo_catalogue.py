@@ -135,8 +135,9 @@ _FAST_AT_PEAK_LR = 5e-3  # Wong et al. 2020's MNIST setting: Adam, one-cycle up 
 _BINARYRELAX_EPS = presets.threat_model("li2020binaryrelax-ifgsm20")["eps"]
 _BINARYRELAX_EPOCHS = {"mnist": 10, "fashion_mnist": 16}
 # The deployable binary entry: the tiny CNN (about 10 KB packed) at the training-techniques
-# report's MNIST radius (16/255), with more epochs for the narrower network.
-_TINY_BINARY_EPOCHS = 30
+# report's MNIST radius (16/255). 16 epochs: validation PGD-10 accuracy 0.938 at the last; 30
+# epochs did worse (best 0.892 at epoch 22, stopped by patience at 27).
+_TINY_BINARY_EPOCHS = 16
 _BINARYRELAX_RHO = 10.0
 _BINARYRELAX_PAPER = presets.citation("li2020binaryrelax")
 # Card value name -> column of Li, Wang and Xin (2020), Table VIII.
