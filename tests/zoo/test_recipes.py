@@ -176,12 +176,18 @@ def test_failed_run_keeps_the_existing_entry(zoo_dir, monkeypatch):
     assert json.loads(before["card.json"])["training"]["epochs"] == 1
 
 
-def test_tiny_pgd_at_image_run(zoo_dir, tmp_path, monkeypatch):
+@pytest.fixture
+def mnist_run_dir(tmp_path, monkeypatch):
+    """The folder of resumable run state (`HDL_KERAS_RUNS`) for an MNIST run; skips without MNIST."""
     try:
         data.load("mnist")
     except data.DatasetNotFoundError:
         pytest.skip("MNIST files not found")
     monkeypatch.setenv("HDL_KERAS_RUNS", str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
+def test_tiny_pgd_at_image_run(zoo_dir, mnist_run_dir):
     card = train_entry("mnist-small_cnn-pgd_at", epochs=2, train_examples=128, verbose=0)
     assert card["method"]["hyperparameters"]["steps"] == 1
     assert card["threat_model"]["eps"] == pytest.approx(16 / 255)
@@ -190,18 +196,13 @@ def test_tiny_pgd_at_image_run(zoo_dir, tmp_path, monkeypatch):
     assert validation["examples"] == 6000 and validation["epochs_run"] == 2
     assert validation["best_val_pgd_accuracy"] == max(validation["val_pgd_accuracy_per_epoch"])
     # The run folder keeps nothing once the run has finished (a new run starts afresh).
-    assert not any(path.is_file() for path in (tmp_path / "runs").rglob("*"))
+    assert not any(path.is_file() for path in mnist_run_dir.rglob("*"))
     saved = keras.saving.load_model(zoo.entry_path("mnist-small_cnn-pgd_at"), compile=False)
     assert not isinstance(saved, AdversarialModel)  # the file holds the plain network
     assert saved.output_shape == (None, 10)
 
 
-def test_tiny_binaryrelax_image_run_writes_a_packed_binary_entry(zoo_dir, tmp_path, monkeypatch):
-    try:
-        data.load("mnist")
-    except data.DatasetNotFoundError:
-        pytest.skip("MNIST files not found")
-    monkeypatch.setenv("HDL_KERAS_RUNS", str(tmp_path / "runs"))
+def test_tiny_binaryrelax_image_run_writes_a_packed_binary_entry(zoo_dir, mnist_run_dir):
     name = "mnist-small_cnn-binaryrelax"
     card = train_entry(name, epochs=2, train_examples=128, verbose=0)
     folder = zoo_dir / name
@@ -212,7 +213,7 @@ def test_tiny_binaryrelax_image_run_writes_a_packed_binary_entry(zoo_dir, tmp_pa
     # 2 epochs: the switch to BinaryConnect moves to the last one, the only epoch selected from.
     assert validation["first_selected_epoch"] == 2 and validation["best_epoch"] == 2
     assert len(validation["val_pgd_accuracy_per_epoch"]) == 1 and validation["epochs_run"] == 2
-    assert not any(path.is_file() for path in (tmp_path / "runs").rglob("*"))
+    assert not any(path.is_file() for path in mnist_run_dir.rglob("*"))
     loaded = zoo.load(name)
     assert weight_statistics(loaded)["bits_per_weight"] == 1.0
     assert card["parameters"] == loaded.count_params()
