@@ -48,6 +48,7 @@ class GraphWriter:
         self.extra_channels = {}
         self.padded_values = {}
         self.folded_maps = set()
+        self._shared = {}
         self._count = 0
 
     def name(self, hint):
@@ -87,6 +88,12 @@ class GraphWriter:
             for key, value in (("starts", 0), ("ends", -extra), ("axes", axis))
         ]
         return self.node("Slice", inputs, f"{hint}_unpadded")
+
+    def shared_constant(self, key, value):
+        """An initializer written once per graph and reused: small index and shape constants."""
+        if key not in self._shared:
+            self._shared[key] = self.constant(key, value)
+        return self._shared[key]
 
     def integer_constant(self, hint, levels):
         """An INT4 or INT8 initializer holding `levels` (int8 numpy)."""
@@ -130,16 +137,22 @@ def zero_padded(kernel, extra_inputs, extra_outputs):
 
 
 def kernel_input(writer, layer, onnx_kernel_axes, channel_axis, extra_inputs=0, extra_outputs=0, folded=None):
-    """The kernel as ONNX input: float initializer, or integer levels + DequantizeLinear.
+    """The kernel as ONNX input: float initializer, packed bits, or integer levels + DequantizeLinear.
 
     `onnx_kernel_axes` permutes the Keras kernel into the ONNX layout;
     `channel_axis` is the output-channel axis there (per-channel scales).
     `extra_inputs` / `extra_outputs`: zero weights for padded channels
-    (float kernels only get `extra_outputs`); `folded`: `(kh, kw, out)`
+    (INT4/INT8 kernels only get `extra_inputs`); `folded`: `(kh, kw, out)`
     weights given to the first padded input channel instead (float kernels).
+    A binary kernel (every level `+-1`) leaves as 1 bit per weight
+    (`bit_packed_kernel`).
     """
     if isinstance(layer, QuantizedKernelMixin):
         levels, scale = integer_kernel(layer)
+        if is_binary(levels):
+            levels = np.transpose(levels, onnx_kernel_axes)
+            kernel = bit_packed_kernel(writer, layer.name, levels, scale, channel_axis)
+            return _padded_in_graph(writer, kernel, levels.ndim, layer.name, extra_inputs, extra_outputs)
         levels = np.transpose(zero_padded(levels, extra_inputs, 0), onnx_kernel_axes)
         inputs = [
             writer.integer_constant(f"{layer.name}_levels", levels),
@@ -151,3 +164,67 @@ def kernel_input(writer, layer, onnx_kernel_axes, channel_axis, extra_inputs=0, 
     if folded is not None:
         kernel[..., kernel.shape[-2] - extra_inputs, : folded.shape[-1]] = folded
     return writer.constant(f"{layer.name}_kernel", np.transpose(kernel, onnx_kernel_axes))
+
+
+def is_binary(levels):
+    """Whether every integer level is -1 or +1 (a binary kernel, 1 bit per weight)."""
+    return levels.size > 0 and bool(np.all(np.abs(levels) == 1))
+
+
+def bit_packed_kernel(writer, hint, levels, scale, channel_axis):
+    """The float kernel `scale * levels` of a binary kernel stored as 1 bit per weight.
+
+    ONNX has no 1-bit tensor type (its smallest is INT4 / INT2), so the signs
+    leave as a UINT8 initializer, eight weights per byte (`np.packbits`, first
+    weight in the high bit), and stock operators decode them: `BitShift`
+    right by 7..0 and `BitwiseAnd 1` give the bits `b` (shape `(bytes, 8)`),
+    `Reshape` / `Slice` / `Reshape` the kernel's shape, then `levels = 2 b - 1`
+    and the product with the per-tensor or per-channel `scale`. Every input of
+    that subgraph is constant, so runtimes fold it once when they load the file
+    (onnxruntime's constant folding, on from its basic optimization level): the
+    file is 1 bit per weight, the session computes in float.
+
+    Args:
+        writer: the `GraphWriter`.
+        hint: the layer's name (names of the new tensors).
+        levels: int8 levels, every one `+-1`, in the ONNX kernel layout.
+        scale: float32 `()` or `(out,)` (on `channel_axis` of the ONNX layout).
+        channel_axis: the output-channel axis of the ONNX layout.
+
+    Returns:
+        The name of the float32 kernel tensor, of `levels.shape`.
+    """
+    bits = np.packbits((levels.reshape(-1) > 0).astype(np.uint8))
+    column = writer.node(
+        "Unsqueeze", [writer.constant(f"{hint}_bits", bits), writer.shared_constant("axis_1", np.int64([1]))], hint
+    )
+    shifted = writer.node(
+        "BitShift",
+        [column, writer.shared_constant("bit_shifts", np.arange(7, -1, -1, dtype=np.uint8))],
+        hint,
+        direction="RIGHT",
+    )
+    bit = writer.node("BitwiseAnd", [shifted, writer.shared_constant("uint8_one", np.uint8(1))], hint)
+    flat = writer.node("Reshape", [bit, writer.shared_constant("flat_shape", np.int64([-1]))], hint)
+    inputs = [flat] + [
+        writer.constant(f"{hint}_{key}", np.int64([value])) for key, value in (("start", 0), ("end", levels.size))
+    ]
+    weights = writer.node("Slice", inputs, hint)
+    shaped = writer.node("Reshape", [weights, writer.constant(f"{hint}_shape", np.int64(levels.shape))], hint)
+    as_float = writer.node("Cast", [shaped], hint, to=writer.onnx.TensorProto.FLOAT)
+    doubled = writer.node("Mul", [as_float, writer.shared_constant("float_two", np.float32(2.0))], hint)
+    signs = writer.node("Sub", [doubled, writer.shared_constant("float_one", np.float32(1.0))], hint)
+    if scale.ndim:
+        broadcast = [1] * levels.ndim
+        broadcast[channel_axis] = -1
+        scale = scale.reshape(broadcast)
+    return writer.node("Mul", [signs, writer.constant(f"{hint}_scale", scale)], f"{hint}_kernel")
+
+
+def _padded_in_graph(writer, kernel, rank, hint, extra_inputs, extra_outputs):
+    """`kernel` (ONNX `(out, in, ...)` or Gemm's `(out, in)`) with zero rows for padded channels, by a `Pad` node."""
+    if not (extra_inputs or extra_outputs):
+        return kernel
+    pads = [0] * (2 * rank)
+    pads[rank], pads[rank + 1] = extra_outputs, extra_inputs  # ends of axes 0 (out) and 1 (in)
+    return writer.node("Pad", [kernel, writer.constant(f"{hint}_pads", np.int64(pads))], hint)

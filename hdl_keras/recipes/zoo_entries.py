@@ -45,6 +45,7 @@ import numpy as np
 
 from hdl_keras import layers
 from hdl_keras import models
+from hdl_keras.callbacks import ADMMUpdate
 from hdl_keras.callbacks import BinaryRelax
 from hdl_keras.data import prepare_data
 from hdl_keras.data import stratified_subset
@@ -52,6 +53,9 @@ from hdl_keras.objectives import METHODS
 from hdl_keras.objectives import PGDAdversarialTraining
 from hdl_keras.objectives import RobustValidation
 from hdl_keras.objectives import TradeOff
+from hdl_keras.pruning import apply_admm
+from hdl_keras.pruning import remove_splitting
+from hdl_keras.pruning import shrink
 from hdl_keras.recipes.holistic import build_model
 from hdl_keras.recipes.holistic import harden_gates
 from hdl_keras.recipes.schedules import OneCycle
@@ -69,6 +73,8 @@ from hdl_keras.zoo.download import sha256_file
 from hdl_keras.zoo.registry import validate_card
 from hdl_keras.zoo.registry import zoo_root
 
+# Methods trained by fast adversarial training (`_fit_fast_at`).
+FAST_AT_METHODS = ("PGD-AT", "BinaryRelax", "RobustSparseBinary")
 # Seed of data subsets, initialisation, shuffling and the training attack's starts.
 TRAINING_SEED = 0
 MODEL_FILE = "model.keras"
@@ -125,7 +131,7 @@ def train_entry(name, zoo_dir=None, epochs=None, train_examples=None, verbose=1)
         x_train, y_train = x_train[rows], y_train[rows]
     num_classes = int(np.max(y_train)) + 1
     selection = None
-    if recipe.method in ("PGD-AT", "BinaryRelax"):
+    if recipe.method in FAST_AT_METHODS:
         model, selection, wall_time = _fit_fast_at(recipe, x_train, y_train, validation, num_classes, epochs, verbose)
     else:
         model, selection, wall_time = _fit(recipe, x_train, y_train, validation, num_classes, epochs, verbose)
@@ -275,7 +281,13 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
     attack = {key: config[key] for key in ("eps", "step_size", "steps", "random_start")}
     callbacks = [keras.callbacks.BackupAndRestore(str(folder / "backup"))]
     first_candidate = 0
-    if recipe.method == "BinaryRelax":
+    channels = None
+    if recipe.method == "RobustSparseBinary":
+        sparsify_epochs = min(config["sparsify_epochs"], epochs)
+        channels = {"before": _channel_counts(base)}
+        base = _sparsify_and_shrink(recipe, base, x, y, sparsify_epochs, attack, folder, clock, verbose)
+        channels["after"] = _channel_counts(base)
+    if recipe.method in ("BinaryRelax", "RobustSparseBinary"):
         base = layers.to_quantized(base, config["kernel_quantizer"])
         switch_epoch = min(config["switch_epoch"], epochs)
         callbacks.append(BinaryRelax(config["relax_lambda_0"], rho=config["relax_rho"], switch_epoch=switch_epoch))
@@ -317,10 +329,61 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
     }
     if first_candidate:
         summary["first_selected_epoch"] = first_candidate + 1
-    for path in ("best.weights.h5", "best.weights.h5.json", "wall_time.json"):
+    if channels is not None:
+        summary["channels"] = channels
+    for path in ("best.weights.h5", "best.weights.h5.json", "wall_time.json", SHRUNK_FILE):
         (folder / path).unlink(missing_ok=True)
     network = keras.Model(model.input, model.output, name=recipe.architecture)
     return network, summary, wall_time
+
+
+SHRUNK_FILE = "shrunk.keras"  # the float network after the sparsify phase, so a resumed run skips it
+
+
+def _kernel_layers(model):
+    return [layer for layer in model.layers if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D))]
+
+
+def _channel_counts(model):
+    """Output channels of each Dense / Conv2D layer, by name."""
+    return {layer.name: int(layer.kernel.shape[-1]) for layer in _kernel_layers(model)}
+
+
+def _sparsify_and_shrink(recipe, base, x, y, epochs, attack, folder, clock, verbose):
+    """Phase 1 of a RobustSparseBinary entry: robust float training with ADMM channel pruning, then `shrink`.
+
+    The objective is the entry's `TradeOff` at FGSM-RS examples; ADMM (Dinh et
+    al.'s (2020) baseline, eq. 2-3, `structure="channel"`) projects the hidden
+    Dense / Conv2D kernels (all but the first and the last) on the set with
+    `channel_sparsity` of their output channels zero, `ADMMUpdate` hard-prunes
+    them when training ends, and `shrink` rebuilds the network without them.
+    Adam on a one-cycle rate, `epochs` epochs, resumable (`BackupAndRestore`
+    in `folder/sparsify_backup`; the shrunk network is kept as
+    `folder/shrunk.keras` until the entry is written).
+
+    Returns:
+        The shrunk float `keras.Model` (fewer filters and units, same input and logits).
+    """
+    config = recipe.hyperparameters
+    if (folder / SHRUNK_FILE).exists():
+        return keras.saving.load_model(folder / SHRUNK_FILE, compile=False)
+    hidden = [layer.name for layer in _kernel_layers(base)][1:-1]
+    apply_admm(base, rho=config["admm_rho"], sparsity=config["channel_sparsity"], structure="channel", layers=hidden)
+    model = TradeOff.from_model(base, alpha=config["alpha"], beta=config["beta"], seed=TRAINING_SEED, **attack)
+    steps_per_epoch = -(-len(y) // recipe.batch_size)
+    schedule = OneCycle(config["lr"], total_steps=max(2, epochs * steps_per_epoch))
+    model.compile(optimizer=keras.optimizers.Adam(schedule), metrics=["sparse_categorical_accuracy"])
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(folder / "sparsify_backup")),
+        ADMMUpdate(hard_prune=True),
+        clock,
+    ]
+    train(model, x, y, epochs=epochs, batch_size=recipe.batch_size, shuffle=True, callbacks=callbacks, verbose=verbose)
+    remove_splitting(base)
+    shrunk = shrink(base)
+    with atomic_path(folder / SHRUNK_FILE) as path:
+        shrunk.save(path)
+    return shrunk
 
 
 class _WallClock(keras.callbacks.Callback):

@@ -59,12 +59,13 @@ def onnx_logits(model, x, tmp_path, optimization="basic"):
 
 
 def kernel_initializers(path):
-    """The ONNX initializers that hold kernels (float `{layer}_kernel_N`, integer `{layer}_levels_N`), by layer."""
+    """The ONNX initializers that hold kernels (float `{layer}_kernel_N`, integer `{layer}_levels_N`,
+    binary `{layer}_bits_N`), by layer."""
     graph = onnx.load(str(path)).graph
     kernels = {}
     for init in graph.initializer:
         layer, kind, _ = init.name.rsplit("_", 2)
-        if kind in ("kernel", "levels"):
+        if kind in ("kernel", "levels", "bits"):
             kernels[layer] = init
     return kernels
 
@@ -107,14 +108,11 @@ def test_shrunk_model_exports_the_smaller_network(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "quantizer",
-    [
-        pytest.param(quantizer, id=name, marks=[backend_suite] if name == "4bit_per_channel" else [])
-        for name, quantizer in QUANTIZERS.items()
-    ],
+    "name",
+    [pytest.param(name, id=name, marks=[backend_suite] if name == "4bit_per_channel" else []) for name in QUANTIZERS],
 )
-def test_quantized_kernels_leave_as_integers(quantizer, tmp_path):
-    model = to_quantized(tiny_cnn(), quantizer)
+def test_quantized_kernels_leave_as_integers(name, tmp_path):
+    model = to_quantized(tiny_cnn(), QUANTIZERS[name])
     x = images(64)
     exact, path = onnx_logits(model, x, tmp_path, optimization="basic")
     reference = keras_logits(model, x)
@@ -125,11 +123,24 @@ def test_quantized_kernels_leave_as_integers(quantizer, tmp_path):
     np.testing.assert_allclose(fused, reference, atol=1e-4)
     kernels = kernel_initializers(path)
     assert sorted(kernels) == ["conv1", "conv2", "fc1", "logits"]
-    bits = 8 if quantizer is QUANTIZERS["8bit"] else 4
-    expected = onnx.TensorProto.INT8 if bits == 8 else onnx.TensorProto.INT4
+    bits = {"binary": 1, "8bit": 8}.get(name, 4)
+    expected = {1: onnx.TensorProto.UINT8, 4: onnx.TensorProto.INT4, 8: onnx.TensorProto.INT8}[bits]
     assert {init.data_type for init in kernels.values()} == {expected}  # no float kernel
     assert len(kernels["fc1"].raw_data) == 8 * 8 * 7 * 7 * bits // 8  # (8, 392) kernel, transposed for Gemm
-    assert all(init.name.split("_")[1] == "levels" for init in kernels.values())
+    assert all(init.name.split("_")[1] == ("bits" if bits == 1 else "levels") for init in kernels.values())
+
+
+def test_binary_kernels_leave_as_one_bit_and_fill_channel_blocks(tmp_path):
+    """A float stem of 20 filters leaves padded to 32: the binary kernel after it gets zero rows in the graph."""
+    keras.utils.set_random_seed(3)
+    model = to_quantized(small_cnn(filters=(20, 8), dense_units=8), "binary", skip_first_last=True)
+    x = images(32)
+    logits, path = onnx_logits(model, x, tmp_path, optimization="all")
+    np.testing.assert_allclose(logits, keras_logits(model, x), atol=1e-4)
+    kernels = kernel_initializers(path)
+    assert tuple(kernels["conv1"].dims) == (32, 1, 3, 3)  # float, 20 filters + 12 padded
+    assert kernels["conv2"].data_type == onnx.TensorProto.UINT8
+    assert len(kernels["conv2"].raw_data) == 3 * 3 * 20 * 8 // 8  # 1 bit per weight, no padded rows stored
 
 
 def test_relaxed_kernels_are_refused(tmp_path):
