@@ -31,8 +31,10 @@ one JSON object with `exported_entries`, `onnx_max_logit_diff`,
 `litert_max_logit_diff`, `quant_argmax_agreement` (onnxruntime default and LiteRT),
 `quant_argmax_agreement_onnx_basic`, `smallest_mnist_bytes`,
 `smallest_mnist_autoattack` (the smallest MNIST file's accuracy under the transferred
-APGD-CE examples) and `shrunk_latency_ratio_b1` (the largest over the shrunk files: the
-target is every shrunk file at most 0.5).
+APGD-CE examples), `shrunk_latency_ratio_b1` (the largest over the shrunk files of float
+and masked entries: the target is every shrunk file at most 0.5) and
+`sparse_binary_latency_ratio_b1` (the largest over the entries of the composed
+robust + channel-sparse + 1-bit recipe, `RobustSparseBinary`).
 """
 
 import argparse
@@ -177,6 +179,7 @@ def check_entry(name, out, quick, rows):
             "path": stem.with_suffix(".onnx").name,
             "dataset": dataset,
             "architecture": card["architecture"],
+            "method": card["method"]["name"],
             "eps": card["threat_model"]["eps"],
             "n": int(len(x)),
             "onnx_bytes": onnx_bytes,
@@ -260,6 +263,14 @@ def summary(rows, ratios):
         ),
         "shrunk_latency_ratio_b1": max((ratio["1"] for ratio in ratios.values()), default=None),
         "shrunk_latency_ratio_b128": max((ratio["128"] for ratio in ratios.values()), default=None),
+        "sparse_binary_latency_ratio_b1": max(
+            (
+                row["latency_ratio_vs_dense"]["1"]
+                for row in rows
+                if row.get("method") == "RobustSparseBinary" and "latency_ratio_vs_dense" in row
+            ),
+            default=None,
+        ),
     }
 
 

@@ -67,19 +67,25 @@ Any other layer raises an error naming it.
 
 | Levels | Quantizer | ONNX (opset 21, onnxruntime 1.32) | LiteRT (ai-edge-quantizer 0.10, ai-edge-litert 2.3) |
 |---|---|---|---|
-| `+-1` | binary (BinaryConnect, BinaryRelax) | INT4 + `DequantizeLinear` (4 bits/weight) | INT4 + `DEQUANTIZE` |
+| `+-1` | binary (BinaryConnect, BinaryRelax) | UINT8 bits, 8 weights per byte, decoded by stock operators (1 bit/weight) | INT4 + `DEQUANTIZE` |
 | `-1, 0, +1` | ternary | INT4 + `DequantizeLinear` | INT4 + `DEQUANTIZE` |
 | `-7..7` | 4-bit (`-L..L`, `L = 2^(k-1) - 1`, k = 2..4) | INT4 + `DequantizeLinear` | INT4 + `DEQUANTIZE` |
 | `-127..127` | 5- to 8-bit | INT8 + `DequantizeLinear` | INT8 + `DEQUANTIZE` |
 
-Neither format has a usable 1-bit weight type for its standard operators: ONNX defines INT2
-since opset 25, but onnxruntime 1.32's CPU `DequantizeLinear` decoded an INT2 tensor wrongly
-in our check (the rows after the first repeated the first), and LiteRT's builtin operators
-take INT4 at the smallest. So binary and ternary kernels leave as INT4, 4 bits per weight:
-four times the packed `.hdlpack` (1 bit per weight), an eighth of float32. The ONNX levels
-are the quantizer's own (`hdl_keras.deploy.integer_kernel`); LiteRT's quantizer recomputes a
-scale `max|q(w)| / 7` at the quantizer's granularity, which represents binary, ternary,
-4-bit and 8-bit levels exactly.
+Neither format has a 1-bit tensor type for its standard operators: ONNX defines INT2 since
+opset 25, but onnxruntime 1.32's CPU `DequantizeLinear` decoded an INT2 tensor wrongly in our
+check (the rows after the first repeated the first), and LiteRT's builtin operators take INT4
+at the smallest. In ONNX a binary kernel therefore leaves as its signs packed eight to a
+UINT8 byte (`np.packbits`), decoded in the graph by stock operators: `BitShift` right by
+7..0 and `BitwiseAnd 1` give the bits, `Reshape`/`Slice`/`Reshape` the kernel's shape,
+`Cast` and `2 b - 1` the levels, a `Mul` the scale. Every input of that subgraph is constant,
+so onnxruntime folds it once when it loads the file (constant folding, from its "basic"
+level): 1 bit per weight on disk, float kernels in the session, as fast as the float network
+of the same shape. Ternary and 4-bit kernels leave as INT4 (4 bits per weight), LiteRT's
+binary kernels too. The ONNX levels are the quantizer's own
+(`hdl_keras.deploy.integer_kernel`); LiteRT's quantizer recomputes a scale `max|q(w)| / 7`
+at the quantizer's granularity, which represents binary, ternary, 4-bit and 8-bit levels
+exactly.
 
 onnxruntime's default graph optimizations (`optimization="all"` of `predict_onnx`) fuse a
 `DequantizeLinear` of an INT4 `(in, out)` kernel feeding `Gemm`/`MatMul` into `MatMulNBits`,
@@ -92,6 +98,32 @@ and like the Keras model (max logit difference about 1e-6). LiteRT's weight-only
 compute in float.
 
 ## Robust, channel-sparse and low-bit: the composed recipe
+
+Two zoo entries are trained by it: `hdl-zoo train mnist-small_cnn-robust_sparse_binary`
+(l_inf 16/255) and `hdl-zoo train fashion_mnist-small_cnn-robust_sparse_binary` (8/255), on
+all training images less the 6,000-image validation split:
+
+1. **Sparsify** (6 epochs): the small CNN, float, trained by Li, Wang and Xin's trade-off loss
+   (`alpha = 1, beta = 8`) at FGSM examples from a random start (fast adversarial training,
+   Wong et al. 2020; Adam on a one-cycle rate), with ADMM channel pruning (Dinh et al.'s
+   2020 baseline, `apply_admm(..., structure="channel", sparsity=0.5)`) on every hidden
+   Dense/Conv2D layer: half of their output channels are projected to zero, and hard-pruned
+   when the phase ends.
+2. **Shrink**: `hdl_keras.pruning.shrink` rebuilds the network without them (32/32/64/64
+   channels left of 32/64/128/128: about 66,000 weights of 241,546).
+3. **Binarize** (10 epochs on MNIST, 12 on Fashion-MNIST): the shrunk network with 1-bit
+   kernels and the same objective under BinaryRelax (relaxed for the first half of the
+   epochs, then BinaryConnect); `RobustValidation` keeps the BinaryConnect epoch of best
+   PGD-10 accuracy on 1,000 validation images.
+4. **Export**: the entry is written packed (`model.hdlpack`); `deploy.export` gives the ONNX
+   file with 1-bit kernels.
+
+RGSM (Dinh et al.'s own relaxed group sparsity) is the library's other channel-sparse
+regularizer, but its channel threshold `sqrt(2 lam1 / beta)` is one number for all layers:
+in short MNIST probes (3 epochs on 12,000 images) `lam1 = 0.3` kept 96 % of the hidden
+channels and `lam1 = 0.5` none of conv2 and conv3, so the zoo recipe uses ADMM's projection,
+which prunes a chosen fraction per layer. `train_deployable` below composes RGSM the same way
+for users who tune `lam1`.
 
 `hdl_keras.recipes.deployable.train_deployable` (command line: `hdl-train --sparsify-epochs`)
 composes the library's pieces on one model, one `model.fit` per phase, in this order:
@@ -121,7 +153,7 @@ model, summary = train_deployable(
     quantize_epochs=5, learning_rate=0.01,
 )
 print(summary["channels"])            # channels before and after shrinking
-deploy.export(model, "mnist.onnx")    # INT4 levels + DequantizeLinear
+deploy.export(model, "mnist.onnx")    # 1 bit per binary weight
 ```
 
 ```

@@ -9,12 +9,18 @@ traced), for the layers the zoo's architectures use: `Conv2D` and `Dense`
 lets quantized kernels leave as integers:
 
 * a float kernel is a float32 initializer;
-* a quantized kernel `q(w) = levels * scale` is an INT4 initializer (levels
-  in `-7..7`: binary, ternary, 2..4-bit; two weights per byte) or INT8 (5..8
+* a binary kernel (levels `+-1`) is its signs packed eight to a UINT8 byte,
+  decoded by stock operators into `scale * levels`
+  (`onnx_graph.bit_packed_kernel`: a constant subgraph, which onnxruntime
+  folds when it loads the file);
+* another quantized kernel `q(w) = levels * scale` is an INT4 initializer
+  (levels in `-7..7`: ternary, 2..4-bit; two weights per byte) or INT8 (5..8
   bits) feeding `DequantizeLinear` with its scale (per tensor, or per output
-  channel with `axis`). The file holds no float copy of the kernel. ONNX
-  has INT2 since opset 25, but onnxruntime 1.32's CPU `DequantizeLinear`
-  decodes INT2 tensors wrongly, so 1- and 2-bit levels travel as INT4.
+  channel with `axis`). ONNX has INT2 since opset 25, but onnxruntime 1.32's
+  CPU `DequantizeLinear` decodes INT2 tensors wrongly, so 2-bit levels
+  travel as INT4.
+
+The file holds no float copy of a quantized kernel.
 
 Images are channels-last in Keras and channels-first in ONNX's `Conv`: the
 graph transposes the input once (NHWC to NCHW), computes channels-first and

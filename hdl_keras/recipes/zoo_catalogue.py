@@ -94,6 +94,8 @@ _OBJECTIVE_DESCRIPTIONS = {
     "BinaryRelax": "trade-off loss (6) of Li et al. 2020, alpha * CE(x) + beta * CE(x'), at FGSM examples x' "
     "from a random start, step 1.25 eps (fast adversarial training, Wong et al. 2020); 1-bit weights "
     "(BinaryQuantizer) by BinaryRelax (Li et al. 2020, Algorithm 1)",
+    "TradeOff": "trade-off loss (6) of Li et al. 2020, alpha * CE(x) + beta * CE(x'), at FGSM examples x' "
+    "from a random start, step 1.25 eps (fast adversarial training, Wong et al. 2020); float weights",
     "RobustSparseBinary": "trade-off loss (6) of Li et al. 2020 at FGSM examples from a random start, step 1.25 eps "
     "(Wong et al. 2020), first on the float network with ADMM channel pruning (Dinh et al. 2020's baseline), "
     "which is then shrunk to its kept channels and trained with 1-bit weights by BinaryRelax (Li et al. 2020, "
@@ -105,6 +107,7 @@ _SLUGS = {
     "HDL": "hdl",
     "PGD-AT": "pgd_at",
     "BinaryRelax": "binaryrelax",
+    "TradeOff": "tradeoff",
     "RobustSparseBinary": "robust_sparse_binary",
 }
 
@@ -245,6 +248,8 @@ def _required_hyperparameters(method):
         return binary
     if method == "RobustSparseBinary":
         return binary + ("sparsify_epochs", "channel_sparsity", "admm_rho")
+    if method == "TradeOff":
+        return ("lr", "eps", "step_size", "steps", "alpha", "beta")
     if "sparse" in METHODS.get(method, ()):
         return ("lr", "beta_bar")
     return ("lr",)
@@ -318,13 +323,14 @@ def _fast_at_recipe(dataset):
     )
 
 
-def table_viii_reference(dataset):
-    """The card `reference` of Li, Wang and Xin (2020), Table VIII (its binary BR row of `dataset`), as fractions."""
-    table = presets.paper_values("li2020binaryrelax", "table_8_binaryrelax")
+def table_viii_reference(dataset, weights="binaryrelax"):
+    """The card `reference` of Li, Wang and Xin (2020), Table VIII (its BR or float row of `dataset`), as fractions."""
+    table = presets.paper_values("li2020binaryrelax", f"table_8_{weights}")
     row = table["rows"][dataset]
+    label = presets.paper_values("li2020binaryrelax", "table_8_binaryrelax")["rows"][dataset]["label"]
     return {
         "paper": _BINARYRELAX_PAPER,
-        "table": f"{table['name']} (En2ResNet20, BR, {row['label']})",
+        "table": f"{table['name']} (En2ResNet20, {'BR' if weights == 'binaryrelax' else 'float'}, {label})",
         "figure": None,
         "values": {
             **{key: round(row[column] / 100, 4) for key, column in _TABLE_VIII_COLUMNS.items()},
@@ -386,6 +392,21 @@ def _binaryrelax_recipe(dataset, architecture="small_cnn"):
         threat_model={"norm": "linf", "eps": eps, "scaling": "minmax"},
         reference=reference,
         reduced=reduced,
+    )
+
+
+def _tradeoff_recipe(dataset):
+    """The float twin of the BinaryRelax entry: the same trade-off training, float kernels (Table VIII, float row)."""
+    binary = _binaryrelax_recipe(dataset)
+    quantization = ("kernel_quantizer", "bits", "relax_lambda_0", "relax_rho", "switch_epoch")
+    hyperparameters = {key: value for key, value in binary.hyperparameters.items() if key not in quantization}
+    hyperparameters["selection_attack"] = f"PGD-{_SELECTION_STEPS}, step eps/4, random start"
+    return dataclasses.replace(
+        binary,
+        name=f"{dataset}-small_cnn-tradeoff",
+        method="TradeOff",
+        hyperparameters=hyperparameters,
+        reference=table_viii_reference(dataset, weights="float"),
     )
 
 
@@ -483,6 +504,7 @@ def _all_recipes():
     ]
     recipes.append(_binaryrelax_recipe("mnist", architecture="tiny_cnn"))
     recipes += [_robust_sparse_binary_recipe(dataset) for dataset in ("mnist", "fashion_mnist")]
+    recipes += [_tradeoff_recipe(dataset) for dataset in ("mnist", "fashion_mnist")]
     return {recipe.name: recipe for recipe in recipes}
 
 

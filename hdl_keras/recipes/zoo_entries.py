@@ -74,7 +74,7 @@ from hdl_keras.zoo.registry import validate_card
 from hdl_keras.zoo.registry import zoo_root
 
 # Methods trained by fast adversarial training (`_fit_fast_at`).
-FAST_AT_METHODS = ("PGD-AT", "BinaryRelax", "RobustSparseBinary")
+FAST_AT_METHODS = ("PGD-AT", "BinaryRelax", "RobustSparseBinary", "TradeOff")
 # Seed of data subsets, initialisation, shuffling and the training attack's starts.
 TRAINING_SEED = 0
 MODEL_FILE = "model.keras"
@@ -259,16 +259,18 @@ def run_dir(name):
 
 
 def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
-    """Fast adversarial training of a PGD-AT or BinaryRelax entry, resumable; returns (network, selection, wall time).
+    """Fast adversarial training of a `FAST_AT_METHODS` entry, resumable; returns (network, selection, wall time).
 
     FGSM with random start (`recipe.hyperparameters`: eps, step 1.25 eps),
     Adam on `OneCycle(lr, epochs * steps)`, `RobustValidation` on the first
     `selection_examples` validation images (best epoch restored, stop on
     catastrophic overfitting or after `patience` epochs without
-    improvement). PGD-AT trains `PGDAdversarialTraining`; BinaryRelax trains
-    `TradeOff(alpha, beta)` on the network with 1-bit kernels
-    (`to_quantized`) under the `BinaryRelax` schedule, and selects among its
-    BinaryConnect epochs only (from `switch_epoch`, at most `epochs`).
+    improvement). PGD-AT trains `PGDAdversarialTraining`, TradeOff
+    `TradeOff(alpha, beta)`; BinaryRelax trains `TradeOff(alpha, beta)` on
+    the network with 1-bit kernels (`to_quantized`) under the `BinaryRelax`
+    schedule, and selects among its BinaryConnect epochs only (from
+    `switch_epoch`, at most `epochs`); RobustSparseBinary does the same on the
+    network that `_sparsify_and_shrink` pruned and shrank first.
     `BackupAndRestore` and the selection state live in
     `run_dir(recipe.name)`; the wall time of earlier sessions is read from
     its `wall_time.json`, and the folder is removed when the run ends.
@@ -292,9 +294,10 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
         switch_epoch = min(config["switch_epoch"], epochs)
         callbacks.append(BinaryRelax(config["relax_lambda_0"], rho=config["relax_rho"], switch_epoch=switch_epoch))
         first_candidate = switch_epoch - 1
-        model = TradeOff.from_model(base, alpha=config["alpha"], beta=config["beta"], seed=TRAINING_SEED, **attack)
-    else:
+    if recipe.method == "PGD-AT":
         model = PGDAdversarialTraining.from_model(base, seed=TRAINING_SEED, **attack)
+    else:
+        model = TradeOff.from_model(base, alpha=config["alpha"], beta=config["beta"], seed=TRAINING_SEED, **attack)
     steps_per_epoch = -(-len(y) // recipe.batch_size)
     schedule = OneCycle(config["lr"], total_steps=max(2, epochs * steps_per_epoch))
     model.compile(optimizer=keras.optimizers.Adam(schedule), metrics=["sparse_categorical_accuracy"])

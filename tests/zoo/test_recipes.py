@@ -28,8 +28,10 @@ def test_recipe_table_covers_tables_and_images():
     expected = {f"{d}-mlp-{m}" for d in TABLES for m in ("dl", "hdl")}
     expected |= {f"{d}-small_cnn-{m}" for d in IMAGES for m in ("dl", "robust", "hdl", "pgd_at", "binaryrelax")}
     expected.add("mnist-tiny_cnn-binaryrelax")  # the deployable 1-bit entry (about 10 KB)
+    expected |= {f"{d}-small_cnn-robust_sparse_binary" for d in IMAGES}  # robust + channel-sparse + 1-bit
+    expected |= {f"{d}-small_cnn-tradeoff" for d in IMAGES}  # the float twins of the BinaryRelax entries
     assert set(RECIPES) == expected
-    assert len(RECIPES) >= 19
+    assert len(RECIPES) >= 23
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
@@ -44,6 +46,12 @@ def test_recipe_is_consistent(name):
     if recipe.method == "PGD-AT":  # fast AT on all training images, at the papers' radii
         assert recipe.threat_model == {"norm": "linf", "eps": FAST_AT_EPS[recipe.dataset], "scaling": "minmax"}
         assert recipe.reduced is None and recipe.train_examples is None
+        return
+    if recipe.method == "RobustSparseBinary":  # no paper composes them: compared with the zoo's float entries
+        assert recipe.threat_model == {"norm": "linf", "eps": FAST_AT_EPS[recipe.dataset], "scaling": "minmax"}
+        hyper = recipe.hyperparameters
+        assert 0 < hyper["channel_sparsity"] < 1 and hyper["bits"] == 1
+        assert 1 < hyper["switch_epoch"] <= recipe.epochs and hyper["sparsify_epochs"] >= 1
         return
     if recipe.architecture == "tiny_cnn":  # no paper trains it: the report's row at its radius, 16/255
         assert recipe.reduced is None and recipe.threat_model["eps"] == recipe.reference["values"]["eps"]
@@ -60,10 +68,16 @@ def test_recipe_is_consistent(name):
         eps = recipe.reference["values"]["eps"]
         assert recipe.threat_model == {"norm": "linf", "eps": eps, "scaling": "minmax"}
         assert recipe.train_examples is None and hyper["validation_examples"] > 0
-        if recipe.method == "BinaryRelax":  # Li, Wang and Xin (2020): trade-off loss, 8/255
+        if recipe.method in ("BinaryRelax", "TradeOff"):  # Li, Wang and Xin (2020): trade-off loss, 8/255
             assert eps == pytest.approx(8 / 255) and (hyper["alpha"], hyper["beta"]) == (1.0, 8.0)
+        if recipe.method == "BinaryRelax":
             assert 1 < hyper["switch_epoch"] <= recipe.epochs and hyper["bits"] == 1
-        elif recipe.method != "DL":
+        if recipe.method == "TradeOff":  # the float twin: the same training, no quantizer
+            twin = RECIPES[name.replace("tradeoff", "binaryrelax")]
+            assert (recipe.epochs, recipe.batch_size) == (twin.epochs, twin.batch_size)
+            assert "kernel_quantizer" not in hyper and hyper["lr"] == twin.hyperparameters["lr"]
+            assert "float" in recipe.reference["table"]
+        if recipe.method in ("Robust", "HDL"):
             assert hyper["rho"] == eps and hyper["robust_top_k"] == 2
     else:
         assert recipe.threat_model == {"norm": "linf", "eps": 0.1, "scaling": "minmax"}
@@ -218,3 +232,17 @@ def test_tiny_binaryrelax_image_run_writes_a_packed_binary_entry(zoo_dir, mnist_
     assert weight_statistics(loaded)["bits_per_weight"] == 1.0
     assert card["parameters"] == loaded.count_params()
     assert loaded.predict(np.zeros((2, 28, 28, 1), "float32"), verbose=0).shape == (2, 10)
+
+
+def test_tiny_robust_sparse_binary_run_prunes_shrinks_and_packs(zoo_dir, mnist_run_dir):
+    name = "mnist-small_cnn-robust_sparse_binary"
+    card = train_entry(name, epochs=2, train_examples=128, verbose=0)
+    channels = card["training"]["validation"]["channels"]
+    assert channels["before"] == {"conv1": 32, "conv2": 64, "conv3": 128, "fc1": 128, "logits": 10}
+    # Half of each hidden layer's channels pruned; the first convolution and the logits kept.
+    assert channels["after"] == {"conv1": 32, "conv2": 32, "conv3": 64, "fc1": 64, "logits": 10}
+    assert card["file"] == "model.hdlpack" and card["threat_model"]["eps"] == pytest.approx(16 / 255)
+    assert not any(path.is_file() for path in mnist_run_dir.rglob("*"))
+    loaded = zoo.load(name)
+    assert weight_statistics(loaded)["bits_per_weight"] == 1.0
+    assert card["parameters"] == loaded.count_params() < 70_000  # of 241,546 dense
