@@ -26,12 +26,14 @@ hdl train paper --model small_cnn --dataset mnist --kernel-quantizer binary \
 
 Robust, channel-sparse and low-bit at once (`train_deployable`): `--sparsify-epochs N`
 trains N epochs of the objective with RGSM channel sparsity (`--rgsm-lam1`,
-`--rgsm-beta`), shrinks the network, then fine-tunes its quantized twin for
-`--epochs`; writes `model.keras`, `model.hdlpack` and `model.onnx`:
+`--rgsm-beta`) or, with `--channel-sparsity F`, ADMM pruning the fraction F of
+each hidden layer's channels, shrinks the network, then fine-tunes its
+quantized twin for `--epochs`; writes `model.keras`, `model.hdlpack` and
+`model.onnx`:
 
 ```
 hdl train paper --model small_cnn --dataset mnist --objective pgd --sparsify-epochs 5 \
-    --rgsm-lam1 0.05 --kernel-quantizer binary --scheme binaryrelax --epochs 3 --eps 0.3 \
+    --channel-sparsity 0.5 --kernel-quantizer binary --scheme binaryrelax --epochs 3 --eps 0.3 \
     --learning-rate 0.01 --train-subset 8192 --evaluate 500 --out runs/deployable
 ```
 
@@ -116,6 +118,12 @@ def build_parser(prog="hdl-train"):
         help="RGSM channel penalty lam1 (threshold sqrt(2 lam1 / beta) on a channel's l2 norm; default 0.05)",
     )
     parser.add_argument("--rgsm-beta", type=float, default=1.0, help="RGSM coupling beta (default 1)")
+    parser.add_argument(
+        "--channel-sparsity",
+        type=float,
+        metavar="F",
+        help="prune the fraction F of each hidden layer's channels by ADMM instead of RGSM (e.g. 0.5)",
+    )
     parser.add_argument("--out", required=True, help="output folder (resumable)")
     parser.add_argument(
         "--evaluate",

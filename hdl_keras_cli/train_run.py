@@ -119,7 +119,7 @@ def _train_recipe(args, command, verbose):
 
 
 def _train_deployable(args, command, verbose):
-    """`train_deployable` (robust + RGSM, shrink, quantized fine-tuning); writes its files and log.json."""
+    """`train_deployable` (robust + RGSM or ADMM, shrink, quantized fine-tuning); writes its files and log.json."""
     (x_train, y_train), _ = data.load(args.dataset)
     if args.train_subset is not None:
         rows = np.random.default_rng(args.seed).permutation(len(x_train))[: args.train_subset]
@@ -143,6 +143,7 @@ def _train_deployable(args, command, verbose):
         quantize_epochs=epochs,
         rgsm_beta=args.rgsm_beta,
         rgsm_lam1=args.rgsm_lam1,
+        channel_sparsity=args.channel_sparsity,
         kernel_quantizer=args.kernel_quantizer,
         scheme=args.scheme,
         relax_rho=args.relax_rho if args.relax_rho is not None else 2.0,
@@ -162,7 +163,7 @@ def _train_deployable(args, command, verbose):
         files["onnx_skipped"] = str(error)
     quantizer = quantizers.get(args.kernel_quantizer)
     log = {
-        "recipe": "deployable (train_deployable: robust + RGSM, shrink, quantized fine-tuning)",
+        "recipe": "deployable (train_deployable: robust + channel pruning, shrink, quantized fine-tuning)",
         "model": args.model,
         "dataset": args.dataset,
         "objective": args.objective,
@@ -171,7 +172,11 @@ def _train_deployable(args, command, verbose):
         "learning_rate": learning_rate,
         "train_examples": len(x_train),
         "attack": attack,
-        "rgsm": {"beta": args.rgsm_beta, "lam1": args.rgsm_lam1},
+        "channel_pruning": (
+            {"rgsm": {"beta": args.rgsm_beta, "lam1": args.rgsm_lam1}}
+            if args.channel_sparsity is None
+            else {"admm": {"channel_sparsity": args.channel_sparsity, "rho": 1e-2}}
+        ),
         "shrink": {key: summary[key] for key in ("parameters", "channels")},
         "quantization": {
             "kernel_quantizer": quantizers.serialize(quantizer),

@@ -122,8 +122,9 @@ RGSM (Dinh et al.'s own relaxed group sparsity) is the library's other channel-s
 regularizer, but its channel threshold `sqrt(2 lam1 / beta)` is one number for all layers:
 in short MNIST probes (3 epochs on 12,000 images) `lam1 = 0.3` kept 96 % of the hidden
 channels and `lam1 = 0.5` none of conv2 and conv3, so the zoo recipe uses ADMM's projection,
-which prunes a chosen fraction per layer. `train_deployable` below composes RGSM the same way
-for users who tune `lam1`.
+which prunes a chosen fraction per layer. `train_deployable` below composes either:
+`channel_sparsity=0.5` (command line `--channel-sparsity 0.5`) for ADMM's projection, or RGSM
+with a tuned `rgsm_lam1`.
 
 `hdl_keras.recipes.deployable.train_deployable` (command line: `hdl-train --sparsify-epochs`)
 composes the library's pieces on one model, one `model.fit` per phase, in this order:
@@ -149,7 +150,7 @@ from hdl_keras.recipes.deployable import train_deployable
 (x, y), _ = data.load("mnist")
 model, summary = train_deployable(
     models.small_cnn(), x, y, objective="pgd", eps=16 / 255, attack_steps=10,
-    sparsify_epochs=10, rgsm_lam1=0.05, kernel_quantizer="binary", scheme="binaryrelax",
+    sparsify_epochs=10, channel_sparsity=0.5, kernel_quantizer="binary", scheme="binaryrelax",
     quantize_epochs=5, learning_rate=0.01,
 )
 print(summary["channels"])            # channels before and after shrinking
@@ -158,7 +159,7 @@ deploy.export(model, "mnist.onnx")    # 1 bit per binary weight
 
 ```
 hdl-train seed --model small_cnn --dataset mnist --objective pgd --sparsify-epochs 10 \
-    --rgsm-lam1 0.05 --kernel-quantizer binary --scheme binaryrelax --epochs 5 \
+    --channel-sparsity 0.5 --kernel-quantizer binary --scheme binaryrelax --epochs 5 \
     --eps 0.0627451 --learning-rate 0.01 --evaluate 1000 --out runs/deployable
 ```
 

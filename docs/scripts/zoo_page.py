@@ -66,8 +66,12 @@ how the recipe departs from the paper (network, epochs, the top-2 robust term). 
 are trained by fast adversarial training (Wong et al. 2020; see
 [adversarial training](adversarial.md#fast-adversarial-training)); the BinaryRelax entries by the
 same fast attack inside Li et al.'s (2020) trade-off loss, with 1-bit kernels (see
-[quantization](quantization.md#packed-zoo-entries)); `mnist-tiny_cnn-binaryrelax` is the small CNN
-at a quarter of its parameters (`hdl_keras.models.tiny_cnn`), 9.4 KB packed, at 16/255.
+[quantization](quantization.md#packed-zoo-entries)); the TradeOff entries are their float twins
+(the same training, float kernels: Table VIII's float rows). `mnist-tiny_cnn-binaryrelax` is the
+small CNN at a quarter of its parameters (`hdl_keras.models.tiny_cnn`), 9.4 KB packed, at 16/255.
+The RobustSparseBinary entries are robust, channel-sparse and 1-bit at once: the small CNN trained
+by the trade-off loss with ADMM channel pruning of half its hidden channels, shrunk, then trained
+with 1-bit kernels by BinaryRelax (see [deployment](deployment.md)).
 """
 
 

@@ -8,7 +8,12 @@
    2: relaxed group sparsity on output channels, `apply_rgsm`) on every
    Dense/Conv2D kernel; `ReplaceWithU` sets each kernel to its sparse copy
    `u` at the end of every epoch, so channels below the threshold are exact
-   zeros.
+   zeros. With `channel_sparsity` set, ADMM (Dinh et al.'s (2020) baseline,
+   `apply_admm(structure="channel")`) instead projects every hidden
+   Dense/Conv2D kernel (all but the first and the last) on the set with that
+   fraction of its output channels zero, and hard-prunes them when the phase
+   ends: a chosen size, where RGSM's one threshold for all layers keeps
+   all or none of a layer's channels unless `rgsm_lam1` is tuned.
 2. **Shrink**: the splitting regularizers are removed and `shrink` rebuilds
    the network without its zero channels (constant channels folded into the
    next layer): a physically smaller float network.
@@ -31,8 +36,10 @@ import keras
 import numpy as np
 
 from hdl_keras import quantizers
+from hdl_keras.callbacks import ADMMUpdate
 from hdl_keras.callbacks import BinaryRelax
 from hdl_keras.layers import to_quantized
+from hdl_keras.pruning import apply_admm
 from hdl_keras.pruning import apply_rgsm
 from hdl_keras.pruning import remove_splitting
 from hdl_keras.pruning import shrink
@@ -59,12 +66,11 @@ def _fit(base, objective, x, y, epochs, learning_rate, batch_size, seed, attack,
     return history.history
 
 
+_KERNEL_LAYERS = (keras.layers.Dense, keras.layers.Conv2D)
+
+
 def _channel_count(model):
-    return sum(
-        int(layer.kernel.shape[-1])
-        for layer in flatten_layers(model)
-        if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D))
-    )
+    return sum(int(layer.kernel.shape[-1]) for layer in flatten_layers(model) if isinstance(layer, _KERNEL_LAYERS))
 
 
 def train_deployable(
@@ -81,6 +87,8 @@ def train_deployable(
     rgsm_beta=1.0,
     rgsm_lam1=5e-2,
     rgsm_lam2=1e-5,
+    channel_sparsity=None,
+    admm_rho=1e-2,
     kernel_quantizer="binary",
     scheme="binaryrelax",
     relax_rho=2.0,
@@ -108,6 +116,9 @@ def train_deployable(
         rgsm_lam1: RGSM's channel penalty `lam1` (group l0: the threshold on
             a channel's l2 norm is `sqrt(2 * lam1 / beta)`).
         rgsm_lam2: RGSM's group-lasso weight `lam2`.
+        channel_sparsity: None (RGSM), or the fraction in (0, 1) of output
+            channels ADMM prunes from each hidden Dense/Conv2D layer.
+        admm_rho: ADMM's penalty weight `rho` (with `channel_sparsity`).
         kernel_quantizer: `"binary"`, `"ternary"`, `"4bit"` or any
             quantizer `hdl_keras.quantizers.get` resolves.
         scheme: `"binaryrelax"` (default) or `"binaryconnect"`.
@@ -144,6 +155,14 @@ def train_deployable(
     sparsify_epochs = _check_positive_int(sparsify_epochs, "sparsify_epochs")
     quantize_epochs = _check_positive_int(quantize_epochs, "quantize_epochs")
     attack_steps = _check_positive_int(attack_steps, "attack_steps")
+    if channel_sparsity is not None and not (
+        isinstance(channel_sparsity, (int, float))
+        and not isinstance(channel_sparsity, bool)
+        and 0 < channel_sparsity < 1
+    ):
+        raise ValueError(
+            f"Expected `channel_sparsity` to be None or a fraction in (0, 1). Received: channel_sparsity={channel_sparsity!r}"
+        )
     if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps > 0):
         raise ValueError(f"Expected `eps` to be a number > 0. Received: eps={eps!r}")
     attack = {
@@ -155,8 +174,13 @@ def train_deployable(
     y = np.asarray(y).astype("int64")
     keras.utils.set_random_seed(seed)
 
-    replace = apply_rgsm(base, beta=rgsm_beta, lam1=rgsm_lam1, lam2=rgsm_lam2)
-    sparsify = _fit(base, objective, x, y, sparsify_epochs, learning_rate, batch_size, seed, attack, [replace], verbose)
+    if channel_sparsity is None:
+        pruning = apply_rgsm(base, beta=rgsm_beta, lam1=rgsm_lam1, lam2=rgsm_lam2)
+    else:
+        hidden = [layer.name for layer in flatten_layers(base) if isinstance(layer, _KERNEL_LAYERS)][1:-1]
+        apply_admm(base, rho=admm_rho, sparsity=channel_sparsity, structure="channel", layers=hidden)
+        pruning = ADMMUpdate(hard_prune=True)
+    sparsify = _fit(base, objective, x, y, sparsify_epochs, learning_rate, batch_size, seed, attack, [pruning], verbose)
     remove_splitting(base)
     shrunk = shrink(base)
 

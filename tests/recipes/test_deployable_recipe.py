@@ -53,6 +53,29 @@ def test_recipe_shrinks_then_quantizes_and_exports(tmp_path):
         )
 
 
+def test_admm_channel_sparsity_prunes_that_fraction_of_each_hidden_layer():
+    x, y = toy_images()
+    base = small_cnn(input_shape=(12, 12, 1), num_classes=2, filters=(8, 8), dense_units=16)
+    model, summary = train_deployable(
+        base,
+        x,
+        y,
+        eps=0.05,
+        attack_steps=1,
+        sparsify_epochs=1,
+        quantize_epochs=1,
+        channel_sparsity=0.5,
+        kernel_quantizer="binary",
+        learning_rate=0.05,
+        batch_size=32,
+        verbose=0,
+    )
+    # conv1 and the logits keep their channels; conv2 and fc1 lose half (ADMM's projection, hard-pruned).
+    filters = {layer.name: int(layer.kernel.shape[-1]) for layer in model.layers if hasattr(layer, "kernel")}
+    assert filters == {"conv1": 8, "conv2": 4, "fc1": 8, "logits": 2}
+    assert summary["channels"] == {"before": 34, "after": 22}
+
+
 def test_bad_arguments_are_refused():
     x, y = toy_images(8)
     base = small_cnn(input_shape=(12, 12, 1), num_classes=2, filters=(4,), dense_units=4)
@@ -62,6 +85,8 @@ def test_bad_arguments_are_refused():
         train_deployable(base, x, y, scheme="relax")
     with pytest.raises(ValueError, match="sparsify_epochs"):
         train_deployable(base, x, y, sparsify_epochs=0)
+    with pytest.raises(ValueError, match="channel_sparsity"):
+        train_deployable(base, x, y, channel_sparsity=1.0)
 
 
 def test_hdl_train_runs_the_composed_recipe(tmp_path):
