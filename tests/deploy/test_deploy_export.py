@@ -11,6 +11,7 @@ from hdl_keras.layers import to_quantized
 from hdl_keras.layers.export import export_pruned
 from hdl_keras.models import small_cnn
 from hdl_keras.pruning import shrink
+from hdl_keras.quantizers import BinaryQuantizer
 from hdl_keras.quantizers import KBitQuantizer
 from hdl_keras.quantizers import TernaryQuantizer
 from hdl_keras.quantizers import set_relax_lambda
@@ -25,6 +26,7 @@ backend_suite = pytest.mark.backend_suite
 
 QUANTIZERS = {
     "binary": "binary",
+    "binary_per_channel": BinaryQuantizer(per_channel=True),
     "ternary_per_channel": TernaryQuantizer(per_channel=True),
     "4bit": "4bit",
     "4bit_per_channel": KBitQuantizer(bits=4, per_channel=True),
@@ -123,7 +125,7 @@ def test_quantized_kernels_leave_as_integers(name, tmp_path):
     np.testing.assert_allclose(fused, reference, atol=1e-4)
     kernels = kernel_initializers(path)
     assert sorted(kernels) == ["conv1", "conv2", "fc1", "logits"]
-    bits = {"binary": 1, "8bit": 8}.get(name, 4)
+    bits = {"binary": 1, "binary_per_channel": 1, "8bit": 8}.get(name, 4)
     expected = {1: onnx.TensorProto.UINT8, 4: onnx.TensorProto.INT4, 8: onnx.TensorProto.INT8}[bits]
     assert {init.data_type for init in kernels.values()} == {expected}  # no float kernel
     assert len(kernels["fc1"].raw_data) == 8 * 8 * 7 * 7 * bits // 8  # (8, 392) kernel, transposed for Gemm
