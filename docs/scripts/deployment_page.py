@@ -217,7 +217,7 @@ def render(cards, results, figure_name="img/deployment_pareto.png"):
         f"Measured by `{results['command']}` ({results['backend']} backend, 2-core CPU"
         + (
             ", REDUCED: 1000 test points for parity, 100 attacked with APGD-CE 20 steps and Square 100 "
-            "queries, 30 latency repeats"
+            "queries, 30 latency repeats (at batch 1 each times 50 calls)"
             if "--quick" in results["command"]
             else ""
         )
