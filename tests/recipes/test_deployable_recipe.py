@@ -20,23 +20,16 @@ def toy_images(n=64, seed=0):
     return x, y
 
 
-def test_recipe_shrinks_then_quantizes_and_exports(tmp_path):
+def train_toy(**settings):
+    """`train_deployable` on the toy images with a conv 8 - conv 8 - Dense 16 net; returns `(x, model, summary)`."""
     x, y = toy_images()
     base = small_cnn(input_shape=(12, 12, 1), num_classes=2, filters=(8, 8), dense_units=16)
-    model, summary = train_deployable(
-        base,
-        x,
-        y,
-        eps=0.05,
-        attack_steps=1,
-        sparsify_epochs=2,
-        quantize_epochs=2,
-        rgsm_lam1=0.3,
-        kernel_quantizer="ternary",
-        learning_rate=0.05,
-        batch_size=32,
-        verbose=0,
-    )
+    defaults = {"eps": 0.05, "attack_steps": 1, "learning_rate": 0.05, "batch_size": 32, "verbose": 0}
+    return (x, *train_deployable(base, x, y, **{**defaults, **settings}))
+
+
+def test_recipe_shrinks_then_quantizes_and_exports(tmp_path):
+    x, model, summary = train_toy(sparsify_epochs=2, quantize_epochs=2, rgsm_lam1=0.3, kernel_quantizer="ternary")
     assert summary["channels"]["after"] < summary["channels"]["before"]  # RGSM zeroed channels, shrink removed them
     assert summary["parameters"]["after"] < summary["parameters"]["before"]
     quantized = [layer for layer in model.layers if isinstance(layer, QuantizedKernelMixin)]
@@ -54,22 +47,7 @@ def test_recipe_shrinks_then_quantizes_and_exports(tmp_path):
 
 
 def test_admm_channel_sparsity_prunes_that_fraction_of_each_hidden_layer():
-    x, y = toy_images()
-    base = small_cnn(input_shape=(12, 12, 1), num_classes=2, filters=(8, 8), dense_units=16)
-    model, summary = train_deployable(
-        base,
-        x,
-        y,
-        eps=0.05,
-        attack_steps=1,
-        sparsify_epochs=1,
-        quantize_epochs=1,
-        channel_sparsity=0.5,
-        kernel_quantizer="binary",
-        learning_rate=0.05,
-        batch_size=32,
-        verbose=0,
-    )
+    _, model, summary = train_toy(sparsify_epochs=1, quantize_epochs=1, channel_sparsity=0.5, kernel_quantizer="binary")
     # conv1 and the logits keep their channels; conv2 and fc1 lose half (ADMM's projection, hard-pruned).
     filters = {layer.name: int(layer.kernel.shape[-1]) for layer in model.layers if hasattr(layer, "kernel")}
     assert filters == {"conv1": 8, "conv2": 4, "fc1": 8, "logits": 2}
