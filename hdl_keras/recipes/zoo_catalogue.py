@@ -54,6 +54,17 @@ Recipes:
   same recipe on the tiny CNN (`hdl_keras.models.tiny_cnn`, about 10 KB
   packed) at the training-techniques report's MNIST radius, 16/255: the
   deployable entry, compared with that report's PGD-AT row.
+- TradeOff on `mnist` and `fashion_mnist`: the float twins of the BinaryRelax
+  entries (the same training and selection, float kernels), compared with
+  Table VIII's float rows.
+- RobustSparseBinary on `mnist` (16/255) and `fashion_mnist` (8/255): robust,
+  channel-sparse and 1-bit at once. The float small CNN trains 6 epochs by
+  the trade-off loss at FGSM examples with ADMM channel pruning (Dinh et
+  al. 2020's baseline) of half the output channels of every hidden layer,
+  is hard-pruned and shrunk (`hdl_keras.pruning.shrink`: about 66,000 of its
+  241,546 parameters left), then trains with 1-bit kernels by BinaryRelax as
+  above; saved packed. No paper composes them; the zoo's float entries of the
+  same data are the comparison.
 
 The tables' threat model is l_inf with eps = 0.1 (HDL's evaluation radius on
 tables). Threat models and the papers' values come from `hdl_keras.presets`. Every entry's radius is in the `minmax` units of

@@ -12,15 +12,15 @@ the card's `metrics` stay null until `hdl-zoo eval NAME --update-card`
 (`hdl_keras.recipes.zoo_cards.update_card`) measures them.
 
 A run keeps the epoch of best validation accuracy where its recipe holds out
-a validation split (`validation_split`; PGD-AT and BinaryRelax: best PGD-10
-accuracy, `RobustValidation`). DL, Robust, PGD-AT and BinaryRelax runs are resumable:
+a validation split (`validation_split`; the `FAST_AT_METHODS`: best PGD-10
+accuracy, `RobustValidation`). DL, Robust and the fast-AT runs are resumable:
 `BackupAndRestore` keeps the last finished epoch under `runs/zoo/<name>`
 (`run_dir`: relative to the working directory, or
 `$HDL_KERAS_RUNS/zoo/<name>`), so `hdl-zoo train NAME` run again after an
 interruption continues, and the card's wall time sums the sessions. Sparse
 (HDL) models are hard-pruned before saving (`harden_gates`, then
 `hdl_keras.layers.export_pruned`), so every zoo file is a plain network of
-Keras layers that predicts logits; BinaryRelax entries are saved packed
+Keras layers that predicts logits; 1-bit entries are saved packed
 (`model.hdlpack`, `hdl_keras.saving.export_packed`: 1 bit per weight).
 
 Examples:
