@@ -38,7 +38,8 @@ def zoo_list_table(cards, out):
     """`hdl zoo list`: name, dataset, method, clean and robust accuracy, sparsity, bits, size.
 
     Dropped first when too wide: the dataset, then the method (both are
-    parts of the entry name); last resort: the name column wraps.
+    parts of the entry name), then the bits (the size tells a 1-bit entry
+    too); last resort: the name column wraps.
     """
     rows = [
         {
@@ -61,6 +62,7 @@ def zoo_list_table(cards, out):
                 box=rich.box.SIMPLE_HEAD,
                 collapse_padding=True,
                 pad_edge=False,
+                show_edge=False,
             )
             for column in columns:
                 numeric = column in NUMBER_COLUMNS
@@ -79,13 +81,15 @@ def zoo_list_table(cards, out):
     everything = ("name", "dataset", "method", *NUMBER_COLUMNS)
     without_dataset = ("name", "method", *NUMBER_COLUMNS)
     names_and_numbers = ("name", *NUMBER_COLUMNS)
+    without_bits = tuple(column for column in names_and_numbers if column != "bits")
     return first_fitting(
         out,
         [
             build(everything),
             build(without_dataset),
             build(names_and_numbers),
-            build(names_and_numbers, wrap_names=True),
+            build(without_bits),
+            build(without_bits, wrap_names=True),
         ],
     )
 

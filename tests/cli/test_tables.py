@@ -32,9 +32,10 @@ def test_list_shows_every_number_in_full(columns):
             assert percent(metrics.get(key)) in row.split(), (key, row)
 
 
-def test_list_drops_the_dataset_and_method_columns_at_80_only():
+def test_list_drops_the_dataset_method_and_bits_columns_at_80_only():
+    # The longest shipped name (44 characters) leaves no room for the bits at 80 columns.
     header = next(line for line in run(80, "list") if line.split()[:1] == ["name"])
-    assert header.split() == ["name", "clean", "robust", "sparsity", "bits", "size"]
+    assert header.split() == ["name", "clean", "robust", "sparsity", "size"]
     header = next(line for line in run(120, "list") if line.split()[:1] == ["name"])
     assert header.split() == ["name", "dataset", "method", "clean", "robust", "sparsity", "bits", "size"]
 
