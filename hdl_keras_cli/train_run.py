@@ -17,6 +17,7 @@ from hdl_keras import deploy
 from hdl_keras import models
 from hdl_keras import quantizers
 from hdl_keras.measure import weight_statistics
+from hdl_keras.recipes.deployable import ADMM_RHO
 from hdl_keras.recipes.deployable import train_deployable
 from hdl_keras.recipes.evaluation import PAPER_EVALUATION
 from hdl_keras.recipes.evaluation import evaluate_like_paper
@@ -175,7 +176,7 @@ def _train_deployable(args, command, verbose):
         "channel_pruning": (
             {"rgsm": {"beta": args.rgsm_beta, "lam1": args.rgsm_lam1}}
             if args.channel_sparsity is None
-            else {"admm": {"channel_sparsity": args.channel_sparsity, "rho": 1e-2}}
+            else {"admm": {"channel_sparsity": args.channel_sparsity, "rho": ADMM_RHO}}
         ),
         "shrink": {key: summary[key] for key in ("parameters", "channels")},
         "quantization": {

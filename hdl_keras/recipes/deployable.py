@@ -67,10 +67,32 @@ def _fit(base, objective, x, y, epochs, learning_rate, batch_size, seed, attack,
 
 
 _KERNEL_LAYERS = (keras.layers.Dense, keras.layers.Conv2D)
+ADMM_RHO = 1e-2  # ADMM's penalty weight of the channel pruning (`admm_channel_pruning`)
 
 
 def _channel_count(model):
     return sum(int(layer.kernel.shape[-1]) for layer in flatten_layers(model) if isinstance(layer, _KERNEL_LAYERS))
+
+
+def admm_channel_pruning(model, channel_sparsity, rho=ADMM_RHO):
+    """Attaches ADMM channel pruning to every hidden Dense/Conv2D layer of `model` (all but the first and the last).
+
+    ADMM (Dinh et al.'s (2020) baseline, eq. 2-3, `apply_admm(structure="channel")`)
+    projects each of those kernels on the set with `channel_sparsity` of its
+    output channels zero; the returned callback runs the u- and z-steps after
+    every epoch and hard-prunes the kernels when `fit` ends.
+
+    Args:
+        model: a built `keras.Model`.
+        channel_sparsity: fraction in (0, 1) of each hidden layer's output channels pruned.
+        rho: ADMM's penalty weight.
+
+    Returns:
+        The `ADMMUpdate(hard_prune=True)` callback to pass to `fit`.
+    """
+    hidden = [layer.name for layer in flatten_layers(model) if isinstance(layer, _KERNEL_LAYERS)][1:-1]
+    apply_admm(model, rho=rho, sparsity=channel_sparsity, structure="channel", layers=hidden)
+    return ADMMUpdate(hard_prune=True)
 
 
 def train_deployable(
@@ -88,7 +110,7 @@ def train_deployable(
     rgsm_lam1=5e-2,
     rgsm_lam2=1e-5,
     channel_sparsity=None,
-    admm_rho=1e-2,
+    admm_rho=ADMM_RHO,
     kernel_quantizer="binary",
     scheme="binaryrelax",
     relax_rho=2.0,
@@ -177,9 +199,7 @@ def train_deployable(
     if channel_sparsity is None:
         pruning = apply_rgsm(base, beta=rgsm_beta, lam1=rgsm_lam1, lam2=rgsm_lam2)
     else:
-        hidden = [layer.name for layer in flatten_layers(base) if isinstance(layer, _KERNEL_LAYERS)][1:-1]
-        apply_admm(base, rho=admm_rho, sparsity=channel_sparsity, structure="channel", layers=hidden)
-        pruning = ADMMUpdate(hard_prune=True)
+        pruning = admm_channel_pruning(base, channel_sparsity, rho=admm_rho)
     sparsify = _fit(base, objective, x, y, sparsify_epochs, learning_rate, batch_size, seed, attack, [pruning], verbose)
     remove_splitting(base)
     shrunk = shrink(base)

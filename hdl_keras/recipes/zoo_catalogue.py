@@ -166,8 +166,9 @@ _TINY_BINARY_EPOCHS = 16
 _BINARYRELAX_RHO = 10.0
 # Robust, channel-sparse, binary entries (issue: deployable robust models), at the PGD-AT radii:
 # 6 float epochs with ADMM channel pruning of half the hidden channels (RGSM's threshold kept all
-# or none of a layer's channels in short MNIST probes: lam1 0.3 kept 96 %, 0.5 none of conv2 and
-# conv3), then the shrunk network's BinaryRelax epochs (relaxed for the first half). On MNIST
+# or none of a layer's channels in short MNIST probes (benchmarks/channel_pruning_probe.py):
+# lam1 0.3 kept 95-98 %, 0.5 none of conv2 and conv3), then the shrunk network's BinaryRelax
+# epochs (relaxed for the first half). On MNIST
 # 10 epochs end at validation PGD-10 accuracy 0.953; 20 did worse: 0.925 (switch at epoch 11,
 # stopped by patience at 16) and 0.935 (switch at epoch 6, all 20 epochs).
 _SPARSE_BINARY_SPARSIFY_EPOCHS = 6

@@ -45,7 +45,6 @@ import numpy as np
 
 from hdl_keras import layers
 from hdl_keras import models
-from hdl_keras.callbacks import ADMMUpdate
 from hdl_keras.callbacks import BinaryRelax
 from hdl_keras.data import prepare_data
 from hdl_keras.data import stratified_subset
@@ -53,9 +52,9 @@ from hdl_keras.objectives import METHODS
 from hdl_keras.objectives import PGDAdversarialTraining
 from hdl_keras.objectives import RobustValidation
 from hdl_keras.objectives import TradeOff
-from hdl_keras.pruning import apply_admm
 from hdl_keras.pruning import remove_splitting
 from hdl_keras.pruning import shrink
+from hdl_keras.recipes.deployable import admm_channel_pruning
 from hdl_keras.recipes.holistic import build_model
 from hdl_keras.recipes.holistic import harden_gates
 from hdl_keras.recipes.schedules import OneCycle
@@ -298,9 +297,7 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
         model = PGDAdversarialTraining.from_model(base, seed=TRAINING_SEED, **attack)
     else:
         model = TradeOff.from_model(base, alpha=config["alpha"], beta=config["beta"], seed=TRAINING_SEED, **attack)
-    steps_per_epoch = -(-len(y) // recipe.batch_size)
-    schedule = OneCycle(config["lr"], total_steps=max(2, epochs * steps_per_epoch))
-    model.compile(optimizer=keras.optimizers.Adam(schedule), metrics=["sparse_categorical_accuracy"])
+    _compile_one_cycle(model, config["lr"], epochs, len(y), recipe.batch_size)
     x_val, y_val = validation
     selection = RobustValidation(
         (x_val[: config["selection_examples"]], y_val[: config["selection_examples"]]),
@@ -340,26 +337,33 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
     return network, summary, wall_time
 
 
+def _compile_one_cycle(model, peak_lr, epochs, examples, batch_size):
+    """Compiles `model` with Adam on `OneCycle(peak_lr)` over `epochs` epochs of `examples` at `batch_size`."""
+    steps_per_epoch = -(-examples // batch_size)
+    schedule = OneCycle(peak_lr, total_steps=max(2, epochs * steps_per_epoch))
+    model.compile(optimizer=keras.optimizers.Adam(schedule), metrics=["sparse_categorical_accuracy"])
+
+
 SHRUNK_FILE = "shrunk.keras"  # the float network after the sparsify phase, so a resumed run skips it
-
-
-def _kernel_layers(model):
-    return [layer for layer in model.layers if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D))]
 
 
 def _channel_counts(model):
     """Output channels of each Dense / Conv2D layer, by name."""
-    return {layer.name: int(layer.kernel.shape[-1]) for layer in _kernel_layers(model)}
+    return {
+        layer.name: int(layer.kernel.shape[-1])
+        for layer in model.layers
+        if isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D))
+    }
 
 
 def _sparsify_and_shrink(recipe, base, x, y, epochs, attack, folder, clock, verbose):
     """Phase 1 of a RobustSparseBinary entry: robust float training with ADMM channel pruning, then `shrink`.
 
-    The objective is the entry's `TradeOff` at FGSM-RS examples; ADMM (Dinh et
-    al.'s (2020) baseline, eq. 2-3, `structure="channel"`) projects the hidden
-    Dense / Conv2D kernels (all but the first and the last) on the set with
-    `channel_sparsity` of their output channels zero, `ADMMUpdate` hard-prunes
-    them when training ends, and `shrink` rebuilds the network without them.
+    The objective is the entry's `TradeOff` at FGSM-RS examples;
+    `admm_channel_pruning` (ADMM, Dinh et al.'s (2020) baseline) prunes
+    `channel_sparsity` of the output channels of every hidden Dense / Conv2D
+    layer, hard-pruned when training ends, and `shrink` rebuilds the network
+    without them.
     Adam on a one-cycle rate, `epochs` epochs, resumable (`BackupAndRestore`
     in `folder/sparsify_backup`; the shrunk network is kept as
     `folder/shrunk.keras` until the entry is written).
@@ -370,17 +374,10 @@ def _sparsify_and_shrink(recipe, base, x, y, epochs, attack, folder, clock, verb
     config = recipe.hyperparameters
     if (folder / SHRUNK_FILE).exists():
         return keras.saving.load_model(folder / SHRUNK_FILE, compile=False)
-    hidden = [layer.name for layer in _kernel_layers(base)][1:-1]
-    apply_admm(base, rho=config["admm_rho"], sparsity=config["channel_sparsity"], structure="channel", layers=hidden)
+    pruning = admm_channel_pruning(base, config["channel_sparsity"], rho=config["admm_rho"])
     model = TradeOff.from_model(base, alpha=config["alpha"], beta=config["beta"], seed=TRAINING_SEED, **attack)
-    steps_per_epoch = -(-len(y) // recipe.batch_size)
-    schedule = OneCycle(config["lr"], total_steps=max(2, epochs * steps_per_epoch))
-    model.compile(optimizer=keras.optimizers.Adam(schedule), metrics=["sparse_categorical_accuracy"])
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(folder / "sparsify_backup")),
-        ADMMUpdate(hard_prune=True),
-        clock,
-    ]
+    _compile_one_cycle(model, config["lr"], epochs, len(y), recipe.batch_size)
+    callbacks = [keras.callbacks.BackupAndRestore(str(folder / "sparsify_backup")), pruning, clock]
     train(model, x, y, epochs=epochs, batch_size=recipe.batch_size, shuffle=True, callbacks=callbacks, verbose=verbose)
     remove_splitting(base)
     shrunk = shrink(base)
