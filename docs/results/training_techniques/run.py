@@ -52,6 +52,7 @@ from hdl_keras.attacks import Square
 from hdl_keras.attacks import evaluate
 from hdl_keras.attacks import most_confused_pairs
 from hdl_keras.data import load
+from hdl_keras.data import stratified_subset
 from hdl_keras.objectives import PGDAdversarialTraining
 from hdl_keras.preprocessing import NOISE_STDDEV
 from hdl_keras.preprocessing import Preprocessing
@@ -251,7 +252,7 @@ class Pocket(keras.callbacks.Callback):
 def train_cnn(dataset, method, code, args, noise_stddev=NOISE_STDDEV):
     (x_train, y_train), (x_val, y_val), _ = split(dataset)
     if args.train_subset:
-        rows = stratified_rows(y_train, args.train_subset)
+        rows = stratified_subset(y_train, args.train_subset, seed=SEED)
         x_train, y_train = x_train[rows], y_train[rows]
     keras.utils.set_random_seed(SEED)
     base = models.small_cnn(input_shape=x_train.shape[1:])
@@ -282,24 +283,10 @@ def train_cnn(dataset, method, code, args, noise_stddev=NOISE_STDDEV):
     }
 
 
-def stratified_rows(y, n):
-    """About `n` row indices of `y` drawn class by class in the full set's proportions.
-
-    Class `c` contributes the first `round(n * n_c / N)` of its rows in the order
-    of `numpy.random.default_rng(SEED).permutation(N)`, so a subset of MNIST keeps
-    MNIST's imbalance (what balancing corrects) and a subset of Fashion-MNIST
-    (6,000 images per class) stays exactly balanced.
-    """
-    order = np.random.default_rng(SEED).permutation(len(y))
-    counts = np.bincount(y)
-    rows = [order[y[order] == c][: round(n * count / len(y))] for c, count in enumerate(counts)]
-    return np.sort(np.concatenate(rows))
-
-
 def run_cnn(args):
     (_, y_train), _, (x_test, y_test) = split(args.dataset)
     if args.train_subset:
-        y_train = y_train[stratified_rows(y_train, args.train_subset)]
+        y_train = y_train[stratified_subset(y_train, args.train_subset, seed=SEED)]
     already_balanced = len(set(np.bincount(y_train))) == 1
     for code in args.codes:
         for noise_stddev in args.noise:
@@ -461,8 +448,8 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--lr", type=float, default=0.1)
     parser.add_argument("--train-subset", type=int, default=0,
-                        help="train on about this many images (0: all 60,000; CNN: a "
-                             "stratified subset, see stratified_rows; GMM: the first n)")
+                        help="train on this many images (0: all 60,000; CNN: a class-"
+                             "stratified subset, `stratified_subset`; GMM: the first n)")
     parser.add_argument("--val-n", type=int, default=8000,
                         help="validation images of the pocket criterion")
     parser.add_argument("--square-n", type=int, default=2000,
