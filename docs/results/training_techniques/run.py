@@ -82,9 +82,9 @@ def split(dataset):
     return (x_train, y_train), (x_rest[val], y_rest[val]), (x_rest[test], y_rest[test])
 
 
-def save_record(key, record):
-    """Writes records/<key>.json with the command that produced it."""
-    arguments = sys.argv[1:]
+def save_record(key, record, args):
+    """Writes records/<key>.json with the command that produced it (`args.argv`)."""
+    arguments = list(args.argv)
     if "--records" in arguments:  # a scratch folder is not part of the command
         where = arguments.index("--records")
         arguments = arguments[:where] + arguments[where + 2 :]
@@ -161,7 +161,7 @@ def run_gmm(args):
         record = gmm_record(model, pca, gmm, labels, x_test, y_test, x_sq, y_sq, args)
         record.update(kind="gmm", adversarial=False, fit_seconds=fit_seconds)
         save_model(model, "gmm-baseline")
-        save_record("gmm-baseline", record)
+        save_record("gmm-baseline", record, args)
     if not have("gmm-at", args.redo):
         start = time.perf_counter()
         pca, gmm, labels, _ = fitted(50)
@@ -184,7 +184,7 @@ def run_gmm(args):
             fit_seconds=time.perf_counter() - start - attack_seconds,
         )
         save_model(model, "gmm-at")
-        save_record("gmm-at", record)
+        save_record("gmm-at", record, args)
     for dims in (10, 50, 100, 200):
         key = f"gmm-pca{dims}"
         if have(key, args.redo):
@@ -194,7 +194,7 @@ def run_gmm(args):
         save_record(key, {
             "kind": "gmm_pca", "dims": dims, "clean": accuracy, "n": len(y_test),
             "cluster_labels": labels, "seconds": seconds, "train_subset": args.train_subset,
-        })
+        }, args)
 
 
 def gmm_record(model, pca, gmm, labels, x_test, y_test, x_sq, y_sq, args):
@@ -301,7 +301,7 @@ def run_cnn(args):
             if code[0] == "T" and already_balanced and (RECORDS / f"{unbalanced_key}.json").exists():
                 # Balancing adds no copy (every class has the same count): the run is the F run.
                 record = json.loads((RECORDS / f"{unbalanced_key}.json").read_text())
-                save_record(key, {**record, "code": code, "same_as": unbalanced_key})
+                save_record(key, {**record, "code": code, "same_as": unbalanced_key}, args)
                 continue
             print(f"{key}: training", flush=True)
             model, training = train_cnn(args.dataset, args.method, code, args, noise_stddev)
@@ -317,7 +317,7 @@ def run_cnn(args):
                 "kind": "cnn", "dataset": args.dataset, "method": args.method, "code": code,
                 "clean_all": clean, "n_all": len(y_test), "square_queries": args.square_queries,
                 "train_subset": args.train_subset, **training, **evaluation,
-            })
+            }, args)
 
 
 def run_measure(args):
@@ -353,7 +353,7 @@ def run_measure(args):
         **{f"{m}_ratio": result[m] / result["standard"] for m in METHODS},
         "square_500_images_seconds_per_query": result["square_500_images_per_query"],
     }
-    save_record("measure", record)
+    save_record("measure", record, args)
     print(json.dumps(record))
 
 
@@ -461,6 +461,7 @@ def main(argv=None):
     parser.add_argument("--records", default=None,
                         help="folder of the run records (a scratch folder for smoke tests)")
     args = parser.parse_args(argv)
+    args.argv = sys.argv[1:] if argv is None else list(argv)
     if args.records:
         global RECORDS
         RECORDS = Path(args.records)
