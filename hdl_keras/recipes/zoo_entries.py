@@ -152,6 +152,9 @@ def train_entry(name, zoo_dir=None, epochs=None, train_examples=None, verbose=1)
         "reduced": _reduced_label(recipe, epochs, len(y_train)) if overridden else recipe.reduced,
     }
     if selection is not None:
+        channels = selection.pop("channels", None)
+        if channels is not None:  # the composed recipe's output channels before and after shrinking
+            training["channels"] = channels
         training["validation"] = selection
     return _write_entry(zoo_dir / name, recipe, model, training)
 

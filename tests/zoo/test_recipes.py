@@ -237,7 +237,7 @@ def test_tiny_binaryrelax_image_run_writes_a_packed_binary_entry(zoo_dir, mnist_
 def test_tiny_robust_sparse_binary_run_prunes_shrinks_and_packs(zoo_dir, mnist_run_dir):
     name = "mnist-small_cnn-robust_sparse_binary"
     card = train_entry(name, epochs=2, train_examples=128, verbose=0)
-    channels = card["training"]["validation"]["channels"]
+    channels = card["training"]["channels"]
     assert channels["before"] == {"conv1": 32, "conv2": 64, "conv3": 128, "fc1": 128, "logits": 10}
     # Half of each hidden layer's channels pruned; the first convolution and the logits kept.
     assert channels["after"] == {"conv1": 32, "conv2": 32, "conv3": 64, "fc1": 64, "logits": 10}
