@@ -137,7 +137,7 @@ def cnn_table(found, dataset, kind, reference):
         "| config | clean, report | clean, ours [95 % CI] | Square, report | Square, ours [95 % CI] | best epoch | run |",
         "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
-    missing = []
+    missing, commands = [], []
     for code in CODES:
         record = cnn_cells(found, dataset)[(kind, code)]
         ref_clean, ref_square = reference.get(code, ("-", "-")) if reference else ("-", "-")
@@ -150,8 +150,13 @@ def cnn_table(found, dataset, kind, reference):
         lines.append(
             f"| {code} | {ref_clean} | {cell(record['clean_all'], record['n_all'])} | {ref_square} | "
             f"{cell(record['square'], record['n'])} | {record['best_epoch']} | "
-            f"{reduced_note(record)}; {command(record)} |"
+            f"{reduced_note(record)} |"
         )
+        if command(record) not in commands:
+            commands.append(command(record))
+    if commands:
+        lines += ["", "Commands (each trains the configurations it lacks a record of): "
+                  + ", ".join(commands) + "."]
     return lines, missing
 
 
@@ -285,6 +290,38 @@ def measure_section(found):
     ]
 
 
+def full_protocol_hours(found):
+    """Hours the report's protocol would take here for the CNN runs recorded, from `measure`.
+
+    Each distinct run (a `same_as` record reuses one) trains 10 epochs of 60,000 images at
+    its method's measured seconds per epoch, and is attacked by Square with 5,000 queries
+    on 2,000 test images at the measured seconds per image and query.
+    """
+    measure = found.get("measure")
+    runs = [r for r in found.values() if r.get("kind") == "cnn" and not r.get("same_as")]
+    if measure is None or not runs:
+        return None
+    training = sum(10 * measure[f"{r['method']}_seconds_per_epoch"] for r in runs)
+    square = len(runs) * 2000 * 5000 * measure["square_500_images_seconds_per_query"] / 500
+    return training / 3600, square / 3600
+
+
+def scale_section(found):
+    """One paragraph on what the report's protocol would cost here for the CNN runs recorded."""
+    distinct = [r for r in found.values() if r.get("kind") == "cnn" and not r.get("same_as")]
+    hours = full_protocol_hours(found)
+    if hours is None:
+        return []
+    return [
+        f"Scale of the CNN runs: the report's protocol for the {len(distinct)} distinct runs "
+        f"would take about {sum(hours):.0f} hours here ({hours[0]:.1f} h of training, "
+        f"{hours[1]:.1f} h of Square, from the measurement above); each row states the scale "
+        "it ran at instead, chosen to fit one 3-hour session on 2 CPU cores (`run.sh` gives "
+        "the reasons and runs the report's protocol with `CNN_SCALE=\"\"`).",
+        "",
+    ]
+
+
 def equivalence_section(found):
     """PGD-20 against FGSM-RS training on FFF (the sweep's stand-in for PGD-20)."""
     exact, fast = found.get("cnn-mnist-pgd20-FFF"), found.get("cnn-mnist-fgsm_rs-FFF")
@@ -412,7 +449,7 @@ def page(found, draw=True):
         "",
         "Protocol: MNIST's 60,000 official training images train; its 10,000 official test "
         "images are permuted by `numpy.random.default_rng(0)`, the first 8,000 validate and "
-        "the last 2,000 test. Small CNN (`hdl_keras.models.small_cnn`), SGD lr 0.1, momentum "
+        "the last 2,000 test (Fashion-MNIST likewise). Small CNN (`hdl_keras.models.small_cnn`), SGD lr 0.1, momentum "
         "0.9, coupled weight decay 5e-4, batch 128, pocket criterion (best validation "
         "accuracy; best validation PGD-20 accuracy for adversarial training). Preprocessing "
         "codes (balancing, augmentation, noise) from `hdl_keras.preprocessing`: balancing by "
@@ -425,6 +462,7 @@ def page(found, draw=True):
         "",
         *measure_section(found),
         "",
+        *scale_section(found),
     ]
     missing_commands = []
     for dataset, title in (("mnist", "MNIST"), ("fashion_mnist", "Fashion-MNIST")):
