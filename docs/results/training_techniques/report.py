@@ -327,11 +327,19 @@ def equivalence_section(found):
     exact, fast = found.get("cnn-mnist-pgd20-FFF"), found.get("cnn-mnist-fgsm_rs-FFF")
     if exact is None or fast is None:
         return ["Not run yet: needs both `cnn-mnist-pgd20-FFF` and `cnn-mnist-fgsm_rs-FFF`."]
-    lines = ["| training | clean [95 % CI] | Square [95 % CI] | seconds per epoch |",
-             "| --- | ---: | ---: | ---: |"]
+    lines = ["| training | clean [95 % CI] | Square [95 % CI] | best validation PGD-20 | best epoch |",
+             "| --- | ---: | ---: | ---: | ---: |"]
     for name, record in (("PGD-20", exact), ("FGSM-RS", fast)):
         lines.append(f"| {name} | {cell(record['clean_all'], record['n_all'])} | "
-                     f"{cell(record['square'], record['n'])} | {record['seconds_per_epoch']:.0f} |")
+                     f"{cell(record['square'], record['n'])} | "
+                     f"{cell(record['best_val'], record['val_n'])} | {record['best_epoch']} |")
+    measure = found.get("measure")
+    if measure is not None:
+        lines += ["", f"Cost per epoch on an idle machine (`{RUN} measure`): PGD-20 "
+                  f"{measure['pgd20_ratio']:.1f} x standard training, FGSM-RS "
+                  f"{measure['fgsm_rs_ratio']:.1f} x, so FGSM-RS is "
+                  f"{measure['pgd20_ratio'] / measure['fgsm_rs_ratio']:.1f} times cheaper. (The "
+                  "runs' own wall times are not comparable: they shared the cores with other runs.)"]
     overlap = all(
         _overlap(wilson(exact[k], exact[n]), wilson(fast[k], fast[n]))
         for k, n in (("clean_all", "n_all"), ("square", "n"))
@@ -426,6 +434,12 @@ def conclusions_section(found):
             f"{standard['n']} (standard) against {off_diagonal(adversarial['confusion_square'])} "
             f"of {adversarial['n']} ({adversarial['method']})."
         )
+    attacked = [r["n"] for r in found.values() if r.get("kind") == "cnn"]
+    if attacked:
+        low, high = wilson(0.9, min(attacked))
+        lines.append(f"- Noise level of these comparisons: a Square cell on {min(attacked)} images "
+                     f"at 90 % has a 95 % interval of [{low:.1f}, {high:.1f}], so changes of a "
+                     "few points between configurations are within it.")
     gmm, gmm_at = found.get("gmm-baseline"), found.get("gmm-at")
     if gmm and gmm_at:
         verdict = "holds" if gmm_at["square"] > gmm["square"] else "does not hold"
