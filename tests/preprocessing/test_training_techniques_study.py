@@ -86,5 +86,10 @@ def test_a_tiny_run_writes_a_record_the_report_reads(tmp_path, monkeypatch, repo
     assert (tmp_path / "models" / "cnn-mnist-fgsm_rs-TTF.keras").exists()
     run.main(arguments)  # resumable: the existing record is kept
     assert json.loads((records / "cnn-mnist-fgsm_rs-TTF.json").read_text()) == record
+    run.main(["autoattack", "--records", str(records)])
+    attacked = json.loads((records / "cnn-mnist-fgsm_rs-TTF.json").read_text())
+    assert attacked["autoattack_n"] == 10 and 0.0 <= attacked["autoattack"] <= attacked["clean"]
+    assert attacked["autoattack_command"].endswith("run.py autoattack")
     monkeypatch.setattr(report, "RECORDS", records)
     assert report.summary()["configs_mnist"] == 1
+    assert "| AutoAttack, ours" in report.page(report.records(), draw=False)

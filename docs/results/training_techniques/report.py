@@ -132,10 +132,18 @@ def reduced_note(record):
     return "REDUCED: " + ", ".join(notes) if notes else "full protocol"
 
 
+def autoattack_cell(record):
+    """The record's AutoAttack accuracy with its interval, or how to get it."""
+    if "autoattack" not in record:
+        return "not run"
+    return cell(record["autoattack"], record["autoattack_n"])
+
+
 def cnn_table(found, dataset, kind, reference):
     lines = [
-        "| config | clean, report | clean, ours [95 % CI] | Square, report | Square, ours [95 % CI] | best epoch | run |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| config | clean, report | clean, ours [95 % CI] | Square, report | Square, ours [95 % CI] "
+        "| AutoAttack, ours [95 % CI] | best epoch | run |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     missing, commands = [], []
     for code in CODES:
@@ -144,13 +152,13 @@ def cnn_table(found, dataset, kind, reference):
         ref_clean = f"{ref_clean:.2f}" if reference else "-"
         ref_square = f"{ref_square:.2f}" if reference else "-"
         if record is None:
-            lines.append(f"| {code} | {ref_clean} | not run | {ref_square} | not run | - | - |")
+            lines.append(f"| {code} | {ref_clean} | not run | {ref_square} | not run | - | - | - |")
             missing.append(code)
             continue
         lines.append(
             f"| {code} | {ref_clean} | {cell(record['clean_all'], record['n_all'])} | {ref_square} | "
-            f"{cell(record['square'], record['n'])} | {record['best_epoch']} | "
-            f"{reduced_note(record)} |"
+            f"{cell(record['square'], record['n'])} | {autoattack_cell(record)} | "
+            f"{record['best_epoch']} | {reduced_note(record)} |"
         )
         if command(record) not in commands:
             commands.append(command(record))

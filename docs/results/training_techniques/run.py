@@ -31,6 +31,7 @@ Usage, from the repository root (see `run.sh`):
     python docs/results/training_techniques/run.py cnn --dataset mnist --method standard
     python docs/results/training_techniques/run.py cnn --method pgd20 --codes FFF
     python docs/results/training_techniques/run.py cnn --method fgsm_rs
+    python docs/results/training_techniques/run.py autoattack  # AutoAttack on the trained CNNs
     python docs/results/training_techniques/run.py measure     # seconds per epoch
     python docs/results/training_techniques/run.py zoo         # zoo entry from the gmm-at run
 """
@@ -82,14 +83,18 @@ def split(dataset):
     return (x_train, y_train), (x_rest[val], y_rest[val]), (x_rest[test], y_rest[test])
 
 
-def save_record(key, record, args):
-    """Writes records/<key>.json with the command that produced it (`args.argv`)."""
+def command_of(args):
+    """The command line of this call (`args.argv`), without a scratch `--records` folder."""
     arguments = list(args.argv)
-    if "--records" in arguments:  # a scratch folder is not part of the command
+    if "--records" in arguments:
         where = arguments.index("--records")
         arguments = arguments[:where] + arguments[where + 2 :]
-    record = {**record, "command": " ".join(["python docs/results/training_techniques/run.py",
-                                             *arguments])}
+    return " ".join(["python docs/results/training_techniques/run.py", *arguments])
+
+
+def save_record(key, record, args):
+    """Writes records/<key>.json with the command that produced it."""
+    record = {**record, "command": command_of(args)}
     RECORDS.mkdir(parents=True, exist_ok=True)
     path = RECORDS / f"{key}.json"
     path.write_text(json.dumps(record, indent=1) + "\n")
@@ -320,6 +325,44 @@ def run_cnn(args):
             }, args)
 
 
+def run_autoattack(args):
+    """Adds the standard AutoAttack accuracy to each CNN record whose trained model is in MODELS.
+
+    AutoAttack (Croce and Hein 2020) at eps 16/255 runs on the test images Square
+    attacked (the first `n` of the 2,000); the record gains `autoattack`,
+    `autoattack_n` and `autoattack_seconds`. Records of balancing runs that reuse
+    another run (`same_as`) take that run's numbers.
+    """
+    _, _, (x_test, y_test) = split(args.dataset)
+    prefix = f"cnn-{args.dataset}-"
+    for path in sorted(RECORDS.glob(f"{prefix}*.json")):
+        record = json.loads(path.read_text())
+        if "autoattack" in record and not args.redo:
+            continue
+        source = record.get("same_as", path.stem)
+        if source != path.stem:
+            base = json.loads((RECORDS / f"{source}.json").read_text())
+            if "autoattack" not in base:
+                continue  # the run it reuses comes later in the sorted order, or has no model
+            record.update({k: v for k, v in base.items() if k.startswith("autoattack")})
+        else:
+            model_path = MODELS / f"{source}.keras"
+            if not model_path.exists():
+                print(f"skip {source}: no trained model at {model_path}", flush=True)
+                continue
+            model = keras.saving.load_model(model_path)
+            n = record["n"]
+            start = time.perf_counter()
+            report = evaluate(model, x_test[:n], y_test[:n], attacks="autoattack", eps=EPS,
+                              seed=SEED, batch_size=n, verbose=0)
+            record.update(autoattack=report.worst_case_accuracy, autoattack_n=n,
+                          autoattack_seconds=time.perf_counter() - start,
+                          autoattack_command=command_of(args))
+        path.write_text(json.dumps(record, indent=1) + "\n")
+        print(f"{path.stem}: AutoAttack {record['autoattack']:.4f} on {record['autoattack_n']} images",
+              flush=True)
+
+
 def run_measure(args):
     """Seconds per training step of each method (ratio to standard), 20 steps each."""
     (x_train, y_train), _, _ = split("mnist")
@@ -438,7 +481,7 @@ def _plain(value):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("part", choices=["gmm", "cnn", "measure", "zoo"])
+    parser.add_argument("part", choices=["gmm", "cnn", "autoattack", "measure", "zoo"])
     parser.add_argument("--dataset", default="mnist", choices=["mnist", "fashion_mnist"])
     parser.add_argument("--method", default="standard", choices=list(METHODS))
     parser.add_argument("--codes", nargs="+", default=all_codes())
@@ -468,7 +511,9 @@ def main(argv=None):
     for code in args.codes:
         if code not in all_codes():
             parser.error(f"--codes takes codes among {all_codes()}; received {code!r}")
-    {"gmm": run_gmm, "cnn": run_cnn, "measure": run_measure, "zoo": run_zoo}[args.part](args)
+    parts = {"gmm": run_gmm, "cnn": run_cnn, "autoattack": run_autoattack,
+             "measure": run_measure, "zoo": run_zoo}
+    parts[args.part](args)
 
 
 if __name__ == "__main__":
