@@ -36,4 +36,8 @@ if [ -n "$CNN_SCALE" ]; then ADV_SCALE+=(--val-n 500); fi
 # Fashion-MNIST, the stand-in for the report's CIFAR-10 columns.
 "${RUN[@]}" cnn --dataset fashion_mnist --method standard "${SCALE[@]}"
 "${RUN[@]}" cnn --dataset fashion_mnist --method fgsm_rs "${ADV_SCALE[@]}"
+# AutoAttack (16/255) on the images Square attacked, for every CNN whose trained model is in
+# runs/training_techniques/ (a fresh clone has none: rerun the cnn lines above with --redo).
+"${RUN[@]}" autoattack --dataset mnist
+"${RUN[@]}" autoattack --dataset fashion_mnist
 "$PYTHON" docs/results/training_techniques/report.py
