@@ -512,6 +512,15 @@ def page(found, draw=True):
     gmm_keys = ["gmm-baseline", "gmm-at"] + [f"gmm-pca{dims}" for dims in REPORT_PCA]
     if any(key not in found for key in gmm_keys):
         missing_commands.append(f"`{RUN} gmm` (Gaussian mixtures: the models, then the PCA table)")
+    for dataset in ("mnist", "fashion_mnist"):
+        lacking = [k for k, r in found.items()
+                   if r.get("kind") == "cnn" and r["dataset"] == dataset and "autoattack" not in r]
+        if lacking:
+            missing_commands.append(
+                f"`{RUN} autoattack --dataset {dataset}` (AutoAttack on {len(lacking)} records; "
+                "it needs the trained models in runs/training_techniques/, which a fresh clone "
+                "lacks: retrain them with `cnn ... --redo`)"
+            )
     if not any("-sigma" in key for key in found):
         missing_commands.append(f"`{RUN} cnn --codes FFT --noise 0.3` (noise sensitivity)")
     if "cnn-mnist-pgd20-FFF" not in found:
