@@ -388,13 +388,17 @@ def _overlap(first, second):
 
 
 def letter_effect(cells, letter, kind, metric):
-    """Mean change (points) of `metric` when code letter `letter` turns F -> T, over the pairs run."""
+    """Mean change (points) of `metric` when code letter `letter` turns F -> T.
+
+    Over the pairs of configurations run with the same training method.
+    """
     changes = []
     for code in CODES:
         if code[letter] == "T":
             on = cells[(kind, code)]
             off = cells[(kind, code[:letter] + "F" + code[letter + 1 :])]
-            if on is not None and off is not None and not on.get("same_as"):
+            if (on is not None and off is not None and not on.get("same_as")
+                    and on["method"] == off["method"]):  # FFF's PGD-20 run pairs with nothing
                 changes.append(100 * (on[metric] - off[metric]))
     return (sum(changes) / len(changes), len(changes)) if changes else (None, 0)
 
