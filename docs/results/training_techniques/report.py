@@ -298,6 +298,11 @@ def measure_section(found):
     ]
 
 
+def distinct_cnn_runs(found):
+    """The CNN records that trained a network (not a `same_as` reuse of another run)."""
+    return [r for r in found.values() if r.get("kind") == "cnn" and not r.get("same_as")]
+
+
 def full_protocol_hours(found):
     """Hours the report's protocol would take here for the CNN runs recorded, from `measure`.
 
@@ -306,7 +311,7 @@ def full_protocol_hours(found):
     on 2,000 test images at the measured seconds per image and query.
     """
     measure = found.get("measure")
-    runs = [r for r in found.values() if r.get("kind") == "cnn" and not r.get("same_as")]
+    runs = distinct_cnn_runs(found)
     if measure is None or not runs:
         return None
     training = sum(10 * measure[f"{r['method']}_seconds_per_epoch"] for r in runs)
@@ -316,7 +321,7 @@ def full_protocol_hours(found):
 
 def scale_section(found):
     """One paragraph on what the report's protocol would cost here for the CNN runs recorded."""
-    distinct = [r for r in found.values() if r.get("kind") == "cnn" and not r.get("same_as")]
+    distinct = distinct_cnn_runs(found)
     hours = full_protocol_hours(found)
     if hours is None:
         return []
