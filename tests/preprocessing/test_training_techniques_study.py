@@ -26,10 +26,21 @@ def report():
 
 def cnn_record(dataset, method, code, clean, square, **extra):
     return {
-        "kind": "cnn", "dataset": dataset, "method": method, "code": code,
-        "clean_all": clean, "n_all": 2000, "square": square, "n": 250, "epochs": 10,
-        "best_epoch": 3, "noise_stddev": 0.1, "confusion_clean": [[1]], "confusion_square": [[1]],
-        "command": f"python docs/results/training_techniques/run.py cnn --method {method}", **extra,
+        "kind": "cnn",
+        "dataset": dataset,
+        "method": method,
+        "code": code,
+        "clean_all": clean,
+        "n_all": 2000,
+        "square": square,
+        "n": 250,
+        "epochs": 10,
+        "best_epoch": 3,
+        "noise_stddev": 0.1,
+        "confusion_clean": [[1]],
+        "confusion_square": [[1]],
+        "command": f"python docs/results/training_techniques/run.py cnn --method {method}",
+        **extra,
     }
 
 
@@ -71,14 +82,28 @@ def test_a_tiny_run_writes_a_record_the_report_reads(tmp_path, monkeypatch, repo
     run = load_script("run")
     monkeypatch.setattr(run, "MODELS", tmp_path / "models")
     records = tmp_path / "records"
-    arguments = ["cnn", "--method", "fgsm_rs", "--codes", "TTF", "--train-subset", "200",
-                 "--epochs", "1", "--val-n", "20", "--square-n", "10", "--square-queries", "20",
-                 "--records", str(records)]
+    arguments = [
+        "cnn",
+        "--method",
+        "fgsm_rs",
+        "--codes",
+        "TTF",
+        "--train-subset",
+        "200",
+        "--epochs",
+        "1",
+        "--val-n",
+        "20",
+        "--square-n",
+        "10",
+        "--square-queries",
+        "20",
+        "--records",
+        str(records),
+    ]
     run.main(arguments)
     record = json.loads((records / "cnn-mnist-fgsm_rs-TTF.json").read_text())
-    assert record["command"] == "python docs/results/training_techniques/run.py " + " ".join(
-        arguments[:-2]
-    )
+    assert record["command"] == "python docs/results/training_techniques/run.py " + " ".join(arguments[:-2])
     # Balancing copies the rarer classes up to the largest count of the 200-image subset.
     assert record["train_examples"] > 200 and record["train_subset"] == 200
     assert 0.0 <= record["square"] <= record["clean"] <= 1.0
