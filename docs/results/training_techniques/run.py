@@ -328,10 +328,14 @@ def run_cnn(args):
 def run_autoattack(args):
     """Adds the standard AutoAttack accuracy to each CNN record whose trained model is in MODELS.
 
-    AutoAttack (Croce and Hein 2020) at eps 16/255 runs on the test images Square
-    attacked (the first `n` of the 2,000); the record gains `autoattack`,
-    `autoattack_n` and `autoattack_seconds`. Records of balancing runs that reuse
-    another run (`same_as`) take that run's numbers.
+    AutoAttack (Croce and Hein 2020) at eps 16/255 runs on the first `n` test
+    images (`--autoattack-n`, default the images Square attacked), and Square
+    with the grid's queries runs again on the same images so that the two are
+    paired. The record gains `autoattack`, `autoattack_n`,
+    `autoattack_seconds`, `autoattack_by_attack` (accuracy after each attack
+    of the ensemble, cumulative) and `autoattack_square` (the paired Square
+    accuracy). Records of balancing runs that reuse another run (`same_as`)
+    take that run's numbers.
     """
     _, _, (x_test, y_test) = split(args.dataset)
     prefix = f"cnn-{args.dataset}-"
@@ -351,16 +355,22 @@ def run_autoattack(args):
                 print(f"skip {source}: no trained model at {model_path}", flush=True)
                 continue
             model = keras.saving.load_model(model_path)
-            n = record["n"]
+            n = args.autoattack_n or record["n"]
+            x, y = x_test[:n], y_test[:n]
             start = time.perf_counter()
-            report = evaluate(model, x_test[:n], y_test[:n], attacks="autoattack", eps=EPS,
-                              seed=SEED, batch_size=n, verbose=0)
+            report = evaluate(model, x, y, attacks="autoattack", eps=EPS, seed=SEED, batch_size=n,
+                              verbose=0)
+            seconds = time.perf_counter() - start
+            paired = square_evaluation(model, x, y, record["square_queries"])
             record.update(autoattack=report.worst_case_accuracy, autoattack_n=n,
-                          autoattack_seconds=time.perf_counter() - start,
+                          autoattack_seconds=seconds,
+                          autoattack_by_attack={name: attack.accuracy
+                                                for name, attack in report.attacks.items()},
+                          autoattack_square=paired["square"],
                           autoattack_command=command_of(args))
-        path.write_text(json.dumps(record, indent=1) + "\n")
-        print(f"{path.stem}: AutoAttack {record['autoattack']:.4f} on {record['autoattack_n']} images",
-              flush=True)
+        path.write_text(json.dumps(_plain(record), indent=1) + "\n")
+        print(f"{path.stem}: AutoAttack {record['autoattack']:.4f}, Square "
+              f"{record['autoattack_square']:.4f} on {record['autoattack_n']} images", flush=True)
 
 
 def run_measure(args):
@@ -498,6 +508,8 @@ def main(argv=None):
     parser.add_argument("--square-n", type=int, default=2000,
                         help="test images attacked by Square (the first n of the 2,000)")
     parser.add_argument("--square-queries", type=int, default=5000)
+    parser.add_argument("--autoattack-n", type=int, default=0,
+                        help="test images AutoAttack attacks (the first n; 0: those Square attacked)")
     parser.add_argument("--train-queries", type=int, default=5000,
                         help="Square queries on the training fifth of the GMM's adversarial training")
     parser.add_argument("--redo", action="store_true", help="recompute existing records")
