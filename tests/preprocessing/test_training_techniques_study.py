@@ -111,10 +111,17 @@ def test_a_tiny_run_writes_a_record_the_report_reads(tmp_path, monkeypatch, repo
     assert (tmp_path / "models" / "cnn-mnist-fgsm_rs-TTF.keras").exists()
     run.main(arguments)  # resumable: the existing record is kept
     assert json.loads((records / "cnn-mnist-fgsm_rs-TTF.json").read_text()) == record
-    run.main(["autoattack", "--records", str(records)])
+    run.main(["autoattack", "--autoattack-n", "6", "--records", str(records)])
     attacked = json.loads((records / "cnn-mnist-fgsm_rs-TTF.json").read_text())
-    assert attacked["autoattack_n"] == 10 and 0.0 <= attacked["autoattack"] <= attacked["clean"]
-    assert attacked["autoattack_command"].endswith("run.py autoattack")
+    assert attacked["autoattack_n"] == 6 and 0.0 <= attacked["autoattack"] <= attacked["clean"]
+    assert attacked["autoattack_command"].endswith("run.py autoattack --autoattack-n 6")
+    # The ensemble's accuracy only falls attack after attack, and ends at the worst case.
+    by_attack = list(attacked["autoattack_by_attack"].values())
+    assert list(attacked["autoattack_by_attack"]) == ["apgd-ce", "apgd-t", "fab-t", "square"]
+    assert by_attack == sorted(by_attack, reverse=True) and by_attack[-1] == attacked["autoattack"]
+    assert 0.0 <= attacked["autoattack_square"] <= 1.0
     monkeypatch.setattr(report, "RECORDS", records)
     assert report.summary()["configs_mnist"] == 1
-    assert "| AutoAttack, ours" in report.page(report.records(), draw=False)
+    markdown = report.page(report.records(), draw=False)
+    assert "| AutoAttack, ours" in markdown
+    assert "| cnn-mnist-fgsm_rs-TTF | " in markdown.split("## Square against AutoAttack")[1]
