@@ -134,6 +134,7 @@ def test_missing_top_level_key_is_rejected_by_name(key):
         ("metrics/clean_accuracy", 1.5, "at metrics/clean_accuracy"),
         ("metrics/attacks", {"pgd20": "85%"}, "at metrics/attacks/pgd20"),
         ("metrics/clean_accuracy", DELETE, "at metrics: 'clean_accuracy' is a required property"),
+        ("metrics/clean_acc", 0.99, "at metrics: 'clean_acc_examples' is a dependency of 'clean_acc'"),
         ("training/backend", "theano", "at training/backend"),
         ("training/command", DELETE, "at training: 'command' is a required property"),
         ("evaluation/date", "25/11/2026", "at evaluation/date"),
