@@ -101,7 +101,9 @@ def test_fit_sets_lambda_per_epoch_and_ends_exactly_quantized(case):
     plain.build(layer.input.shape)
     plain.set_weights([quantized, *layer.get_weights()[1:-1]])
     expected = to_numpy(plain(x)).reshape(len(x), -1)
-    np.testing.assert_array_equal(to_numpy(model.predict(x, verbose=0)), expected)
+    # The kernel equals q(w) bit for bit (above); the two call paths (compiled `predict`, eager
+    # layer call) may sum the products in another order, so the outputs agree to rounding.
+    np.testing.assert_allclose(to_numpy(model.predict(x, verbose=0)), expected, rtol=1e-6, atol=1e-7)
 
 
 def test_an_unfinished_relaxation_is_the_relaxed_forward():

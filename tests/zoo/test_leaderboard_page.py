@@ -34,6 +34,7 @@ def metrics(autoattack_acc=None, worst=0.5):
     if autoattack_acc is not None:
         values.update(
             clean_acc=0.91,
+            clean_acc_examples=10000,
             autoattack_acc=autoattack_acc,
             external=autoattack_acc,
             unreliable=False,
