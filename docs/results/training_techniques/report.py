@@ -363,7 +363,8 @@ def autoattack_section(found):
         "Square with the grid's settings ran again on the same images, so each pair below "
         "is on identical images. REDUCED: "
         f"{n} images per model (AutoAttack took {seconds[0]:.0f}-{seconds[-1]:.0f} s per "
-        "model here; the Square column of the tables above is on more images).",
+        "model here, some of them beside other jobs on the 2 cores; the Square column of the "
+        "tables above is on more images).",
         "",
         "| run | Square, same images [95 % CI] | after APGD-CE | AutoAttack [95 % CI] | "
         "Square - AutoAttack (points) | seconds |",
