@@ -299,8 +299,8 @@ def measure_section(found):
 
 
 def distinct_cnn_runs(found):
-    """The CNN records that trained a network (not a `same_as` reuse of another run)."""
-    return [r for r in found.values() if r.get("kind") == "cnn" and not r.get("same_as")]
+    """The CNN records that trained a network (not a `same_as` reuse of another run), by key."""
+    return {key: r for key, r in found.items() if r.get("kind") == "cnn" and not r.get("same_as")}
 
 
 def full_protocol_hours(found):
@@ -311,7 +311,7 @@ def full_protocol_hours(found):
     on 2,000 test images at the measured seconds per image and query.
     """
     measure = found.get("measure")
-    runs = distinct_cnn_runs(found)
+    runs = list(distinct_cnn_runs(found).values())
     if measure is None or not runs:
         return None
     training = sum(10 * measure[f"{r['method']}_seconds_per_epoch"] for r in runs)
@@ -337,8 +337,7 @@ def scale_section(found):
 
 def autoattack_rows(found):
     """(key, record) of the distinct CNN runs with an AutoAttack result, MNIST first."""
-    rows = [(key, r) for key, r in found.items()
-            if r.get("kind") == "cnn" and not r.get("same_as") and "autoattack" in r]
+    rows = [(key, r) for key, r in distinct_cnn_runs(found).items() if "autoattack" in r]
     return sorted(rows, key=lambda row: (row[1]["dataset"] != "mnist", row[0]))
 
 
