@@ -167,7 +167,8 @@ def check_entry(name, out, quick, rows):
 
     card = zoo.card(name)
     dataset = card["dataset"]
-    x, y = evaluation_data(dataset, 1000 if quick else 10**6)
+    scaling = card["threat_model"].get("scaling", "minmax")
+    x, y = evaluation_data(dataset, 1000 if quick else 10**6, scaling=scaling)
     model = zoo.load(name)
     for label, kind, plain in variants(name, model):
         stem = out / label.replace(" (shrunk)", "-shrunk")
@@ -187,6 +188,7 @@ def check_entry(name, out, quick, rows):
             "kind": kind,
             "path": stem.with_suffix(".onnx").name,
             "dataset": dataset,
+            "scaling": scaling,
             "architecture": card["architecture"],
             "method": card["method"]["name"],
             "eps": card["threat_model"]["eps"],
@@ -225,7 +227,7 @@ def latency_ratios(rows, out, quick):
         dense = f"{row['dataset']}-{row['architecture']}-dl"
         if not (out / f"{dense}.onnx").exists() or not (out / row["path"]).exists():
             continue  # a merged row whose file is not in --out keeps its earlier timing
-        x, _ = evaluation_data(row["dataset"], 128)
+        x, _ = evaluation_data(row["dataset"], 128, scaling=row.get("scaling", "minmax"))
         latencies = onnx_latency([out / f"{dense}.onnx", out / row["path"]], x, 30 if quick else 200)
         row["onnx_latency_s"] = {str(batch): times[1] for batch, times in latencies.items()}
         row["latency_ratio_vs_dense"] = {str(batch): times[1] / times[0] for batch, times in latencies.items()}

@@ -4,7 +4,7 @@
 hdl zoo list [--dataset D] [--method M] [--json]
 hdl zoo card NAME [--json]
 hdl zoo compare NAME... [--json]
-hdl zoo eval NAME [--attacks standard|full|autoattack] [--n N] [--batch-size B] [--eps EPS] [--seed S]
+hdl zoo eval NAME [--attacks standard|bertsimas2023|full|autoattack] [--n N] [--batch-size B] [--eps EPS] [--seed S]
               [--out FILE] [--json] [--update-card]
 hdl zoo train RECIPE [--epochs E] [--train-examples N]
 ```
@@ -46,7 +46,7 @@ from hdl_keras_cli.tables import percent
 from hdl_keras_cli.tables import size
 
 # The attack presets of `hdl_keras.zoo.evaluation.PRESETS` (tests/cli checks they agree).
-ATTACK_PRESETS = ("standard", "full", "autoattack")
+ATTACK_PRESETS = ("standard", "bertsimas2023", "full", "autoattack")
 DESCRIPTION = "The hdl_keras model zoo: robust, sparse models with model cards."
 
 
@@ -72,9 +72,10 @@ def build_parser(prog="hdl-zoo"):
     evaluate.add_argument("name", metavar="NAME", help="entry name")
     evaluate.add_argument(
         "--attacks",
-        help="standard (FGSM, PGD-20), full (+ APGD, C&W, Square) or autoattack "
-        "(FGSM, PGD-20 and AutoAttack; images only); default: autoattack for image entries, "
-        "standard for tables",
+        help="standard (FGSM, PGD-20), bertsimas2023 (+ the paper's PGD-40 of 0.01), full "
+        "(+ APGD, C&W, Square) or autoattack (FGSM, PGD-20 and AutoAttack; images only); default: "
+        "autoattack for image entries, bertsimas2023 for tables in the paper's scaling, standard "
+        "for other tables",
     )
     evaluate.add_argument("--n", type=int, default=1000, help="number of test points, the first N (default 1000)")
     evaluate.add_argument("--batch-size", type=int, default=256, help="rows per attack call (default 256)")
@@ -204,7 +205,7 @@ def eval_command(args, program):
     from hdl_keras.zoo import registry
 
     card = registry.card(name)  # the full validation (dataset and architecture names)
-    attacks = args.attacks or evaluation.default_preset(card["dataset"])
+    attacks = args.attacks or evaluation.default_preset(card["dataset"], card["threat_model"].get("scaling", "minmax"))
     progress_stream = sys.stderr if args.as_json else sys.stdout
     with contextlib.redirect_stdout(sys.stderr) if args.as_json else contextlib.nullcontext():
         result = evaluation.evaluate_entry(

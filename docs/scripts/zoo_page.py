@@ -72,6 +72,23 @@ small CNN at a quarter of its parameters (`hdl_keras.models.tiny_cnn`), 9.4 KB p
 The RobustSparseBinary entries are robust, channel-sparse and 1-bit at once: the small CNN trained
 by the trade-off loss with ADMM channel pruning of half its hidden channels, shrunk, then trained
 with 1-bit kernels by BinaryRelax (see [deployment](deployment.md)).
+
+The table entries (iris, wine, breast_cancer, digits) are at Bertsimas et al.'s (2023) setting, so
+that they compare with Tables 8-11: features in the units of the authors' code (standardised, then
+divided by 255: `prepare_data(name, scaling="paper")`, the card's `threat_model.scaling`), eps 0.1 in
+those units (25.5 standard deviations of a feature), attacked unclipped, with the paper's PGD-40 of
+0.01 beside FGSM and PGD-20 (`hdl-zoo eval --attacks bertsimas2023`, the default for them); 150
+epochs, HDL in 5 rounds with the configuration a reduced grid search chose on validation splits
+([paper_scaling](results/paper_scaling/iris/results.md)). Feed them data prepared the same way:
+
+```python
+from hdl_keras import zoo
+from hdl_keras.data import prepare_data
+
+card = zoo.card("iris-mlp-hdl")
+_, (x_test, y_test) = prepare_data("iris", scaling=card["threat_model"]["scaling"])
+logits = zoo.load("iris-mlp-hdl").predict(x_test)
+```
 """
 
 
@@ -127,6 +144,7 @@ def render(cards, figure_link="img/zoo.png"):
         lines.append("| " + " | ".join(row) + " |")
     lines += ["", "-: not evaluated yet.", ""]
     lines += _paper_section(cards)
+    lines += _below_section(cards)
     lines += _commands_section(cards)
     lines += [FILE_FORMAT]
     return "\n".join(lines)
@@ -185,6 +203,44 @@ def _paper_section(cards):
 
 def _interval(bounds):
     return "" if bounds is None else f" [{100 * bounds[0]:.1f}, {100 * bounds[1]:.1f}]"
+
+
+def _below_section(cards):
+    """Each entry below its paper row: how far, what was tried, what the paper's run would cost here."""
+    rows = [paper_comparison(card) for card in cards]
+    below = [row for row in rows if row["meets_paper_row"] is False]
+    if not below:
+        return []
+    lines = [
+        "## Below the papers",
+        "",
+        "Entries that do not meet their paper row, each with what else was tried (the card's "
+        "`reference.tried`) and what the paper's run would cost on this machine (the card's "
+        "`reference.paper_run`: its epochs in all, or configurations x splits for the tables, times the "
+        "seconds per epoch or per run that `python benchmarks/paper_compute.py --update-cards` measured "
+        "here for the paper's network and objective).",
+        "",
+        "| Entry | Gap (points) | Tried besides the recipe | The paper's run | Its cost here |",
+        "|" + " --- |" * 5,
+    ]
+    for row in below:
+        gaps = ", ".join(f"{key} {100 * gap:+.2f}" for key, gap in row["gaps"].items())
+        if not row["same_radius"]:
+            gaps += " (another radius or units)"
+        run = row["paper_run"] or {}
+        description = f"{run['network']}, {run['training']}" if run else "-"
+        cost = _cost(run)
+        tried = "not recorded" if row["tried"] is None else "; ".join(row["tried"]) or "only this recipe"
+        lines.append(f"| `{row['name']}` | {gaps} | {tried} | {description} | {cost} |")
+    return lines + [""]
+
+
+def _cost(run):
+    if not run or run.get("hours") is None:
+        return "not measured"
+    if "seconds_per_run" in run:
+        return f"{run['runs']} runs x {run['seconds_per_run']:.0f} s = {run['hours']:.1f} h"
+    return f"{run['epochs']} epochs x {run['seconds_per_epoch']:.0f} s = {run['hours']:.1f} h"
 
 
 def _commands_section(cards):

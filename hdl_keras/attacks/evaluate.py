@@ -54,6 +54,10 @@ def evaluate(
 
     - `"black_box_stronger"`: a black-box attack (`black_box = True`, e.g.
       `Transfer`) reaches a lower accuracy than every white-box attack;
+    - `"single_step_stronger"`: a one-step white-box attack (FGSM) reaches a
+      lower accuracy than an iterative one (Carlini et al. 2019, sec. 4.4:
+      iterative attacks must be at least as strong), e.g. PGD from a random
+      start stuck where the model's gradient vanishes;
     - `"eps_sweep_not_monotone"`, `"eps_sweep_flat"`: with `eps_sweep`, the
       strongest white-box attack, re-run at each eps, gains accuracy as eps
       grows, or loses none from the smallest to the largest eps;
@@ -266,6 +270,7 @@ def _merge(parts, attack, clean_correct):
         norm=getattr(attack, "norm", None),
         black_box=bool(getattr(attack, "black_box", False)),
         predictions=np.concatenate([p["predictions"] for p in parts]),
+        steps=None if getattr(attack, "black_box", False) else getattr(attack, "steps", None),
     )
 
 

@@ -3,7 +3,7 @@
 `masking_flags(report, eot_samples)` reads the results `evaluate` (or
 `AutoAttack.run`) measured and returns the usual signs that the attacks were
 too weak for the model, as `{"code", "message"}` dicts: `"black_box_stronger"`,
-`"eps_sweep_not_monotone"`, `"eps_sweep_flat"`, `"unbounded_not_zero"` and
+`"single_step_stronger"`, `"eps_sweep_not_monotone"`, `"eps_sweep_flat"`, `"unbounded_not_zero"` and
 `"randomized_model"` (the codes are explained in `hdl_keras.attacks.evaluate`).
 """
 
@@ -38,6 +38,7 @@ def masking_flags(report, eot_samples):
                         "more steps or restarts).",
                     )
                 )
+    flags += _single_step_flags(white)
     if report.eps_sweep is not None:
         flags += _sweep_flags(report.eps_sweep)
     if report.unbounded_accuracy is not None and report.unbounded_accuracy > UNBOUNDED_TOLERANCE:
@@ -63,6 +64,27 @@ def masking_flags(report, eot_samples):
                 f"single-draw gradients are noisy; {action}",
             )
         )
+    return flags
+
+
+def _single_step_flags(white):
+    """`"single_step_stronger"` for each one-step attack below the iterative ones (Carlini et al. 2019)."""
+    iterative = {n: r for n, r in white.items() if r.steps is not None and r.steps > 1}
+    if not iterative:
+        return []
+    weakest_iterative = max(iterative, key=lambda n: iterative[n].accuracy)
+    flags = []
+    for name, result in white.items():
+        if result.steps == 1 and result.accuracy < iterative[weakest_iterative].accuracy:
+            flags.append(
+                _flag(
+                    "single_step_stronger",
+                    f"one-step attack {name} reaches {result.accuracy:.2%} accuracy, below the "
+                    f"{iterative[weakest_iterative].accuracy:.2%} of the iterative {weakest_iterative}: "
+                    "the iterative attack is stuck (vanishing gradients at its random start, or too "
+                    "small steps); trust the worst case, and try more steps or no random start.",
+                )
+            )
     return flags
 
 

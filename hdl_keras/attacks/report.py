@@ -29,6 +29,8 @@ class AttackResult:
         black_box: the attack's `black_box` flag.
         predictions: int array `(num_examples,)` of the model's classes on
             the attack's outputs, or None (reports saved before it existed).
+        steps: the attack's gradient steps (`attack.steps`: 1 for FGSM), or
+            None where it has none (black-box attacks, reports saved before).
     """
 
     accuracy: float
@@ -43,6 +45,7 @@ class AttackResult:
     norm: str | None
     black_box: bool
     predictions: np.ndarray | None = None
+    steps: int | None = None
 
     def to_dict(self):
         values = dataclasses.asdict(self)

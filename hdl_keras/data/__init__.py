@@ -24,6 +24,7 @@ from hdl_keras.data.images import load_cifar10
 from hdl_keras.data.images import load_fashion_mnist
 from hdl_keras.data.images import load_mnist
 from hdl_keras.data.prepared import SCALINGS
+from hdl_keras.data.prepared import input_bounds
 from hdl_keras.data.prepared import prepare_data
 from hdl_keras.data.registry import available_datasets
 from hdl_keras.data.registry import load
@@ -43,6 +44,7 @@ __all__ = [
     "DatasetNotFoundError",
     "available_datasets",
     "candidate_dirs",
+    "input_bounds",
     "load",
     "load_breast_cancer",
     "load_cifar10",

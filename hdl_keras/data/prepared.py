@@ -16,6 +16,22 @@ from hdl_keras.data.registry import load
 from hdl_keras.data.splits import stratified_subset
 
 SCALINGS = ("minmax", "paper")
+_IMAGE_DATASETS = ("mnist", "fashion_mnist", "cifar10")
+
+
+def input_bounds(dataset, scaling="minmax"):
+    """The box of valid inputs of `dataset` under `scaling`, where attacks are clipped.
+
+    `(0.0, 1.0)` for images (both scalings) and for min-max scaled tables;
+    `(-inf, inf)` for tables under `"paper"` scaling: the authors' code
+    attacks standardised tables unclipped (Bertsimas et al. 2023, code
+    `src/pgd_attack.py`).
+    """
+    if scaling not in SCALINGS:
+        raise ValueError(f"Expected scaling in {SCALINGS}. Received: scaling={scaling!r}")
+    if scaling == "paper" and dataset not in _IMAGE_DATASETS:
+        return (-float("inf"), float("inf"))
+    return (0.0, 1.0)
 
 
 def prepare_data(dataset, train_subset=None, test_subset=None, seed=0, scaling="minmax"):

@@ -20,6 +20,7 @@ from hdl_keras import data
 from hdl_keras import presets
 from hdl_keras.attacks import PGD
 from hdl_keras.data.prepared import SCALINGS
+from hdl_keras.data.prepared import input_bounds
 from hdl_keras.data.prepared import prepare_data
 from hdl_keras.data.splits import stratified_subset as stratified_subset  # moved to hdl_keras.data
 from hdl_keras.experiments.grids import PAPER_GRIDS
@@ -81,16 +82,14 @@ def threat_model(dataset, scaling="minmax", attack_eps=None, attack_steps=None):
     if scaling not in SCALINGS:
         raise ValueError(f"Expected scaling in {SCALINGS}. Received: scaling={scaling!r}")
     eps = PAPER_ATTACK_EPS.get(dataset, TABULAR_ATTACK_EPS) if attack_eps is None else float(attack_eps)
-    tabular = grid_kind(dataset) == "uci"
     if scaling == "paper":
         steps = PAPER_ATTACK_STEPS if attack_steps is None else attack_steps
         step_size = PAPER_ATTACK_STEP_SIZE
-        clipped = not tabular
     else:
         steps = 10 if attack_steps is None else attack_steps
         step_size = 2.5 * eps / steps
-        clipped = True
-    bounds = (0.0, 1.0) if clipped else (-float("inf"), float("inf"))
+    bounds = input_bounds(dataset, scaling)
+    clipped = bounds == (0.0, 1.0)
     description = (
         f"PGD linf eps {eps:g}, {steps} steps of {step_size:g}, random start, "
         + ("clipped to [0, 1]" if clipped else "unclipped")

@@ -5,9 +5,9 @@ reads them). Every entry is trained by its recipe of `ENTRY_RECIPES`
 (`hdl_keras.recipes.zoo_catalogue`, re-exported here: `ZooRecipe`,
 `ENTRY_RECIPES`, `get_recipe`, `THREAT_MODEL`) with `hdl_keras.recipes.train`
 (plain `model.fit`; rounds for the sparse HDL objectives), on the data the HDL
-protocol uses (`hdl_keras.data.prepare_data`: tables min-max scaled to
-[0, 1] on the train+validation pool, whose fixed 20 % test split stays out;
-images in [0, 1]). `train_entry` writes `zoo/<name>/model.keras` and its card;
+protocol uses (`hdl_keras.data.prepare_data`: tables scaled on the
+train+validation pool in the recipe's `threat_model["scaling"]`, whose fixed
+20 % test split stays out; images in [0, 1]). `train_entry` writes `zoo/<name>/model.keras` and its card;
 the card's `metrics` stay null until `hdl-zoo eval NAME --update-card`
 (`hdl_keras.recipes.zoo_cards.update_card`) measures them.
 
@@ -119,7 +119,7 @@ def train_entry(name, zoo_dir=None, epochs=None, train_examples=None, verbose=1)
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(TRAINING_SEED)
-    (x_train, y_train), _ = prepare_data(recipe.dataset)
+    (x_train, y_train), _ = prepare_data(recipe.dataset, scaling=recipe.threat_model.get("scaling", "minmax"))
     validation = None
     if "validation_examples" in recipe.hyperparameters:
         (x_train, y_train), validation = validation_split(
@@ -440,7 +440,7 @@ def _write_entry(entry_dir, recipe, model, training):
             "file": model_file,
             "file_size_bytes": model_tmp.stat().st_size,
             "sha256": sha256_file(model_tmp),
-            "reference": json.loads(json.dumps(recipe.reference)),
+            "reference": card_reference(recipe),
             "evaluation": None,
         }
         validate_card(card)
@@ -448,6 +448,14 @@ def _write_entry(entry_dir, recipe, model, training):
     # sha256 no longer matches (the entry is reported, never silently wrong).
     atomic_write_text(entry_dir / CARD_FILE, json.dumps(card, indent=2) + "\n")
     return card
+
+
+def card_reference(recipe):
+    """The card's `reference` of `recipe`: its paper row, the paper's run (`paper_run`) and what else was `tried`."""
+    reference = json.loads(json.dumps(recipe.reference))
+    reference["paper_run"] = None if recipe.paper_run is None else dict(recipe.paper_run)
+    reference["tried"] = list(recipe.tried)
+    return reference
 
 
 def _check_positive(name, value):
@@ -460,6 +468,7 @@ __all__ = [
     "ENTRY_RECIPES",
     "THREAT_MODEL",
     "ZooRecipe",
+    "card_reference",
     "get_recipe",
     "hardware",
     "run_dir",

@@ -3,10 +3,16 @@
 `evaluate_entry` runs `hdl_keras.attacks.evaluate` on the first `n` test
 points of the entry's dataset, prepared as the HDL protocol prepares them
 (`hdl_keras.data.prepare_data`: the official test images; for tables
-the fixed 20 % test split, min-max scaled with the train+validation pool's
-range, so no test point was seen in training), at the card's l_inf radius:
+the fixed 20 % test split, scaled with statistics of the train+validation
+pool, so no test point was seen in training), at the card's l_inf radius, in
+the card's units (`threat_model.scaling`: `"minmax"`, inputs and attacks in
+[0, 1]; `"paper"`, tables standardised then divided by 255 as in Bertsimas et
+al. (2023)'s code, attacked unclipped: `hdl_keras.data.input_bounds`):
 
 - `"standard"`: FGSM and PGD-20 (step eps/4, random start, seeded);
+- `"bertsimas2023"`: those and the PGD of Bertsimas et al. (2023)'s code,
+  40 steps of 0.01 from a random start (`pgd40`; the tables' evaluation in
+  the paper's scaling);
 - `"full"`: those, APGD-CE (100 steps), C&W-l_inf (PGD-20 on the
   Carlini-Wagner margin, `cw_linf`) and the black-box Square attack (1000
   queries; images only: it perturbs square patches, which tables do not have);
@@ -37,6 +43,7 @@ from keras import ops
 
 from hdl_keras import attacks as attack_suite
 from hdl_keras import presets
+from hdl_keras.data import input_bounds
 from hdl_keras.data import prepare_data
 from hdl_keras.measure import prunable_layers
 from hdl_keras.measure import weight_statistics
@@ -52,18 +59,21 @@ SQUARE_QUERIES = presets.attack_suite("full")["attacks"]["square"]["n_queries"]
 WILSON_Z = 1.959963984540054
 
 
-def attack_set(model, eps, preset="standard", seed=0, images=True):
+def attack_set(model, eps, preset="standard", seed=0, images=True, bounds=(0.0, 1.0)):
     """The attacks of `preset` at l_inf radius `eps`, by name.
 
     Args:
         model: the attacked model (logits).
         eps: l_inf radius.
-        preset: `"standard"` (`fgsm`, `pgd20`) or `"full"` (adds `apgd`,
-            `cw`, and `square` when `images`); `"autoattack"` gives the
-            standard set, which `evaluate_entry` runs beside AutoAttack.
-            The suites are data: `hdl_keras.presets.attack_suite(preset)`.
+        preset: `"standard"` (`fgsm`, `pgd20`), `"bertsimas2023"` (adds
+            `pgd40`, 40 steps of 0.01) or `"full"` (adds `apgd`, `cw`, and
+            `square` when `images`); `"autoattack"` gives the standard set,
+            which `evaluate_entry` runs beside AutoAttack. The suites are
+            data: `hdl_keras.presets.attack_suite(preset)`.
         seed: seed of the random starts and of Square's sampling.
         images: whether inputs are images `(B, H, W, C)`; Square needs them.
+        bounds: `(low, high)` of valid inputs, where every attack clips;
+            default `(0, 1)` (`hdl_keras.data.input_bounds`).
 
     Returns:
         A dict name -> `hdl_keras.attacks.Attack`.
@@ -73,11 +83,11 @@ def attack_set(model, eps, preset="standard", seed=0, images=True):
     for name, spec in presets.attack_suite(preset)["attacks"].items():
         if spec.get("images_only") and not images:
             continue
-        attacks[name] = _build_attack(model, eps, spec, seed)
+        attacks[name] = _build_attack(model, eps, spec, seed, bounds)
     return attacks
 
 
-def _build_attack(model, eps, spec, seed):
+def _build_attack(model, eps, spec, seed, bounds):
     """The attack of one suite entry: `hdl_keras.attacks.<spec["attack"]>(model, eps=eps, ...)`.
 
     `step_ratio` becomes `step_size = step_ratio * eps`; `seeded` passes `seed`.
@@ -87,12 +97,14 @@ def _build_attack(model, eps, spec, seed):
         kwargs["step_size"] = spec["step_ratio"] * eps
     if spec.get("seeded"):
         kwargs["seed"] = seed
-    return getattr(attack_suite, spec["attack"])(model, eps=eps, **kwargs)
+    return getattr(attack_suite, spec["attack"])(model, eps=eps, bounds=bounds, **kwargs)
 
 
-def default_preset(dataset):
-    """`"autoattack"` for image datasets, `"standard"` for tables (the `hdl-zoo eval` default)."""
-    return "autoattack" if dataset in IMAGE_DATASETS else "standard"
+def default_preset(dataset, scaling="minmax"):
+    """The `hdl-zoo eval` default: `"autoattack"` for images, `"standard"` for tables, `"bertsimas2023"` under paper scaling."""
+    if dataset in IMAGE_DATASETS:
+        return "autoattack"
+    return "bertsimas2023" if scaling == "paper" else "standard"
 
 
 def check_preset(preset):
@@ -101,13 +113,14 @@ def check_preset(preset):
         raise ValueError(f"Expected attacks in {PRESETS}. Received: attacks={preset!r}")
 
 
-def evaluation_data(dataset, n):
-    """The first `n` test points of `dataset` as the protocol prepares them.
+def evaluation_data(dataset, n, scaling="minmax"):
+    """The first `n` test points of `dataset` as the protocol prepares them (`prepare_data(dataset, scaling=...)`).
 
     Returns:
-        `(x, y)`: float32 inputs in [0, 1] and int labels, `min(n, size)` rows.
+        `(x, y)`: float32 inputs (in [0, 1] but for tables under `"paper"`
+        scaling) and int labels, `min(n, size)` rows.
     """
-    _, (x_test, y_test) = prepare_data(dataset)
+    _, (x_test, y_test) = prepare_data(dataset, scaling=scaling)
     return x_test[:n], np.asarray(y_test[:n]).astype("int64")
 
 
@@ -121,6 +134,7 @@ def evaluate_entry(
     *,
     dataset=None,
     eps=None,
+    scaling=None,
     autoattack_options=None,
 ):
     """Evaluates a zoo entry (or a model) under the attacks of a preset.
@@ -140,6 +154,9 @@ def evaluate_entry(
         dataset: the dataset of a model passed directly.
         eps: the l_inf radius for a model passed directly; for an entry, a
             radius other than the card's (default: the card's).
+        scaling: the input units of a model passed directly, `"minmax"`
+            (default) or `"paper"` (`hdl_keras.data.prepare_data`); an
+            entry's come from its card's `threat_model.scaling`.
         autoattack_options: optional dict of `AutoAttack` settings
             (`steps`, `n_queries`, `n_target_classes`) for a reduced run of
             `"autoattack"`; default None (the reference's settings).
@@ -179,6 +196,7 @@ def evaluate_entry(
         model = registry.load(name_or_model)
         dataset = card["dataset"]
         eps = card["threat_model"]["eps"] if eps is None else eps
+        scaling = card["threat_model"].get("scaling", "minmax")
     elif isinstance(name_or_model, keras.Model):
         if dataset is None or eps is None:
             raise ValueError(
@@ -188,7 +206,8 @@ def evaluate_entry(
         model = name_or_model
     else:
         raise ValueError(f"Expected an entry name or a keras.Model. Received: {name_or_model!r}")
-    _, (x_test, y_test) = prepare_data(dataset)
+    scaling = scaling or "minmax"
+    _, (x_test, y_test) = prepare_data(dataset, scaling=scaling)
     x, y = x_test[: int(n)], np.asarray(y_test[: int(n)]).astype("int64")
     if attacks == "autoattack" and x.ndim != 4:
         raise ValueError(
@@ -200,7 +219,7 @@ def evaluate_entry(
         model,
         x,
         y,
-        attacks=attack_set(model, float(eps), attacks, seed, images=x.ndim == 4),
+        attacks=attack_set(model, float(eps), attacks, seed, images=x.ndim == 4, bounds=input_bounds(dataset, scaling)),
         batch_size=int(batch_size),
         verbose=verbose,
     )

@@ -49,7 +49,10 @@ def paper_comparison(card):
         `robust_interval`, `robust_metric` (which evaluation), `paper_robust`,
         `paper_robust_metric`, `eps`, `paper_eps`, `scaling`, `paper_scaling`
         (units of eps), `same_radius` (same eps in the same units),
-        `zero_weights`, `paper_zero_weights`, `train_minutes`, `gaps`
+        `zero_weights`, `paper_zero_weights`, `train_minutes`, `paper_run`
+        (how the paper trained the row's model and, once measured, its cost
+        here: `hours`), `tried` (what else was tried; None when the card does
+        not say), `gaps`
         (ours minus paper, per value the paper gives) and `meets_paper_row`
         (None when there is no paper row or no measurement yet). Fractions
         in [0, 1]; None where a value is missing.
@@ -82,6 +85,8 @@ def paper_comparison(card):
         "zero_weights": metrics.get("zero_weights"),
         "paper_zero_weights": values.get("zero_weights") or None,
         "train_minutes": card["training"]["wall_time_seconds"] / 60,
+        "paper_run": reference.get("paper_run"),
+        "tried": reference.get("tried"),
     }
     row["same_radius"] = (
         paper_eps is not None and abs(paper_eps - eps) <= _EPS_TOLERANCE and row["scaling"] == row["paper_scaling"]

@@ -232,6 +232,22 @@ def test_a_black_box_attack_beating_every_white_box_attack_is_flagged():
     assert "black-box" in report.flags[0]["message"]
 
 
+def test_fgsm_beating_an_iterative_attack_is_flagged():
+    # PGD whose 2 steps of 1e-4 cannot leave the start's neighbourhood, against FGSM's full step.
+    model = small_mlp()
+    x, y = dataset(model, size=32, num_wrong=0)
+    attacks = {
+        "fgsm": FGSM(model, eps=0.3),
+        "stuck pgd": PGD(model, eps=0.3, step_size=1e-4, steps=2, random_start=False, seed=0),
+    }
+    report = evaluate(model, x, y, attacks=attacks, verbose=0)
+    assert (report.attacks["fgsm"].steps, report.attacks["stuck pgd"].steps) == (1, 2)
+    assert report.attacks["fgsm"].accuracy < report.attacks["stuck pgd"].accuracy
+    assert [flag["code"] for flag in report.flags] == ["single_step_stronger"]
+    assert "fgsm" in report.flags[0]["message"] and "stuck pgd" in report.flags[0]["message"]
+    assert RobustnessReport.from_json(report.to_json()).attacks["fgsm"].steps == 1
+
+
 def test_a_transfer_attack_reports_zero_queries_and_no_flag_when_weaker():
     model, source = small_mlp(seed=0), small_mlp(seed=1)
     x, y = dataset(model, size=32, num_wrong=0)

@@ -29,7 +29,7 @@ def run(*args):
         ),
         (
             ["zoo", "eval", "mnist-small_cnn-dl", "--attacks", "strong"],
-            "hdl zoo: error: --attacks must be one of standard, full, autoattack. Received: 'strong'",
+            "hdl zoo: error: --attacks must be one of standard, bertsimas2023, full, autoattack. Received: 'strong'",
         ),
         (["zoo", "eval", "mnist-small_cnn-dl", "--n", "0"], "hdl zoo: error: --n must be an integer >= 1. Received: 0"),
         (

@@ -91,7 +91,7 @@ def test_citations_keep_the_cards_reference_text():
 
 
 def test_attack_suites_list_the_zoo_presets_in_order():
-    assert presets.attack_suites() == ["standard", "full", "autoattack"]
+    assert presets.attack_suites() == ["standard", "bertsimas2023", "full", "autoattack"]
     assert list(presets.attack_suite("full")["attacks"]) == ["fgsm", "pgd20", "apgd", "cw", "square"]
     assert presets.attack_suite("autoattack")["autoattack"] is True
 
@@ -126,7 +126,7 @@ def test_zoo_attack_sets_are_built_as_before():
     from hdl_keras.zoo.evaluation import PRESETS
     from hdl_keras.zoo.evaluation import attack_set
 
-    assert PRESETS == ("standard", "full", "autoattack")
+    assert PRESETS == ("standard", "bertsimas2023", "full", "autoattack")
     model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(2)])
     eps = 16 / 255
     full = attack_set(model, eps, "full", seed=7, images=True)

@@ -177,7 +177,7 @@ def test_unknown_recipe(zoo_dir):
     [
         (
             ("eval", "iris-mlp-dl", "--attacks", "strong"),
-            "--attacks must be one of standard, full, autoattack. Received: 'strong'",
+            "--attacks must be one of standard, bertsimas2023, full, autoattack. Received: 'strong'",
         ),
         (("eval", "iris-mlp-dl", "--n", 0), "--n must be an integer >= 1. Received: 0"),
         (

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from hdl_keras import zoo
+from hdl_keras.data import input_bounds
 from hdl_keras.experiments import prepare_data
 from hdl_keras.layers import MaskedDense
 from hdl_keras.measure import ZERO_CHANNEL_TOLERANCE
@@ -35,16 +36,45 @@ def trained_iris_model():
     is used and no training step is needed.
     """
     (x, y), _ = prepare_data("iris")
-    means = np.stack([x[y == label].mean(axis=0) for label in range(3)])
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
-    model.layers[0].set_weights([2 * means.T, -np.sum(means**2, axis=1)])
-    return model
+    return nearest_centroid(x, y)
 
 
 @pytest.fixture
 def iris_entry(make_entry, trained_iris_model):
     make_entry("iris-mlp-dl", model=trained_iris_model)
     return "iris-mlp-dl"
+
+
+def nearest_centroid(x, y):
+    """The nearest-centroid classifier of `(x, y)` as a Dense layer: logits `2 mu_k . x - |mu_k|^2`."""
+    means = np.stack([x[y == label].mean(axis=0) for label in range(3)])
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    model.layers[0].set_weights([2 * means.T, -np.sum(means**2, axis=1)])
+    return model
+
+
+def test_paper_scaled_entry_is_evaluated_in_the_papers_units_unclipped(make_entry):
+    # Bertsimas et al. (2023)'s units: standardised / 255, so eps 0.1 is 25.5 standard deviations.
+    (x_pool, y_pool), _ = prepare_data("iris", scaling="paper")
+    make_entry(
+        "iris-mlp-dl",
+        model=nearest_centroid(x_pool, y_pool),
+        threat_model={"norm": "linf", "eps": 0.1, "scaling": "paper"},
+    )
+    assert default_preset("iris", "paper") == "bertsimas2023"
+    result = evaluate_entry("iris-mlp-dl", attacks="bertsimas2023", verbose=0)
+    x, y = evaluation_data("iris", 1000, scaling="paper")
+    assert x.min() < 0.0  # standardised features: a [0, 1] clip would be wrong, the attack must not clip
+    predicted = np.argmax(zoo.load("iris-mlp-dl").predict(x, verbose=0), axis=-1)
+    assert result["clean_accuracy"] == pytest.approx(np.mean(predicted == y)) and result["clean_accuracy"] > 0.8
+    assert set(result["attacks"]) == {"fgsm", "pgd20", "pgd40"}
+    # 25 standard deviations break a linear model on every point.
+    assert result["worst_case_accuracy"] <= min(result["attacks"].values()) <= 0.2
+    attacks = attack_set(
+        zoo.load("iris-mlp-dl"), 0.1, "bertsimas2023", images=False, bounds=input_bounds("iris", "paper")
+    )
+    assert attacks["pgd40"].bounds == (-np.inf, np.inf) and attacks["pgd40"].step_size == 0.01
+    assert attacks["pgd40"].steps == 40
 
 
 @pytest.mark.backend_suite
