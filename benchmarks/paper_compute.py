@@ -11,9 +11,9 @@ not depend on the pixels):
   DL/Robust/HDL with the robust term over all 9 other classes, `PGDAdversarialTraining`
   with PGD-20 for the training-techniques report, `TradeOff` at IFGSM-10 examples for Li,
   Wang and Xin 2020's En2ResNet20; the 1-bit projection of the BR rows is not timed) is
-  traced on 2 steps of `model.fit`, then `--steps` steps are timed; seconds per epoch =
-  seconds per step x ceil(examples / batch size), and the run's hours = epochs x seconds
-  per epoch;
+  traced on 2 steps of `model.fit`, then `--steps` steps are timed one by one; seconds per
+  epoch = the median step x ceil(examples / batch size), and the run's hours = epochs x
+  seconds per epoch;
 - tables: the protocol's measured training seconds per configuration and split at the
   paper's epochs and rounds (`docs/results/paper_scaling/<dataset>/runs.jsonl`, written by
   `bash docs/results/run.sh paper_scaling`), times the paper's configurations x 10 splits.
@@ -35,6 +35,8 @@ import time
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras  # noqa: E402
+
 REPOSITORY = pathlib.Path(__file__).resolve().parents[1]
 OUT = REPOSITORY / "docs" / "results" / "paper_compute" / "results.json"
 IMAGE_SHAPE = (28, 28, 1)
@@ -44,8 +46,6 @@ WARMUP_STEPS = 2
 
 def paper_model(recipe):
     """The compiled model of `recipe.paper_run`: the paper's network under the paper's objective."""
-    import keras
-
     from hdl_keras import models
     from hdl_keras.objectives import PGDAdversarialTraining
     from hdl_keras.objectives import TradeOff
@@ -65,8 +65,11 @@ def paper_model(recipe):
 
 
 def seconds_per_step(recipe, steps):
-    """Wall seconds of one training step of the paper's run (after `WARMUP_STEPS` traced steps)."""
-    import keras
+    """Median wall seconds of one training step of the paper's run (after `WARMUP_STEPS` traced steps).
+
+    Each step is timed alone (`on_train_batch_begin` to `_end`): `fit`'s fixed cost per call
+    (seconds, here) is not a cost per step and would not grow with an epoch.
+    """
     import numpy as np
 
     keras.backend.clear_session()
@@ -77,9 +80,23 @@ def seconds_per_step(recipe, steps):
     x = rng.uniform(size=(batch * steps, *IMAGE_SHAPE)).astype("float32")
     y = rng.integers(0, NUM_CLASSES, size=batch * steps)
     model.fit(x[: batch * WARMUP_STEPS], y[: batch * WARMUP_STEPS], batch_size=batch, epochs=1, verbose=0)
-    start = time.perf_counter()
-    model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
-    return (time.perf_counter() - start) / steps
+    timer = _StepTimer()
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0, callbacks=[timer])
+    return statistics.median(timer.seconds)
+
+
+class _StepTimer(keras.callbacks.Callback):
+    """Records the wall seconds of every training step."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seconds.append(time.perf_counter() - self.start)
 
 
 def table_seconds_per_run(recipe):
@@ -122,8 +139,6 @@ def main():
     args = parser.parse_args()
     if args.steps < 1:
         parser.error(f"--steps must be >= 1. Received: {args.steps}")
-
-    import keras
 
     from hdl_keras.recipes import zoo_cards
     from hdl_keras.recipes.zoo_catalogue import ENTRY_RECIPES

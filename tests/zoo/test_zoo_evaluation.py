@@ -241,3 +241,31 @@ def test_autoattack_preset_writes_robustbench_fields_into_a_valid_card(make_entr
     card = update_card("mnist-small_cnn-dl", result, "hdl-zoo eval mnist-small_cnn-dl --n 16 --update-card")
     assert card["evaluation"]["attacks"] == "autoattack"
     assert zoo.card("mnist-small_cnn-dl")["metrics"]["autoattack_acc"] == result["autoattack_acc"]
+
+
+def test_refresh_reference_takes_the_recipes_and_keeps_a_measured_cost(make_entry):
+    from hdl_keras.recipes import zoo_cards
+    from hdl_keras.recipes.zoo_entries import card_reference
+    from hdl_keras.recipes.zoo_entries import get_recipe
+
+    make_entry("iris-mlp-hdl", method="HDL")
+    card = zoo_cards.refresh_reference("iris-mlp-hdl")
+    assert card["reference"] == card_reference(get_recipe("iris-mlp-hdl")) == zoo.card("iris-mlp-hdl")["reference"]
+    assert card["reference"]["paper_run"]["runs"] == 2400 and card["reference"]["tried"]
+    cost = {"seconds_per_run": 12.5, "hours": 8.33, "measured_by": "python benchmarks/paper_compute.py: a log"}
+    zoo_cards.set_paper_run_cost("iris-mlp-hdl", cost)
+    again = zoo_cards.refresh_reference("iris-mlp-hdl")["reference"]["paper_run"]
+    assert {key: again[key] for key in cost} == cost  # the paper run is unchanged, so is its cost
+
+
+def test_a_paper_run_cost_without_its_command_is_refused_and_nothing_written(make_entry, zoo_dir):
+    from hdl_keras.recipes import zoo_cards
+
+    make_entry("iris-mlp-hdl", method="HDL")
+    with pytest.raises(ValueError, match="no reference.paper_run: run refresh_reference"):
+        zoo_cards.set_paper_run_cost("iris-mlp-hdl", {"hours": 1.0, "measured_by": "x"})
+    zoo_cards.refresh_reference("iris-mlp-hdl")
+    before = (zoo_dir / "iris-mlp-hdl" / "card.json").read_text()
+    with pytest.raises(zoo.ZooError, match="measured_by"):
+        zoo_cards.set_paper_run_cost("iris-mlp-hdl", {"hours": 1.0})
+    assert (zoo_dir / "iris-mlp-hdl" / "card.json").read_text() == before

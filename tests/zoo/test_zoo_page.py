@@ -72,6 +72,24 @@ def test_page_lists_entries_with_metrics_paper_values_and_commands(zoo_page, pag
     assert "![Clean vs worst-case accuracy of the zoo entries](img/zoo.png)" in page
 
 
+def test_entries_below_their_row_list_the_gap_what_was_tried_and_the_papers_cost(zoo_page, page_zoo):
+    from hdl_keras.recipes import zoo_cards
+
+    page = zoo_page.render(zoo.list_entries())
+    below = [line for line in page.splitlines() if line.startswith("| `iris-mlp-hdl` | clean")]
+    assert below == [
+        "| `iris-mlp-hdl` | clean -9.33, robust +17.33 (another radius or units) | not recorded | - | not measured |"
+    ]
+    zoo_cards.refresh_reference("iris-mlp-hdl")  # the recipe's paper run (5 rounds x 150 epochs) and tried list
+    cost = {"seconds_per_run": 30.0, "hours": 20.0, "measured_by": "python benchmarks/paper_compute.py"}
+    zoo_cards.set_paper_run_cost("iris-mlp-hdl", cost)
+    row = next(
+        line for line in zoo_page.render(zoo.list_entries()).splitlines() if line.startswith("| `iris-mlp-hdl` | clean")
+    )
+    assert "| 2400 runs x 30 s = 20.0 h |" in row and "min-max units" in row
+    assert "| mlp, 240 configurations x 10 splits, 150 epochs x 5 rounds each |" in row
+
+
 def test_empty_zoo_page(zoo_page, zoo_dir):
     assert zoo_page.render([]).rstrip().endswith("The zoo has no entries yet.")
 
