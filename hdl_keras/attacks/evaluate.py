@@ -57,7 +57,9 @@ def evaluate(
     - `"single_step_stronger"`: a one-step white-box attack (FGSM) reaches a
       lower accuracy than an iterative one (Carlini et al. 2019, sec. 4.4:
       iterative attacks must be at least as strong), e.g. PGD from a random
-      start stuck where the model's gradient vanishes;
+      start stuck where the model's gradient vanishes, or PGD on the
+      cross-entropy of a multi-class linear model climbing to a box corner
+      that keeps the label, which FGSM's first step flips;
     - `"eps_sweep_not_monotone"`, `"eps_sweep_flat"`: with `eps_sweep`, the
       strongest white-box attack, re-run at each eps, gains accuracy as eps
       grows, or loses none from the smallest to the largest eps;

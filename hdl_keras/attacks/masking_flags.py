@@ -81,8 +81,9 @@ def _single_step_flags(white):
                     "single_step_stronger",
                     f"one-step attack {name} reaches {result.accuracy:.2%} accuracy, below the "
                     f"{iterative[weakest_iterative].accuracy:.2%} of the iterative {weakest_iterative}: "
-                    "the iterative attack is stuck (vanishing gradients at its random start, or too "
-                    "small steps); trust the worst case, and try more steps or no random start.",
+                    "the iterative attack is weaker than one step (stuck where the gradient vanishes, "
+                    "steps too small, or its loss maximised at points that keep the label); report the "
+                    "worst case, not the iterative attack alone.",
                 )
             )
     return flags

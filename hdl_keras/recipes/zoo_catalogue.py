@@ -218,7 +218,18 @@ _TECHNIQUES_REPORT_RUN = {
     "batch_size": 128,
     "training": "PGD-20 adversarial training (16/255, step 2/255)",
 }
-# What else was tried per entry, with the measured outcome (the rest: only the recipe was run).
+# What else was tried for the table entries (all; HDL's also the second).
+_TABLE_TRIED = (
+    "the same MLP in min-max units (eps 0.1 of each feature's range, PGD clipped to [0, 1]), 30 "
+    "epochs and a fixed configuration: not the paper's threat model, so not comparable with its row",
+)
+_TABLE_HDL_TRIED = (
+    "HDL trained at rho 0.1 in the paper's units (digits, one split: `hdl-protocol --dataset digits "
+    "--methods DL HDL --lr 1e-2 --rho 1e-1 --lambda 1e-6 --beta-bar 200 --alpha 0.7 --epochs 150 "
+    "--rounds 5 --splits 1 --scaling paper`): a constant classifier, 10.0 % accuracy, every weight "
+    "zero; hence the grid's rho {1e-3, 1e-4}",
+)
+# What else was tried per image entry, with the measured outcome (the rest: only the recipe was run).
 _TRIED = {
     "mnist-small_cnn-hdl": (
         "3 rounds of 5 epochs with the paper's reset between annealing rounds: the fixed-mask round "
@@ -394,14 +405,7 @@ def _tabular_recipe(dataset, method):
         },
         reduced=reduced,
         paper_run=paper_run,
-        tried=(
-            "the same MLP in min-max units (eps 0.1 of each feature's range, PGD clipped to [0, 1]), 30 "
-            "epochs and a fixed configuration: not the paper's threat model, so not comparable with its row",
-            "HDL trained at rho 0.1 in the paper's units (digits, one split: `hdl-protocol --dataset digits "
-            "--methods DL HDL --lr 1e-2 --rho 1e-1 --lambda 1e-6 --beta-bar 200 --alpha 0.7 --epochs 150 "
-            "--rounds 5 --splits 1 --scaling paper`): a constant classifier, 10.0 % accuracy, every weight "
-            "zero; hence the grid's rho {1e-3, 1e-4}",
-        ),
+        tried=_TABLE_TRIED + (_TABLE_HDL_TRIED if method == "HDL" else ()),
     )
 
 

@@ -91,7 +91,10 @@ def test_loaded_entry_evaluates_with_robust_at_most_clean(iris_entry):
     assert result["stability"] is None
     assert result["zero_weights"] == 0.0 and result["zero_channels"] == 0.0
     assert result["bits_per_weight"] == 32
-    assert result["gradient_masking_flags"] == []
+    # PGD-20 can climb the cross-entropy of this 3-class linear model to corners that keep the label
+    # where FGSM flips it (2 of the 30 rows on tensorflow): flagged, so the worst case is reported.
+    fgsm_stronger = result["attacks"]["fgsm"] < result["attacks"]["pgd20"]
+    assert result["gradient_masking_flags"] == (["single_step_stronger"] if fgsm_stronger else [])
 
 
 def test_first_n_points_and_same_result_for_the_same_seed(iris_entry):
