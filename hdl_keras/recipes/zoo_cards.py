@@ -98,11 +98,7 @@ def refresh_reference(name):
     from hdl_keras.recipes.zoo_entries import get_recipe
 
     card = registry.card(name)
-    reference = card_reference(get_recipe(name))
-    old_run, new_run = card["reference"].get("paper_run") or {}, reference.get("paper_run")
-    if new_run is not None and all(old_run.get(key) == value for key, value in new_run.items()):
-        reference["paper_run"] = {**old_run, **new_run}
-    card["reference"] = reference
+    card["reference"] = card_reference(get_recipe(name), card["reference"])
     return _write(name, card)
 
 

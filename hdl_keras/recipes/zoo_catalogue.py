@@ -171,6 +171,8 @@ _FAST_AT_EPS = {
 }
 # MNIST: 15 epochs; Fashion-MNIST: 10, what fits beside it in the time budget on a shared 2-core CPU.
 _FAST_AT_EPOCHS = {"mnist": 15, "fashion_mnist": 10}
+# MNIST trains at a larger radius than it is evaluated at (0.1 for 16/255); selection stays at 16/255.
+_FAST_AT_TRAIN_EPS = {"mnist": 0.1}
 _FAST_AT_BATCH = 100
 _FAST_AT_PEAK_LR = 5e-3  # Wong et al. 2020's MNIST setting: Adam, one-cycle up to 5e-3
 # BinaryRelax entries at Li, Wang and Xin's radius (8/255): half the epochs relaxed (lambda
@@ -231,6 +233,11 @@ _TABLE_HDL_TRIED = (
 )
 # What else was tried per image entry, with the measured outcome (the rest: only the recipe was run).
 _TRIED = {
+    "mnist-small_cnn-pgd_at": (
+        "the training attack at the threat radius 16/255 (the same 15 epochs): best validation PGD-10 "
+        "accuracy 0.977 at epoch 15 (at 0.1: 0.983), AutoAttack 96.9 % [95.6, 97.8] on the first 1,000 "
+        "test images, clean 99.49 % on all 10,000",
+    ),
     "mnist-small_cnn-hdl": (
         "3 rounds of 5 epochs with the paper's reset between annealing rounds: the fixed-mask round "
         "started at chance accuracy and stayed there (all images)",
@@ -244,6 +251,8 @@ _TRIED = {
     ),
     "mnist-tiny_cnn-binaryrelax": (
         "30 epochs instead of 16: best validation PGD-10 accuracy 0.892 at epoch 22 (16 epochs: 0.938)",
+        "the training attack at eps 0.08 (selection at 16/255), as the small CNN's PGD-AT entry trains "
+        "larger: best validation PGD-10 accuracy 0.932 at epoch 16 (at 16/255: 0.938)",
     ),
     "mnist-small_cnn-robust_sparse_binary": (
         "20 BinaryRelax epochs instead of 10: validation PGD-10 accuracy 0.925 (switch at epoch 11, "
@@ -334,7 +343,13 @@ class ZooRecipe:
     @property
     def objective(self):
         """A short description of the training objective."""
-        return _OBJECTIVE_DESCRIPTIONS[self.method]
+        description = _OBJECTIVE_DESCRIPTIONS[self.method]
+        if "train_eps" in self.hyperparameters:
+            description += (
+                f"; the training attack at train_eps {self.hyperparameters['train_eps']:g}, larger than the "
+                f"threat model's eps {self.hyperparameters['eps']:.4g}, which validation selects at"
+            )
+        return description
 
 
 def _required_hyperparameters(method):
@@ -414,7 +429,7 @@ def _fast_at_recipe(dataset):
     hyperparameters = {
         "lr": _FAST_AT_PEAK_LR,
         "schedule": "one_cycle",
-        **fast_at_settings(eps),
+        **_training_attack(eps, _FAST_AT_TRAIN_EPS.get(dataset)),
         "validation_examples": _VALIDATION_EXAMPLES,
         "selection_examples": _SELECTION_EXAMPLES,
         "selection_attack": f"PGD-{_SELECTION_STEPS}, step eps/4, random start",
@@ -465,6 +480,13 @@ def _techniques_report_reference():
         "figure": None,
         "values": table["rows"]["FFF"],
     }
+
+
+def _training_attack(eps, train_eps=None):
+    """FGSM-RS settings at `eps`, or at `train_eps` with `eps` kept as the radius validation selects at."""
+    if train_eps is None:
+        return fast_at_settings(eps)
+    return {**fast_at_settings(train_eps), "eps": eps, "train_eps": train_eps}
 
 
 def _binaryrelax_recipe(dataset, architecture="small_cnn"):

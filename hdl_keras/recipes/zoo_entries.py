@@ -263,7 +263,8 @@ def run_dir(name):
 def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
     """Fast adversarial training of a `FAST_AT_METHODS` entry, resumable; returns (network, selection, wall time).
 
-    FGSM with random start (`recipe.hyperparameters`: eps, step 1.25 eps),
+    FGSM with random start (`recipe.hyperparameters`: eps, or train_eps where
+    set, step 1.25 times it),
     Adam on `OneCycle(lr, epochs * steps)`, `RobustValidation` on the first
     `selection_examples` validation images (best epoch restored, stop on
     catastrophic overfitting or after `patience` epochs without
@@ -283,6 +284,7 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
     clock = _WallClock(folder / "wall_time.json")
     base = models.get(recipe.architecture, input_shape=x.shape[1:], num_classes=num_classes)
     attack = {key: config[key] for key in ("eps", "step_size", "steps", "random_start")}
+    attack["eps"] = config.get("train_eps", config["eps"])  # selection below stays at the threat model's eps
     callbacks = [keras.callbacks.BackupAndRestore(str(folder / "backup"))]
     first_candidate = 0
     channels = None
@@ -416,6 +418,8 @@ def _reduced_label(recipe, epochs, train_examples):
 def _write_entry(entry_dir, recipe, model, training):
     """Writes model file and card, each atomically (`hdl_keras.utils.files`); returns the card."""
     entry_dir.mkdir(parents=True, exist_ok=True)
+    previous = entry_dir / CARD_FILE
+    previous_reference = json.loads(previous.read_text()).get("reference") if previous.is_file() else None
     packed = "kernel_quantizer" in recipe.hyperparameters
     model_file = PACKED_MODEL_FILE if packed else MODEL_FILE
     with atomic_path(entry_dir / model_file) as model_tmp:
@@ -440,7 +444,7 @@ def _write_entry(entry_dir, recipe, model, training):
             "file": model_file,
             "file_size_bytes": model_tmp.stat().st_size,
             "sha256": sha256_file(model_tmp),
-            "reference": card_reference(recipe),
+            "reference": card_reference(recipe, previous_reference),
             "evaluation": None,
         }
         validate_card(card)
@@ -450,11 +454,19 @@ def _write_entry(entry_dir, recipe, model, training):
     return card
 
 
-def card_reference(recipe):
-    """The card's `reference` of `recipe`: its paper row, the paper's run (`paper_run`) and what else was `tried`."""
+def card_reference(recipe, previous=None):
+    """The card's `reference` of `recipe`: its paper row, the paper's run (`paper_run`) and what else was `tried`.
+
+    `previous`, the entry's earlier card `reference` (or None), gives the
+    measured cost of the paper's run (`set_paper_run_cost`) where that run
+    is unchanged: retraining an entry does not change what the paper's run costs.
+    """
     reference = json.loads(json.dumps(recipe.reference))
     reference["paper_run"] = None if recipe.paper_run is None else dict(recipe.paper_run)
     reference["tried"] = list(recipe.tried)
+    old_run, new_run = (previous or {}).get("paper_run") or {}, reference["paper_run"]
+    if new_run is not None and all(old_run.get(key) == value for key, value in new_run.items()):
+        reference["paper_run"] = {**old_run, **new_run}
     return reference
 
 

@@ -1,5 +1,6 @@
 """Zoo recipes: the recipe table, and train_entry with tiny overrides into a temporary zoo."""
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -126,7 +127,10 @@ def test_pgd_at_recipes_are_fast_at_at_the_threat_radius(dataset):
     hyper = recipe.hyperparameters
     eps = FAST_AT_EPS[dataset]
     assert (hyper["eps"], hyper["steps"], hyper["random_start"]) == (eps, 1, True)
-    assert hyper["step_size"] == pytest.approx(1.25 * eps)  # Wong et al. 2020's FGSM step
+    training_eps = hyper.get("train_eps", eps)  # a larger training radius; selection stays at eps
+    assert training_eps >= eps
+    assert hyper["step_size"] == pytest.approx(1.25 * training_eps)  # Wong et al. 2020's FGSM step
+    assert ("train_eps" in hyper) == ("train_eps" in recipe.objective)
     assert hyper["schedule"] == "one_cycle" and hyper["validation_examples"] == 6000
     assert "FGSM" in recipe.objective and "Wong" in recipe.objective
 
@@ -189,6 +193,20 @@ def test_train_examples_above_the_pool_use_the_whole_pool(zoo_dir):
     assert card["training"]["train_examples"] == 120  # iris: 150 rows, 30 held out for testing
 
 
+def test_a_retrained_entry_keeps_the_measured_cost_of_an_unchanged_paper_run(zoo_dir, monkeypatch):
+    from hdl_keras.recipes import zoo_cards
+
+    train_entry("iris-mlp-dl", epochs=1, verbose=0)
+    cost = {"seconds_per_run": 2.5, "hours": 0.07, "measured_by": "python benchmarks/paper_compute.py: a log"}
+    zoo_cards.set_paper_run_cost("iris-mlp-dl", cost)
+    run = train_entry("iris-mlp-dl", epochs=1, verbose=0)["reference"]["paper_run"]
+    assert {key: run[key] for key in cost} == cost
+    changed = dataclasses.replace(RECIPES["iris-mlp-dl"], paper_run={**RECIPES["iris-mlp-dl"].paper_run, "epochs": 7})
+    monkeypatch.setitem(RECIPES, "iris-mlp-dl", changed)
+    run = train_entry("iris-mlp-dl", epochs=1, verbose=0)["reference"]["paper_run"]
+    assert run["epochs"] == 7 and not set(cost) & set(run)  # another run: its cost is not known
+
+
 def test_failed_run_keeps_the_existing_entry(zoo_dir, monkeypatch):
     train_entry("iris-mlp-dl", epochs=1, verbose=0)
     folder = zoo_dir / "iris-mlp-dl"
@@ -215,8 +233,24 @@ def mnist_run_dir(tmp_path, monkeypatch):
     return tmp_path / "runs"
 
 
-def test_tiny_pgd_at_image_run(zoo_dir, mnist_run_dir):
+def test_tiny_pgd_at_image_run(zoo_dir, mnist_run_dir, monkeypatch):
+    radii = {}
+    from_model = recipes.PGDAdversarialTraining.from_model
+    validation = recipes.RobustValidation
+
+    def spy_from_model(base, **kwargs):
+        radii["training"] = kwargs["eps"]
+        return from_model(base, **kwargs)
+
+    def spy_validation(data, **kwargs):
+        radii["selection"] = kwargs["eps"]
+        return validation(data, **kwargs)
+
+    monkeypatch.setattr(recipes.PGDAdversarialTraining, "from_model", spy_from_model)
+    monkeypatch.setattr(recipes, "RobustValidation", spy_validation)
     card = train_entry("mnist-small_cnn-pgd_at", epochs=2, train_examples=128, verbose=0)
+    hyper = card["method"]["hyperparameters"]
+    assert radii == {"training": hyper.get("train_eps", hyper["eps"]), "selection": card["threat_model"]["eps"]}
     assert card["method"]["hyperparameters"]["steps"] == 1
     assert card["threat_model"]["eps"] == pytest.approx(16 / 255)
     assert card["training"]["train_examples"] == 128

@@ -121,7 +121,9 @@ def markdown(results):
     rows = [("fast AT (FGSM + random start, 1.25 eps)", results["runs"]["fast_at"]),
             ("PGD-10 AT (step eps/4)", results["runs"]["pgd10_at"])]
     if results.get("entry"):
-        rows.append((f"zoo entry `{ENTRY}` (fast AT, all images)", results["entry"]))
+        train_eps = results["entry"]["training"].get("train_eps", EPS)
+        radius = "" if abs(train_eps - EPS) < 1e-9 else f" trained at eps {train_eps:g}"
+        rows.append((f"zoo entry `{ENTRY}` (fast AT{radius}, all images)", results["entry"]))
     lines = [
         "# Fast adversarial training against PGD-10 training (MNIST, l_inf 16/255)",
         "",
@@ -131,7 +133,7 @@ def markdown(results):
         f"**Reduced run**: fast AT and PGD-10 AT each train {results['settings']['epochs']} epochs on "
         f"{results['settings']['train_examples']} of the 54,000 training-split images (a PGD-10 training step "
         "runs 10 attack steps where fast AT runs 1; the zoo entry trains fast AT for 15 epochs on all "
-        "54,000). Same small CNN, "
+        "54,000, at its recipe's training radius). Same small CNN, "
         "Adam with a one-cycle learning rate (peak 5e-3), batch 100, model selection by `RobustValidation` "
         "(PGD-10 on 1,000 held-out validation images).",
         "",
@@ -213,6 +215,7 @@ def main(argv=None):
     card = zoo.card(ENTRY)
     if abs(card["threat_model"]["eps"] - EPS) < 1e-9:
         entry = {"training": {"train_seconds": card["training"]["wall_time_seconds"],
+                              "train_eps": card["method"]["hyperparameters"].get("train_eps", EPS),
                               "best_epoch": (card["training"].get("validation") or {}).get("best_epoch"),
                               "catastrophic_overfitting_epoch": (card["training"].get("validation") or {}).get(
                                   "catastrophic_overfitting_epoch")},
