@@ -26,7 +26,8 @@ zero channels also its shrunk network (`hdl_keras.pruning.shrink`), the deployab
 
 Runs on the tensorflow backend (the LiteRT converter and the Square wrapper need it).
 Writes `results.json` in --out (default `runs/deploy_check`) with one row per exported
-file; `--merge --entries NAME ...` reruns those entries and replaces their rows. The cost line gives the export time over the Keras prediction time. Last line:
+file; `--merge --entries NAME ...` reruns those entries (and the dense `-dl` entries they are
+timed against) and replaces their rows. The cost line gives the export time over the Keras prediction time. Last line:
 one JSON object with `exported_entries`, `onnx_max_logit_diff`,
 `litert_max_logit_diff`, `quant_argmax_agreement` (onnxruntime default and LiteRT),
 `quant_argmax_agreement_onnx_basic`, `smallest_mnist_bytes`,
@@ -218,13 +219,18 @@ def check_entry(name, out, quick, rows):
         keras.backend.clear_session()
 
 
+def dense_reference(entry):
+    """The dense float `-dl` entry of the dataset and architecture of `entry` (a card or a row)."""
+    return f"{entry['dataset']}-{entry['architecture']}-dl"
+
+
 def latency_ratios(rows, out, quick):
     """Each file's onnxruntime latency and its ratio to the dense float `-dl` entry of its
     dataset and architecture, timed in alternation with it (batch 1 and 128)."""
     from hdl_keras.zoo.evaluation import evaluation_data
 
     for row in rows:
-        dense = f"{row['dataset']}-{row['architecture']}-dl"
+        dense = dense_reference(row)
         if not (out / f"{dense}.onnx").exists() or not (out / row["path"]).exists():
             continue  # a merged row whose file is not in --out keeps its earlier timing
         x, _ = evaluation_data(row["dataset"], 128, scaling=row.get("scaling", "minmax"))
@@ -303,7 +309,14 @@ def main():
         sys.exit("deploy_check runs on KERAS_BACKEND=tensorflow (the LiteRT converter needs it).")
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    names = args.entries or [card["name"] for card in zoo.list_entries()]
+    known = [card["name"] for card in zoo.list_entries()]
+    names = list(args.entries or known)
+    # The dense entries the named ones are timed against, so that their files are in --out.
+    names += [
+        dense
+        for dense in dict.fromkeys(dense_reference(zoo.card(name)) for name in names)
+        if dense in known and dense not in names
+    ]
     rows = []
     for name in names:
         try:
