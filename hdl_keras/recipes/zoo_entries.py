@@ -418,8 +418,7 @@ def _reduced_label(recipe, epochs, train_examples):
 def _write_entry(entry_dir, recipe, model, training):
     """Writes model file and card, each atomically (`hdl_keras.utils.files`); returns the card."""
     entry_dir.mkdir(parents=True, exist_ok=True)
-    previous = entry_dir / CARD_FILE
-    previous_reference = json.loads(previous.read_text()).get("reference") if previous.is_file() else None
+    previous_reference = _previous_reference(entry_dir / CARD_FILE)
     packed = "kernel_quantizer" in recipe.hyperparameters
     model_file = PACKED_MODEL_FILE if packed else MODEL_FILE
     with atomic_path(entry_dir / model_file) as model_tmp:
@@ -452,6 +451,14 @@ def _write_entry(entry_dir, recipe, model, training):
     # sha256 no longer matches (the entry is reported, never silently wrong).
     atomic_write_text(entry_dir / CARD_FILE, json.dumps(card, indent=2) + "\n")
     return card
+
+
+def _previous_reference(card_path):
+    """The `reference` of the card at `card_path`, or None where there is none or it does not parse."""
+    try:
+        return json.loads(card_path.read_text()).get("reference")
+    except (OSError, ValueError, AttributeError):  # no card, or a damaged one: the new card replaces it
+        return None
 
 
 def card_reference(recipe, previous=None):

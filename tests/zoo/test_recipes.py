@@ -205,6 +205,8 @@ def test_a_retrained_entry_keeps_the_measured_cost_of_an_unchanged_paper_run(zoo
     monkeypatch.setitem(RECIPES, "iris-mlp-dl", changed)
     run = train_entry("iris-mlp-dl", epochs=1, verbose=0)["reference"]["paper_run"]
     assert run["epochs"] == 7 and not set(cost) & set(run)  # another run: its cost is not known
+    (zoo_dir / "iris-mlp-dl" / "card.json").write_text("{damaged")
+    assert train_entry("iris-mlp-dl", epochs=1, verbose=0) == zoo.card("iris-mlp-dl")  # replaced, not a crash
 
 
 def test_failed_run_keeps_the_existing_entry(zoo_dir, monkeypatch):
