@@ -32,7 +32,11 @@ one JSON object with `exported_entries`, `onnx_max_logit_diff`,
 `litert_max_logit_diff`, `quant_argmax_agreement` (onnxruntime default and LiteRT),
 `quant_argmax_agreement_onnx_basic`, `smallest_mnist_bytes`,
 `smallest_mnist_autoattack` (the smallest MNIST file's accuracy under the transferred
-APGD-CE examples), `shrunk_latency_ratio_b1` (the largest over the shrunk files of float
+APGD-CE examples), `mnist_16kb_file`, `mnist_16kb_clean` and `mnist_16kb_autoattack` (the most
+robust MNIST file of at most 16,000 bytes at 16/255, with its card's clean accuracy on all test
+images and AutoAttack accuracy), `fashion_mnist_16kb_gap` (the float small CNN's robust accuracy
+less that of the most robust Fashion-MNIST file of at most 16,000 bytes at 8/255),
+`targets_met` (`hdl_keras.deploy.targets.deployment_targets`), `shrunk_latency_ratio_b1` (the largest over the shrunk files of float
 and masked entries: the target is every shrunk file at most 0.5) and
 `sparse_binary_latency_ratio_b1` (the largest over the entries of the composed
 robust + channel-sparse + 1-bit recipe, `RobustSparseBinary`).
@@ -245,7 +249,11 @@ def latency_ratios(rows, out, quick):
     }
 
 
-def summary(rows, ratios):
+def summary(rows, ratios, cards):
+    from hdl_keras.deploy.targets import deployment_targets
+
+    targets = deployment_targets(rows, cards)
+    mnist_budget = targets["mnist_budget"]["best"] or {}
     exact = [row for row in rows if row["kind"] != "quantized"]
     quantized = [row for row in rows if row["kind"] == "quantized"]
     mnist = [row for row in rows if row["dataset"] == "mnist"]
@@ -266,6 +274,11 @@ def summary(rows, ratios):
         "smallest_mnist_bytes": min(smallest["onnx_bytes"], smallest["litert_bytes"]) if smallest else None,
         "smallest_mnist_file": smallest["file"] if smallest else None,
         "smallest_mnist_autoattack": robust["apgd_ce_transfer_file"] if robust else None,
+        "mnist_16kb_file": mnist_budget.get("file"),
+        "mnist_16kb_clean": mnist_budget.get("clean"),
+        "mnist_16kb_autoattack": mnist_budget.get("autoattack"),
+        "fashion_mnist_16kb_gap": targets["fashion_mnist_budget"]["gap"],
+        "targets_met": {name: target["met"] for name, target in targets.items()},
         "robust_max_gap_in_se": max(
             (
                 max(
@@ -343,7 +356,7 @@ def main():
             }
         )
     )
-    print(json.dumps(summary(rows, ratios)))
+    print(json.dumps(summary(rows, ratios, zoo.list_entries(skip_broken=True))))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,9 @@ import json
 import pathlib
 import sys
 
+from hdl_keras.deploy.targets import BUDGET_BYTES
+from hdl_keras.deploy.targets import deployed_bytes
+from hdl_keras.deploy.targets import deployment_targets
 from hdl_keras.zoo import list_entries
 
 DOCS = pathlib.Path(__file__).resolve().parents[1]
@@ -197,8 +200,47 @@ def load_results(path):
     return json.loads(path.read_text())
 
 
-def deployed_bytes(row):
-    return min(row["onnx_bytes"], row["litert_bytes"])
+def targets_section(rows, cards):
+    """The markdown table of the deployment targets (`hdl_keras.deploy.targets`), measured."""
+    targets = deployment_targets(rows, cards)
+    met = {True: "met", False: "**not met**"}
+    lines = [
+        "### Targets\n",
+        f"Decided from the cards and the files above (`hdl_keras.deploy.targets`); a budget of {BUDGET_BYTES:,} "
+        "bytes is the deployed file, the smaller of ONNX and LiteRT.\n",
+        "| Target | Best file | Measured | |",
+        "|---|---|---|---|",
+    ]
+
+    def named(best):
+        return "-" if best is None else f"`{best['file']}` ({best['bytes']:,} bytes)"
+
+    mnist = targets["mnist_budget"]
+    best = mnist["best"]
+    measured = "-" if best is None else f"clean {percent(best['clean'])} %, AutoAttack {percent(best['autoattack'])} %"
+    lines.append(
+        f"| MNIST, at most {BUDGET_BYTES:,} bytes: clean >= 98.5 %, AutoAttack (16/255) >= 95 % "
+        f"| {named(best)} | {measured} | {met[mnist['met']]} |"
+    )
+    fashion = targets["fashion_mnist_budget"]
+    best = fashion["best"]
+    measured = (
+        "-"
+        if fashion["gap"] is None
+        else f"robust {percent(best['robust'])} % against {percent(fashion['float_robust'])} % "
+        f"(float small CNN, same objective): {100 * fashion['gap']:.1f} points"
+    )
+    lines.append(
+        f"| Fashion-MNIST, at most {BUDGET_BYTES:,} bytes: robust (8/255) within 3 points of the float "
+        f"small CNN trained by the same objective | {named(best)} | {measured} | {met[fashion['met']]} |"
+    )
+    latency = targets["shrunk_latency"]
+    measured = "-" if latency["worst_ratio"] is None else f"slowest: {latency['worst_ratio']:.2f} x its dense entry"
+    lines.append(
+        "| every shrunk file at most 0.5 x its dense float entry's onnxruntime latency, batch 1 "
+        f"| `{latency['worst_file']}` | {measured} | {met[latency['met']]} |\n"
+    )
+    return lines
 
 
 def render(cards, results, figure_name="img/deployment_pareto.png"):
@@ -229,6 +271,7 @@ def render(cards, results, figure_name="img/deployment_pareto.png"):
         "Latency: onnxruntime, CPU, median milliseconds per call; ratio to the dense float `-dl` entry "
         "of the same dataset and architecture, timed in alternation with it.\n"
     )
+    lines += targets_section(rows, cards)
     lines.append(f"![Robust accuracy against deployed bytes and onnxruntime latency]({figure_name})\n")
     lines.append(
         "| File | Kind | Card worst case % | ONNX KiB | LiteRT KiB | .keras/.hdlpack KiB "

@@ -45,6 +45,7 @@ import numpy as np
 
 from hdl_keras import layers
 from hdl_keras import models
+from hdl_keras import quantizers
 from hdl_keras.callbacks import BinaryRelax
 from hdl_keras.data import prepare_data
 from hdl_keras.data import stratified_subset
@@ -294,7 +295,7 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
         base = _sparsify_and_shrink(recipe, base, x, y, sparsify_epochs, attack, folder, clock, verbose)
         channels["after"] = _channel_counts(base)
     if recipe.method in ("BinaryRelax", "RobustSparseBinary"):
-        base = layers.to_quantized(base, config["kernel_quantizer"])
+        base = layers.to_quantized(base, kernel_quantizer(config))
         switch_epoch = min(config["switch_epoch"], epochs)
         callbacks.append(BinaryRelax(config["relax_lambda_0"], rho=config["relax_rho"], switch_epoch=switch_epoch))
         first_candidate = switch_epoch - 1
@@ -340,6 +341,18 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
         (folder / path).unlink(missing_ok=True)
     network = keras.Model(model.input, model.output, name=recipe.architecture)
     return network, summary, wall_time
+
+
+def kernel_quantizer(config):
+    """The quantizer of a recipe's `config`: `kernel_quantizer`, one scale per output channel where `per_channel`.
+
+    Per-channel scales are XNOR-Net's (Rastegari et al. 2016) `mean|w|` of
+    each output channel instead of Li, Wang and Xin's (2020) one per layer.
+    """
+    quantizer = quantizers.get(config["kernel_quantizer"])
+    if config.get("per_channel", False):
+        quantizer = quantizer.__class__.from_config({**quantizer.get_config(), "per_channel": True})
+    return quantizer
 
 
 def _compile_one_cycle(model, peak_lr, epochs, examples, batch_size):

@@ -296,3 +296,16 @@ def test_tiny_robust_sparse_binary_run_prunes_shrinks_and_packs(zoo_dir, mnist_r
     loaded = zoo.load(name)
     assert weight_statistics(loaded)["bits_per_weight"] == 1.0
     assert card["parameters"] == loaded.count_params() < 70_000  # of 241,546 dense
+
+
+@pytest.mark.parametrize("name", ["binary", "ternary", "4bit"])
+def test_kernel_quantizer_takes_per_channel_scales_from_the_recipe(name):
+    from hdl_keras.recipes.zoo_entries import kernel_quantizer
+
+    per_layer = kernel_quantizer({"kernel_quantizer": name})
+    per_channel = kernel_quantizer({"kernel_quantizer": name, "per_channel": True})
+    assert type(per_layer) is type(per_channel) and per_layer.bits == per_channel.bits
+    assert (per_layer.per_channel, per_channel.per_channel) == (False, True)
+    w = keras.ops.convert_to_tensor(np.array([[1.0, -4.0], [-3.0, 8.0]], "float32"))
+    _, scale = per_channel.levels_and_scale(w)
+    assert keras.ops.convert_to_numpy(scale).size == 2  # one scale per output channel (last axis)
