@@ -73,7 +73,8 @@ same fast attack inside Li et al.'s (2020) trade-off loss, with 1-bit kernels (s
 small CNN at a quarter of its parameters (`hdl_keras.models.tiny_cnn`), 9.4 KB packed, at 16/255.
 The RobustSparseBinary entries are robust, channel-sparse and 1-bit at once: the small CNN trained
 by the trade-off loss with ADMM channel pruning of half its hidden channels, shrunk, then trained
-with 1-bit kernels by BinaryRelax (see [deployment](deployment.md)).
+with 1-bit kernels (the stem convolution's 288 weights stay float) by BinaryRelax (see
+[deployment](deployment.md)).
 
 The table entries (iris, wine, breast_cancer, digits) are at Bertsimas et al.'s (2023) setting, so
 that they compare with Tables 8-11: features in the units of the authors' code (standardised, then

@@ -96,6 +96,22 @@ def _quantize_config(rewritten, quantizer, skipped):
     return rewritten
 
 
+def _checked_float_layers(model_config, float_layers):
+    """`float_layers` as a set, each name a Dense/Conv2D layer of the top-level graph; ValueError otherwise."""
+    if isinstance(float_layers, str) or not all(isinstance(name, str) for name in float_layers):
+        raise ValueError(
+            f"Expected `float_layers` to be a list of layer names. Received: float_layers={float_layers!r}"
+        )
+    known = [layer["config"]["name"] for layer in model_config["config"]["layers"] if _is_float_layer(layer)]
+    unknown = sorted(set(float_layers) - set(known))
+    if unknown:
+        raise ValueError(
+            f"`float_layers` names layers that are not Dense/Conv2D layers of the model: {unknown}. "
+            f"Its Dense/Conv2D layers: {known}."
+        )
+    return set(float_layers)
+
+
 def _copy_into_quantized(source, target):
     """A quantized target gets the source's kernel (as its float kernel) and bias."""
     if not isinstance(target, QuantizedKernelMixin):
@@ -106,7 +122,7 @@ def _copy_into_quantized(source, target):
     return True
 
 
-def to_quantized(model, kernel_quantizer="binary", skip_first_last=False):
+def to_quantized(model, kernel_quantizer="binary", skip_first_last=False, float_layers=()):
     """Returns a copy of `model` whose Keras `Dense`/`Conv2D` layers are quantized.
 
     Every `keras.layers.Dense` and `Conv2D` becomes a `QuantDense`/
@@ -128,6 +144,10 @@ def to_quantized(model, kernel_quantizer="binary", skip_first_last=False):
             other Dense/Conv2D layer of the top-level graph, e.g. the stem
             convolution and the classifier of each ensemble member. Defaults
             to `False` (all quantized).
+        float_layers: names of further Dense/Conv2D layers of the top-level
+            graph kept float (e.g. `("conv1",)`: the stem convolution of
+            `small_cnn`, whose 9 weights per filter a 1-bit kernel reduces
+            to signs). Defaults to `()`.
 
     Returns:
         A new, uncompiled model of the same structure and layer names; with
@@ -150,6 +170,8 @@ def to_quantized(model, kernel_quantizer="binary", skip_first_last=False):
             "Expected a kernel quantizer ('binary', 'ternary', '4bit', ...). "
             f"Received: kernel_quantizer={kernel_quantizer!r}"
         )
-    skipped = first_and_last_layers(serialized_model(model)) if skip_first_last else set()
+    serialized = serialized_model(model)
+    skipped = first_and_last_layers(serialized) if skip_first_last else set()
+    skipped |= _checked_float_layers(serialized, float_layers)
     config = quantizers.serialize(quantizer)
     return replace_layers(model, lambda entry: _quantize_config(entry, config, skipped), _copy_into_quantized)

@@ -45,7 +45,6 @@ import numpy as np
 
 from hdl_keras import layers
 from hdl_keras import models
-from hdl_keras import quantizers
 from hdl_keras.callbacks import BinaryRelax
 from hdl_keras.data import prepare_data
 from hdl_keras.data import stratified_subset
@@ -295,7 +294,7 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
         base = _sparsify_and_shrink(recipe, base, x, y, sparsify_epochs, attack, folder, clock, verbose)
         channels["after"] = _channel_counts(base)
     if recipe.method in ("BinaryRelax", "RobustSparseBinary"):
-        base = layers.to_quantized(base, kernel_quantizer(config))
+        base = layers.to_quantized(base, config["kernel_quantizer"], float_layers=config.get("float_layers", ()))
         switch_epoch = min(config["switch_epoch"], epochs)
         callbacks.append(BinaryRelax(config["relax_lambda_0"], rho=config["relax_rho"], switch_epoch=switch_epoch))
         first_candidate = switch_epoch - 1
@@ -303,7 +302,8 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
         model = PGDAdversarialTraining.from_model(base, seed=TRAINING_SEED, **attack)
     else:
         model = TradeOff.from_model(base, alpha=config["alpha"], beta=config["beta"], seed=TRAINING_SEED, **attack)
-    _compile_one_cycle(model, config["lr"], epochs, len(y), recipe.batch_size)
+    # RobustSparseBinary's quantized phase may peak lower than its float phase (`quantize_lr`).
+    _compile_one_cycle(model, config.get("quantize_lr", config["lr"]), epochs, len(y), recipe.batch_size)
     x_val, y_val = validation
     selection = RobustValidation(
         (x_val[: config["selection_examples"]], y_val[: config["selection_examples"]]),
@@ -341,18 +341,6 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
         (folder / path).unlink(missing_ok=True)
     network = keras.Model(model.input, model.output, name=recipe.architecture)
     return network, summary, wall_time
-
-
-def kernel_quantizer(config):
-    """The quantizer of a recipe's `config`: `kernel_quantizer`, one scale per output channel where `per_channel`.
-
-    Per-channel scales are XNOR-Net's (Rastegari et al. 2016) `mean|w|` of
-    each output channel instead of Li, Wang and Xin's (2020) one per layer.
-    """
-    quantizer = quantizers.get(config["kernel_quantizer"])
-    if config.get("per_channel", False):
-        quantizer = quantizer.__class__.from_config({**quantizer.get_config(), "per_channel": True})
-    return quantizer
 
 
 def _compile_one_cycle(model, peak_lr, epochs, examples, batch_size):

@@ -191,6 +191,20 @@ def test_to_quantized_skips_first_and_last():
     assert classes["middle"] == "QuantConv2D"
 
 
+def test_to_quantized_keeps_the_named_float_layers():
+    model = small_cnn()
+    quantized = to_quantized(model, "binary", float_layers=["stem"])
+    classes = {layer.name: type(layer).__name__ for layer in quantized.layers}
+    assert classes["stem"] == "Conv2D" and classes["middle"] == "QuantConv2D" and classes["head"] == "QuantDense"
+    np.testing.assert_array_equal(
+        to_numpy(quantized.get_layer("stem").kernel), to_numpy(model.get_layer("stem").kernel)
+    )  # the float layer keeps its weights
+    with pytest.raises(ValueError, match=r"not Dense/Conv2D layers of the model: \['nope'\].*'stem'"):
+        to_quantized(model, "binary", float_layers=["nope"])
+    with pytest.raises(ValueError, match="list of layer names"):
+        to_quantized(model, "binary", float_layers="stem")
+
+
 def test_first_and_last_layers_of_an_ensemble_are_every_members_stem_and_head():
     # Two members, as in an EnResNet: stem conv -> conv (+ residual) -> head, averaged.
     inputs = keras.Input((6, 6, 1), name="inputs")

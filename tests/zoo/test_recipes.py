@@ -284,9 +284,19 @@ def test_tiny_binaryrelax_image_run_writes_a_packed_binary_entry(zoo_dir, mnist_
     assert loaded.predict(np.zeros((2, 28, 28, 1), "float32"), verbose=0).shape == (2, 10)
 
 
-def test_tiny_robust_sparse_binary_run_prunes_shrinks_and_packs(zoo_dir, mnist_run_dir):
+def test_tiny_robust_sparse_binary_run_prunes_shrinks_and_packs(zoo_dir, mnist_run_dir, monkeypatch):
     name = "mnist-small_cnn-robust_sparse_binary"
+    peak_rates = []
+    compile_one_cycle = recipes._compile_one_cycle
+
+    def spy_compile(model, peak_lr, *args):
+        peak_rates.append(peak_lr)
+        return compile_one_cycle(model, peak_lr, *args)
+
+    monkeypatch.setattr(recipes, "_compile_one_cycle", spy_compile)
     card = train_entry(name, epochs=2, train_examples=128, verbose=0)
+    hyper = card["method"]["hyperparameters"]
+    assert peak_rates == [hyper["lr"], hyper["quantize_lr"]]  # the float phase, then the quantized one
     channels = card["training"]["channels"]
     assert channels["before"] == {"conv1": 32, "conv2": 64, "conv3": 128, "fc1": 128, "logits": 10}
     # Half of each hidden layer's channels pruned; the first convolution and the logits kept.
@@ -294,18 +304,10 @@ def test_tiny_robust_sparse_binary_run_prunes_shrinks_and_packs(zoo_dir, mnist_r
     assert card["file"] == "model.hdlpack" and card["threat_model"]["eps"] == pytest.approx(16 / 255)
     assert not any(path.is_file() for path in mnist_run_dir.rglob("*"))
     loaded = zoo.load(name)
-    assert weight_statistics(loaded)["bits_per_weight"] == 1.0
+    # The stem convolution stays float (3 x 3 x 1 x 32 weights), every other kernel is 1-bit.
+    assert hyper["float_layers"] == ["conv1"] and type(loaded.get_layer("conv1")).__name__ == "Conv2D"
+    assert all(type(loaded.get_layer(layer)).__name__.startswith("Quant") for layer in ("conv2", "conv3", "fc1"))
+    statistics = weight_statistics(loaded)
+    expected_bits = (288 * 32 + statistics["kernel_weights"] - 288) / statistics["kernel_weights"]
+    assert statistics["bits_per_weight"] == pytest.approx(expected_bits)
     assert card["parameters"] == loaded.count_params() < 70_000  # of 241,546 dense
-
-
-@pytest.mark.parametrize("name", ["binary", "ternary", "4bit"])
-def test_kernel_quantizer_takes_per_channel_scales_from_the_recipe(name):
-    from hdl_keras.recipes.zoo_entries import kernel_quantizer
-
-    per_layer = kernel_quantizer({"kernel_quantizer": name})
-    per_channel = kernel_quantizer({"kernel_quantizer": name, "per_channel": True})
-    assert type(per_layer) is type(per_channel) and per_layer.bits == per_channel.bits
-    assert (per_layer.per_channel, per_channel.per_channel) == (False, True)
-    w = keras.ops.convert_to_tensor(np.array([[1.0, -4.0], [-3.0, 8.0]], "float32"))
-    _, scale = per_channel.levels_and_scale(w)
-    assert keras.ops.convert_to_numpy(scale).size == 2  # one scale per output channel (last axis)
