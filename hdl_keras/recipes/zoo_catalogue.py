@@ -300,7 +300,9 @@ class ZooRecipe:
             `steps`, `random_start` (PGD-AT's and BinaryRelax's training
             attack: FGSM with random start), `alpha`, `beta` (the trade-off
             loss), `kernel_quantizer`, `bits`, `relax_lambda_0`,
-            `relax_rho`, `switch_epoch` (BinaryRelax), `schedule`, `validation_examples`,
+            `relax_rho`, `switch_epoch` (BinaryRelax), `float_layers` and
+            `quantize_lr` (RobustSparseBinary's quantized phase: layers kept
+            float, its peak rate), `schedule`, `validation_examples`,
             `selection_examples`, `selection_attack`, `patience` (its model
             selection, `RobustValidation`).
         epochs: training epochs (per round for HDL).
