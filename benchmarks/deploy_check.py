@@ -250,6 +250,7 @@ def latency_ratios(rows, out, quick):
 
 
 def summary(rows, ratios, cards):
+    from hdl_keras.deploy.targets import deployed_bytes
     from hdl_keras.deploy.targets import deployment_targets
 
     targets = deployment_targets(rows, cards)
@@ -257,7 +258,7 @@ def summary(rows, ratios, cards):
     exact = [row for row in rows if row["kind"] != "quantized"]
     quantized = [row for row in rows if row["kind"] == "quantized"]
     mnist = [row for row in rows if row["dataset"] == "mnist"]
-    smallest = min(mnist, key=lambda row: min(row["onnx_bytes"], row["litert_bytes"]), default=None)
+    smallest = min(mnist, key=deployed_bytes, default=None)
     robust = smallest.get("robustness") if smallest else None
     return {
         "exported_entries": len(rows),
@@ -271,7 +272,7 @@ def summary(rows, ratios, cards):
             (row["onnx_basic_argmax_agreement"] for row in quantized if "onnx_basic_argmax_agreement" in row),
             default=None,
         ),
-        "smallest_mnist_bytes": min(smallest["onnx_bytes"], smallest["litert_bytes"]) if smallest else None,
+        "smallest_mnist_bytes": deployed_bytes(smallest) if smallest else None,
         "smallest_mnist_file": smallest["file"] if smallest else None,
         "smallest_mnist_autoattack": robust["apgd_ce_transfer_file"] if robust else None,
         "mnist_16kb_file": mnist_budget.get("file"),

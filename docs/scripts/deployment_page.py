@@ -121,8 +121,9 @@ all training images less the 6,000-image validation split:
    a one-cycle rate peaking at 1e-3 (a fifth of the float phase's); `RobustValidation` keeps
    the BinaryConnect epoch of best PGD-10 accuracy on 1,000 validation images. On MNIST the
    float stem lifted the best validation PGD-10 accuracy from 0.953 to 0.965 and the lower
-   rate to 0.975 (one change at a time; the card's `reference.tried` lists these and the
-   changes that did not help).
+   rate to 0.975 (one change at a time, `python benchmarks/recipe_variant.py`, whose docstring
+   gives each variant's command; the card's `reference.tried` lists these and the changes
+   that did not help).
 4. **Export**: the entry is written packed (`model.hdlpack`); `deploy.export` gives the ONNX
    file with 1-bit kernels.
 

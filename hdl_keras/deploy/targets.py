@@ -48,7 +48,7 @@ def deployed_bytes(row):
 
 def _clean(metrics):
     """Clean accuracy on all test images where measured (`clean_acc`), else on the evaluated points."""
-    return metrics.get("clean_acc", metrics["clean_accuracy"])
+    return metrics["clean_acc"] if metrics.get("clean_acc") is not None else metrics["clean_accuracy"]
 
 
 def best_within_budget(rows, cards, dataset, eps, max_bytes=BUDGET_BYTES):

@@ -198,7 +198,8 @@ _SPARSE_BINARY_CHANNEL_SPARSITY = 0.5
 _SPARSE_BINARY_ADMM_RHO = 1e-2
 # The quantized phase keeps the stem convolution float (288 weights: +392 bytes of ONNX on MNIST)
 # and peaks at a fifth of the float phase's rate: on MNIST, best validation PGD-10 accuracy 0.953
-# (all 1-bit, one rate) -> 0.965 (float stem) -> 0.975 (float stem and quantize_lr 1e-3).
+# (all 1-bit, one rate) -> 0.965 (float stem) -> 0.975 (float stem and quantize_lr 1e-3); each
+# variant's command is in benchmarks/recipe_variant.py.
 _SPARSE_BINARY_FLOAT_LAYERS = ("conv1",)
 _SPARSE_BINARY_QUANTIZE_LR = 1e-3
 _BINARYRELAX_PAPER = presets.citation("li2020binaryrelax")
@@ -270,7 +271,8 @@ _TRIED = {
         "AutoAttack 93.5 % [91.8, 94.9] on the first 1,000 test images, clean 99.23 % on all 10,000",
         "one scale per output channel (XNOR-Net's) instead of per layer: validation PGD-10 accuracy 0.952; "
         "with the training attack at eps 0.1 as well: 0.951",
-        "the stem convolution float, the rate unchanged: validation PGD-10 accuracy 0.965",
+        "the stem convolution float, the rate unchanged: validation PGD-10 accuracy 0.965 (these three: "
+        "python benchmarks/recipe_variant.py, commands in its docstring)",
     ),
     "fashion_mnist-small_cnn-robust_sparse_binary": (
         "all layers 1-bit at the float phase's rate (the earlier recipe): best validation PGD-10 accuracy 0.68, "
