@@ -49,7 +49,7 @@ def zoo_list_table(cards, out):
             "clean": percent((card["metrics"] or {}).get("clean_accuracy")),
             "robust": percent((card["metrics"] or {}).get("worst_case_accuracy")),
             "sparsity": percent((card["metrics"] or {}).get("zero_weights")),
-            "bits": number((card["metrics"] or {}).get("bits_per_weight")),
+            "bits": bits((card["metrics"] or {}).get("bits_per_weight")),
             "size": size(card["file_size_bytes"]),
         }
         for card in cards
@@ -124,8 +124,9 @@ def percent(value):
     return "-" if value is None else f"{100 * value:.1f}%"
 
 
-def number(value):
-    return "-" if value is None else f"{value:g}"
+def bits(value):
+    """Bits per weight to 3 significant digits: 32, 1, 1.14 (a 1-bit network with one float layer)."""
+    return "-" if value is None else f"{value:.3g}"
 
 
 def size(num_bytes):

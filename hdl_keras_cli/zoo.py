@@ -41,7 +41,7 @@ from hdl_keras_cli.errors import ArgumentParser
 from hdl_keras_cli.errors import UsageError
 from hdl_keras_cli.errors import fail
 from hdl_keras_cli.errors import warn
-from hdl_keras_cli.tables import number
+from hdl_keras_cli.tables import bits
 from hdl_keras_cli.tables import percent
 from hdl_keras_cli.tables import size
 
@@ -293,7 +293,7 @@ def _compare_rows(cards, sources):
         ("worst case", [percent(m.get("worst_case_accuracy")) for m in metrics]),
         ("zero weights", [percent(m.get("zero_weights")) for m in metrics]),
         ("zero channels", [percent(m.get("zero_channels")) for m in metrics]),
-        ("bits/weight", [number(m.get("bits_per_weight")) for m in metrics]),
+        ("bits/weight", [bits(m.get("bits_per_weight")) for m in metrics]),
         ("size", [size(c["file_size_bytes"]) for c in cards]),
         *[
             (f"paper {key}", [_paper_value(key, c["reference"]["values"].get(key)) for c in cards])
@@ -315,7 +315,7 @@ def _metric_rows(result, paper):
         ("worst case", percent(result["worst_case_accuracy"]), ""),
         ("zero weights", percent(result["zero_weights"]), percent(paper.get("zero_weights"))),
         ("zero channels", percent(result["zero_channels"]), ""),
-        ("bits/weight", number(result["bits_per_weight"]), ""),
+        ("bits/weight", bits(result["bits_per_weight"]), ""),
         ("masking flags", ", ".join(result["gradient_masking_flags"]) or "none", ""),
     ]
     return rows
@@ -362,7 +362,7 @@ def _card_rows(card):
             ("worst case", percent(metrics["worst_case_accuracy"])),
             ("zero weights", percent(metrics.get("zero_weights"))),
             ("zero channels", percent(metrics.get("zero_channels"))),
-            ("bits/weight", number(metrics.get("bits_per_weight"))),
+            ("bits/weight", bits(metrics.get("bits_per_weight"))),
             ("masking flags", ", ".join(card["gradient_masking_flags"]) or "none"),
         ]
     evaluation_info = card["evaluation"]

@@ -8,6 +8,7 @@ import pytest
 from hdl_keras.testing.cli import invoke
 from hdl_keras_cli import cards
 from hdl_keras_cli import zoo
+from hdl_keras_cli.tables import bits
 from hdl_keras_cli.tables import percent
 
 MNIST = ["mnist-small_cnn-dl", "mnist-small_cnn-hdl", "mnist-small_cnn-pgd_at", "mnist-small_cnn-robust"]
@@ -38,6 +39,11 @@ def test_list_drops_the_dataset_method_and_bits_columns_at_80_only():
     assert header.split() == ["name", "clean", "robust", "sparsity", "size"]
     header = next(line for line in run(120, "list") if line.split()[:1] == ["name"])
     assert header.split() == ["name", "dataset", "method", "clean", "robust", "sparsity", "bits", "size"]
+
+
+def test_bits_per_weight_keep_three_significant_digits():
+    # A 1-bit network with a float stem averages 1.1364... bits per weight.
+    assert [bits(value) for value in (32, 1, 1.1364303178484108, None)] == ["32", "1", "1.14", "-"]
 
 
 @pytest.mark.parametrize("columns", [80, 120])
