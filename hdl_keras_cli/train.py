@@ -28,13 +28,15 @@ Robust, channel-sparse and low-bit at once (`train_deployable`): `--sparsify-epo
 trains N epochs of the objective with RGSM channel sparsity (`--rgsm-lam1`,
 `--rgsm-beta`) or, with `--channel-sparsity F`, ADMM pruning the fraction F of
 each hidden layer's channels, shrinks the network, then fine-tunes its
-quantized twin for `--epochs`; writes `model.keras`, `model.hdlpack` and
-`model.onnx`:
+quantized twin for `--epochs` (`--float-layers conv1` keeps the stem float,
+`--quantize-learning-rate` sets that phase's rate); writes `model.keras`,
+`model.hdlpack` and `model.onnx`:
 
 ```
 hdl train paper --model small_cnn --dataset mnist --objective pgd --sparsify-epochs 5 \
-    --channel-sparsity 0.5 --kernel-quantizer binary --scheme binaryrelax --epochs 3 --eps 0.3 \
-    --learning-rate 0.01 --train-subset 8192 --evaluate 500 --out runs/deployable
+    --channel-sparsity 0.5 --kernel-quantizer binary --float-layers conv1 --scheme binaryrelax \
+    --epochs 3 --eps 0.3 --learning-rate 0.01 --quantize-learning-rate 0.001 --train-subset 8192 \
+    --evaluate 500 --out runs/deployable
 ```
 
 The parser and the checks of recipe, objective and scheme names run without
@@ -124,6 +126,19 @@ def build_parser(prog="hdl-train"):
         metavar="F",
         help="prune the fraction F of each hidden layer's channels by ADMM instead of RGSM (e.g. 0.5)",
     )
+    parser.add_argument(
+        "--float-layers",
+        nargs="+",
+        default=(),
+        metavar="NAME",
+        help="with --sparsify-epochs: Dense/Conv2D layers kept float in the quantized phase (e.g. conv1)",
+    )
+    parser.add_argument(
+        "--quantize-learning-rate",
+        type=float,
+        metavar="LR",
+        help="with --sparsify-epochs: learning rate of the quantized phase (default: --learning-rate / 10)",
+    )
     parser.add_argument("--out", required=True, help="output folder (resumable)")
     parser.add_argument(
         "--evaluate",
@@ -170,6 +185,13 @@ def main(argv=None, prog="hdl-train"):
             "--sparsify-epochs runs the composed recipe, which ends quantized: pass "
             "--kernel-quantizer (binary, ternary, 4bit)"
         )
+    composed_only = [
+        flag
+        for flag, value in (("--float-layers", args.float_layers), ("--quantize-learning-rate", args.quantize_learning_rate))
+        if value
+    ]
+    if composed_only and args.sparsify_epochs is None:
+        parser.error(f"{' and '.join(composed_only)} set the composed recipe's quantized phase: pass --sparsify-epochs")
     load_library_or_exit(prog)
     from hdl_keras_cli import train_run
 

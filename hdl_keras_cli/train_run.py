@@ -131,6 +131,9 @@ def _train_deployable(args, command, verbose):
     attack = recipe.attack_settings(eps=args.eps, steps=args.attack_steps)
     epochs = args.epochs if args.epochs is not None else 5
     learning_rate = args.learning_rate if args.learning_rate is not None else 0.01
+    quantize_learning_rate = (
+        args.quantize_learning_rate if args.quantize_learning_rate is not None else learning_rate / 10
+    )
     start = time.perf_counter()
     model, summary = train_deployable(
         base,
@@ -146,9 +149,11 @@ def _train_deployable(args, command, verbose):
         rgsm_lam1=args.rgsm_lam1,
         channel_sparsity=args.channel_sparsity,
         kernel_quantizer=args.kernel_quantizer,
+        float_layers=tuple(args.float_layers),
         scheme=args.scheme,
         relax_rho=args.relax_rho if args.relax_rho is not None else 2.0,
         learning_rate=learning_rate,
+        quantize_learning_rate=quantize_learning_rate,
         batch_size=args.batch_size or 128,
         seed=args.seed,
         verbose=verbose,
@@ -171,6 +176,7 @@ def _train_deployable(args, command, verbose):
         "sparsify_epochs": args.sparsify_epochs,
         "quantize_epochs": epochs,
         "learning_rate": learning_rate,
+        "quantize_learning_rate": quantize_learning_rate,
         "train_examples": len(x_train),
         "attack": attack,
         "channel_pruning": (
@@ -182,6 +188,7 @@ def _train_deployable(args, command, verbose):
         "quantization": {
             "kernel_quantizer": quantizers.serialize(quantizer),
             "bits": int(quantizer.bits),
+            "float_layers": list(args.float_layers),
             "scheme": args.scheme,
             **files,
         },
@@ -198,7 +205,7 @@ def _weights_line(result):
     weights = result["weights"]
     line = (
         f"Kernels: channel sparsity {100 * weights['zero_channels']:.2f} % (l2 norm < 1e-15), zero weights "
-        f"{100 * weights['zero_weights']:.2f} %, {weights['bits_per_weight']:g} bits per weight"
+        f"{100 * weights['zero_weights']:.2f} %, {weights['bits_per_weight']:.3g} bits per weight"
     )
     quantization = result["training"].get("quantization")
     if quantization:

@@ -96,6 +96,15 @@ def _quantize_config(rewritten, quantizer, skipped):
     return rewritten
 
 
+def check_float_layers(model, float_layers):
+    """`float_layers` as a set, each name a Dense/Conv2D layer of `model`'s top-level graph; ValueError otherwise.
+
+    `to_quantized` checks its `float_layers` with it; a recipe that quantizes
+    after a long float phase calls it first, so a misspelt name fails at once.
+    """
+    return _checked_float_layers(serialized_model(model), float_layers)
+
+
 def _checked_float_layers(model_config, float_layers):
     """`float_layers` as a set, each name a Dense/Conv2D layer of the top-level graph; ValueError otherwise."""
     if isinstance(float_layers, str) or not all(isinstance(name, str) for name in float_layers):

@@ -39,6 +39,7 @@ from hdl_keras import quantizers
 from hdl_keras.callbacks import ADMMUpdate
 from hdl_keras.callbacks import BinaryRelax
 from hdl_keras.layers import to_quantized
+from hdl_keras.layers.quantized_conversion import check_float_layers
 from hdl_keras.pruning import apply_admm
 from hdl_keras.pruning import apply_rgsm
 from hdl_keras.pruning import remove_splitting
@@ -112,6 +113,7 @@ def train_deployable(
     channel_sparsity=None,
     admm_rho=ADMM_RHO,
     kernel_quantizer="binary",
+    float_layers=(),
     scheme="binaryrelax",
     relax_rho=2.0,
     learning_rate=0.01,
@@ -143,6 +145,9 @@ def train_deployable(
         admm_rho: ADMM's penalty weight `rho` (with `channel_sparsity`).
         kernel_quantizer: `"binary"`, `"ternary"`, `"4bit"` or any
             quantizer `hdl_keras.quantizers.get` resolves.
+        float_layers: names of Dense/Conv2D layers kept float in phase 3
+            (`to_quantized`'s option), e.g. `("conv1",)`: the stem of
+            `small_cnn`, as the zoo's RobustSparseBinary entries keep it.
         scheme: `"binaryrelax"` (default) or `"binaryconnect"`.
         relax_rho: BinaryRelax's growth of `lambda` per epoch.
         learning_rate: SGD (momentum 0.9) learning rate of phase 1.
@@ -187,6 +192,7 @@ def train_deployable(
         )
     if not (isinstance(eps, (int, float)) and math.isfinite(eps) and eps > 0):
         raise ValueError(f"Expected `eps` to be a number > 0. Received: eps={eps!r}")
+    check_float_layers(base, float_layers)  # before phase 1, not after it
     attack = {
         "eps": float(eps),
         "steps": attack_steps,
@@ -204,7 +210,7 @@ def train_deployable(
     remove_splitting(base)
     shrunk = shrink(base)
 
-    quantized = to_quantized(shrunk, kernel_quantizer)
+    quantized = to_quantized(shrunk, kernel_quantizer, float_layers=float_layers)
     callbacks = []
     if scheme == "binaryrelax":
         callbacks.append(BinaryRelax(lambda_0=1.0, rho=relax_rho, switch_epoch=quantize_epochs))

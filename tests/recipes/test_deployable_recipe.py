@@ -47,11 +47,15 @@ def test_recipe_shrinks_then_quantizes_and_exports(tmp_path):
 
 
 def test_admm_channel_sparsity_prunes_that_fraction_of_each_hidden_layer():
-    _, model, summary = train_toy(sparsify_epochs=1, quantize_epochs=1, channel_sparsity=0.5, kernel_quantizer="binary")
+    _, model, summary = train_toy(
+        sparsify_epochs=1, quantize_epochs=1, channel_sparsity=0.5, kernel_quantizer="binary", float_layers=["conv1"]
+    )
     # conv1 and the logits keep their channels; conv2 and fc1 lose half (ADMM's projection, hard-pruned).
     filters = {layer.name: int(layer.kernel.shape[-1]) for layer in model.layers if hasattr(layer, "kernel")}
     assert filters == {"conv1": 8, "conv2": 4, "fc1": 8, "logits": 2}
     assert summary["channels"] == {"before": 34, "after": 22}
+    kinds = {layer.name: type(layer).__name__ for layer in model.layers if hasattr(layer, "kernel")}
+    assert kinds == {"conv1": "Conv2D", "conv2": "QuantConv2D", "fc1": "QuantDense", "logits": "QuantDense"}
 
 
 def test_bad_arguments_are_refused():
@@ -65,6 +69,8 @@ def test_bad_arguments_are_refused():
         train_deployable(base, x, y, sparsify_epochs=0)
     with pytest.raises(ValueError, match="channel_sparsity"):
         train_deployable(base, x, y, channel_sparsity=1.0)
+    with pytest.raises(ValueError, match=r"not Dense/Conv2D layers of the model: \['stem'\]"):
+        train_deployable(base, x, y, float_layers=["stem"])  # refused before the float phase trains
 
 
 def test_hdl_train_runs_the_composed_recipe(tmp_path):
@@ -95,6 +101,10 @@ def test_hdl_train_runs_the_composed_recipe(tmp_path):
             "0.3",
             "--kernel-quantizer",
             "binary",
+            "--float-layers",
+            "conv1",
+            "--quantize-learning-rate",
+            "0.001",
             "--scheme",
             "binaryrelax",
             "--batch-size",
@@ -107,6 +117,7 @@ def test_hdl_train_runs_the_composed_recipe(tmp_path):
     log = json.loads((out / "log.json").read_text())
     assert log["shrink"]["channels"]["after"] < log["shrink"]["channels"]["before"]
     assert log["quantization"]["bits"] == 1
+    assert (log["quantization"]["float_layers"], log["quantize_learning_rate"]) == (["conv1"], 0.001)
     assert (out / "model.onnx").stat().st_size == log["quantization"]["onnx_bytes"]
     assert (out / "model.hdlpack").stat().st_size == log["quantization"]["packed_size_bytes"]
     assert log["command"].startswith("hdl-train seed --model small_cnn")
@@ -118,3 +129,11 @@ def test_hdl_train_composed_recipe_needs_a_quantizer(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["seed", "--model", "small_cnn", "--dataset", "mnist", "--sparsify-epochs", "1", "--out", str(tmp_path)])
     assert "--kernel-quantizer" in capsys.readouterr().err
+
+
+def test_hdl_train_quantized_phase_flags_need_the_composed_recipe(tmp_path, capsys):
+    from hdl_keras_cli.train import main
+
+    with pytest.raises(SystemExit):
+        main(["seed", "--model", "small_cnn", "--dataset", "mnist", "--float-layers", "conv1", "--out", str(tmp_path)])
+    assert "--float-layers set the composed recipe's quantized phase: pass --sparsify-epochs" in capsys.readouterr().err
