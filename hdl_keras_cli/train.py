@@ -187,7 +187,10 @@ def main(argv=None, prog="hdl-train"):
         )
     composed_only = [
         flag
-        for flag, value in (("--float-layers", args.float_layers), ("--quantize-learning-rate", args.quantize_learning_rate))
+        for flag, value in (
+            ("--float-layers", args.float_layers),
+            ("--quantize-learning-rate", args.quantize_learning_rate),
+        )
         if value
     ]
     if composed_only and args.sparsify_epochs is None:
