@@ -22,7 +22,8 @@ zero channels also its shrunk network (`hdl_keras.pruning.shrink`), the deployab
   with the binomial standard error `sqrt(p (1 - p) / n)`;
 - latency: onnxruntime CPU time per call at batch 1 and 128 (median of 30 interleaved
   repeats with --quick, 200 without; a batch-1 repeat times 50 calls) of every file, and its ratio to the dense float
-  entry of the same dataset and architecture (`-dl`) timed in alternation with it.
+  entry of the same dataset and architecture (`-dl`) timed in alternation with it and with
+  a graph that only returns its input (onnxruntime's per-call floor).
 
 Runs on the tensorflow backend (the LiteRT converter and the Square wrapper need it).
 Writes `results.json` in --out (default `runs/deploy_check`) with one row per exported
@@ -36,10 +37,13 @@ APGD-CE examples), `mnist_16kb_file`, `mnist_16kb_clean` and `mnist_16kb_autoatt
 robust MNIST file of at most 16,000 bytes at 16/255, with its card's clean accuracy on all test
 images and AutoAttack accuracy), `fashion_mnist_16kb_gap` (the float small CNN's robust accuracy
 less that of the most robust Fashion-MNIST file of at most 16,000 bytes at 8/255),
-`targets_met` (`hdl_keras.deploy.targets.deployment_targets`), `shrunk_latency_ratio_b1` (the largest over the shrunk files of float
-and masked entries: the target is every shrunk file at most 0.5) and
-`sparse_binary_latency_ratio_b1` (the largest over the entries of the composed
-robust + channel-sparse + 1-bit recipe, `RobustSparseBinary`).
+`targets_met` (`hdl_keras.deploy.targets.deployment_targets`), `shrunk_latency_ratio_b1` and
+`_b128` (the largest over the files of entries whose recipe removed channels, the composed
+robust + channel-sparse + 1-bit recipe `RobustSparseBinary`: the target is at most 0.5 at
+batch 1), `weight_sparse_shrunk_latency_ratio_b1` (the largest over the shrunk files of the
+weight-sparse HDL entries, whose shrink removes only units left without weights) and
+`weight_sparse_shrunk_floor_ratio_b1` (the largest ratio of an empty ONNX graph's call to
+those files' dense entries: the share of the call no smaller network removes).
 """
 
 import argparse
@@ -228,9 +232,26 @@ def dense_reference(entry):
     return f"{entry['dataset']}-{entry['architecture']}-dl"
 
 
+def call_floor_file(path, input_shape):
+    """Writes an ONNX graph that returns its input (one `Identity` node): onnxruntime's per-call floor."""
+    import onnx
+    from onnx import helper
+
+    dims = ["batch", *input_shape]
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "call_floor",
+        [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, dims)],
+        [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, dims)],
+    )
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    return path
+
+
 def latency_ratios(rows, out, quick):
     """Each file's onnxruntime latency and its ratio to the dense float `-dl` entry of its
-    dataset and architecture, timed in alternation with it (batch 1 and 128)."""
+    dataset and architecture, timed in alternation with it (batch 1 and 128), and that of
+    an empty graph (`call_floor_file`: what no smaller network can go below) as `floor_ratio_vs_dense`."""
     from hdl_keras.zoo.evaluation import evaluation_data
 
     for row in rows:
@@ -238,22 +259,31 @@ def latency_ratios(rows, out, quick):
         if not (out / f"{dense}.onnx").exists() or not (out / row["path"]).exists():
             continue  # a merged row whose file is not in --out keeps its earlier timing
         x, _ = evaluation_data(row["dataset"], 128, scaling=row.get("scaling", "minmax"))
-        latencies = onnx_latency([out / f"{dense}.onnx", out / row["path"]], x, 30 if quick else 200)
+        floor = call_floor_file(out / f"call_floor-{row['dataset']}.onnx", x.shape[1:])
+        latencies = onnx_latency([out / f"{dense}.onnx", out / row["path"], floor], x, 30 if quick else 200)
         row["onnx_latency_s"] = {str(batch): times[1] for batch, times in latencies.items()}
         row["latency_ratio_vs_dense"] = {str(batch): times[1] / times[0] for batch, times in latencies.items()}
-        print(json.dumps({"file": row["file"], "vs": dense, **row["latency_ratio_vs_dense"]}), flush=True)
-    return {
-        row["file"]: row["latency_ratio_vs_dense"]
-        for row in rows
-        if row["kind"] == "shrunk" and "latency_ratio_vs_dense" in row
-    }
+        row["floor_ratio_vs_dense"] = {str(batch): times[2] / times[0] for batch, times in latencies.items()}
+        print(
+            json.dumps({"file": row["file"], "vs": dense, **row["latency_ratio_vs_dense"]}),
+            flush=True,
+        )
 
 
-def summary(rows, ratios, cards):
+def summary(rows, cards):
+    from hdl_keras.deploy.targets import channel_pruned_by_recipe
     from hdl_keras.deploy.targets import deployed_bytes
     from hdl_keras.deploy.targets import deployment_targets
 
     targets = deployment_targets(rows, cards)
+    latency = targets["shrunk_latency"]
+    by_name = {card["name"]: card for card in cards}
+    pruned = [
+        row
+        for row in rows
+        if channel_pruned_by_recipe(by_name.get(row["entry"], {})) and "latency_ratio_vs_dense" in row
+    ]
+    weight_sparse = [row for row in rows if row["kind"] == "shrunk" and "floor_ratio_vs_dense" in row]
     mnist_budget = targets["mnist_budget"]["best"] or {}
     exact = [row for row in rows if row["kind"] != "quantized"]
     quantized = [row for row in rows if row["kind"] == "quantized"]
@@ -292,15 +322,11 @@ def summary(rows, ratios, cards):
             ),
             default=None,
         ),
-        "shrunk_latency_ratio_b1": max((ratio["1"] for ratio in ratios.values()), default=None),
-        "shrunk_latency_ratio_b128": max((ratio["128"] for ratio in ratios.values()), default=None),
-        "sparse_binary_latency_ratio_b1": max(
-            (
-                row["latency_ratio_vs_dense"]["1"]
-                for row in rows
-                if row.get("method") == "RobustSparseBinary" and "latency_ratio_vs_dense" in row
-            ),
-            default=None,
+        "shrunk_latency_ratio_b1": latency["worst_ratio"],
+        "shrunk_latency_ratio_b128": max((row["latency_ratio_vs_dense"]["128"] for row in pruned), default=None),
+        "weight_sparse_shrunk_latency_ratio_b1": latency["weight_sparse_worst_ratio"],
+        "weight_sparse_shrunk_floor_ratio_b1": max(
+            (row["floor_ratio_vs_dense"]["1"] for row in weight_sparse), default=None
         ),
     }
 
@@ -344,7 +370,7 @@ def main():
             sys.exit(f"--merge: {out / 'results.json'} comes from {previous['command']!r}, not {command!r}")
         rows = [row for row in previous["rows"] if row["entry"] not in names] + rows
         rows.sort(key=lambda row: row["file"])
-    ratios = latency_ratios(rows, out, args.quick)
+    latency_ratios(rows, out, args.quick)
     (out / "results.json").write_text(
         json.dumps({"command": command, "backend": keras.backend.backend(), "rows": rows}, indent=1) + "\n"
     )
@@ -357,7 +383,7 @@ def main():
             }
         )
     )
-    print(json.dumps(summary(rows, ratios, zoo.list_entries(skip_broken=True))))
+    print(json.dumps(summary(rows, zoo.list_entries(skip_broken=True))))
 
 
 if __name__ == "__main__":

