@@ -91,7 +91,7 @@ def _row(card):
         percent(metrics.get("external", metrics.get("worst_case_accuracy"))),
         "-" if unreliable is None else ("yes" if unreliable else "no"),
         f"{card['file_size_bytes'] / 1024:.0f}",
-        "-" if bits is None else f"{bits:g}",
+        "-" if bits is None else f"{bits:.3g}",
         percent(metrics.get("zero_weights")),
         f"{card['training']['wall_time_seconds'] / 60:.1f}",
         _paper_value(card),

@@ -141,7 +141,7 @@ def render(cards, figure_link="img/zoo.png"):
             percent(metrics.get("worst_case_accuracy")),
             percent(metrics.get("zero_weights")),
             percent(metrics.get("zero_channels")),
-            "-" if bits is None else f"{bits:g}",
+            "-" if bits is None else f"{bits:.3g}",
             f"{card['file_size_bytes'] / 1024:.0f}",
         ]
         lines.append("| " + " | ".join(row) + " |")
