@@ -69,7 +69,12 @@ def channel_pruned_card(name, after=16):
 
 
 def test_shrunk_latency_is_decided_by_the_slowest_file_of_a_channel_pruning_recipe():
-    cards = [channel_pruned_card("a"), channel_pruned_card("b"), channel_pruned_card("kept", after=32), card("hdl", 0.9)]
+    cards = [
+        channel_pruned_card("a"),
+        channel_pruned_card("b"),
+        channel_pruned_card("kept", after=32),
+        card("hdl", 0.9),
+    ]
     rows = [
         row("a", ratio=0.4),
         row("b", ratio=0.6),
