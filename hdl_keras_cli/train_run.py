@@ -25,6 +25,7 @@ from hdl_keras.recipes.evaluation import paper_table_markdown
 from hdl_keras.recipes.recipes import RECIPES
 from hdl_keras.recipes.recipes import train_recipe
 from hdl_keras_cli.backend import progress_verbosity
+from hdl_keras_cli.tables import bits
 
 
 def run(args, parser, command):
@@ -205,7 +206,7 @@ def _weights_line(result):
     weights = result["weights"]
     line = (
         f"Kernels: channel sparsity {100 * weights['zero_channels']:.2f} % (l2 norm < 1e-15), zero weights "
-        f"{100 * weights['zero_weights']:.2f} %, {weights['bits_per_weight']:.3g} bits per weight"
+        f"{100 * weights['zero_weights']:.2f} %, {bits(weights['bits_per_weight'])} bits per weight"
     )
     quantization = result["training"].get("quantization")
     if quantization:

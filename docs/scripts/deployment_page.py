@@ -255,7 +255,12 @@ def targets_section(rows, cards):
             for row in rows
             if row["kind"] == "shrunk" and "floor_ratio_vs_dense" in row
         ]
-        floor = f" (an empty ONNX graph's call alone: up to {max(floors):.2f} x)" if floors else ""
+        floor = (
+            f" The MLPs' calls are mostly onnxruntime's per-call cost (an empty ONNX graph's call alone: up to "
+            f"{max(floors):.2f} x)."
+            if floors
+            else ""
+        )
         by_name = {card["name"]: card for card in cards}
         kept = [
             1 - by_name[row["entry"]]["metrics"]["zero_channels"]
@@ -268,7 +273,7 @@ def targets_section(rows, cards):
             f"`{latency['weight_sparse_worst_file']}` at {latency['weight_sparse_worst_ratio']:.2f} x its dense "
             "entry. HDL's gates zero single weights (Bertsimas et al. 2023), so `shrink` removes only the units "
             f"left without any weight: the small CNNs keep most channels{kept}, and onnxruntime's dense kernels compute "
-            f"the zeros. The MLPs' calls are mostly onnxruntime's per-call cost{floor}.\n"
+            f"the zeros.{floor}\n"
         )
     return lines
 
