@@ -64,12 +64,13 @@ table named in the last column. The image entries train on all training images o
 most 90 minutes each (the card's `training.wall_time_seconds`); each card's `training.reduced` says
 how the recipe departs from the paper (network, epochs, the top-2 robust term). The PGD-AT entries
 are trained by fast adversarial training (Wong et al. 2020; see
-[adversarial training](adversarial.md#fast-adversarial-training)), the MNIST one with its training
-attack at a larger radius than its threat model's (the card's `train_eps`; the epoch is selected at
-the threat model's radius); the BinaryRelax entries by the
+[adversarial training](adversarial.md#fast-adversarial-training)); the BinaryRelax entries by the
 same fast attack inside Li et al.'s (2020) trade-off loss, with 1-bit kernels (see
 [quantization](quantization.md#packed-zoo-entries)); the TradeOff entries are their float twins
-(the same training, float kernels: Table VIII's float rows). `mnist-tiny_cnn-binaryrelax` is the
+(the same training, float kernels: Table VIII's float rows). On MNIST the small CNN's PGD-AT,
+BinaryRelax and TradeOff entries train with their attack at a larger radius than their threat
+model's (the card's `train_eps`; the epoch is selected at the threat model's radius; see
+[adversarial training](adversarial.md#a-larger-training-radius)). `mnist-tiny_cnn-binaryrelax` is the
 small CNN at a quarter of its parameters (`hdl_keras.models.tiny_cnn`), 9.4 KB packed, at 16/255.
 The RobustSparseBinary entries are robust, channel-sparse and 1-bit at once: the small CNN trained
 by the trade-off loss with ADMM channel pruning of half its hidden channels, shrunk, then trained

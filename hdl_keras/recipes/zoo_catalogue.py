@@ -180,6 +180,11 @@ _FAST_AT_PEAK_LR = 5e-3  # Wong et al. 2020's MNIST setting: Adam, one-cycle up 
 # 1, 10, 100, ...), then BinaryConnect; Fashion-MNIST needs more epochs to converge.
 _BINARYRELAX_EPS = presets.threat_model("li2020binaryrelax-ifgsm20")["eps"]
 _BINARYRELAX_EPOCHS = {"mnist": 10, "fashion_mnist": 16}
+# On MNIST the small CNN's trade-off training (BinaryRelax and its float twin) attacks at twice the
+# radius (16/255); selection and evaluation stay at 8/255. The same 10 epochs: best validation PGD-10
+# accuracy 0.981 -> 0.987 (float), 0.984 -> 0.985 (1-bit; PGD-20 on the first 1,000 test images
+# 97.5 % -> 97.9 %).
+_BINARYRELAX_TRAIN_EPS = {"mnist": 16 / 255}
 # The deployable binary entry: the tiny CNN (about 10 KB packed) at the training-techniques
 # report's MNIST radius (16/255). 16 epochs: validation PGD-10 accuracy 0.938 at the last; 30
 # epochs did worse (best 0.892 at epoch 22, stopped by patience at 27).
@@ -252,9 +257,17 @@ _TRIED = {
         "epoch, a fixed-mask round and gates 2 sigmoid(beta s) lifted a reduced HDL run from 58.6 % to "
         "93.3 % clean accuracy; the recipe uses them",
     ),
+    "mnist-small_cnn-tradeoff": (
+        "the training attack at the threat radius 8/255 (the earlier recipe, the same 10 epochs): best "
+        "validation PGD-10 accuracy 0.981, AutoAttack 97.3 % [96.1, 98.1] on the first 1,000 test images, "
+        "clean 99.20 % on all 10,000",
+    ),
     "mnist-small_cnn-binaryrelax": (
         "SGD on a one-cycle rate (peak 0.2 or 0.05) with the trade-off loss on 1-bit kernels stayed at "
         "chance (8,192 images, 3 epochs); Adam one-cycle 5e-3 reached 98.0 % clean, 96.8 % PGD-20",
+        "the training attack at the threat radius 8/255 (the earlier recipe, the same 10 epochs): best "
+        "validation PGD-10 accuracy 0.984, AutoAttack 97.5 % [96.3, 98.3] on the first 1,000 test images, "
+        "clean 99.49 % on all 10,000",
     ),
     "mnist-tiny_cnn-binaryrelax": (
         "30 epochs instead of 16: best validation PGD-10 accuracy 0.892 at epoch 22 (16 epochs: 0.938)",
@@ -514,14 +527,18 @@ def _training_attack(eps, train_eps=None):
 
 
 def _binaryrelax_recipe(dataset, architecture="small_cnn"):
-    """BinaryRelax on `architecture`: the small CNN at 8/255 (Table VIII), or the tiny CNN on MNIST at 16/255."""
+    """BinaryRelax on `architecture`: the small CNN at 8/255 (Table VIII), or the tiny CNN on MNIST at 16/255.
+
+    The small CNN's training attack on MNIST runs at `_BINARYRELAX_TRAIN_EPS` (16/255), twice the
+    radius that validation selects at.
+    """
     tiny = architecture == "tiny_cnn"
     eps = _FAST_AT_EPS["mnist"] if tiny else _BINARYRELAX_EPS
     epochs = _TINY_BINARY_EPOCHS if tiny else _BINARYRELAX_EPOCHS[dataset]
     hyperparameters = {
         "lr": _FAST_AT_PEAK_LR,
         "schedule": "one_cycle",
-        **fast_at_settings(eps),
+        **_training_attack(eps, None if tiny else _BINARYRELAX_TRAIN_EPS.get(dataset)),
         "alpha": 1.0,
         "beta": 8.0,
         "kernel_quantizer": "binary",
@@ -582,7 +599,7 @@ def _robust_sparse_binary_recipe(dataset):
     binary = _binaryrelax_recipe(dataset)
     epochs = _SPARSE_BINARY_EPOCHS[dataset]
     hyperparameters = {
-        **binary.hyperparameters,
+        **{key: value for key, value in binary.hyperparameters.items() if key != "train_eps"},
         **fast_at_settings(eps),
         "switch_epoch": epochs // 2 + 1,
         "sparsify_epochs": _SPARSE_BINARY_SPARSIFY_EPOCHS,
