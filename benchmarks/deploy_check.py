@@ -28,7 +28,7 @@ zero channels also its shrunk network (`hdl_keras.pruning.shrink`), the deployab
 Runs on the tensorflow backend (the LiteRT converter and the Square wrapper need it).
 Writes `results.json` in --out (default `runs/deploy_check`) with one row per exported
 file; `--merge --entries NAME ...` reruns those entries (and the dense `-dl` entries they are
-timed against) and replaces their rows. The cost line gives the export time over the Keras prediction time. Last line:
+timed against) and replaces their rows; the other rows keep their timings. The cost line gives the export time over the Keras prediction time. Last line:
 one JSON object with `exported_entries`, `onnx_max_logit_diff`,
 `litert_max_logit_diff`, `quant_argmax_agreement` (onnxruntime default and LiteRT),
 `quant_argmax_agreement_onnx_basic`, `smallest_mnist_bytes`,
@@ -248,16 +248,17 @@ def call_floor_file(path, input_shape):
     return path
 
 
-def latency_ratios(rows, out, quick):
-    """Each file's onnxruntime latency and its ratio to the dense float `-dl` entry of its
-    dataset and architecture, timed in alternation with it (batch 1 and 128), and that of
-    an empty graph (`call_floor_file`: what no smaller network can go below) as `floor_ratio_vs_dense`."""
+def latency_ratios(rows, out, quick, entries):
+    """The onnxruntime latency of each file of `entries` and its ratio to the dense float `-dl`
+    entry of its dataset and architecture, timed in alternation with it (batch 1 and 128), and
+    that of an empty graph (`call_floor_file`: what no smaller network can go below) as
+    `floor_ratio_vs_dense`. Rows of other entries (kept by --merge) keep their earlier timing."""
     from hdl_keras.zoo.evaluation import evaluation_data
 
     for row in rows:
         dense = dense_reference(row)
-        if not (out / f"{dense}.onnx").exists() or not (out / row["path"]).exists():
-            continue  # a merged row whose file is not in --out keeps its earlier timing
+        if row["entry"] not in entries or not (out / f"{dense}.onnx").exists():
+            continue
         x, _ = evaluation_data(row["dataset"], 128, scaling=row.get("scaling", "minmax"))
         floor = out / f"call_floor-{row['dataset']}.onnx"
         if not floor.exists():
@@ -369,7 +370,7 @@ def main():
             sys.exit(f"--merge: {out / 'results.json'} comes from {previous['command']!r}, not {command!r}")
         rows = [row for row in previous["rows"] if row["entry"] not in names] + rows
         rows.sort(key=lambda row: row["file"])
-    latency_ratios(rows, out, args.quick)
+    latency_ratios(rows, out, args.quick, names)
     (out / "results.json").write_text(
         json.dumps({"command": command, "backend": keras.backend.backend(), "rows": rows}, indent=1) + "\n"
     )
