@@ -185,6 +185,10 @@ _BINARYRELAX_EPOCHS = {"mnist": 10, "fashion_mnist": 16}
 # accuracy 0.981 -> 0.987 (float), 0.984 -> 0.985 (1-bit; PGD-20 on the first 1,000 test images
 # 97.5 % -> 97.9 %).
 _BINARYRELAX_TRAIN_EPS = {"mnist": 16 / 255}
+# Fashion-MNIST's 1-bit small CNN trains at a peak rate of 1e-3: its BinaryConnect epochs reach
+# training FGSM accuracy 0.84 and validation PGD-10 accuracy 0.766 (at 5e-3: 0.78 and 0.724). The
+# float twin and the RobustSparseBinary float phase keep 5e-3, the rate they were measured at.
+_BINARYRELAX_PEAK_LR = {"fashion_mnist": 1e-3}
 # The deployable binary entry: the tiny CNN (about 10 KB packed) at the training-techniques
 # report's MNIST radius (16/255). 16 epochs: validation PGD-10 accuracy 0.938 at the last; 30
 # epochs did worse (best 0.892 at epoch 22, stopped by patience at 27).
@@ -286,6 +290,12 @@ _TRIED = {
         "with the training attack at eps 0.1 as well: 0.951",
         "the stem convolution float, the rate unchanged: validation PGD-10 accuracy 0.965 (these three: "
         "python benchmarks/recipe_variant.py, commands in its docstring)",
+    ),
+    "fashion_mnist-small_cnn-binaryrelax": (
+        "30 epochs at the peak rate 5e-3 (BinaryConnect from epoch 16): validation PGD-10 accuracy 0.592 to "
+        "0.670 over epochs 16-20, stopped by hand at epoch 20 (16 epochs: 0.724)",
+        "the peak rate 5e-3 (the earlier recipe, the same 16 epochs): best validation PGD-10 accuracy 0.724, "
+        "AutoAttack 72.6 % [69.8, 75.3] on the first 1,000 test images, clean 85.52 % on all 10,000",
     ),
     "fashion_mnist-small_cnn-robust_sparse_binary": (
         "all layers 1-bit at the float phase's rate (the earlier recipe): best validation PGD-10 accuracy 0.68, "
@@ -536,7 +546,7 @@ def _binaryrelax_recipe(dataset, architecture="small_cnn"):
     eps = _FAST_AT_EPS["mnist"] if tiny else _BINARYRELAX_EPS
     epochs = _TINY_BINARY_EPOCHS if tiny else _BINARYRELAX_EPOCHS[dataset]
     hyperparameters = {
-        "lr": _FAST_AT_PEAK_LR,
+        "lr": _FAST_AT_PEAK_LR if tiny else _BINARYRELAX_PEAK_LR.get(dataset, _FAST_AT_PEAK_LR),
         "schedule": "one_cycle",
         **_training_attack(eps, None if tiny else _BINARYRELAX_TRAIN_EPS.get(dataset)),
         "alpha": 1.0,
@@ -578,10 +588,11 @@ def _binaryrelax_recipe(dataset, architecture="small_cnn"):
 
 
 def _tradeoff_recipe(dataset):
-    """The float twin of the BinaryRelax entry: the same trade-off training, float kernels (Table VIII, float row)."""
+    """The float twin of the BinaryRelax entry: the same trade-off training at the float rate, float kernels (Table VIII, float row)."""
     binary = _binaryrelax_recipe(dataset)
     quantization = ("kernel_quantizer", "bits", "relax_lambda_0", "relax_rho", "switch_epoch")
     hyperparameters = {key: value for key, value in binary.hyperparameters.items() if key not in quantization}
+    hyperparameters["lr"] = _FAST_AT_PEAK_LR
     hyperparameters["selection_attack"] = f"PGD-{_SELECTION_STEPS}, step eps/4, random start"
     return dataclasses.replace(
         binary,
@@ -600,6 +611,7 @@ def _robust_sparse_binary_recipe(dataset):
     epochs = _SPARSE_BINARY_EPOCHS[dataset]
     hyperparameters = {
         **{key: value for key, value in binary.hyperparameters.items() if key != "train_eps"},
+        "lr": _FAST_AT_PEAK_LR,  # the float phase's; the quantized phase's is `quantize_lr`
         **fast_at_settings(eps),
         "switch_epoch": epochs // 2 + 1,
         "sparsify_epochs": _SPARSE_BINARY_SPARSIFY_EPOCHS,
