@@ -12,12 +12,11 @@ import math
 
 import keras
 
+from hdl_keras.layers.masking import MASK_CONFIG_KEYS
 from hdl_keras.layers.masking import MaskedKernelMixin
+from hdl_keras.layers.masking import check_granularity
 from hdl_keras.utils.arrays import to_numpy
 from hdl_keras.utils.surgery import replace_layers
-
-# Constructor arguments the masked layers add to their Keras base layer.
-_MASK_CONFIG_KEYS = ("mask_init", "beta", "gate_scale")
 
 
 def _base_layer_class(cls):
@@ -47,7 +46,7 @@ def _unmask_config(rewritten):
         rewritten["module"] = "keras.layers"
         rewritten["class_name"] = base.__name__
         rewritten["registered_name"] = None
-        rewritten["config"] = {key: item for key, item in rewritten["config"].items() if key not in _MASK_CONFIG_KEYS}
+        rewritten["config"] = {key: item for key, item in rewritten["config"].items() if key not in MASK_CONFIG_KEYS}
     return rewritten
 
 
@@ -66,8 +65,8 @@ def export_pruned(model):
     """Returns a copy of `model` with masked layers hard-pruned to Keras layers.
 
     Each `MaskedDense`/`MaskedConv2D` becomes a `keras.layers.Dense`/
-    `keras.layers.Conv2D` with the same configuration (minus `mask_init` and
-    `beta`), the kernel `layer.pruned_kernel()` (`W * 1[s > 0]`, exact zeros
+    `keras.layers.Conv2D` with the same configuration (minus the gates' options
+    `mask_init`, `beta`, `gate_scale`, `granularity`), the kernel `layer.pruned_kernel()` (`W * 1[s > 0]`, exact zeros
     where `s <= 0`) and the same bias; every other layer is rebuilt from its
     config and gets a copy of its weights. The copy is not compiled.
 
@@ -118,7 +117,7 @@ def _copy_into_masked(source, target):
     return True
 
 
-def to_masked(model, mask_init=0.0, gate_scale=None):
+def to_masked(model, mask_init=0.0, gate_scale=None, granularity="weight"):
     """Returns a copy of `model` whose `Dense`/`Conv2D` layers are masked.
 
     The inverse of `export_pruned`: every Keras `Dense` and `Conv2D` becomes a
@@ -134,6 +133,9 @@ def to_masked(model, mask_init=0.0, gate_scale=None):
         gate_scale: `c` of the gates `c * sigmoid(beta * s)`; default
             `1 / sigmoid(mask_init)` (2 for `mask_init = 0`), as in
             Bertsimas et al. (2023)'s code. Pass 1.0 for the papers' equation.
+        granularity: `"weight"` (one gate per kernel entry, the papers') or
+            `"channel"` (one per output channel: structured sparsity that
+            `hdl_keras.pruning.shrink` turns into a smaller network).
 
     Returns:
         A new, uncompiled model of the same structure and layer names.
@@ -143,5 +145,9 @@ def to_masked(model, mask_init=0.0, gate_scale=None):
     mask_init = float(mask_init)
     if gate_scale is None:
         gate_scale = 1.0 + math.exp(-mask_init)
-    mask_config = {"mask_init": mask_init, "gate_scale": float(gate_scale)}
+    mask_config = {
+        "mask_init": mask_init,
+        "gate_scale": float(gate_scale),
+        "granularity": check_granularity(granularity),
+    }
     return replace_layers(model, lambda entry: _mask_config(entry, mask_config), _copy_into_masked)

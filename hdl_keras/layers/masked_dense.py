@@ -41,6 +41,10 @@ class MaskedDense(MaskedKernelMixin, keras.layers.Dense):
         gate_scale: `c` in the gate `c * sigmoid(beta * s)`. Defaults to
             `1.0` (the papers' equations); `2.0` makes a fresh gate (`s = 0`)
             exactly 1, as in Bertsimas et al. (2023)'s code.
+        granularity: `"weight"` (default): one gate per kernel entry, as in
+            the papers; `"channel"`: one gate per output channel, shared by
+            its entries, so that the sparsity is structured and
+            `hdl_keras.pruning.shrink` removes the closed channels.
         **kwargs: base layer keyword arguments, such as `name` and `dtype`.
 
     Input shape:
@@ -80,6 +84,7 @@ class MaskedDense(MaskedKernelMixin, keras.layers.Dense):
         mask_init=0.0,
         beta=1.0,
         gate_scale=1.0,
+        granularity="weight",
         **kwargs,
     ):
         super().__init__(
@@ -98,7 +103,7 @@ class MaskedDense(MaskedKernelMixin, keras.layers.Dense):
             quantization_config=quantization_config,
             **kwargs,
         )
-        self._init_mask(mask_init, beta, gate_scale)
+        self._init_mask(mask_init, beta, gate_scale, granularity)
 
     def build(self, input_shape):
         super().build(input_shape)

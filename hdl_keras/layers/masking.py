@@ -8,6 +8,13 @@ within each training round. The penalty `lambda * sum_j sigmoid(beta * s_j)`
 the logits below zero; the final network keeps the entries with `s_j > 0`
 (the hard mask `1[s > 0]`, the limit of the gate as `beta -> inf`).
 
+`granularity="channel"` gives each output channel (unit) one logit `s_c`
+instead, shared by all its kernel entries: the gate then zeroes whole filters,
+which `hdl_keras.pruning.shrink` removes from the network. The penalty still
+sums the gate over the kernel's entries (`fan * sigmoid(beta * s_c)` for a
+channel of `fan` entries), so `lambda` weighs a kept weight equally at both
+granularities.
+
 `MaskedKernelMixin` holds that logic once; a masked layer lists it before its
 Keras base class (`class MaskedDense(MaskedKernelMixin, keras.layers.Dense)`)
 so that its `kernel` property, which the base class's `call` reads, returns
@@ -44,6 +51,22 @@ def check_gate_scale(gate_scale):
             f"`gate_scale * sigmoid(beta * s)`). Received: gate_scale={gate_scale!r}"
         )
     return float(gate_scale)
+
+
+GRANULARITIES = ("weight", "channel")
+
+# The config keys a masked layer adds to its Keras base class (removed when it becomes a plain layer).
+MASK_CONFIG_KEYS = ("mask_init", "beta", "gate_scale", "granularity")
+
+
+def check_granularity(granularity):
+    """Returns `granularity`; raises a ValueError unless one of `GRANULARITIES`."""
+    if granularity not in GRANULARITIES:
+        raise ValueError(
+            f"Expected `granularity` in {GRANULARITIES} (one gate per kernel entry, or per output "
+            f"channel). Received: granularity={granularity!r}"
+        )
+    return granularity
 
 
 def check_beta(beta):
@@ -90,19 +113,22 @@ class MaskedKernelMixin(StoredVariablesMixin):
     through a `kernel` property and has an optional `bias` (`Dense` and the
     convolutions). The subclass calls `_init_mask(mask_init, beta)` in
     `__init__` after the base class's `__init__` (`gate_scale` optional), and `_build_mask()` in
-    `build` after the base class's `build`. The bias is not masked.
+    `build` after the base class's `build`. The bias is not masked
+    (a channel whose gate closes keeps its bias: `shrink` folds it forward).
 
     Weights added:
-        mask_logits: trainable, the kernel's shape, initialised to the
+        mask_logits: trainable, the kernel's shape (`granularity="weight"`)
+            or `(1, ..., 1, channels)` (`"channel"`), initialised to the
             constant `mask_init`; the paper's `s` (also readable as `s`).
         beta: non-trainable scalar, initialised to `beta`; a callback anneals
             it with `layer.beta.assign(value)`. Saved with the model.
     """
 
-    def _init_mask(self, mask_init, beta, gate_scale=1.0):
+    def _init_mask(self, mask_init, beta, gate_scale=1.0, granularity="weight"):
         self.mask_init = check_mask_init(mask_init)
         self.initial_beta = check_beta(beta)
         self.gate_scale = check_gate_scale(gate_scale)
+        self.granularity = check_granularity(granularity)
         if getattr(self, "lora_rank", None):
             raise ValueError(f"{type(self).__name__} does not support LoRA. Received: lora_rank={self.lora_rank}")
         if self.quantization_mode is not None:
@@ -112,9 +138,12 @@ class MaskedKernelMixin(StoredVariablesMixin):
             )
 
     def _build_mask(self):
+        kernel_shape = tuple(self._kernel.shape)
+        if self.granularity == "channel":  # one logit per output channel, broadcast over its entries
+            kernel_shape = (1,) * (len(kernel_shape) - 1) + kernel_shape[-1:]
         self.mask_logits = self.add_weight(
             name="mask_logits",
-            shape=tuple(self._kernel.shape),
+            shape=kernel_shape,
             initializer=keras.initializers.Constant(self.mask_init),
             trainable=True,
         )
@@ -147,23 +176,34 @@ class MaskedKernelMixin(StoredVariablesMixin):
         self._check_built("s")
         return self.mask_logits
 
+    def _per_entry(self, gate):
+        """`gate` broadcast to the kernel's shape (a no-op at `granularity="weight"`)."""
+        if self.granularity == "weight":
+            return gate
+        return ops.broadcast_to(gate, tuple(self._kernel.shape))
+
     def mask(self):
         """Returns the soft gate `gate_scale * sigmoid(beta * s)`, the kernel's shape."""
         self._check_built("mask")
         gate = ops.sigmoid(ops.multiply(self.beta, self.mask_logits))
-        return gate if self.gate_scale == 1.0 else ops.multiply(self.gate_scale, gate)
+        gate = gate if self.gate_scale == 1.0 else ops.multiply(self.gate_scale, gate)
+        return self._per_entry(gate)
 
     def hard_mask(self):
         """Returns the final mask `1[s > 0]` (float, the kernel's shape)."""
         self._check_built("hard_mask")
-        return ops.cast(ops.greater(self.mask_logits, 0.0), self._kernel.dtype)
+        return self._per_entry(ops.cast(ops.greater(self.mask_logits, 0.0), self._kernel.dtype))
 
     def sparsity_penalty(self):
         """Returns `sum(gate_scale * sigmoid(beta * s))`, the term weighted by lambda (scalar)."""
         return ops.sum(self.mask())
 
     def sparsity(self):
-        """Returns the fraction of kernel entries the hard mask prunes (float)."""
+        """Returns the fraction of kernel entries the hard mask prunes (float).
+
+        At `granularity="channel"` every channel has as many entries, so this
+        is also the fraction of channels pruned.
+        """
         self._check_built("sparsity")
         pruned = ops.cast(ops.less_equal(self.mask_logits, 0.0), "float32")
         return float(ops.convert_to_numpy(ops.mean(pruned)))
@@ -198,4 +238,9 @@ class MaskedKernelMixin(StoredVariablesMixin):
         )
 
     def _mask_config(self):
-        return {"mask_init": self.mask_init, "beta": self.initial_beta, "gate_scale": self.gate_scale}
+        return {
+            "mask_init": self.mask_init,
+            "beta": self.initial_beta,
+            "gate_scale": self.gate_scale,
+            "granularity": self.granularity,
+        }

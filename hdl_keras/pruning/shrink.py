@@ -44,6 +44,7 @@ from hdl_keras.layers.constant_bias import ConstantChannelsBias
 from hdl_keras.layers.ensemble import Ensemble
 from hdl_keras.layers.masked_conv import MaskedConv2D
 from hdl_keras.layers.masked_dense import MaskedDense
+from hdl_keras.layers.masking import MASK_CONFIG_KEYS
 from hdl_keras.layers.noisy_residual import ResidualNoise
 from hdl_keras.measure import ZERO_CHANNEL_TOLERANCE
 from hdl_keras.models.resnet import ZeroPadChannels
@@ -52,7 +53,6 @@ from hdl_keras.utils.graph import graph_nodes
 
 _DENSE = (keras.layers.Dense, MaskedDense)
 _CONV = (keras.layers.Conv2D, MaskedConv2D)
-_MASK_CONFIG_KEYS = ("mask_init", "beta", "gate_scale")
 _CHANNELWISE = (
     keras.layers.Activation,
     keras.layers.ReLU,
@@ -299,7 +299,7 @@ def _analyse(nodes, model, tol):
 
 
 def _plain_config(layer, **changes):
-    config = {key: value for key, value in layer.get_config().items() if key not in _MASK_CONFIG_KEYS}
+    config = {key: value for key, value in layer.get_config().items() if key not in MASK_CONFIG_KEYS}
     if "lora_rank" in config:
         config["lora_rank"] = None
     config.update(changes)

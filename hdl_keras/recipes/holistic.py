@@ -38,7 +38,9 @@ def build_model(method, config, input_shape, num_classes, network=None):
         network: `"mlp"` (2 x 128 ReLU), `"alexnet"` or `"small_cnn"` (a
             cheaper image network for CPU-sized runs); default
             `network_for(input_shape)`. Sparse methods get its masked copy
-            (`hdl_keras.layers.to_masked`, gates `s0 = 0`).
+            (`hdl_keras.layers.to_masked`, gates `s0 = 0`; one gate per
+            weight, or per output channel with `config["gate_granularity"]
+            = "channel"`).
 
     Returns:
         A `HolisticModel` compiled with `Adam(config["lr"])` and the
@@ -51,7 +53,7 @@ def build_model(method, config, input_shape, num_classes, network=None):
         raise ValueError(f"Expected network in {NETWORKS}. Received: network={network!r}")
     base = models.get(network, input_shape=tuple(input_shape), num_classes=num_classes)
     if "sparse" in METHODS[method]:
-        base = layers.to_masked(base)
+        base = layers.to_masked(base, granularity=config.get("gate_granularity", "weight"))
     objective = {
         key: config[key] for key in ("rho", "sparsity_lambda", "stability_alpha", "robust_top_k") if key in config
     }

@@ -98,6 +98,58 @@ def test_weights_mask_and_sparsity(case):
     assert sparsity == pytest.approx((logits <= 0).mean())
 
 
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_channel_gates_share_one_logit_per_output_channel(case):
+    masked, _, kernel, _, _ = build_pair(case, beta=2.0, gate_scale=2.0, granularity="channel")
+    channels = kernel.shape[-1]
+    assert tuple(masked.mask_logits.shape) == (1,) * (kernel.ndim - 1) + (channels,)
+    logits = np.array([-1.0, 0.0, 1.5], "float32").reshape(masked.mask_logits.shape)
+    masked.mask_logits.assign(logits)
+
+    gate = np.broadcast_to(2.0 / (1.0 + np.exp(-2.0 * logits)), kernel.shape)
+    np.testing.assert_allclose(to_numpy(masked.mask()), gate, atol=1e-6)
+    # Summed over the kernel's entries: `fan * gate` per channel, so lambda weighs a kept weight as before.
+    fan = kernel.size // channels
+    np.testing.assert_allclose(
+        float(to_numpy(masked.sparsity_penalty())), fan * (2.0 / (1.0 + np.exp(-2.0 * logits))).sum(), rtol=1e-5
+    )
+    pruned = to_numpy(masked.pruned_kernel())
+    np.testing.assert_array_equal(pruned[..., :2], 0.0)  # s <= 0: the whole channel
+    np.testing.assert_allclose(pruned[..., 2], 2.0 * kernel[..., 2])
+    np.testing.assert_array_equal(to_numpy(masked.hard_mask()), np.broadcast_to(logits > 0, kernel.shape))
+    assert masked.sparsity() == pytest.approx(2 / 3)
+
+
+def test_channel_gates_train_save_and_shrink_to_the_open_channels(tmp_path):
+    """A channel-gated network: the penalty closes gates in `fit`, the `.keras` file keeps
+    them, and `shrink` of the hard-pruned network drops the closed channels, same predictions."""
+    from hdl_keras.layers import to_masked
+    from hdl_keras.models import small_cnn
+    from hdl_keras.pruning import shrink
+
+    masked = to_masked(small_cnn(filters=(4, 8), dense_units=8), granularity="channel")
+    layers = [layer for layer in masked.layers if isinstance(layer, MaskedKernelMixin)]
+    assert layers and all(layer.granularity == "channel" for layer in layers)
+    x = np.random.default_rng(0).random((16, 28, 28, 1), dtype=np.float32)
+    y = np.arange(16) % 10
+    before = [to_numpy(layer.mask_logits).copy() for layer in layers]
+    masked.compile(optimizer=keras.optimizers.SGD(0.1), loss=keras.losses.SparseCategoricalCrossentropy(True))
+    masked.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    assert any(not np.array_equal(to_numpy(layer.mask_logits), old) for layer, old in zip(layers, before))
+
+    for layer in layers:  # every gate open, then half of the second convolution's 8 filters closed
+        layer.mask_logits.assign(np.ones(layer.mask_logits.shape, "float32"))
+    conv = masked.get_layer(layers[1].name)
+    conv.mask_logits.assign(np.where(np.arange(8) % 2 == 0, -1.0, 1.0).reshape(1, 1, 1, 8).astype("float32"))
+    loaded = assert_saved_model_round_trip(masked, x, tmp_path)
+    np.testing.assert_array_equal(to_numpy(loaded.get_layer(conv.name).mask_logits), to_numpy(conv.mask_logits))
+
+    pruned = export_pruned(masked)
+    small = shrink(pruned)
+    assert small.get_layer(conv.name).filters == 4
+    np.testing.assert_allclose(to_numpy(small(x)), to_numpy(pruned(x)), atol=1e-4)
+
+
 class Penalized(keras.Model):
     """Cross-entropy plus `penalty * sum(sigmoid(beta * s))` over masked layers."""
 
@@ -233,14 +285,18 @@ def test_export_keeps_the_original_untouched():
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_config_round_trip(case):
     masked_class, _, kwargs, _ = CASES[case]
-    layer = masked_class(**kwargs, mask_init=-0.25, beta=3.0, gate_scale=2.0)
+    layer = masked_class(**kwargs, mask_init=-0.25, beta=3.0, gate_scale=2.0, granularity="channel")
     config = layer.get_config()
     assert config["mask_init"] == -0.25
-    assert config["beta"] == 3.0 and config["gate_scale"] == 2.0
+    assert config["beta"] == 3.0 and config["gate_scale"] == 2.0 and config["granularity"] == "channel"
     rebuilt = assert_config_round_trip(layer)
     assert rebuilt.mask_init == -0.25 and rebuilt.initial_beta == 3.0 and rebuilt.gate_scale == 2.0
-    config.pop("gate_scale")  # a config saved before the option existed: the equations' gate
-    assert masked_class.from_config(config).gate_scale == 1.0
+    assert rebuilt.granularity == "channel"
+    # A config saved before the options existed: the equations' gate, one per weight.
+    config.pop("gate_scale")
+    config.pop("granularity")
+    old = masked_class.from_config(config)
+    assert old.gate_scale == 1.0 and old.granularity == "weight"
 
 
 def test_gate_scale_scales_gate_penalty_and_pruned_kernel(tmp_path):
@@ -289,6 +345,8 @@ def test_saved_model_round_trip_keeps_logits_and_beta(tmp_path):
         {"beta": float("inf")},
         {"gate_scale": 0.0},
         {"gate_scale": "2"},
+        {"granularity": "filter"},
+        {"granularity": None},
     ],
 )
 def test_bad_arguments_raise(case, bad):

@@ -47,6 +47,38 @@ def test_sparse_objective_trains_in_rounds_and_needs_beta_bar():
     assert len(histories) == 2
 
 
+def _channel_gated_mlp(sparsity_lambda):
+    """The sparse objective's MLP with one gate per unit, trained 2 short rounds."""
+    from hdl_keras.objectives import masked_layers
+
+    x, y = _data()
+    keras.utils.set_random_seed(0)
+    config = {"lr": 1e-2, "sparsity_lambda": sparsity_lambda, "gate_granularity": "channel"}
+    model = build_model("Sparse", config, (4,), 2, network="mlp")
+    gated = masked_layers(model)
+    assert [tuple(layer.mask_logits.shape) for layer in gated] == [(1, 128), (1, 128), (1, 2)]
+    recipes.train(model, x, y, epochs=2, batch_size=32, rounds=2, beta_bar=10.0, verbose=0)
+    closed = [int((keras.ops.convert_to_numpy(layer.mask_logits) <= 0).sum()) for layer in gated]
+    return model, closed
+
+
+def test_channel_gates_close_whole_units_that_shrink_removes():
+    """`gate_granularity="channel"`: lambda sets how many units close, and `shrink` removes them."""
+    from hdl_keras.layers import export_pruned
+    from hdl_keras.pruning import shrink
+
+    _, closed_weak = _channel_gated_mlp(1e-7)
+    model, closed = _channel_gated_mlp(1e-5)
+    assert sum(closed[:2]) > sum(closed_weak[:2]), (closed, closed_weak)
+    assert all(0 < count < 128 for count in closed[:2]), closed
+    x, _ = _data()
+    pruned = export_pruned(model)
+    small = shrink(pruned)
+    hidden = [layer.units for layer in small.layers if isinstance(layer, keras.layers.Dense)][:2]
+    assert hidden == [128 - closed[0], 128 - closed[1]]
+    np.testing.assert_allclose(np.asarray(small(x)), np.asarray(pruned(x)), atol=1e-4)
+
+
 @pytest.mark.parametrize("epochs", [0, 1.5, True])
 def test_bad_epochs_is_a_clear_error(epochs):
     x, y = _data()
