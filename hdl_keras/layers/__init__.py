@@ -3,8 +3,9 @@
 Sparsity (continuous sparsification, Savarese et al. 2020, as used by the
 Holistic Deep Learning paper):
     MaskedDense, MaskedConv2D: Keras `Dense`/`Conv2D` whose kernel is gated by
-        `sigmoid(beta * s)`, with `sparsity_penalty()`, `hard_mask()`,
-        `pruned_kernel()` and `sparsity()`.
+        `sigmoid(beta * s)`, one gate per kernel entry or, with
+        `granularity="channel"`, per output channel; with
+        `sparsity_penalty()`, `hard_mask()`, `pruned_kernel()` and `sparsity()`.
     MaskedKernelMixin: the shared mask logic (`isinstance` check for any
         masked layer).
     export_pruned: a copy of a model with masked layers replaced by plain
