@@ -112,7 +112,7 @@ class MaskedKernelMixin(StoredVariablesMixin):
     For a Keras layer that stores its kernel variable as `_kernel`, reads it
     through a `kernel` property and has an optional `bias` (`Dense` and the
     convolutions). The subclass calls `_init_mask(mask_init, beta)` in
-    `__init__` after the base class's `__init__` (`gate_scale` optional), and `_build_mask()` in
+    `__init__` after the base class's `__init__` (`gate_scale`, `granularity` optional), and `_build_mask()` in
     `build` after the base class's `build`. The bias is not masked
     (a channel whose gate closes keeps its bias: `shrink` folds it forward).
 

@@ -66,6 +66,8 @@ def test_page_rows_come_from_cards_and_results(deployment_page):
     assert "REDUCED" in page
     assert f"| `{name}` | 100 | 0.1 | 70.0 | 70.0 | 80.0 | 79.0 | 4.6 |" in page
     assert "deploy check has not been run" in deployment_page.render(cards, None)
+    full = deployment_page.render(cards, {**results, "command": "python benchmarks/deploy_check.py"})
+    assert "REDUCED" not in full and "every test point for parity, the first 500 attacked" in full
 
 
 def test_write_then_check_detects_staleness(deployment_page, tmp_path):
