@@ -1,11 +1,12 @@
 """HDL's gates per weight or per output channel: accuracy, sparsity, and what `shrink` gains.
 
-Usage: python benchmarks/channel_gates.py [--lambdas 1e-6,1e-5] [--train N] [--epochs E] [--out DIR]
+Usage: python benchmarks/channel_gates.py [--weight-lambdas 1e-6] [--channel-lambdas 1e-7,1e-6,1e-5]
+       [--train N] [--epochs E] [--out DIR]
        python benchmarks/channel_gates.py --report [--out DIR]
 
 MNIST, the small CNN (`hdl_keras.models.small_cnn`), a seeded stratified subset of `--train`
-training images (default 8192) plus 1000 validation images, 2000 test images, Adam 1e-3,
-batch 128, seed 0. Arms: `dl` (no gates), and for each lambda of `--lambdas` the sparse
+training images (default 4096) plus 1000 validation images, 2000 test images, Adam 1e-3,
+batch 128, seed 0. Arms: `dl` (no gates), and at each lambda of its list the sparse
 objective (cross-entropy + `lambda * sum of the gates`, the sparsity term of Bertsimas et al.
 (2023) eq. 4) with one gate per kernel entry (`weight`, the paper's) or one per output
 channel (`channel`: `hdl_keras.layers.to_masked(..., granularity="channel")`), trained by
@@ -40,13 +41,17 @@ BETA_BAR = 200.0
 ROUNDS = 2
 
 
-def arms(lambdas):
-    """`{arm name: (granularity or None, lambda)}`: `dl`, then both granularities per lambda."""
+def arms(weight_lambdas, channel_lambdas):
+    """`{arm name: (granularity or None, lambda)}`: `dl`, then each granularity at each of its lambdas."""
     named = {"dl": (None, 0.0)}
-    for value in lambdas:
-        for granularity in ("weight", "channel"):
+    for granularity, lambdas in (("weight", weight_lambdas), ("channel", channel_lambdas)):
+        for value in lambdas:
             named[f"{granularity}_{value:g}"] = (granularity, value)
     return named
+
+
+def floats(text):
+    return [float(value) for value in text.split(",") if value]
 
 
 def data(args):
@@ -165,8 +170,11 @@ def write_report(out):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lambdas", default="1e-6,1e-5", help="comma-separated sparsity weights")
-    parser.add_argument("--train", type=int, default=8192)
+    parser.add_argument(
+        "--weight-lambdas", default="1e-6", help="sparsity weights of the weight gates (comma-separated)"
+    )
+    parser.add_argument("--channel-lambdas", default="1e-7,1e-6,1e-5", help="sparsity weights of the channel gates")
+    parser.add_argument("--train", type=int, default=4096)
     parser.add_argument("--epochs", type=int, default=3, help="epochs per round")
     parser.add_argument("--repeats", type=int, default=30, help="interleaved latency repeats")
     parser.add_argument("--out", default="docs/results/channel_gates")
@@ -182,7 +190,7 @@ def main():
         files = pathlib.Path(args.files)
         files.mkdir(parents=True, exist_ok=True)
         dense_path = files / "dl.onnx"
-        for name, (granularity, value) in arms([float(v) for v in args.lambdas.split(",")]).items():
+        for name, (granularity, value) in arms(floats(args.weight_lambdas), floats(args.channel_lambdas)).items():
             path = out / "records" / f"{name}.json"
             if path.exists():
                 continue
