@@ -279,7 +279,9 @@ def targets_section(rows, cards):
             f"`{latency['weight_sparse_worst_file']}` at {latency['weight_sparse_worst_ratio']:.2f} x its dense "
             "entry. HDL's gates zero single weights (Bertsimas et al. 2023), so `shrink` removes only the units "
             f"left without any weight: the small CNNs keep most channels{kept}, and onnxruntime's dense kernels compute "
-            f"the zeros.{floor}\n"
+            f'the zeros.{floor} Gates per output channel (`granularity="channel"`, '
+            "[Holistic Deep Learning](holistic.md#gates-per-channel-sparsity-that-shrink-removes)) make "
+            "HDL's sparsity structured, so that `shrink` removes it; no zoo entry uses them yet.\n"
         )
     return lines
 
