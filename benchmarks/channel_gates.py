@@ -11,7 +11,8 @@ objective (cross-entropy + `lambda * sum of the gates`, the sparsity term of Ber
 (2023) eq. 4) with one gate per kernel entry (`weight`, the paper's) or one per output
 channel (`channel`: `hdl_keras.layers.to_masked(..., granularity="channel")`), trained by
 `hdl_keras.recipes.train` in 2 rounds of `--epochs` epochs (one annealing to beta_bar 200,
-one at the fixed mask: the zoo's image HDL schedule); `dl` trains as many epochs.
+one at the fixed mask: the zoo's image HDL schedule; the validation split is evaluated each
+epoch, logged, not selected on); `dl` trains as many epochs.
 
 Per arm, after `harden_gates`: clean accuracy of the hard-pruned network, its zero weights,
 the channels (filters and units) kept, the parameters of `shrink(export_pruned(model))`
