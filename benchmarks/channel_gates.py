@@ -63,14 +63,10 @@ def data(args):
 
 
 def channels(model):
-    """Output channels of every `Conv2D`/`Dense` of `model` (the logits layer included)."""
-    import keras
+    """Output channels of every `Conv2D`/`Dense` of `model` (the logits layer included), by layer name."""
+    from hdl_keras.measure import sparsity_report
 
-    return {
-        layer.name: layer.filters if isinstance(layer, keras.layers.Conv2D) else layer.units
-        for layer in model.layers
-        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))
-    }
+    return {row["name"]: row["channels"] for row in sparsity_report(model)}
 
 
 def train_arm(name, granularity, sparsity_lambda, splits, args):

@@ -65,9 +65,9 @@ def export_pruned(model):
     """Returns a copy of `model` with masked layers hard-pruned to Keras layers.
 
     Each `MaskedDense`/`MaskedConv2D` becomes a `keras.layers.Dense`/
-    `keras.layers.Conv2D` with the same configuration (minus the gates' options
-    `mask_init`, `beta`, `gate_scale`, `granularity`), the kernel `layer.pruned_kernel()` (`W * 1[s > 0]`, exact zeros
-    where `s <= 0`) and the same bias; every other layer is rebuilt from its
+    `keras.layers.Conv2D` with the same configuration (minus the gates' options,
+    `MASK_CONFIG_KEYS`), the kernel `layer.pruned_kernel()` (`W * 1[s > 0]`,
+    exact zeros where `s <= 0`) and the same bias; every other layer is rebuilt from its
     config and gets a copy of its weights. The copy is not compiled.
 
     Works for `Sequential` and functional models (nested ones included) made
