@@ -413,6 +413,24 @@ def run_measure(args):
 ZOO_NAME = "mnist-gaussian_mixture-square_at"
 
 
+def gmm_tried():
+    """The zoo card's `reference.tried`: the other GMM runs of `run.py gmm`, from their records."""
+    records = {key: json.loads((RECORDS / f"{key}.json").read_text())
+               for key in ("gmm-baseline", "gmm-pca10", "gmm-pca50", "gmm-pca100", "gmm-pca200")}
+    def percent(value):
+        return f"{100 * value:.2f} %"
+
+    chosen = records["gmm-pca50"]["clean"]
+    dims = ", ".join(f"{percent(records[f'gmm-pca{d}']['clean'])} at {d}" for d in (10, 100, 200))
+    baseline = records["gmm-baseline"]
+    return [
+        f"PCA to 10, 100 or 200 dimensions instead of 50, without adversarial training: clean "
+        f"{dims} on the {records['gmm-pca50']['n']:,} test images (50: {percent(chosen)})",
+        f"no adversarial training: clean {percent(baseline['clean'])}, Square ({baseline['square_queries']:,} "
+        f"queries) {percent(baseline['square'])} on the {baseline['n']:,} test images",
+    ]
+
+
 def run_zoo(args):
     """Writes zoo/<ZOO_NAME>/ (model.keras + card) from the `gmm-at` run; metrics by hdl-zoo eval."""
     import shutil
@@ -468,6 +486,7 @@ def run_zoo(args):
             "table": "Adversarial Training GMM Results, No Augmentations",
             "figure": None,
             "values": {"clean_accuracy": 0.6361, "square": 0.579, "eps": EPS},
+            "tried": gmm_tried(),
         },
         "evaluation": None,
     }
