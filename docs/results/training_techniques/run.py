@@ -417,6 +417,7 @@ def gmm_tried():
     """The zoo card's `reference.tried`: the other GMM runs of `run.py gmm`, from their records."""
     records = {key: json.loads((RECORDS / f"{key}.json").read_text())
                for key in ("gmm-baseline", "gmm-pca10", "gmm-pca50", "gmm-pca100", "gmm-pca200")}
+
     def percent(value):
         return f"{100 * value:.2f} %"
 
