@@ -68,6 +68,8 @@ RECORDS = HERE / "records"
 MODELS = HERE.parents[2] / "runs" / "training_techniques"  # trained models, not committed
 EPS = 16 / 255
 SEED = 0
+GMM_PCA_DIMS = 50  # the report's GMM: PCA to 50 dimensions
+PCA_SWEEP = (10, 50, 100, 200)  # the clean-accuracy sweep over PCA dimensions
 METHODS = {
     "standard": None,
     "pgd20": {"eps": EPS, "step_size": 2 / 255, "steps": 20, "random_start": True},
@@ -161,7 +163,7 @@ def run_gmm(args):
         return fits[dims]
 
     if not have("gmm-baseline", args.redo):
-        pca, gmm, labels, fit_seconds = fitted(50)
+        pca, gmm, labels, fit_seconds = fitted(GMM_PCA_DIMS)
         model = models.from_sklearn(pca, gmm, labels)
         record = gmm_record(model, pca, gmm, labels, x_test, y_test, x_sq, y_sq, args)
         record.update(kind="gmm", adversarial=False, fit_seconds=fit_seconds)
@@ -169,7 +171,7 @@ def run_gmm(args):
         save_record("gmm-baseline", record, args)
     if not have("gmm-at", args.redo):
         start = time.perf_counter()
-        pca, gmm, labels, _ = fitted(50)
+        pca, gmm, labels, _ = fitted(GMM_PCA_DIMS)
         model = models.from_sklearn(pca, gmm, labels)
         rows = np.random.default_rng(SEED).choice(len(x_train), len(x_train) // 5, replace=False)
         attack = Square(model, eps=EPS, n_queries=args.train_queries, seed=SEED)
@@ -180,7 +182,7 @@ def run_gmm(args):
         attack_seconds = time.perf_counter() - start
         x_aug = np.concatenate([x_train, perturbed])
         y_aug = np.concatenate([y_train, y_train[rows]])
-        pca, gmm, labels = fit_gmm(x_aug, y_aug, 50)
+        pca, gmm, labels = fit_gmm(x_aug, y_aug, GMM_PCA_DIMS)
         model = models.from_sklearn(pca, gmm, labels)
         record = gmm_record(model, pca, gmm, labels, x_test, y_test, x_sq, y_sq, args)
         record.update(
@@ -190,7 +192,7 @@ def run_gmm(args):
         )
         save_model(model, "gmm-at")
         save_record("gmm-at", record, args)
-    for dims in (10, 50, 100, 200):
+    for dims in PCA_SWEEP:
         key = f"gmm-pca{dims}"
         if have(key, args.redo):
             continue
@@ -415,18 +417,20 @@ ZOO_NAME = "mnist-gaussian_mixture-square_at"
 
 def gmm_tried():
     """The zoo card's `reference.tried`: the other GMM runs of `run.py gmm`, from their records."""
-    records = {key: json.loads((RECORDS / f"{key}.json").read_text())
-               for key in ("gmm-baseline", "gmm-pca10", "gmm-pca50", "gmm-pca100", "gmm-pca200")}
+    def record(key):
+        return json.loads((RECORDS / f"{key}.json").read_text())
 
     def percent(value):
         return f"{100 * value:.2f} %"
 
-    chosen = records["gmm-pca50"]["clean"]
-    dims = ", ".join(f"{percent(records[f'gmm-pca{d}']['clean'])} at {d}" for d in (10, 100, 200))
-    baseline = records["gmm-baseline"]
+    chosen = record(f"gmm-pca{GMM_PCA_DIMS}")
+    others = [dims for dims in PCA_SWEEP if dims != GMM_PCA_DIMS]
+    clean = ", ".join(f"{percent(record(f'gmm-pca{dims}')['clean'])} at {dims}" for dims in others)
+    baseline = record("gmm-baseline")
     return [
-        f"PCA to 10, 100 or 200 dimensions instead of 50, without adversarial training: clean "
-        f"{dims} on the {records['gmm-pca50']['n']:,} test images (50: {percent(chosen)})",
+        f"PCA to {', '.join(map(str, others[:-1]))} or {others[-1]} dimensions instead of {GMM_PCA_DIMS}, "
+        f"without adversarial training: clean {clean} on the {chosen['n']:,} test images "
+        f"({GMM_PCA_DIMS}: {percent(chosen['clean'])})",
         f"no adversarial training: clean {percent(baseline['clean'])}, Square ({baseline['square_queries']:,} "
         f"queries) {percent(baseline['square'])} on the {baseline['n']:,} test images",
     ]
@@ -458,10 +462,10 @@ def run_zoo(args):
         "parameters": int(model.count_params()),
         "method": {
             "name": "Square-AT GMM",
-            "objective": "PCA (50) + 10-component full-covariance Gaussian mixture (scikit-learn), "
+            "objective": f"PCA ({GMM_PCA_DIMS}) + 10-component full-covariance Gaussian mixture (scikit-learn), "
                          "refitted on the training set plus Square-perturbed copies of a random "
                          "fifth of it (training-techniques report)",
-            "hyperparameters": {"pca_dims": 50, "components": 10, "eps": EPS,
+            "hyperparameters": {"pca_dims": GMM_PCA_DIMS, "components": 10, "eps": EPS,
                                 "perturbed_fraction": 0.2,
                                 "train_queries": record["train_queries"]},
         },
