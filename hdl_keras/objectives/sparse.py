@@ -11,6 +11,8 @@ undecided gates again each round). As in the authors' code,
 weights (docs/holistic.md lists the choices and the measurements behind them).
 """
 
+import math
+
 import keras
 from keras import ops
 
@@ -76,6 +78,28 @@ class _RewindPoint(keras.callbacks.Callback):
             self.weights = effective_weights(self.model)
 
 
+class _CosineDecay(keras.callbacks.LearningRateScheduler):
+    """The compiled constant rate times `(1 + cos(pi e / epochs)) / 2` at epoch `e`; the rate is back at the end."""
+
+    def __init__(self, initial, epochs):
+        super().__init__(lambda epoch: initial * (1 + math.cos(math.pi * epoch / epochs)) / 2)
+        self.initial = initial
+
+    def on_train_end(self, logs=None):
+        self.model.optimizer.learning_rate = self.initial
+
+
+def _constant_rate(model):
+    """The compiled optimizer's constant learning rate; a ValueError if it is a schedule."""
+    rate = model.optimizer.get_config()["learning_rate"]
+    if not isinstance(rate, float):
+        raise ValueError(
+            "fixed_mask_decay=True decays a constant learning rate; the model's optimizer has the schedule "
+            f"{rate}. Compile with a float learning rate, or pass fixed_mask_decay=False."
+        )
+    return rate
+
+
 def effective_weights(model):
     """The weights the network computes with, by variable path (numpy arrays).
 
@@ -128,6 +152,7 @@ def fit_sparse_rounds(
     fixed_mask_round=True,
     rewind_epoch="auto",
     restore_best=None,
+    fixed_mask_decay=False,
     **fit_kwargs,
 ):
     """Trains `rounds` rounds of `model.fit`: gate search by annealing, then a fixed-mask round.
@@ -171,6 +196,11 @@ def fit_sparse_rounds(
             `"val_sparse_categorical_accuracy"`, with `validation_data` in
             `fit_kwargs`): the last round ends on its best epoch for it, as
             the authors report their best-validation checkpoint.
+        fixed_mask_decay: whether the fixed-mask round's learning rate
+            falls from the compiled (constant) rate by a cosine over its
+            epochs, `lr_e = lr * (1 + cos(pi e / epochs)) / 2` at epoch `e`
+            (`keras.callbacks.LearningRateScheduler`); default `False`, the
+            constant rate of every round.
         **fit_kwargs: passed to `model.fit`.
 
     Returns:
@@ -187,6 +217,7 @@ def fit_sparse_rounds(
             f"rewind_epoch={rewind_epoch}, rounds={rounds}, fixed_mask_round={fixed_mask_round}, epochs={epochs}"
         )
     rewind = _RewindPoint(rewind_epoch) if rewind_epoch is not None else None
+    decay_from = _constant_rate(model) if fixed_mask_decay and fixed_mask_round else None
     histories = []
     for round_index in range(rounds):
         last = round_index == rounds - 1
@@ -199,6 +230,8 @@ def fit_sparse_rounds(
             fix_masks(model)
             if rewind is not None:
                 rewind_weights(model, rewind.weights)
+            if decay_from is not None:
+                round_callbacks.append(_CosineDecay(decay_from, epochs))
         else:
             round_callbacks.append(BetaAnnealing(beta_bar, epochs))
             if round_index == 0 and rewind is not None:

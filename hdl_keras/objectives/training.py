@@ -20,7 +20,18 @@ from hdl_keras.objectives import fit_sparse_rounds
 
 
 def train(
-    model, x, y=None, *, epochs, batch_size=None, rounds=1, beta_bar=None, restore_best=None, callbacks=(), **fit_kwargs
+    model,
+    x,
+    y=None,
+    *,
+    epochs,
+    batch_size=None,
+    rounds=1,
+    beta_bar=None,
+    restore_best=None,
+    callbacks=(),
+    fixed_mask_decay=False,
+    **fit_kwargs,
 ):
     """Trains the compiled objective model `model` on `(x, y)`; returns the `History` of each `fit`.
 
@@ -45,6 +56,9 @@ def train(
             `fit_kwargs`): training ends with the weights of the epoch where
             it was highest (sparse objectives: within the last round).
         callbacks: Keras callbacks of every `fit` (None: none).
+        fixed_mask_decay: sparse objectives: whether the fixed-mask round's
+            rate falls by a cosine (see `fit_sparse_rounds`); ignored by the
+            others.
         **fit_kwargs: passed to `model.fit` (`verbose`, `validation_data`,
             `shuffle`, ...).
 
@@ -77,6 +91,7 @@ def train(
             batch_size=batch_size,
             restore_best=restore_best,
             callbacks=list(callbacks or ()),
+            fixed_mask_decay=fixed_mask_decay,
             **fit_kwargs,
         )
     callbacks = list(callbacks or ())

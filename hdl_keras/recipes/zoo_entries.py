@@ -216,6 +216,7 @@ def _fit(recipe, x, y, validation, num_classes, epochs, verbose):
         beta_bar=config.get("beta_bar"),
         restore_best=monitor,
         callbacks=callbacks,
+        fixed_mask_decay=config.get("fixed_mask_decay", False),
         **fit_kwargs,
     )
     wall_time = clock.total()

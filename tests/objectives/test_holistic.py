@@ -158,6 +158,33 @@ def test_fit_sparse_rounds_ends_with_a_frozen_mask_and_rewound_weights():
         fit_sparse_rounds(model, x, y, rounds=2, epochs=2, rewind_epoch=2, verbose=0)
 
 
+class _EpochRates(keras.callbacks.Callback):
+    """The optimizer's learning rate during each epoch of every `fit`."""
+
+    def __init__(self):
+        super().__init__()
+        self.rates = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.rates.append(float(ops.convert_to_numpy(self.model.optimizer.learning_rate)))
+
+
+def test_fixed_mask_decay_falls_by_a_cosine_in_the_last_round_only():
+    x, y = separable_data(64)
+    model = masked_mlp(method="Sparse", sparsity_lambda=1e-3)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    rates = _EpochRates()
+    fit_sparse_rounds(
+        model, x, y, rounds=2, epochs=4, callbacks=[rates], fixed_mask_decay=True, batch_size=32, verbose=0
+    )
+    np.testing.assert_allclose(rates.rates, [1e-2] * 4 + [1e-2, 8.536e-3, 5e-3, 1.464e-3], rtol=1e-3)
+    assert float(ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(1e-2)  # back after the round
+    scheduled = masked_mlp(method="Sparse")
+    scheduled.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(1e-2, 10, 0.5)))
+    with pytest.raises(ValueError, match="constant learning rate"):
+        fit_sparse_rounds(scheduled, x, y, rounds=2, epochs=1, fixed_mask_decay=True, verbose=0)
+
+
 @pytest.mark.parametrize("method", list(METHODS))
 def test_every_method_trains_one_epoch_and_round_trips(method, tmp_path):
     x, y = separable_data(64)
