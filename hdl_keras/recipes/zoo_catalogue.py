@@ -26,8 +26,9 @@ Recipes:
 - `mnist`, `fashion_mnist` x {DL, Robust, HDL}: the small CNN
   (`hdl_keras.models.small_cnn`) on all training images less a stratified
   validation split of 6,000, batch 128; DL and Robust 12 epochs of Adam on a
-  one-cycle rate (peak 3e-3), HDL 2 rounds of 6 (1 annealing, 1 at the fixed
-  mask) of Adam 1e-3; the epoch of best
+  one-cycle rate (peak 3e-3), HDL 2 rounds (1 annealing, 1 at the fixed mask,
+  its rate falling by a cosine: `fixed_mask_decay`) of Adam 1e-3, 6 epochs
+  each on MNIST (lambda 1e-6), 10 on Fashion-MNIST (lambda 2.5e-7); the epoch of best
   validation accuracy is kept (HDL: within its fixed-mask round). Robust and
   HDL penalise the 2 most competing classes (`robust_top_k=2`). The radius is
   the paper's: rho 0.1 on MNIST (Table 3), 0.01 on Fashion-MNIST (Table 2).
@@ -148,7 +149,12 @@ _IMAGE_TABLES = {"mnist": "table_3", "fashion_mnist": "table_2"}
 
 # DL, Robust and HDL on images: all training images less the validation split, batch 128,
 # Adam 1e-3, the epoch of best validation accuracy kept (HDL: of its fixed-mask round).
-_IMAGE_EPOCHS = {"DL": 12, "Robust": 12, "HDL": 6}  # HDL: per round, 2 rounds
+_IMAGE_EPOCHS = {"DL": 12, "Robust": 12}
+# HDL per round (2 rounds) and its lambda, per dataset. Fashion-MNIST: lambda 2.5e-7 and 10 epochs
+# took validation accuracy 0.891 -> 0.903 and zero weights 87.4 % -> 80.6 % (the cosine of
+# `fixed_mask_decay` on both); on MNIST lambda 5e-7 and 10 epochs did worse (`_TRIED`).
+_IMAGE_HDL_EPOCHS = {"mnist": 6, "fashion_mnist": 10}
+_IMAGE_HDL_LAMBDA = {"mnist": 1e-6, "fashion_mnist": 2.5e-7}
 # HDL on images: one annealing round, then the fixed-mask round (what fits the time budget). With
 # the paper's reset between annealing rounds (s <- min(beta_bar s, 0), before fit_sparse_rounds
 # kept the gates by default) a second annealing round on MNIST (all images, 3 rounds of 5 epochs)
@@ -267,6 +273,19 @@ _TRIED = {
         "the sparse collapse's controlled experiment (docs/results/hdl_collapse): rewinding to an early "
         "epoch, a fixed-mask round and gates 2 sigmoid(beta s) lifted a reduced HDL run from 58.6 % to "
         "93.3 % clean accuracy; the recipe uses them",
+        "the fixed-mask round at the constant rate 1e-3 (the earlier recipe; the same mask, 85.6 % zero "
+        "weights): best validation accuracy 0.978, AutoAttack 90.1 % [88.1, 91.8] on the first 1,000 test "
+        "images, clean 98.18 % on all 10,000 (PGD-20 on all 10,000: 92.7 %, against 93.2 % with the cosine)",
+        "lambda 5e-7 and 10 epochs per round, with the cosine (`python benchmarks/recipe_variant.py "
+        "mnist-small_cnn-hdl --zoo-dir DIR --epochs 10 --set fixed_mask_decay=true sparsity_lambda=5e-7`, "
+        "42 min beside another run): best validation accuracy 0.9793, 83.5 % zero weights, clean 98.2 % and "
+        "PGD-20 93.5 % on all 10,000 test images (`HDL_KERAS_ZOO_DIR=DIR hdl-zoo eval mnist-small_cnn-hdl "
+        "--attacks standard --n 10000`), so not adopted",
+    ),
+    "fashion_mnist-small_cnn-hdl": (
+        "lambda 1e-6, 6 epochs per round and the fixed-mask round at the constant rate 1e-3 (the earlier "
+        "recipe): best validation accuracy 0.891, 87.4 % zero weights, AutoAttack 86.2 % [83.9, 88.2] on the "
+        "first 1,000 test images, clean 89.33 % on all 10,000",
     ),
     "mnist-small_cnn-tradeoff": (
         "the training attack at the threat radius 8/255 (the earlier recipe, the same 10 epochs): best "
@@ -649,7 +668,7 @@ def _image_recipe(dataset, method):
         return _fast_at_recipe(dataset)
     if method == "BinaryRelax":
         return _binaryrelax_recipe(dataset)
-    epochs = _IMAGE_EPOCHS[method]
+    epochs = _IMAGE_HDL_EPOCHS[dataset] if method == "HDL" else _IMAGE_EPOCHS[method]
     rho = _IMAGE_RHO[dataset]
     hyperparameters = {"lr": 1e-3, "validation_examples": _VALIDATION_EXAMPLES, "selection": "best validation accuracy"}
     if method != "HDL":  # HDL's rounds each restart the annealing: a constant rate
@@ -660,10 +679,11 @@ def _image_recipe(dataset, method):
         hyperparameters.update(
             rho=rho,
             robust_top_k=_IMAGE_ROBUST_TOP_K,
-            sparsity_lambda=1e-6,
+            sparsity_lambda=_IMAGE_HDL_LAMBDA[dataset],
             beta_bar=200.0,
             stability_alpha=0.7,
             rounds=_IMAGE_HDL_ROUNDS,
+            fixed_mask_decay=True,
         )
     paper_name = "Fashion-MNIST" if dataset == "fashion_mnist" else "MNIST"
     table = presets.paper_values("bertsimas2023", _IMAGE_TABLES[dataset])
@@ -675,7 +695,10 @@ def _image_recipe(dataset, method):
     }
     departures = ["small CNN (paper: AlexNet)"]
     if method == "HDL":
-        departures.append(f"2 rounds of {epochs} epochs, 1 annealing + 1 at the fixed mask (paper: 5 rounds of 50)")
+        departures.append(
+            f"2 rounds of {epochs} epochs, 1 annealing + 1 at the fixed mask, its rate falling by a cosine "
+            "(paper: 5 rounds of 50)"
+        )
     else:
         departures.append(f"{epochs} epochs (paper: 50)")
     if method != "DL":

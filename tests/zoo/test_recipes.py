@@ -38,6 +38,19 @@ def test_recipe_table_covers_tables_and_images():
 
 
 @pytest.mark.parametrize("name", sorted(RECIPES))
+def test_shipped_card_was_trained_by_its_recipe(name):
+    # A recipe changed without retraining (or a variant shipped without its recipe) would make
+    # `hdl-zoo train NAME` produce something other than the card describes.
+    card = json.loads((REPOSITORY / "zoo" / name / "card.json").read_text())
+    recipe = RECIPES[name]
+    assert card["method"]["hyperparameters"] == recipe.hyperparameters
+    assert card["method"]["objective"] == recipe.objective
+    training = card["training"]
+    assert training["command"] == f"hdl-zoo train {name}"
+    assert (training["epochs"], training["reduced"]) == (recipe.epochs, recipe.reduced)
+
+
+@pytest.mark.parametrize("name", sorted(RECIPES))
 def test_recipe_is_consistent(name):
     recipe = RECIPES[name]
     assert recipe.name == name
