@@ -25,8 +25,8 @@ Recipes:
   splits); DL has the paper's lr grid reduced to 1e-2;
 - `mnist`, `fashion_mnist` x {DL, Robust, HDL}: the small CNN
   (`hdl_keras.models.small_cnn`) on all training images less a stratified
-  validation split of 6,000, batch 128; DL and Robust 12 epochs of Adam on a
-  one-cycle rate (peak 3e-3), HDL 2 rounds (1 annealing, 1 at the fixed mask,
+  validation split of 6,000, batch 128; DL and Robust 12 epochs (Robust on
+  Fashion-MNIST: 20) of Adam on a one-cycle rate (peak 3e-3), HDL 2 rounds (1 annealing, 1 at the fixed mask,
   its rate falling by a cosine: `fixed_mask_decay`) of Adam 1e-3, 6 epochs
   each on MNIST (lambda 1e-6), 10 on Fashion-MNIST (lambda 2.5e-7); the epoch of best
   validation accuracy is kept (HDL: within its fixed-mask round). Robust and
@@ -149,11 +149,16 @@ _IMAGE_TABLES = {"mnist": "table_3", "fashion_mnist": "table_2"}
 
 # DL, Robust and HDL on images: all training images less the validation split, batch 128,
 # Adam 1e-3, the epoch of best validation accuracy kept (HDL: of its fixed-mask round).
-_IMAGE_EPOCHS = {"DL": 12, "Robust": 12}
-# HDL per round (2 rounds) and its lambda, per dataset. Fashion-MNIST: lambda 2.5e-7, 10 epochs
-# and the cosine of `fixed_mask_decay` together took validation accuracy 0.891 -> 0.903 and zero
-# weights 87.4 % -> 80.6 %; on MNIST the cosine alone did best (lambda 5e-7 and 10 epochs: `_TRIED`).
-_IMAGE_HDL_EPOCHS = {"mnist": 6, "fashion_mnist": 10}
+# Epochs per method and dataset (HDL: per round, 2 rounds). Fashion-MNIST's Robust entry: 20 epochs
+# took best validation accuracy 0.909 -> 0.915 (on MNIST 20 did not help: `_TRIED`). HDL's lambda
+# per dataset: on Fashion-MNIST lambda 2.5e-7, 10 epochs and the cosine of `fixed_mask_decay`
+# together took validation accuracy 0.891 -> 0.903 and zero weights 87.4 % -> 80.6 %; on MNIST the
+# cosine alone did best (lambda 5e-7 and 10 epochs: `_TRIED`).
+_IMAGE_EPOCHS = {
+    "DL": {"mnist": 12, "fashion_mnist": 12},
+    "Robust": {"mnist": 12, "fashion_mnist": 20},
+    "HDL": {"mnist": 6, "fashion_mnist": 10},
+}
 _IMAGE_HDL_LAMBDA = {"mnist": 1e-6, "fashion_mnist": 2.5e-7}
 # HDL on images: one annealing round, then the fixed-mask round (what fits the time budget). With
 # the paper's reset between annealing rounds (s <- min(beta_bar s, 0), before fit_sparse_rounds
@@ -281,6 +286,11 @@ _TRIED = {
         "42 min beside another run): best validation accuracy 0.9793, 83.5 % zero weights, clean 98.2 % and "
         "PGD-20 93.5 % on all 10,000 test images (`HDL_KERAS_ZOO_DIR=DIR hdl-zoo eval mnist-small_cnn-hdl "
         "--attacks standard --n 10000`), so not adopted",
+    ),
+    "fashion_mnist-small_cnn-robust": (
+        "12 epochs (the earlier recipe): best validation accuracy 0.9092, AutoAttack 87.7 % [85.5, 89.6] on "
+        "the first 1,000 test images, clean 91.03 % on all 10,000 (PGD-20 on all 10,000: 87.3 %, against "
+        "87.7 % at 20 epochs)",
     ),
     "fashion_mnist-small_cnn-hdl": (
         "lambda 1e-6, 6 epochs per round and the fixed-mask round at the constant rate 1e-3 (the earlier "
@@ -668,7 +678,7 @@ def _image_recipe(dataset, method):
         return _fast_at_recipe(dataset)
     if method == "BinaryRelax":
         return _binaryrelax_recipe(dataset)
-    epochs = _IMAGE_HDL_EPOCHS[dataset] if method == "HDL" else _IMAGE_EPOCHS[method]
+    epochs = _IMAGE_EPOCHS[method][dataset]
     rho = _IMAGE_RHO[dataset]
     hyperparameters = {"lr": 1e-3, "validation_examples": _VALIDATION_EXAMPLES, "selection": "best validation accuracy"}
     if method != "HDL":  # HDL's rounds each restart the annealing: a constant rate
