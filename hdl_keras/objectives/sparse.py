@@ -199,8 +199,8 @@ def fit_sparse_rounds(
         fixed_mask_decay: whether the fixed-mask round's learning rate
             falls from the compiled (constant) rate by a cosine over its
             epochs, `lr_e = lr * (1 + cos(pi e / epochs)) / 2` at epoch `e`
-            (`keras.callbacks.LearningRateScheduler`); default `False`, the
-            constant rate of every round.
+            (`keras.callbacks.LearningRateScheduler`); needs a fixed-mask
+            round. Default `False`, the constant rate of every round.
         **fit_kwargs: passed to `model.fit`.
 
     Returns:
@@ -217,7 +217,12 @@ def fit_sparse_rounds(
             f"rewind_epoch={rewind_epoch}, rounds={rounds}, fixed_mask_round={fixed_mask_round}, epochs={epochs}"
         )
     rewind = _RewindPoint(rewind_epoch) if rewind_epoch is not None else None
-    decay_from = _constant_rate(model) if fixed_mask_decay and fixed_mask_round else None
+    if fixed_mask_decay and not fixed_mask_round:
+        raise ValueError(
+            "fixed_mask_decay=True decays the rate of the fixed-mask round, which needs rounds >= 2 and "
+            f"fixed_mask_round=True. Received: rounds={rounds}, fixed_mask_round={fixed_mask_round}"
+        )
+    decay_from = _constant_rate(model) if fixed_mask_decay else None
     histories = []
     for round_index in range(rounds):
         last = round_index == rounds - 1

@@ -183,6 +183,8 @@ def test_fixed_mask_decay_falls_by_a_cosine_in_the_last_round_only():
     scheduled.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(1e-2, 10, 0.5)))
     with pytest.raises(ValueError, match="constant learning rate"):
         fit_sparse_rounds(scheduled, x, y, rounds=2, epochs=1, fixed_mask_decay=True, verbose=0)
+    with pytest.raises(ValueError, match="needs rounds >= 2"):
+        fit_sparse_rounds(model, x, y, rounds=1, epochs=1, fixed_mask_decay=True, verbose=0)
 
 
 @pytest.mark.parametrize("method", list(METHODS))
