@@ -31,7 +31,8 @@ Recipes:
   `fixed_mask_decay`) of Adam 1e-3, 6 epochs each on MNIST (lambda 1e-6), 10
   on Fashion-MNIST (lambda 2.5e-7); the epoch of best validation accuracy is
   kept (HDL: within its fixed-mask round). Robust and HDL penalise the 2 most
-  competing classes (`robust_top_k=2`). The radius is the paper's: rho 0.1 on MNIST (Table 3), 0.01 on Fashion-MNIST (Table 2).
+  competing classes (`robust_top_k=2`). The radius is the paper's: rho 0.1
+  on MNIST (Table 3), 0.01 on Fashion-MNIST (Table 2).
   Each card's `training.reduced` says how the recipe departs from the paper;
 - PGD-AT on all 60,000 training images by fast adversarial training (Wong,
   Rice, Kolter 2020): `PGDAdversarialTraining` with FGSM from a random start
