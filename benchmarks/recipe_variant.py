@@ -1,14 +1,15 @@
 """Trains a variant of a zoo recipe (hyperparameters overridden) into its own zoo folder.
 
 Usage: python benchmarks/recipe_variant.py NAME --zoo-dir DIR [--set KEY=JSON ...]
-       [--epochs N] [--train-examples N]
+       [--epochs N] [--train-examples N] [--architecture NETWORK]
 
 The entry's `ZooRecipe` (`hdl_keras.recipes.zoo_catalogue`) with each `--set`
 hyperparameter replaced (values as JSON) is trained by `train_entry` into
 `--zoo-dir` (the shipped zoo is left alone; the resumable state goes to
 `DIR/runs`). `--set train_eps=X` also sets the FGSM step to 1.25 X, as the
 recipes do, and keeps `eps` as the radius validation selects at.
-`kernel_quantizer` takes a quantizer's serialization, e.g.
+`--architecture` trains another network of `hdl_keras.models` (e.g.
+`wide_cnn`) by the same recipe. `kernel_quantizer` takes a quantizer's serialization, e.g.
 `'{"class_name": "BinaryQuantizer", "config": {"per_channel": true}}'`.
 
 The variants listed in `mnist-small_cnn-robust_sparse_binary`'s `reference.tried`:
@@ -67,6 +68,7 @@ def main():
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=JSON", help="hyperparameters replaced")
     parser.add_argument("--epochs", type=int, help="epochs (default: the recipe's)")
     parser.add_argument("--train-examples", type=int, help="training subset (default: all)")
+    parser.add_argument("--architecture", help="a network of hdl_keras.models (default: the recipe's)")
     args = parser.parse_args()
     overrides = parse_overrides(args.set)
     zoo_dir = pathlib.Path(args.zoo_dir)
@@ -77,7 +79,10 @@ def main():
     from hdl_keras.recipes import zoo_catalogue
     from hdl_keras.recipes.zoo_entries import train_entry
 
-    zoo_catalogue.ENTRY_RECIPES[args.name] = variant(zoo_catalogue.get_recipe(args.name), overrides)
+    recipe = variant(zoo_catalogue.get_recipe(args.name), overrides)
+    if args.architecture:
+        recipe = dataclasses.replace(recipe, architecture=args.architecture)
+    zoo_catalogue.ENTRY_RECIPES[args.name] = recipe
     card = train_entry(args.name, zoo_dir=zoo_dir, epochs=args.epochs, train_examples=args.train_examples, verbose=2)
     validation = card["training"].get("validation") or {}
     best = validation.get("best_val_pgd_accuracy", validation.get("best_val_accuracy"))
@@ -86,6 +91,7 @@ def main():
             {
                 "entry": args.name,
                 "overrides": overrides,
+                "architecture": recipe.architecture,
                 "best_validation_accuracy": best,
                 "wall_time_seconds": card["training"]["wall_time_seconds"],
             }

@@ -201,6 +201,10 @@ _BINARYRELAX_TRAIN_EPS = {"mnist": 16 / 255}
 # training FGSM accuracy 0.84 and validation PGD-10 accuracy 0.766 (at 5e-3: 0.78 and 0.724). The
 # float twin and the RobustSparseBinary float phase keep 5e-3, the rate they were measured at.
 _BINARYRELAX_PEAK_LR = {"fashion_mnist": 1e-3}
+# Fashion-MNIST's float trade-off entry shifts each training image by up to 2 pixels (`augment`):
+# best validation PGD-10 accuracy 0.791 -> 0.802, PGD-20 on all 10,000 test images 80.6 % -> 82.9 %.
+# The 1-bit entry did worse with the shifts (0.766 -> 0.751): `_TRIED`.
+_TRADEOFF_AUGMENT = {"fashion_mnist": {"padding": 2}}
 # The deployable binary entry: the tiny CNN (about 10 KB packed) at the training-techniques
 # report's MNIST radius (16/255). 16 epochs: validation PGD-10 accuracy 0.938 at the last; 30
 # epochs did worse (best 0.892 at epoch 22, stopped by patience at 27).
@@ -333,6 +337,19 @@ _TRIED = {
         "0.670 over epochs 16-20, stopped by hand at epoch 20 (16 epochs: 0.724)",
         "the peak rate 5e-3 (the earlier recipe, the same 16 epochs): best validation PGD-10 accuracy 0.724, "
         "AutoAttack 72.6 % [69.8, 75.3] on the first 1,000 test images, clean 85.52 % on all 10,000",
+        "each training image shifted by up to 2 pixels, as the float twin trains (`python "
+        "benchmarks/recipe_variant.py fashion_mnist-small_cnn-binaryrelax --zoo-dir DIR --set "
+        "'augment={\"padding\": 2}'`): best validation PGD-10 accuracy 0.751 (without: 0.766), so not adopted",
+    ),
+    "fashion_mnist-small_cnn-tradeoff": (
+        "no shifts of the training images (the earlier recipe, the same 16 epochs): best validation PGD-10 "
+        "accuracy 0.791, AutoAttack 79.0 % [76.4, 81.4] on the first 1,000 test images, clean 89.97 % on all "
+        "10,000 (on all 10,000: PGD-20 80.6 %, against 82.9 % with the shifts; `HDL_KERAS_ZOO_DIR=DIR hdl-zoo "
+        "eval fashion_mnist-small_cnn-tradeoff --attacks standard --n 10000`)",
+        "no shifts and the peak rate 1e-3 (`python benchmarks/recipe_variant.py fashion_mnist-small_cnn-tradeoff "
+        "--zoo-dir DIR --set 'augment=null' lr=0.001`): best validation PGD-10 accuracy 0.798, clean 89.7 % and "
+        "PGD-20 81.6 % on all 10,000 test images",
+        "the shifts and the peak rate 1e-3: best validation PGD-10 accuracy 0.792",
     ),
     "fashion_mnist-small_cnn-robust_sparse_binary": (
         "all layers 1-bit at the float phase's rate (the earlier recipe): best validation PGD-10 accuracy 0.68, "
@@ -364,9 +381,11 @@ class ZooRecipe:
             loss), `kernel_quantizer`, `bits`, `relax_lambda_0`,
             `relax_rho`, `switch_epoch` (BinaryRelax), `float_layers` and
             `quantize_lr` (RobustSparseBinary's quantized phase: layers kept
-            float, its peak rate), `schedule`, `validation_examples`,
-            `selection_examples`, `selection_attack`, `patience` (its model
-            selection, `RobustValidation`).
+            float, its peak rate), `augment` (the fast-AT methods:
+            `{"padding": p, "flip": bool}`, random shifts of the training
+            images by up to p pixels, `AugmentedBatches`), `schedule`,
+            `validation_examples`, `selection_examples`, `selection_attack`,
+            `patience` (its model selection, `RobustValidation`).
         epochs: training epochs (per round for HDL).
         batch_size: minibatch size.
         train_examples: size of the stratified training subset, None for
@@ -431,6 +450,13 @@ class ZooRecipe:
             )
         if self.hyperparameters.get("float_layers"):
             description += f"; float weights in {', '.join(self.hyperparameters['float_layers'])}"
+        if self.hyperparameters.get("augment"):
+            augment = self.hyperparameters["augment"]
+            description += (
+                f"; each training image shifted by up to {augment['padding']} pixels"
+                + (" and flipped left-right at random" if augment.get("flip") else "")
+                + " before the training attack"
+            )
         if "quantize_lr" in self.hyperparameters:
             description += f"; the quantized phase's one-cycle rate peaks at {self.hyperparameters['quantize_lr']:g}"
         return description
@@ -631,6 +657,8 @@ def _tradeoff_recipe(dataset):
     hyperparameters = {key: value for key, value in binary.hyperparameters.items() if key not in quantization}
     hyperparameters["lr"] = _FAST_AT_PEAK_LR
     hyperparameters["selection_attack"] = f"PGD-{_SELECTION_STEPS}, step eps/4, random start"
+    if dataset in _TRADEOFF_AUGMENT:
+        hyperparameters["augment"] = dict(_TRADEOFF_AUGMENT[dataset])
     return dataclasses.replace(
         binary,
         name=f"{dataset}-small_cnn-tradeoff",

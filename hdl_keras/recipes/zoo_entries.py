@@ -52,6 +52,8 @@ from hdl_keras.objectives import METHODS
 from hdl_keras.objectives import PGDAdversarialTraining
 from hdl_keras.objectives import RobustValidation
 from hdl_keras.objectives import TradeOff
+from hdl_keras.preprocessing.augmentation import AugmentedBatches
+from hdl_keras.preprocessing.augmentation import augmentation
 from hdl_keras.pruning import remove_splitting
 from hdl_keras.pruning import shrink
 from hdl_keras.recipes.deployable import admm_channel_pruning
@@ -274,8 +276,9 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
     the network with 1-bit kernels (`to_quantized`) under the `BinaryRelax`
     schedule, and selects among its BinaryConnect epochs only (from
     `switch_epoch`, at most `epochs`); RobustSparseBinary does the same on the
-    network that `_sparsify_and_shrink` pruned and shrank first.
-    `BackupAndRestore` and the selection state live in
+    network that `_sparsify_and_shrink` pruned and shrank first. With an
+    `augment` hyperparameter the training images are randomly shifted
+    (`_augmented_batches`). `BackupAndRestore` and the selection state live in
     `run_dir(recipe.name)`; the wall time of earlier sessions is read from
     its `wall_time.json`, and the folder is removed when the run ends.
     """
@@ -317,7 +320,11 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
         verbose=verbose,
     )
     callbacks += [selection, clock]
-    train(model, x, y, epochs=epochs, batch_size=recipe.batch_size, shuffle=True, callbacks=callbacks, verbose=verbose)
+    if config.get("augment"):
+        data = {"x": _augmented_batches(x, y, recipe.batch_size, config["augment"], folder / "backup")}
+    else:
+        data = {"x": x, "y": y, "batch_size": recipe.batch_size, "shuffle": True}
+    train(model, epochs=epochs, callbacks=callbacks, verbose=verbose, **data)
     wall_time = clock.total()
     summary = {
         "examples": int(len(y_val)),
@@ -342,6 +349,29 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
         (folder / path).unlink(missing_ok=True)
     network = keras.Model(model.input, model.output, name=recipe.architecture)
     return network, summary, wall_time
+
+
+def _augmented_batches(x, y, batch_size, augment, backup_dir):
+    """Shuffled batches of `(x, y)`, each image shifted by up to `augment["padding"]` pixels.
+
+    `augment`: `{"padding": int, "flip": bool}` (`flip` optional, default
+    False: a random horizontal flip too). The shifts run in the data pipeline
+    (`AugmentedBatches`), so the training attack perturbs the shifted image.
+    The order of an epoch depends on `(TRAINING_SEED, epoch)` only, and a run
+    resumed by `BackupAndRestore` from `backup_dir` starts at its saved epoch.
+    """
+    augmenter = augmentation(
+        x.shape[1:], padding=augment["padding"], flip=augment.get("flip", False), seed=TRAINING_SEED
+    )
+    return AugmentedBatches(
+        x, y, batch_size, augment=augmenter, seed=TRAINING_SEED, initial_epoch=_backup_epoch(backup_dir)
+    )
+
+
+def _backup_epoch(backup_dir):
+    """Epochs finished before an interruption, from `keras.callbacks.BackupAndRestore`'s metadata (0: none)."""
+    metadata = Path(backup_dir) / "training_metadata.json"
+    return json.loads(metadata.read_text()).get("epoch", 0) if metadata.exists() else 0
 
 
 def _compile_one_cycle(model, peak_lr, epochs, examples, batch_size):

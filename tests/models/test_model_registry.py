@@ -8,7 +8,13 @@ from hdl_keras.models import ClusterLabelScores
 
 # Inputs of each registered model when built with its default arguments
 # (`mlp` has no default input shape).
-INPUT_SHAPES = {"mlp": (20,), "small_cnn": (28, 28, 1), "tiny_cnn": (28, 28, 1), "gaussian_mixture": (28, 28, 1)}
+INPUT_SHAPES = {
+    "mlp": (20,),
+    "small_cnn": (28, 28, 1),
+    "tiny_cnn": (28, 28, 1),
+    "wide_cnn": (28, 28, 1),
+    "gaussian_mixture": (28, 28, 1),
+}
 
 
 def input_shape_of(name):
@@ -20,6 +26,7 @@ def test_available_models():
         "mlp",
         "small_cnn",
         "tiny_cnn",
+        "wide_cnn",
         "alexnet",
         "resnet20",
         "resnet32",
