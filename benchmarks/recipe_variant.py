@@ -9,7 +9,7 @@ hyperparameter replaced (values as JSON) is trained by `train_entry` into
 `DIR/runs`). `--set train_eps=X` also sets the FGSM step to 1.25 X, as the
 recipes do, and keeps `eps` as the radius validation selects at.
 `--architecture` trains another network of `hdl_keras.models` (e.g.
-`wide_cnn`) by the same recipe. `kernel_quantizer` takes a quantizer's serialization, e.g.
+`tiny_cnn`) by the same recipe. `kernel_quantizer` takes a quantizer's serialization, e.g.
 `'{"class_name": "BinaryQuantizer", "config": {"per_channel": true}}'`.
 
 The variants listed in `mnist-small_cnn-robust_sparse_binary`'s `reference.tried`:

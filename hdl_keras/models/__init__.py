@@ -43,14 +43,12 @@ from hdl_keras.models.resnet import resnet110
 from hdl_keras.models.resnet import resnet_logits
 from hdl_keras.models.small_cnn import small_cnn
 from hdl_keras.models.small_cnn import tiny_cnn
-from hdl_keras.models.small_cnn import wide_cnn
 from hdl_keras.models.vgg import vgg16
 
 _BUILDERS = {
     "mlp": mlp,
     "small_cnn": small_cnn,
     "tiny_cnn": tiny_cnn,
-    "wide_cnn": wide_cnn,
     "alexnet": alexnet,
     "resnet20": resnet20,
     "resnet32": resnet32,
@@ -181,5 +179,4 @@ __all__ = [
     "small_cnn",
     "tiny_cnn",
     "vgg16",
-    "wide_cnn",
 ]

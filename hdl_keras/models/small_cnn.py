@@ -86,28 +86,3 @@ def tiny_cnn(input_shape=(28, 28, 1), num_classes=10, name="tiny_cnn"):
         60874
     """
     return small_cnn(input_shape, num_classes, filters=(16, 32, 64), dense_units=64, name=name)
-
-
-def wide_cnn(input_shape=(28, 28, 1), num_classes=10, name="wide_cnn"):
-    """The small CNN at twice its width: `small_cnn(filters=(64, 128, 256), dense_units=256)`.
-
-    conv 64 - pool - conv 128 - pool - conv 256 - pool - Dense 256 - Dense 10:
-    962,314 parameters on 28x28x1 inputs (the small CNN: 241,546) and about
-    four times its multiply-adds, for adversarial training at radii where the
-    small CNN's capacity limits its robust accuracy (Madry et al. 2018 show
-    that robustness needs capacity).
-
-    Args:
-        input_shape: channels-last image shape, at least 8x8. Defaults to
-            `(28, 28, 1)`.
-        num_classes: number of output logits. Defaults to `10`.
-        name: name of the model. Defaults to `"wide_cnn"`.
-
-    Returns:
-        A functional `keras.Model` mapping images to `(batch, num_classes)` logits.
-
-    Examples:
-        >>> wide_cnn().count_params()
-        962314
-    """
-    return small_cnn(input_shape, num_classes, filters=(64, 128, 256), dense_units=256, name=name)

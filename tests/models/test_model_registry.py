@@ -12,7 +12,6 @@ INPUT_SHAPES = {
     "mlp": (20,),
     "small_cnn": (28, 28, 1),
     "tiny_cnn": (28, 28, 1),
-    "wide_cnn": (28, 28, 1),
     "gaussian_mixture": (28, 28, 1),
 }
 
@@ -26,7 +25,6 @@ def test_available_models():
         "mlp",
         "small_cnn",
         "tiny_cnn",
-        "wide_cnn",
         "alexnet",
         "resnet20",
         "resnet32",
