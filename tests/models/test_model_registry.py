@@ -8,12 +8,7 @@ from hdl_keras.models import ClusterLabelScores
 
 # Inputs of each registered model when built with its default arguments
 # (`mlp` has no default input shape).
-INPUT_SHAPES = {
-    "mlp": (20,),
-    "small_cnn": (28, 28, 1),
-    "tiny_cnn": (28, 28, 1),
-    "gaussian_mixture": (28, 28, 1),
-}
+INPUT_SHAPES = {"mlp": (20,), "small_cnn": (28, 28, 1), "tiny_cnn": (28, 28, 1), "gaussian_mixture": (28, 28, 1)}
 
 
 def input_shape_of(name):
