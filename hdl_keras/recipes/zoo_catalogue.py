@@ -447,6 +447,8 @@ class ZooRecipe:
         for key, value in self.hyperparameters.items():
             if key in needed:
                 check_number(value, f"hyperparameters[{key!r}]", low=0.0)
+        if self.hyperparameters.get("augment"):
+            _check_augment(self.name, self.hyperparameters["augment"])
 
     @property
     def objective(self):
@@ -469,6 +471,24 @@ class ZooRecipe:
         if "quantize_lr" in self.hyperparameters:
             description += f"; the quantized phase's one-cycle rate peaks at {self.hyperparameters['quantize_lr']:g}"
         return description
+
+
+def _check_augment(name, augment):
+    """A ValueError unless `augment` is `{"padding": int >= 0}`, with an optional bool `"flip"`."""
+    valid = (
+        isinstance(augment, dict)
+        and set(augment) <= {"padding", "flip"}
+        and isinstance(augment.get("padding"), int)
+        and not isinstance(augment["padding"], bool)
+        and augment["padding"] >= 0
+        and isinstance(augment.get("flip", False), bool)
+    )
+    if not valid:
+        raise ValueError(
+            f"Zoo recipe {name!r}: hyperparameters['augment'] must be a dict with an int 'padding' >= 0 "
+            f"(the largest shift in pixels) and optionally a bool 'flip', e.g. {{\"padding\": 2}}; null "
+            f"for no augmentation. Received: augment={augment!r}"
+        )
 
 
 def _required_hyperparameters(method):

@@ -353,3 +353,12 @@ def test_backup_epoch_reads_the_epochs_backup_and_restore_saved(tmp_path):
     assert recipes._backup_epoch(tmp_path) == 0
     (tmp_path / "training_metadata.json").write_text(json.dumps({"epoch": 3, "batch": -1}))
     assert recipes._backup_epoch(tmp_path) == 3
+
+
+@pytest.mark.parametrize("augment", [{"pad": 2}, {"padding": "2"}, {"padding": -1}, {"padding": 2, "flip": 1}, 2])
+def test_a_malformed_augment_is_a_value_error_before_training(augment):
+    recipe = recipes.get_recipe("mnist-small_cnn-tradeoff")
+    with pytest.raises(ValueError, match="hyperparameters\\['augment'\\] must be a dict"):
+        dataclasses.replace(recipe, hyperparameters={**recipe.hyperparameters, "augment": augment})
+    unshifted = dataclasses.replace(recipe, hyperparameters={**recipe.hyperparameters, "augment": None})
+    assert "shifted" not in unshifted.objective
