@@ -120,6 +120,8 @@ _OBJECTIVE_DESCRIPTIONS = {
     "which is then shrunk to its kept channels and trained with 1-bit weights by BinaryRelax (Li et al. 2020, "
     "Algorithm 1)",
 }
+# The methods whose training perturbs an image by an attack (FGSM from a random start).
+_ATTACK_TRAINED_METHODS = ("PGD-AT", "BinaryRelax", "TradeOff", "RobustSparseBinary")
 _SLUGS = {
     "DL": "dl",
     "Robust": "robust",
@@ -396,7 +398,7 @@ class ZooRecipe:
             loss), `kernel_quantizer`, `bits`, `relax_lambda_0`,
             `relax_rho`, `switch_epoch` (BinaryRelax), `float_layers` and
             `quantize_lr` (RobustSparseBinary's quantized phase: layers kept
-            float, its peak rate), `augment` (the fast-AT methods:
+            float, its peak rate), `augment` (image entries:
             `{"padding": p, "flip": bool}`, random shifts of the training
             images by up to p pixels, `AugmentedBatches`), `schedule`,
             `validation_examples`, `selection_examples`, `selection_attack`,
@@ -472,7 +474,7 @@ class ZooRecipe:
             description += (
                 f"; each training image shifted by up to {augment['padding']} pixels"
                 + (" and flipped left-right at random" if augment.get("flip") else "")
-                + " before the training attack"
+                + (" before the training attack" if self.method in _ATTACK_TRAINED_METHODS else "")
             )
         if "quantize_lr" in self.hyperparameters:
             description += f"; the quantized phase's one-cycle rate peaks at {self.hyperparameters['quantize_lr']:g}"

@@ -181,8 +181,10 @@ def _fit(recipe, x, y, validation, num_classes, epochs, verbose):
     With a `validation` split `(x_val, y_val)` the epoch of best validation
     accuracy is kept (the HDL methods: of the fixed-mask round, as the authors
     report their best-validation checkpoint) and `selection` summarises it;
-    without one, the last epoch (`selection` None). DL and Robust runs are
-    resumable: `BackupAndRestore` keeps the last finished epoch in
+    without one, the last epoch (`selection` None). With an `augment`
+    hyperparameter the training images are randomly shifted
+    (`_augmented_batches`). DL and Robust runs are resumable:
+    `BackupAndRestore` keeps the last finished epoch in
     `run_dir(recipe.name)` and the wall time sums the sessions.
     """
     config = dict(recipe.hyperparameters)
@@ -209,16 +211,19 @@ def _fit(recipe, x, y, validation, num_classes, epochs, verbose):
     callbacks = [clock]
     if resumable:
         callbacks.append(keras.callbacks.BackupAndRestore(str(folder / "backup")))
+    if config.get("augment"):  # shifted batches replace the arrays; the batch size is theirs
+        data = {"x": _augmented_batches(x, y, fit_kwargs.pop("batch_size"), config["augment"], folder / "backup")}
+    else:
+        data = {"x": x, "y": y}
     histories = train(
         model,
-        x,
-        y,
         epochs=epochs,
         rounds=config.get("rounds", 1),
         beta_bar=config.get("beta_bar"),
         restore_best=monitor,
         callbacks=callbacks,
         fixed_mask_decay=config.get("fixed_mask_decay", False),
+        **data,
         **fit_kwargs,
     )
     wall_time = clock.total()

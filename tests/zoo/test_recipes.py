@@ -330,8 +330,12 @@ def test_tiny_robust_sparse_binary_run_prunes_shrinks_and_packs(zoo_dir, mnist_r
     assert card["parameters"] == loaded.count_params() < 70_000  # of 241,546 dense
 
 
-def test_augment_hyperparameter_trains_on_shifted_batches(zoo_dir, mnist_run_dir, monkeypatch):
-    name = "mnist-small_cnn-tradeoff"  # its recipe shifts the training images by up to 2 pixels
+@pytest.mark.parametrize("name", ["mnist-small_cnn-tradeoff", "mnist-small_cnn-dl"])  # fast AT; model.fit
+def test_augment_hyperparameter_trains_on_shifted_batches(name, zoo_dir, mnist_run_dir, monkeypatch):
+    recipe = recipes.get_recipe(name)
+    if name == "mnist-small_cnn-dl":  # a HolisticModel recipe given the trade-off entry's shifts
+        shifted = dataclasses.replace(recipe, hyperparameters={**recipe.hyperparameters, "augment": {"padding": 2}})
+        monkeypatch.setitem(RECIPES, name, shifted)
     assert recipes.get_recipe(name).hyperparameters["augment"] == {"padding": 2}
     seen = []
 
@@ -345,7 +349,9 @@ def test_augment_hyperparameter_trains_on_shifted_batches(zoo_dir, mnist_run_dir
     monkeypatch.setattr(recipes, "AugmentedBatches", SpyBatches)
     card = train_entry(name, epochs=2, train_examples=128, verbose=0)
     assert card["method"]["hyperparameters"]["augment"] == {"padding": 2}
-    assert len(seen) >= 4 and max(seen) > 0  # 2 batches of 100 per epoch, shifted images
+    assert "shifted by up to 2 pixels" in card["method"]["objective"]
+    assert ("training attack" in card["method"]["objective"]) == (recipe.method == "TradeOff")
+    assert len(seen) >= 2 and max(seen) > 0  # the batches of 2 epochs, shifted images
     assert card["training"]["validation"]["epochs_run"] == 2
 
 
