@@ -120,8 +120,8 @@ _OBJECTIVE_DESCRIPTIONS = {
     "which is then shrunk to its kept channels and trained with 1-bit weights by BinaryRelax (Li et al. 2020, "
     "Algorithm 1)",
 }
-# The methods whose training perturbs an image by an attack (FGSM from a random start).
-_ATTACK_TRAINED_METHODS = ("PGD-AT", "BinaryRelax", "TradeOff", "RobustSparseBinary")
+# The methods trained by fast adversarial training: each image perturbed by FGSM from a random start.
+FAST_AT_METHODS = ("PGD-AT", "BinaryRelax", "RobustSparseBinary", "TradeOff")
 _SLUGS = {
     "DL": "dl",
     "Robust": "robust",
@@ -490,7 +490,7 @@ class ZooRecipe:
             description += (
                 f"; each training image shifted by up to {augment['padding']} pixels"
                 + (" and flipped left-right at random" if augment.get("flip") else "")
-                + (" before the training attack" if self.method in _ATTACK_TRAINED_METHODS else "")
+                + (" before the training attack" if self.method in FAST_AT_METHODS else "")
             )
         if "quantize_lr" in self.hyperparameters:
             description += f"; the quantized phase's one-cycle rate peaks at {self.hyperparameters['quantize_lr']:g}"
@@ -855,4 +855,4 @@ def get_recipe(name):
     raise UnknownEntryError(f"Unknown zoo recipe {name!r}.{hint}", name=name, suggestions=suggestions)
 
 
-__all__ = ["ENTRY_RECIPES", "THREAT_MODEL", "ZooRecipe", "get_recipe", "table_viii_reference"]
+__all__ = ["ENTRY_RECIPES", "FAST_AT_METHODS", "THREAT_MODEL", "ZooRecipe", "get_recipe", "table_viii_reference"]

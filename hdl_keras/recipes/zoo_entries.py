@@ -62,6 +62,7 @@ from hdl_keras.recipes.holistic import harden_gates
 from hdl_keras.recipes.schedules import OneCycle
 from hdl_keras.recipes.training import train
 from hdl_keras.recipes.zoo_catalogue import ENTRY_RECIPES
+from hdl_keras.recipes.zoo_catalogue import FAST_AT_METHODS
 from hdl_keras.recipes.zoo_catalogue import THREAT_MODEL
 from hdl_keras.recipes.zoo_catalogue import ZooRecipe
 from hdl_keras.recipes.zoo_catalogue import _SELECTION_STEPS
@@ -74,8 +75,6 @@ from hdl_keras.zoo.download import sha256_file
 from hdl_keras.zoo.registry import validate_card
 from hdl_keras.zoo.registry import zoo_root
 
-# Methods trained by fast adversarial training (`_fit_fast_at`).
-FAST_AT_METHODS = ("PGD-AT", "BinaryRelax", "RobustSparseBinary", "TradeOff")
 # Seed of data subsets, initialisation, shuffling and the training attack's starts.
 TRAINING_SEED = 0
 MODEL_FILE = "model.keras"
