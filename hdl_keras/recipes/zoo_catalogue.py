@@ -334,9 +334,9 @@ _TRIED = {
     "mnist-small_cnn-binaryrelax": (
         "SGD on a one-cycle rate (peak 0.2 or 0.05) with the trade-off loss on 1-bit kernels stayed at "
         "chance (8,192 images, 3 epochs); Adam one-cycle 5e-3 reached 98.0 % clean, 96.8 % PGD-20",
-        "the training attack at the threat radius 8/255 (the earlier recipe, the same 10 epochs): best "
-        "validation PGD-10 accuracy 0.984, AutoAttack 97.5 % [96.3, 98.3] on the first 1,000 test images, "
-        "clean 99.49 % on all 10,000",
+        "the training attack at the threat radius 8/255 (an earlier recipe, the same 10 epochs, no shifts): "
+        "best validation PGD-10 accuracy 0.984, AutoAttack 97.5 % [96.3, 98.3] on the first 1,000 test "
+        "images, clean 99.49 % on all 10,000",
         "no shifts of the training images (the earlier recipe, the same 10 epochs; `python "
         "benchmarks/recipe_variant.py mnist-small_cnn-binaryrelax --zoo-dir DIR --set 'augment=null'`): best "
         "validation PGD-10 accuracy 0.985, AutoAttack 97.9 % [96.8, 98.6] on the first 1,000 test images, "

@@ -182,7 +182,7 @@ def _fit(recipe, x, y, validation, num_classes, epochs, verbose):
     report their best-validation checkpoint) and `selection` summarises it;
     without one, the last epoch (`selection` None). With an `augment`
     hyperparameter the training images are randomly shifted
-    (`_augmented_batches`). DL and Robust runs are resumable:
+    (`_training_data`). DL and Robust runs are resumable:
     `BackupAndRestore` keeps the last finished epoch in
     `run_dir(recipe.name)` and the wall time sums the sessions.
     """
@@ -196,7 +196,7 @@ def _fit(recipe, x, y, validation, num_classes, epochs, verbose):
             optimizer=keras.optimizers.Adam(OneCycle(config["lr"], total_steps=max(2, steps))),
             metrics=["sparse_categorical_accuracy"],
         )
-    fit_kwargs = {"batch_size": recipe.batch_size, "verbose": verbose}
+    fit_kwargs = {"verbose": verbose}
     monitor = None
     if validation is not None:
         fit_kwargs["validation_data"] = validation
@@ -210,10 +210,7 @@ def _fit(recipe, x, y, validation, num_classes, epochs, verbose):
     callbacks = [clock]
     if resumable:
         callbacks.append(keras.callbacks.BackupAndRestore(str(folder / "backup")))
-    if config.get("augment"):  # shifted batches replace the arrays; the batch size is theirs
-        data = {"x": _augmented_batches(x, y, fit_kwargs.pop("batch_size"), config["augment"], folder / "backup")}
-    else:
-        data = {"x": x, "y": y}
+    data = _training_data(x, y, recipe.batch_size, config.get("augment"), folder / "backup")
     histories = train(
         model,
         epochs=epochs,
@@ -282,7 +279,7 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
     `switch_epoch`, at most `epochs`); RobustSparseBinary does the same on the
     network that `_sparsify_and_shrink` pruned and shrank first. With an
     `augment` hyperparameter the training images are randomly shifted
-    (`_augmented_batches`). `BackupAndRestore` and the selection state live in
+    (`_training_data`). `BackupAndRestore` and the selection state live in
     `run_dir(recipe.name)`; the wall time of earlier sessions is read from
     its `wall_time.json`, and the folder is removed when the run ends.
     """
@@ -324,10 +321,7 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
         verbose=verbose,
     )
     callbacks += [selection, clock]
-    if config.get("augment"):
-        data = {"x": _augmented_batches(x, y, recipe.batch_size, config["augment"], folder / "backup")}
-    else:
-        data = {"x": x, "y": y, "batch_size": recipe.batch_size, "shuffle": True}
+    data = _training_data(x, y, recipe.batch_size, config.get("augment"), folder / "backup")
     train(model, epochs=epochs, callbacks=callbacks, verbose=verbose, **data)
     wall_time = clock.total()
     summary = {
@@ -355,21 +349,26 @@ def _fit_fast_at(recipe, x, y, validation, num_classes, epochs, verbose):
     return network, summary, wall_time
 
 
-def _augmented_batches(x, y, batch_size, augment, backup_dir):
-    """Shuffled batches of `(x, y)`, each image shifted by up to `augment["padding"]` pixels.
+def _training_data(x, y, batch_size, augment, backup_dir):
+    """The data arguments of `train`: shuffled batches of `(x, y)`, shifted when `augment` is set.
 
-    `augment`: `{"padding": int, "flip": bool}` (`flip` optional, default
-    False: a random horizontal flip too). The shifts run in the data pipeline
-    (`AugmentedBatches`), so the training attack perturbs the shifted image.
-    The order of an epoch depends on `(TRAINING_SEED, epoch)` only, and a run
-    resumed by `BackupAndRestore` from `backup_dir` starts at its saved epoch.
+    `augment`: None (the arrays, shuffled by `model.fit`), or
+    `{"padding": int, "flip": bool}` (`flip` optional, default False: a
+    random horizontal flip too): each image shifted by up to `padding`
+    pixels in the data pipeline (`AugmentedBatches`), so a training attack
+    perturbs the shifted image. Then the order of an epoch depends on
+    `(TRAINING_SEED, epoch)` only, and a run resumed by `BackupAndRestore`
+    from `backup_dir` starts at its saved epoch.
     """
+    if not augment:
+        return {"x": x, "y": y, "batch_size": batch_size, "shuffle": True}
     augmenter = augmentation(
         x.shape[1:], padding=augment["padding"], flip=augment.get("flip", False), seed=TRAINING_SEED
     )
-    return AugmentedBatches(
+    batches = AugmentedBatches(
         x, y, batch_size, augment=augmenter, seed=TRAINING_SEED, initial_epoch=_backup_epoch(backup_dir)
     )
+    return {"x": batches}
 
 
 def _backup_epoch(backup_dir):
